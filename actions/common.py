@@ -1,0 +1,98 @@
+"""Shared helpers for the action server: the store, the borrower's account, and rendering.
+
+Actions stay thin: they read slots, call `bot/`, and utter responses from the
+domain with values formatted by `bot.formatting` in the borrower's language.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot import formatting
+from bot.clock import local_today
+from bot.policy import ProductPolicy
+from bot.services import loan_store, policy_book
+from bot.settings import get_settings
+from bot.store import AccountView, LoanStore
+
+logger = logging.getLogger(__name__)
+
+
+def store() -> LoanStore:
+    return loan_store()
+
+
+def settings():
+    return get_settings()
+
+
+def language(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or settings().default_language
+
+
+def conversation(tracker: Tracker) -> dict[str, str | None]:
+    """Who and where, for the audit log (never the borrower's words)."""
+    return {"conversation_id": tracker.sender_id, "channel": tracker.get_latest_input_channel()}
+
+
+def verified_account(tracker: Tracker) -> AccountView | None:
+    """The account, only once this conversation has verified the borrower."""
+    loan_ref = tracker.get_slot("verified_loan_ref")
+    if not tracker.get_slot("verified") or not loan_ref:
+        return None
+    return store().account(loan_ref)
+
+
+def policy_for(account: AccountView) -> ProductPolicy:
+    return policy_book().for_product(account.product)
+
+
+def today_for(account: AccountView | None) -> date:
+    return local_today(account.timezone if account else settings().default_timezone)
+
+
+class Fmt:
+    """Money and dates for one borrower's language."""
+
+    def __init__(self, lang: str, currency: str | None = None):
+        self.lang = lang
+        self.currency = currency
+
+    def money(self, amount: Decimal, currency: str | None = None) -> str:
+        return formatting.format_money(amount, currency or self.currency, self.lang)
+
+    def date(self, value: date) -> str:
+        return formatting.format_date(value, self.lang)
+
+
+def fmt_for(tracker: Tracker, account: AccountView | None = None) -> Fmt:
+    return Fmt(language(tracker), account.currency if account else None)
+
+
+def render(domain: dict, name: str, lang: str, **values: Any) -> str:
+    """Render a response fragment from the domain (for button titles and read-backs).
+
+    Picks the variation whose `language` condition matches, else the first one
+    without a condition.
+    """
+    variations = (domain.get("responses") or {}).get(name) or []
+    chosen = None
+    for variation in variations:
+        conditions = variation.get("condition") or []
+        if not conditions and chosen is None:
+            chosen = variation
+        if any(c.get("name") == "language" and c.get("value") == lang for c in conditions):
+            chosen = variation
+            break
+    if chosen is None:
+        raise KeyError(f"no response {name!r} in the domain")
+    return chosen["text"].format(**values)
+
+
+def contact_values() -> dict[str, str]:
+    s = settings()
+    return {"lender_phone": s.lender_phone, "lender_hours": s.lender_hours, "lender_name": s.lender_name}

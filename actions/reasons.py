@@ -1,0 +1,30 @@
+"""Why the payment was missed: record the code and the borrower's words, answer with empathy."""
+from __future__ import annotations
+
+from rasa_sdk import Action
+from rasa_sdk.events import SlotSet
+
+from actions.common import contact_values, conversation, store, verified_account
+from actions.offers import utter_offer_menu
+from bot.reasons import NO_COLLECTION_REASONS, reason_for_intent
+
+
+class ActionRecordReason(Action):
+    def name(self) -> str:
+        return "action_record_reason"
+
+    async def run(self, dispatcher, tracker, domain):
+        account = verified_account(tracker)
+        if account is None:
+            dispatcher.utter_message(response="utter_verify_first")
+            return []
+        code = reason_for_intent(tracker.get_intent_of_latest_message())
+        words = tracker.latest_message.get("text")
+        store().record_reason(account.loan_ref, code, words, **conversation(tracker))
+        if code in NO_COLLECTION_REASONS:
+            dispatcher.utter_message(response="utter_reason_no_collection", **contact_values())
+            return [SlotSet("reason_code", code)]
+        dispatcher.utter_message(response=f"utter_empathy_{code}")
+        if account.open_agreement is None:
+            utter_offer_menu(dispatcher, tracker, domain)
+        return [SlotSet("reason_code", code)]

@@ -1,0 +1,22 @@
+"""Session start: introduce the assistant as the lender's automated assistant."""
+from __future__ import annotations
+
+from rasa_sdk import Action
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+
+from actions.common import settings
+
+
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher, tracker, domain):
+        s = settings()
+        dispatcher.utter_message(response="utter_intro", lender_name=s.lender_name)
+        return [
+            SessionStarted(),
+            SlotSet("lender_name", s.lender_name),
+            SlotSet("language", s.default_language),
+            ActionExecuted("action_listen"),
+        ]

@@ -1,0 +1,72 @@
+"""Verification: loan reference and date of birth before anything about the loan is said."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from rasa_sdk import FormValidationAction
+
+from actions.common import conversation, fmt_for, settings, store, today_for
+from bot.clock import utcnow
+from bot.parsing import normalise_loan_ref, parse_date_of_birth
+
+
+class ValidateVerifyForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_verify_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        if tracker.get_slot("verified") or tracker.get_slot("verification_locked"):
+            return []
+        return domain_slots
+
+    def validate_loan_ref(self, value: Any, dispatcher, tracker, domain) -> dict:
+        loan_ref = normalise_loan_ref(str(value or ""))
+        if loan_ref is None:
+            dispatcher.utter_message(response="utter_loan_ref_invalid")
+        return {"loan_ref": loan_ref}
+
+    def validate_date_of_birth(self, value: Any, dispatcher, tracker, domain) -> dict:
+        fmt = fmt_for(tracker)
+        parsed = parse_date_of_birth(str(value or ""), today_for(None))
+        if parsed.problem == "ambiguous" and parsed.candidates:
+            dispatcher.utter_message(
+                response="utter_dob_ambiguous",
+                buttons=[{"title": fmt.date(d), "payload": d.isoformat()} for d in parsed.candidates],
+            )
+            return {"date_of_birth": None}
+        if parsed.value is None:
+            dispatcher.utter_message(response="utter_dob_invalid")
+            return {"date_of_birth": None}
+
+        loan_ref = tracker.get_slot("loan_ref")
+        if not loan_ref:
+            return {"date_of_birth": None}
+        outcome = store().verify(loan_ref, parsed.value, **conversation(tracker))
+        if outcome.status == "verified":
+            account = store().account(loan_ref)
+            dispatcher.utter_message(response="utter_verified", first_name=account.borrower_first_name)
+            # The date of birth itself is not kept in the conversation.
+            return {
+                "date_of_birth": "checked",
+                "verified": True,
+                "verified_loan_ref": loan_ref,
+                "language": account.language,
+            }
+
+        s = settings()
+        failures = int(tracker.get_slot("verification_failures") or 0) + 1
+        if outcome.status == "locked" or failures >= s.verification_max_attempts:
+            until = outcome.locked_until or utcnow() + timedelta(minutes=s.verification_lock_minutes)
+            # The form ends (required_slots is empty); action_account_summary explains.
+            return {
+                "verification_locked": True,
+                "locked_until": until.isoformat(),
+                "verification_failures": failures,
+                "date_of_birth": None,
+            }
+        attempts_left = s.verification_max_attempts - failures
+        if outcome.status == "mismatch":
+            attempts_left = min(attempts_left, outcome.attempts_left)
+        dispatcher.utter_message(response="utter_verification_failed", attempts_left=attempts_left)
+        return {"loan_ref": None, "date_of_birth": None, "verification_failures": failures}

@@ -1,0 +1,204 @@
+"""The loan store's tables (SQLAlchemy 1.4, 2.0-style declarative mapping).
+
+Only `bot.store` and the migrations use these classes; everything else works
+with the plain views that `bot.store` returns.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+Base = declarative_base()
+
+
+class Money(TypeDecorator):
+    """Exact Decimal amounts: NUMERIC(18, 4) on PostgreSQL; text on SQLite,
+    whose NUMERIC would round-trip through binary floating point."""
+
+    impl = Numeric(18, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(18, 4, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(str(value))
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes, stored in UTC; SQLite gives them back aware too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the loan store; use bot.clock.utcnow()")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+# Agreement statuses that count as "open": at most one open agreement per loan,
+# enforced by a partial unique index (see Agreement.__table_args__).
+OPEN_AGREEMENT_STATUSES = ("active",)
+_OPEN_SQL = "status = 'active'"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Borrower(Base):
+    __tablename__ = "borrowers"
+
+    id = Column(Integer, primary_key=True)
+    full_name = Column(String(200), nullable=False)
+    date_of_birth = Column(Date, nullable=False)
+    phone = Column(String(32))
+    email = Column(String(254))
+    timezone = Column(String(64), nullable=False, default="Europe/London")
+    language = Column(String(16), nullable=False, default="en")
+    # e.g. {"sms": true, "whatsapp": true, "email": true, "telegram": false}
+    contact_preferences = Column(JSON, nullable=False, default=dict)
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+
+    loans = relationship("Loan", back_populates="borrower")
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+
+    id = Column(Integer, primary_key=True)
+    loan_ref = Column(String(32), nullable=False, unique=True)
+    borrower_id = Column(Integer, ForeignKey("borrowers.id"), nullable=False, index=True)
+    product = Column(String(64), nullable=False)
+    currency = Column(String(3), nullable=False)
+    principal = Column(Money(), nullable=False)
+    outstanding_balance = Column(Money(), nullable=False)
+    overdue_amount = Column(Money(), nullable=False)
+    days_past_due = Column(Integer, nullable=False, default=0)
+    next_due_date = Column(Date)
+    status = Column(String(32), nullable=False, default="delinquent")
+    verification_failures = Column(Integer, nullable=False, default=0)
+    verification_locked_until = Column(UTCDateTime())
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+    updated_at = Column(UTCDateTime(), nullable=False, default=_now, onupdate=_now)
+
+    borrower = relationship("Borrower", back_populates="loans")
+    agreements = relationship("Agreement", back_populates="loan", order_by="Agreement.id")
+    reasons = relationship("DelinquencyReason", back_populates="loan", order_by="DelinquencyReason.id")
+
+
+class Agreement(Base):
+    __tablename__ = "agreements"
+
+    id = Column(Integer, primary_key=True)
+    agreement_ref = Column(String(32), nullable=False, unique=True)
+    loan_id = Column(Integer, ForeignKey("loans.id"), nullable=False, index=True)
+    kind = Column(String(32), nullable=False)
+    status = Column(String(32), nullable=False, default="active")
+    total_amount = Column(Money(), nullable=False)
+    currency = Column(String(3), nullable=False)
+    terms = Column(JSON, nullable=False, default=dict)
+    conversation_id = Column(String(128))
+    channel = Column(String(32))
+    # The read-back the borrower said yes to; a retried "yes" finds this key taken.
+    idempotency_key = Column(String(64), nullable=False, unique=True)
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+    updated_at = Column(UTCDateTime(), nullable=False, default=_now, onupdate=_now)
+
+    loan = relationship("Loan", back_populates="agreements")
+    instalments = relationship(
+        "Instalment", back_populates="agreement", order_by="Instalment.sequence"
+    )
+
+    __table_args__ = (
+        Index(
+            "uq_agreements_one_open_per_loan",
+            "loan_id",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
+    )
+
+
+class Instalment(Base):
+    __tablename__ = "instalments"
+
+    id = Column(Integer, primary_key=True)
+    agreement_id = Column(Integer, ForeignKey("agreements.id"), nullable=False, index=True)
+    sequence = Column(Integer, nullable=False)
+    due_date = Column(Date, nullable=False)
+    amount = Column(Money(), nullable=False)
+    status = Column(String(32), nullable=False, default="scheduled")
+
+    agreement = relationship("Agreement", back_populates="instalments")
+
+    __table_args__ = (UniqueConstraint("agreement_id", "sequence", name="uq_instalments_sequence"),)
+
+
+class DelinquencyReason(Base):
+    __tablename__ = "delinquency_reasons"
+
+    id = Column(Integer, primary_key=True)
+    loan_id = Column(Integer, ForeignKey("loans.id"), nullable=False, index=True)
+    reason_code = Column(String(32), nullable=False)
+    borrower_words = Column(Text)
+    conversation_id = Column(String(128))
+    channel = Column(String(32))
+    recorded_at = Column(UTCDateTime(), nullable=False, default=_now)
+
+    loan = relationship("Loan", back_populates="reasons")
+
+
+class AuditEvent(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE (see the migration)."""
+
+    __tablename__ = "audit_events"
+
+    id = Column(Integer, primary_key=True)
+    event_type = Column(String(64), nullable=False, index=True)
+    loan_id = Column(Integer, ForeignKey("loans.id"), index=True)
+    borrower_id = Column(Integer, ForeignKey("borrowers.id"))
+    conversation_id = Column(String(128))
+    channel = Column(String(32))
+    details = Column(JSON, nullable=False, default=dict)
+    occurred_at = Column(UTCDateTime(), nullable=False, default=_now, index=True)
+
+
+
+
+AGREEMENT_KINDS = ("pay_now", "promise_to_pay", "instalment_plan")

@@ -1,0 +1,98 @@
+"""Turning a verified account and the product policy into offers and proposals.
+
+This is the use-case layer between the plan engine (pure arithmetic) and the
+conversation: what may be offered to this borrower today, and the exact terms
+that are read back before anything is recorded.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from bot import plans
+from bot.policy import ProductPolicy
+from bot.store import AccountView, AgreementProposal
+
+
+@dataclass(frozen=True)
+class OfferMenu:
+    overdue_amount: Decimal
+    currency: str
+    promise_latest: date
+    plans: tuple[plans.PlanOffer, ...]
+
+
+def default_first_due_date(policy: ProductPolicy, today: date) -> date:
+    """Plans offered on the menu start in a week (or sooner, if policy is tighter)."""
+    earliest, latest = plans.first_instalment_window(policy, today)
+    return min(latest, max(earliest, today + _days(7)))
+
+
+def offer_menu(account: AccountView, policy: ProductPolicy, today: date) -> OfferMenu:
+    _, promise_latest = plans.promise_window(policy, today)
+    offers = plans.plan_offers(
+        account.overdue_amount, account.currency, policy, default_first_due_date(policy, today)
+    )
+    return OfferMenu(account.overdue_amount, account.currency, promise_latest, tuple(offers))
+
+
+def plan_for_months(
+    account: AccountView, policy: ProductPolicy, months: int, first_due_date: date
+) -> plans.PlanOffer | None:
+    """The offered plan of that length starting on that date, if policy allows it."""
+    for offer in plans.plan_offers(account.overdue_amount, account.currency, policy, first_due_date):
+        if offer.months == months:
+            return offer
+    return None
+
+
+def allowed_months(account: AccountView, policy: ProductPolicy, today: date) -> list[int]:
+    return [p.months for p in offer_menu(account, policy, today).plans]
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def pay_now_proposal(account: AccountView, today: date) -> AgreementProposal:
+    return AgreementProposal(
+        kind="pay_now",
+        total_amount=account.overdue_amount,
+        currency=account.currency,
+        instalments=((today, account.overdue_amount),),
+        terms={"pay_by": today.isoformat(), "idempotency_key": _new_key()},
+    )
+
+
+def promise_proposal(account: AccountView, promise_date: date) -> AgreementProposal:
+    return AgreementProposal(
+        kind="promise_to_pay",
+        total_amount=account.overdue_amount,
+        currency=account.currency,
+        instalments=((promise_date, account.overdue_amount),),
+        terms={"promise_date": promise_date.isoformat(), "idempotency_key": _new_key()},
+    )
+
+
+def plan_proposal(plan: plans.PlanOffer, *, source: str = "menu") -> AgreementProposal:
+    return AgreementProposal(
+        kind="instalment_plan",
+        total_amount=plan.total,
+        currency=plan.currency,
+        instalments=tuple((i.due_date, i.amount) for i in plan.instalments),
+        terms={
+            "months": plan.months,
+            "first_due_date": plan.first_due_date.isoformat(),
+            "instalment_amount": str(plan.instalment_amount),
+            "source": source,
+            "idempotency_key": _new_key(),
+        },
+    )
+
+
+def _days(n: int):
+    from datetime import timedelta
+
+    return timedelta(days=n)

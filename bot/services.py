@@ -1,0 +1,24 @@
+"""Long-lived objects built once from the settings: the loan store and the policy book."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.db import Database
+from bot.policy import PolicyBook
+from bot.settings import get_settings
+from bot.store import LoanStore
+
+
+@lru_cache(maxsize=1)
+def loan_store() -> LoanStore:
+    settings = get_settings()
+    return LoanStore(
+        Database(settings.database_url),
+        max_attempts=settings.verification_max_attempts,
+        lock_minutes=settings.verification_lock_minutes,
+    )
+
+
+@lru_cache(maxsize=1)
+def policy_book() -> PolicyBook:
+    return PolicyBook.load(get_settings().policy_file)

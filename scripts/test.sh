@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Set up everything and run the whole test suite:
+#   1. pytest: domain core, loan store (SQLite and PostgreSQL), actions
+#   2. rasa data validate
+#   3. train the model once (skipped when nothing changed)
+#   4. rasa test: the test stories, failing on any prediction error
+#   5. pytest -m e2e: real action server + Rasa server over HTTP, checking the database
+# PostgreSQL tests use TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
+# Without a reachable server they are skipped and reported, unless REQUIRE_POSTGRES=1.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+setup_venv
+cd "$ROOT"
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+
+log "1/5 Unit and integration tests"
+python -m pytest -m "not e2e" -q
+
+log "2/5 Validating the training data"
+rasa data validate --fail-on-warnings --quiet
+
+train_model
+MODEL="$(ls -t models/*.tar.gz | head -n 1)"
+
+log "4/5 Test stories with $MODEL"
+rm -rf results
+rasa test core --model "$MODEL" --stories tests/ --fail-on-prediction-errors --out results --quiet
+
+log "5/5 End-to-end conversations against the real servers"
+RASA_MODEL="$MODEL" python -m pytest -m e2e -q
+
+log "All tests passed."
