@@ -179,7 +179,7 @@ def test_hostile_or_odd_messages_get_a_polite_reply_and_change_nothing(servers, 
 def test_bad_references_dates_and_amounts_get_clear_replies(servers):
     who = sender()
     servers.say(who, "hi")
-    assert "doesn't look like a loan reference" in servers.say(who, "my cat")
+    assert "doesn't look like a loan reference" in servers.say(who, "it is 1234")
     servers.say(who, "LN-99999")
     assert "couldn't read that as a date of birth" in servers.say(who, "31/02/1985")
     assert "don't match our records" in servers.say(who, "12 March 1985")  # unknown reference
