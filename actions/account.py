@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rasa_sdk import Action
+from rasa_sdk.events import SlotSet
 
 from actions.common import (
     contact_values,
@@ -62,6 +63,8 @@ class ActionAccountSummary(Action):
 
     async def run(self, dispatcher, tracker, domain):
         account = verified_account(tracker)
+        if account is None and not tracker.get_slot("verification_locked"):
+            return [SlotSet("invalid_answers", 0)]  # the form stopped after two misses; a person was offered
         if account is None:
             until = tracker.get_slot("locked_until")
             until_text = (
@@ -76,7 +79,13 @@ class ActionAccountSummary(Action):
         dispatcher.utter_message(response="utter_debt_collection_statement", lender_name=settings().lender_name)
         utter_summary(dispatcher, tracker, domain, account)
         store().record_disclosure(account.loan_ref, **conversation(tracker))
-        if account.open_agreement is not None:
+        if account.on_collection_hold:
+            dispatcher.utter_message(response="utter_account_on_hold")
+            dispatcher.utter_message(response="utter_anything_else")
+        elif account.vulnerable:
+            dispatcher.utter_message(response="utter_no_collection_now", **contact_values())
+            dispatcher.utter_message(response="utter_anything_else")
+        elif account.open_agreement is not None:
             utter_open_agreement(dispatcher, tracker, domain, account)
             dispatcher.utter_message(response="utter_anything_else")
         elif account.overdue_amount <= 0:

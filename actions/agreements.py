@@ -19,8 +19,8 @@ from actions.common import (
     today_for,
     verified_account,
 )
-from actions.offers import utter_offer_menu
-from bot import negotiation, plans
+from actions.offers import collection_blocked, utter_offer_menu
+from bot import conduct, negotiation, plans
 from bot.clock import utcnow
 from bot.payments import payment_link
 from bot.store import AgreementProposal, OpenAgreementExists
@@ -29,40 +29,92 @@ FORM_SLOTS = ("promise_date", "plan_months", "plan_monthly_amount", "first_payme
 
 
 def _clear_form_slots() -> list:
-    return [SlotSet(name, None) for name in FORM_SLOTS]
+    return [SlotSet(name, None) for name in FORM_SLOTS] + [SlotSet("invalid_answers", 0)]
+
+
+def _after_incomplete_form(dispatcher, tracker, domain) -> list:
+    """A form that ended without its answers: after repeated misunderstandings the borrower
+    was already offered a person; otherwise show the options again."""
+    if int(tracker.get_slot("invalid_answers") or 0) >= 2:
+        return []
+    return utter_offer_menu(dispatcher, tracker, domain)
+
+
+def _schedule_text(domain, fmt, amounts) -> str:
+    regular, final = amounts[0], amounts[-1]
+    if final == regular:
+        return render(domain, "utter_schedule_equal", fmt.lang, count=len(amounts), amount=fmt.money(regular))
+    return render(
+        domain,
+        "utter_schedule_with_final",
+        fmt.lang,
+        count=len(amounts) - 1,
+        amount=fmt.money(regular),
+        final_amount=fmt.money(final),
+    )
 
 
 def read_back(dispatcher, tracker, domain, proposal: AgreementProposal) -> list:
     """Say the exact terms and wait for an explicit yes."""
+    from actions.forbearance import settlement_values
+
     account = verified_account(tracker)
     fmt = fmt_for(tracker, account)
-    if proposal.kind == "pay_now":
+    operation = proposal.terms.get("operation", "create")
+    amounts = [a for _, a in proposal.instalments]
+    if operation == "cancel":
+        dispatcher.utter_message(response="utter_confirm_cancel", agreement_ref=proposal.terms["cancels"])
+    elif operation == "amend":
+        dispatcher.utter_message(
+            response="utter_confirm_date_change",
+            count=len(amounts),
+            schedule=_schedule_text(domain, fmt, amounts),
+            total=fmt.money(proposal.total_amount),
+            first_date=fmt.date(proposal.instalments[0][0]),
+        )
+    elif proposal.kind == "pay_now":
         dispatcher.utter_message(response="utter_confirm_pay_now", amount=fmt.money(proposal.total_amount))
     elif proposal.kind == "promise_to_pay":
         due, amount = proposal.instalments[0]
         dispatcher.utter_message(response="utter_confirm_promise", amount=fmt.money(amount), date=fmt.date(due))
+    elif proposal.kind == "settlement":
+        from bot.plans import SettlementOffer
+
+        offer = SettlementOffer(
+            outstanding_balance=Decimal(proposal.terms["outstanding_balance"]),
+            discount=Decimal(proposal.terms["discount"]),
+            amount=proposal.total_amount,
+            currency=proposal.currency,
+            pay_by=proposal.instalments[0][0],
+        )
+        response = "utter_settlement_improved" if proposal.terms.get("improved") else "utter_confirm_settlement"
+        dispatcher.utter_message(response=response, **settlement_values(fmt, offer))
+    elif proposal.kind == "hardship_deferral":
+        dispatcher.utter_message(
+            response="utter_confirm_hardship",
+            first_date=fmt.date(proposal.instalments[0][0]),
+            schedule=_schedule_text(domain, fmt, amounts),
+            total=fmt.money(proposal.total_amount),
+        )
     else:
-        amounts = [a for _, a in proposal.instalments]
-        regular, final = amounts[0], amounts[-1]
-        if final == regular:
-            schedule = render(domain, "utter_schedule_equal", fmt.lang, count=len(amounts), amount=fmt.money(regular))
-        else:
-            schedule = render(
-                domain,
-                "utter_schedule_with_final",
-                fmt.lang,
-                count=len(amounts) - 1,
-                amount=fmt.money(regular),
-                final_amount=fmt.money(final),
-            )
         dispatcher.utter_message(
             response="utter_confirm_plan",
             count=len(amounts),
-            schedule=schedule,
+            schedule=_schedule_text(domain, fmt, amounts),
             total=fmt.money(proposal.total_amount),
             first_date=fmt.date(proposal.instalments[0][0]),
         )
     return [SlotSet("pending_agreement", proposal.to_json()), SlotSet("awaiting_confirmation", True)]
+
+
+def has_open_agreement(dispatcher, account) -> bool:
+    """A new arrangement can't be read back while another one is open."""
+    if account.open_agreement is None:
+        return False
+    dispatcher.utter_message(
+        response="utter_agreement_exists", agreement_ref=account.open_agreement.agreement_ref, **contact_values()
+    )
+    return True
 
 
 class ActionProposePayNow(Action):
@@ -74,6 +126,8 @@ class ActionProposePayNow(Action):
         if account is None:
             dispatcher.utter_message(response="utter_verify_first")
             return []
+        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
+            return _clear_form_slots()
         proposal = negotiation.pay_now_proposal(account, today_for(account))
         return _clear_form_slots() + read_back(dispatcher, tracker, domain, proposal)
 
@@ -86,7 +140,9 @@ class ActionProposePromise(Action):
         account = verified_account(tracker)
         chosen = tracker.get_slot("promise_date")
         if account is None or not chosen:
-            return _clear_form_slots() + utter_offer_menu(dispatcher, tracker, domain)
+            return _clear_form_slots() + _after_incomplete_form(dispatcher, tracker, domain)
+        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
+            return _clear_form_slots()
         proposal = negotiation.promise_proposal(account, date.fromisoformat(chosen))
         return _clear_form_slots() + read_back(dispatcher, tracker, domain, proposal)
 
@@ -99,16 +155,17 @@ class ActionProposePlan(Action):
         account = verified_account(tracker)
         months, first = tracker.get_slot("plan_months"), tracker.get_slot("first_payment_date")
         if account is None or not months or not first:
-            return _clear_form_slots() + utter_offer_menu(dispatcher, tracker, domain)
+            return _clear_form_slots() + _after_incomplete_form(dispatcher, tracker, domain)
+        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
+            return _clear_form_slots()
         policy = policy_for(account)
         first_date = date.fromisoformat(first)
         monthly = tracker.get_slot("plan_monthly_amount")
         if monthly:
-            counter = plans.counter_offer(
-                account.overdue_amount, account.currency, plans.quantize(Decimal(monthly), account.currency), policy, first_date
-            )
-            plan = counter.plan if counter.status == plans.FITS else None
-            source = "borrower_amount"
+            # The same counter-offer the borrower was told about: their plan, or the nearest that fits.
+            counter = plans.counter_offer(account.overdue_amount, account.currency, Decimal(monthly), policy, first_date)
+            plan = counter.plan
+            source = "borrower_amount" if counter.status == plans.FITS else "nearest_to_borrower_amount"
         else:
             plan = negotiation.plan_for_months(account, policy, int(months), first_date)
             source = "menu"
@@ -127,18 +184,26 @@ class ActionRecordAgreement(Action):
     async def run(self, dispatcher, tracker, domain):
         pending = tracker.get_slot("pending_agreement")
         account = verified_account(tracker)
-        if not pending or account is None or tracker.get_intent_of_latest_message() != "affirm":
-            dispatcher.utter_message(response="utter_how_can_i_help")
+        if not pending or account is None:
+            dispatcher.utter_message(response="utter_nothing_to_confirm")
+            return []
+        if not conduct.agreement_confirmed(tracker.get_intent_of_latest_message(), True):
+            dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
         proposal = AgreementProposal.from_json(pending)
+        operation = proposal.terms.get("operation", "create")
+        ctx = conversation(tracker)
+        key = proposal.terms["idempotency_key"]
         fmt = fmt_for(tracker, account)
         try:
-            recorded = store().record_agreement(
-                account.loan_ref,
-                proposal,
-                idempotency_key=proposal.terms["idempotency_key"],
-                **conversation(tracker),
-            )
+            if operation == "cancel":
+                store().cancel_agreement(proposal.terms["cancels"], **ctx)
+                dispatcher.utter_message(response="utter_agreement_cancelled", agreement_ref=proposal.terms["cancels"])
+                return [SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
+            if operation == "amend":
+                recorded = store().amend_agreement(proposal.terms["amends"], proposal, idempotency_key=key, **ctx)
+            else:
+                recorded = store().record_agreement(account.loan_ref, proposal, idempotency_key=key, **ctx)
         except OpenAgreementExists as exists:
             dispatcher.utter_message(
                 response="utter_agreement_exists", agreement_ref=exists.agreement.agreement_ref, **contact_values()
@@ -152,12 +217,15 @@ class ActionRecordAgreement(Action):
         if not recorded.created:
             dispatcher.utter_message(response="utter_agreement_already_recorded", agreement_ref=agreement.agreement_ref)
             return [SlotSet("awaiting_confirmation", False)]
-        dispatcher.utter_message(
-            response="utter_agreement_recorded",
-            kind=render(domain, f"utter_kind_{agreement.kind}", fmt.lang),
-            agreement_ref=agreement.agreement_ref,
-        )
-        if agreement.kind == "pay_now":
+        if operation == "amend":
+            dispatcher.utter_message(response="utter_agreement_amended", agreement_ref=agreement.agreement_ref)
+        else:
+            dispatcher.utter_message(
+                response="utter_agreement_recorded",
+                kind=render(domain, f"utter_kind_{agreement.kind}", fmt.lang),
+                agreement_ref=agreement.agreement_ref,
+            )
+        if agreement.kind in ("pay_now", "settlement") and operation == "create":
             s = settings()
             url = payment_link(
                 loan_ref=account.loan_ref,
@@ -183,6 +251,11 @@ class ActionRejectProposal(Action):
         return "action_reject_proposal"
 
     async def run(self, dispatcher, tracker, domain):
+        pending = tracker.get_slot("pending_agreement")
+        if tracker.get_slot("awaiting_confirmation") and pending:
+            proposal = AgreementProposal.from_json(pending)
+            if proposal.kind == "settlement" and not proposal.terms.get("improved"):
+                return self._improve_settlement(dispatcher, tracker, domain)
         if tracker.get_slot("awaiting_confirmation"):
             dispatcher.utter_message(response="utter_proposal_withdrawn")
             events = [SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
@@ -192,3 +265,15 @@ class ActionRejectProposal(Action):
         else:
             dispatcher.utter_message(response="utter_how_can_i_help")
         return []
+
+    def _improve_settlement(self, dispatcher, tracker, domain):
+        """The policy allows one better settlement offer after a first no."""
+        from actions.forbearance import settlement_for
+
+        account = verified_account(tracker)
+        offer = settlement_for(account, improved=True)
+        if offer is None:
+            dispatcher.utter_message(response="utter_proposal_withdrawn")
+            return [SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
+        proposal = negotiation.settlement_proposal(offer, improved=True)
+        return [SlotSet("settlement_improved", True)] + read_back(dispatcher, tracker, domain, proposal)

@@ -96,3 +96,29 @@ def render(domain: dict, name: str, lang: str, **values: Any) -> str:
 def contact_values() -> dict[str, str]:
     s = settings()
     return {"lender_phone": s.lender_phone, "lender_hours": s.lender_hours, "lender_name": s.lender_name}
+
+
+MAX_INVALID_ANSWERS = 2
+
+
+def reject(dispatcher, tracker: Tracker, slot: str, response: str | None = None, **values: Any) -> dict:
+    """An answer a form can't use: explain, and after the second miss in a row stop
+    asking the same question and offer a person instead (the form then ends)."""
+    if response:
+        dispatcher.utter_message(response=response, **values)
+    misses = int(tracker.get_slot("invalid_answers") or 0) + 1
+    if misses >= MAX_INVALID_ANSWERS:
+        dispatcher.utter_message(response="utter_stuck_offer_help")
+    return {slot: None, "invalid_answers": misses}
+
+
+def stuck(tracker: Tracker) -> bool:
+    return int(tracker.get_slot("invalid_answers") or 0) >= MAX_INVALID_ANSWERS
+
+
+class GuardedFormValidation:
+    """Mixin for form validation actions: the form stops asking after two unusable
+    answers in a row (see `reject`). Not an Action itself, so it isn't registered."""
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        return [] if stuck(tracker) else domain_slots

@@ -1,9 +1,39 @@
-"""The borrower asks for a person."""
+"""Handing the conversation to a person, with the conversation so far."""
 from __future__ import annotations
 
 from rasa_sdk import Action
 
-from actions.common import contact_values, conversation, store, verified_account
+from actions.common import contact_values, conversation, fmt_for, settings, verified_account
+from bot.clock import utcnow
+from bot.formatting import format_datetime
+from bot.handoff import HandoffRequest, reply_by, transcript_from_events
+from bot.services import handoff_destination
+
+
+def hand_off(dispatcher, tracker, reason: str, *, priority: str = "normal", tell: bool = True) -> str:
+    """Queue the conversation for a person; tell the borrower when they'll hear back."""
+    account = verified_account(tracker)
+    s = settings()
+    due = reply_by(utcnow(), s.handoff_reply_hours)
+    ref = handoff_destination().send(
+        HandoffRequest(
+            reason=reason,
+            priority=priority,
+            transcript=transcript_from_events(tracker.events),
+            loan_ref=account.loan_ref if account else None,
+            **conversation(tracker),
+        ),
+        due,
+    )
+    if tell:
+        tz = account.timezone if account else s.default_timezone
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            handoff_ref=ref,
+            reply_by=format_datetime(due, tz, fmt_for(tracker).lang),
+            **contact_values(),
+        )
+    return ref
 
 
 class ActionRequestHuman(Action):
@@ -11,9 +41,5 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
-        store().record_event(
-            "handoff_requested", loan_ref=account.loan_ref if account else None, **conversation(tracker)
-        )
-        dispatcher.utter_message(response="utter_human_contact", **contact_values())
+        hand_off(dispatcher, tracker, "requested")
         return []

@@ -8,15 +8,17 @@ from rasa_sdk import Action, FormValidationAction
 
 from actions.common import (
     contact_values,
+    GuardedFormValidation,
     fmt_for,
     policy_for,
+    reject,
     render,
     settings,
     today_for,
     verified_account,
 )
-from bot import negotiation, plans
-from bot.parsing import parse_amount, parse_months, parse_payment_date
+from bot import conduct, negotiation, plans
+from bot.parsing import parse_amount, parse_currency_hint, parse_months, parse_payment_date
 
 MONTHLY_AMOUNT_INTENT = "offer_monthly_amount"
 
@@ -25,36 +27,74 @@ def _is_payload(text: str) -> bool:
     return text.startswith("/")
 
 
-def utter_offer_menu(dispatcher, tracker, domain) -> list:
+def collection_blocked(dispatcher, tracker, account) -> bool:
+    """Say so and return True when the conduct rules forbid asking for payment."""
+    block = conduct.collection_block(
+        open_cases=account.open_cases,
+        vulnerable=account.vulnerable or bool(tracker.get_slot("collection_stopped")),
+        reason_code=tracker.get_slot("reason_code"),
+    )
+    if block is None:
+        return False
+    if account.on_collection_hold:
+        dispatcher.utter_message(response="utter_account_on_hold")
+    else:
+        dispatcher.utter_message(response="utter_no_collection_now", **contact_values())
+    return True
+
+
+def utter_offer_menu(dispatcher, tracker, domain, *, hardship_first: bool = False) -> list:
+    """The options policy allows; for borrowers in hardship, the gentler ones come first
+    and there is no "pay it all now" button (CONC 7: no pressure to pay in one large sum)."""
     account = verified_account(tracker)
     if account is None:
         dispatcher.utter_message(response="utter_verify_first")
         return []
+    if collection_blocked(dispatcher, tracker, account):
+        return []
+    if account.overdue_amount <= 0:
+        dispatcher.utter_message(response="utter_nothing_overdue")
+        return []
     fmt = fmt_for(tracker, account)
-    menu = negotiation.offer_menu(account, policy_for(account), today_for(account))
-    buttons = [
+    policy = policy_for(account)
+    today = today_for(account)
+    menu = negotiation.offer_menu(account, policy, today)
+    plan_buttons = [
         {
-            "title": render(domain, "utter_button_pay_now", fmt.lang, amount=fmt.money(menu.overdue_amount)),
-            "payload": "/choose_pay_now",
-        },
-        {
-            "title": render(domain, "utter_button_promise", fmt.lang, latest_date=fmt.date(menu.promise_latest)),
-            "payload": "/choose_promise_to_pay",
-        },
+            "title": render(
+                domain, "utter_button_plan", fmt.lang, months=plan.months, amount=fmt.money(plan.instalment_amount)
+            ),
+            "payload": "/choose_plan" + json.dumps({"plan_months": str(plan.months)}),
+        }
+        for plan in menu.plans
     ]
-    for plan in menu.plans:
+    pay_now = {
+        "title": render(domain, "utter_button_pay_now", fmt.lang, amount=fmt.money(menu.overdue_amount)),
+        "payload": "/choose_pay_now",
+    }
+    promise = {
+        "title": render(domain, "utter_button_promise", fmt.lang, latest_date=fmt.date(menu.promise_latest)),
+        "payload": "/choose_promise_to_pay",
+    }
+    if hardship_first:
+        from actions.forbearance import hardship_buttons
+
+        arrangements = plans.hardship_options(account.overdue_amount, account.currency, policy, today)
+        buttons = hardship_buttons(domain, fmt, arrangements) + plan_buttons
+    else:
+        buttons = [pay_now, promise] + plan_buttons
+    settlement = plans.settlement_offer(account.outstanding_balance, account.currency, account.days_past_due, policy, today)
+    if settlement is not None and not hardship_first:
         buttons.append(
             {
-                "title": render(
-                    domain, "utter_button_plan", fmt.lang, months=plan.months, amount=fmt.money(plan.instalment_amount)
-                ),
-                "payload": "/choose_plan" + json.dumps({"plan_months": str(plan.months)}),
+                "title": render(domain, "utter_button_settlement", fmt.lang, amount=fmt.money(settlement.amount)),
+                "payload": "/ask_settlement",
             }
         )
     dispatcher.utter_message(
         response="utter_offer_options", overdue_amount=fmt.money(menu.overdue_amount), buttons=buttons
     )
-    if menu.plans:
+    if menu.plans or hardship_first:
         dispatcher.utter_message(response="utter_offer_monthly_amount_hint")
     else:
         dispatcher.utter_message(response="utter_no_plan_available")
@@ -80,7 +120,7 @@ def _date_problem(dispatcher, fmt, problem: str, chosen, window) -> None:
     )
 
 
-class ValidatePromiseForm(FormValidationAction):
+class ValidatePromiseForm(GuardedFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_promise_form"
 
@@ -96,29 +136,27 @@ class ValidatePromiseForm(FormValidationAction):
         chosen = parse_payment_date(text, today, settings().date_order)
         if amount is not None and amount != account.overdue_amount:
             if amount <= 0:
-                dispatcher.utter_message(response="utter_amount_not_positive")
-            elif amount > account.overdue_amount:
-                dispatcher.utter_message(
-                    response="utter_amount_above_overdue", overdue_amount=fmt.money(account.overdue_amount)
-                )
-            else:
-                dispatcher.utter_message(
-                    response="utter_promise_must_cover_overdue",
+                return reject(dispatcher, tracker, "promise_date", "utter_amount_not_positive")
+            if amount > account.overdue_amount:
+                return reject(
+                    dispatcher, tracker, "promise_date", "utter_amount_above_overdue",
                     overdue_amount=fmt.money(account.overdue_amount),
-                    amount=fmt.money(amount),
                 )
-            return {"promise_date": None}
+            return reject(
+                dispatcher, tracker, "promise_date", "utter_promise_must_cover_overdue",
+                overdue_amount=fmt.money(account.overdue_amount), amount=fmt.money(amount),
+            )
         if chosen is None:
-            if tracker.get_intent_of_latest_message() != "choose_promise_to_pay":
-                dispatcher.utter_message(response="utter_date_invalid")
-            return {"promise_date": None}
+            if tracker.get_intent_of_latest_message() == "choose_promise_to_pay":
+                return {"promise_date": None}  # "I'd like to promise to pay" names no date yet
+            return reject(dispatcher, tracker, "promise_date", "utter_date_invalid")
         problem = plans.check_promise(
             account.overdue_amount, chosen, account.overdue_amount, account.currency, policy, today
         )
         if problem in ("date_in_past", "date_too_far"):
             _date_problem(dispatcher, fmt, problem, chosen, plans.promise_window(policy, today))
-            return {"promise_date": None}
-        return {"promise_date": chosen.isoformat()}
+            return reject(dispatcher, tracker, "promise_date")
+        return {"promise_date": chosen.isoformat(), "invalid_answers": 0}
 
 
 class ActionAskPromiseDate(Action):
@@ -140,7 +178,7 @@ class ActionAskPromiseDate(Action):
         return []
 
 
-class ValidatePlanForm(FormValidationAction):
+class ValidatePlanForm(GuardedFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_plan_form"
 
@@ -157,36 +195,36 @@ class ValidatePlanForm(FormValidationAction):
         months = parse_months(text) if not text.strip().isdigit() else int(text.strip())
         allowed = negotiation.allowed_months(account, policy, today)
         if months in allowed:
-            return {"plan_months": str(months), "plan_monthly_amount": None}
-        if months is not None or tracker.get_intent_of_latest_message() != "choose_plan":
-            if allowed:
-                dispatcher.utter_message(
-                    response="utter_plan_months_invalid",
-                    allowed_months=", ".join(str(m) for m in allowed),
-                )
-        return {"plan_months": None}
+            return {"plan_months": str(months), "plan_monthly_amount": None, "invalid_answers": 0}
+        if months is None and tracker.get_intent_of_latest_message() == "choose_plan":
+            return {"plan_months": None}  # "a payment plan please" names no length yet
+        if not allowed:
+            return reject(dispatcher, tracker, "plan_months", "utter_no_plan_available")
+        return reject(
+            dispatcher, tracker, "plan_months", "utter_plan_months_invalid",
+            allowed_months=", ".join(str(m) for m in allowed),
+        )
 
     def _counter_offer(self, text, dispatcher, tracker, account, fmt, policy, today) -> dict:
         amount = parse_amount(text)
         if amount is None:
-            dispatcher.utter_message(response="utter_amount_invalid")
-            return {"plan_months": None}
-        if amount <= 0:
-            dispatcher.utter_message(response="utter_amount_not_positive")
-            return {"plan_months": None}
+            return reject(dispatcher, tracker, "plan_months", response="utter_amount_invalid")
         amount = plans.quantize(amount, account.currency)
+        if amount <= 0:
+            return reject(dispatcher, tracker, "plan_months", response="utter_amount_not_positive")
+        hinted = parse_currency_hint(text)
+        if hinted and hinted != account.currency:
+            dispatcher.utter_message(response="utter_currency_differs", currency=account.currency)
         first = negotiation.default_first_due_date(policy, today)
         result = plans.counter_offer(account.overdue_amount, account.currency, amount, policy, first)
         values = {"amount": fmt.money(amount), "overdue_amount": fmt.money(account.overdue_amount)}
         if result.status == plans.COVERS_ALL:
-            dispatcher.utter_message(response="utter_counter_offer_covers_all", **values)
-            return {"plan_months": None}
+            return reject(dispatcher, tracker, "plan_months", response="utter_counter_offer_covers_all", **values)
         if result.plan is None:
-            dispatcher.utter_message(response="utter_counter_offer_none", **contact_values())
-            return {"plan_months": None}
+            return reject(dispatcher, tracker, "plan_months", response="utter_counter_offer_none", **contact_values())
         if result.status == plans.FITS:
             dispatcher.utter_message(response="utter_counter_offer_fits", months=result.plan.months, **values)
-            return {"plan_months": str(result.plan.months), "plan_monthly_amount": str(amount)}
+            return {"plan_months": str(result.plan.months), "plan_monthly_amount": str(amount), "invalid_answers": 0}
         response = {
             plans.TOO_LONG: "utter_counter_offer_too_long",
             plans.BELOW_MINIMUM: "utter_counter_offer_below_minimum",
@@ -200,8 +238,9 @@ class ValidatePlanForm(FormValidationAction):
             plan_amount=fmt.money(result.plan.instalment_amount),
             **values,
         )
-        # The nearest plan is proposed; the read-back still needs an explicit yes.
-        return {"plan_months": str(result.plan.months), "plan_monthly_amount": None}
+        # The nearest plan is proposed (action_propose_plan recomputes it from the same
+        # amount); the read-back still needs an explicit yes.
+        return {"plan_months": str(result.plan.months), "plan_monthly_amount": str(amount), "invalid_answers": 0}
 
     def validate_first_payment_date(self, value: Any, dispatcher, tracker, domain) -> dict:
         account = verified_account(tracker)
@@ -213,13 +252,12 @@ class ValidatePlanForm(FormValidationAction):
         today = today_for(account)
         chosen = parse_payment_date(text, today, settings().date_order)
         if chosen is None:
-            dispatcher.utter_message(response="utter_date_invalid")
-            return {"first_payment_date": None}
+            return reject(dispatcher, tracker, "first_payment_date", response="utter_date_invalid")
         problem = plans.check_first_due_date(chosen, policy, today)
         if problem:
             _date_problem(dispatcher, fmt, problem, chosen, plans.first_instalment_window(policy, today))
-            return {"first_payment_date": None}
-        return {"first_payment_date": chosen.isoformat()}
+            return reject(dispatcher, tracker, "first_payment_date")
+        return {"first_payment_date": chosen.isoformat(), "invalid_answers": 0}
 
 
 class ActionAskPlanMonths(Action):
@@ -230,6 +268,9 @@ class ActionAskPlanMonths(Action):
         account = verified_account(tracker)
         if account is None:
             dispatcher.utter_message(response="utter_verify_first")
+            return []
+        if account.overdue_amount <= 0:
+            dispatcher.utter_message(response="utter_nothing_overdue")
             return []
         fmt = fmt_for(tracker, account)
         menu = negotiation.offer_menu(account, policy_for(account), today_for(account))

@@ -4,9 +4,10 @@ from __future__ import annotations
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
-from actions.common import contact_values, conversation, store, verified_account
+from actions.common import conversation, store, verified_account
 from actions.offers import utter_offer_menu
-from bot.reasons import NO_COLLECTION_REASONS, reason_for_intent
+from actions.situations import handle_vulnerability
+from bot.reasons import HARDSHIP_REASONS, reason_for_intent
 
 
 class ActionRecordReason(Action):
@@ -21,10 +22,12 @@ class ActionRecordReason(Action):
         code = reason_for_intent(tracker.get_intent_of_latest_message())
         words = tracker.latest_message.get("text")
         store().record_reason(account.loan_ref, code, words, **conversation(tracker))
-        if code in NO_COLLECTION_REASONS:
-            dispatcher.utter_message(response="utter_reason_no_collection", **contact_values())
-            return [SlotSet("reason_code", code)]
+        events = [SlotSet("reason_code", code)]
+        if code == "bereavement":
+            # A bereavement is a vulnerability (FCA FG21/1): no collection today.
+            dispatcher.utter_message(response="utter_empathy_bereavement")
+            return events + handle_vulnerability(dispatcher, tracker, "bereavement")
         dispatcher.utter_message(response=f"utter_empathy_{code}")
         if account.open_agreement is None:
-            utter_offer_menu(dispatcher, tracker, domain)
-        return [SlotSet("reason_code", code)]
+            utter_offer_menu(dispatcher, tracker, domain, hardship_first=code in HARDSHIP_REASONS)
+        return events

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rasa_sdk import Action
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 
-from actions.common import settings
+from actions.common import conversation, settings, store
 
 
 class ActionSessionStart(Action):
@@ -13,6 +13,7 @@ class ActionSessionStart(Action):
 
     async def run(self, dispatcher, tracker, domain):
         s = settings()
+        store().record_event("conversation_started", **conversation(tracker))
         dispatcher.utter_message(response="utter_intro", lender_name=s.lender_name)
         return [
             SessionStarted(),

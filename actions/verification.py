@@ -6,7 +6,7 @@ from typing import Any
 
 from rasa_sdk import FormValidationAction
 
-from actions.common import conversation, fmt_for, settings, store, today_for
+from actions.common import conversation, fmt_for, reject, settings, store, stuck, today_for
 from bot.clock import utcnow
 from bot.parsing import normalise_loan_ref, parse_date_of_birth
 
@@ -16,15 +16,15 @@ class ValidateVerifyForm(FormValidationAction):
         return "validate_verify_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
-        if tracker.get_slot("verified") or tracker.get_slot("verification_locked"):
+        if tracker.get_slot("verified") or tracker.get_slot("verification_locked") or stuck(tracker):
             return []
         return domain_slots
 
     def validate_loan_ref(self, value: Any, dispatcher, tracker, domain) -> dict:
         loan_ref = normalise_loan_ref(str(value or ""))
         if loan_ref is None:
-            dispatcher.utter_message(response="utter_loan_ref_invalid")
-        return {"loan_ref": loan_ref}
+            return reject(dispatcher, tracker, "loan_ref", "utter_loan_ref_invalid")
+        return {"loan_ref": loan_ref, "invalid_answers": 0}
 
     def validate_date_of_birth(self, value: Any, dispatcher, tracker, domain) -> dict:
         fmt = fmt_for(tracker)
@@ -36,8 +36,7 @@ class ValidateVerifyForm(FormValidationAction):
             )
             return {"date_of_birth": None}
         if parsed.value is None:
-            dispatcher.utter_message(response="utter_dob_invalid")
-            return {"date_of_birth": None}
+            return reject(dispatcher, tracker, "date_of_birth", response="utter_dob_invalid")
 
         loan_ref = tracker.get_slot("loan_ref")
         if not loan_ref:
@@ -48,6 +47,7 @@ class ValidateVerifyForm(FormValidationAction):
             dispatcher.utter_message(response="utter_verified", first_name=account.borrower_first_name)
             # The date of birth itself is not kept in the conversation.
             return {
+                "invalid_answers": 0,
                 "date_of_birth": "checked",
                 "verified": True,
                 "verified_loan_ref": loan_ref,

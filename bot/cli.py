@@ -88,6 +88,31 @@ def cmd_loan(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from bot.report import build_report, default_period, parse_day, render_text, write_plot
+
+    try:
+        start = parse_day(args.date_from) if args.date_from else None
+        end = parse_day(args.date_to) if args.date_to else None
+    except ValueError as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 2
+    end = end or default_period()[1]
+    start = start or default_period(end)[0]
+    if start > end:
+        print(f"report: --from {start} is after --to {end}.", file=sys.stderr)
+        return 2
+    report = build_report(_store(), start, end)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(render_text(report), end="")
+    if args.plot:
+        write_plot(report, args.plot)
+        print(f"Chart written to {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("loan_ref")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_loan)
+    p = sub.add_parser("report", help="summary for a date range (default: the last 30 days, UTC)")
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day, inclusive (UTC)")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day, inclusive (UTC; default today)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", metavar="FILE.png", help="also write a chart of the summary")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -92,9 +92,14 @@ class Borrower(Base):
     language = Column(String(16), nullable=False, default="en")
     # e.g. {"sms": true, "whatsapp": true, "email": true, "telegram": false}
     contact_preferences = Column(JSON, nullable=False, default=dict)
+    # Set when the borrower discloses a vulnerability (FCA FG21/1): no collection
+    # until a person has reviewed it.
+    vulnerable = Column(Boolean, nullable=False, default=False)
+    vulnerability_noted_at = Column(UTCDateTime())
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
 
     loans = relationship("Loan", back_populates="borrower")
+    opt_outs = relationship("ContactOptOut", back_populates="borrower")
 
 
 class Loan(Base):
@@ -136,6 +141,8 @@ class Agreement(Base):
     channel = Column(String(32))
     # The read-back the borrower said yes to; a retried "yes" finds this key taken.
     idempotency_key = Column(String(64), nullable=False, unique=True)
+    # An amended agreement points at the one it replaces (status "amended").
+    amends_id = Column(Integer, ForeignKey("agreements.id"))
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
     updated_at = Column(UTCDateTime(), nullable=False, default=_now, onupdate=_now)
 
@@ -201,4 +208,64 @@ class AuditEvent(Base):
 
 
 
-AGREEMENT_KINDS = ("pay_now", "promise_to_pay", "instalment_plan")
+class Case(Base):
+    """Something the lender must look into: a dispute, a fraud claim, a payment claim.
+
+    An open dispute or fraud claim puts the loan on collection hold.
+    """
+
+    __tablename__ = "cases"
+
+    id = Column(Integer, primary_key=True)
+    case_ref = Column(String(32), nullable=False, unique=True)
+    loan_id = Column(Integer, ForeignKey("loans.id"), nullable=False, index=True)
+    kind = Column(String(32), nullable=False)  # dispute | fraud_claim | payment_claim
+    status = Column(String(32), nullable=False, default="open")
+    borrower_words = Column(Text)
+    details = Column(JSON, nullable=False, default=dict)
+    conversation_id = Column(String(128))
+    channel = Column(String(32))
+    opened_at = Column(UTCDateTime(), nullable=False, default=_now)
+    closed_at = Column(UTCDateTime())
+
+    loan = relationship("Loan")
+
+
+class ContactOptOut(Base):
+    """The borrower asked not to be contacted on a channel ("all" for every channel)."""
+
+    __tablename__ = "contact_opt_outs"
+
+    id = Column(Integer, primary_key=True)
+    borrower_id = Column(Integer, ForeignKey("borrowers.id"), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    conversation_id = Column(String(128))
+    requested_on = Column(String(32))  # the channel the request was made on
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+
+    borrower = relationship("Borrower", back_populates="opt_outs")
+
+    __table_args__ = (UniqueConstraint("borrower_id", "channel", name="uq_opt_outs_channel"),)
+
+
+class Handoff(Base):
+    """A conversation waiting for a person (the default handoff destination)."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True)
+    handoff_ref = Column(String(32), nullable=False, unique=True)
+    loan_id = Column(Integer, ForeignKey("loans.id"), index=True)
+    conversation_id = Column(String(128), nullable=False)
+    channel = Column(String(32))
+    reason = Column(String(32), nullable=False)
+    priority = Column(String(16), nullable=False, default="normal")
+    transcript = Column(JSON, nullable=False, default=list)
+    status = Column(String(32), nullable=False, default="queued")
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+    reply_by = Column(UTCDateTime())
+
+
+AGREEMENT_KINDS = ("pay_now", "promise_to_pay", "instalment_plan", "hardship_deferral", "settlement")
+CASE_KINDS = ("dispute", "fraud_claim", "payment_claim")
+HOLD_CASE_KINDS = ("dispute", "fraud_claim")

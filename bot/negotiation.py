@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from bot import plans
 from bot.policy import ProductPolicy
-from bot.store import AccountView, AgreementProposal
+from dateutil.relativedelta import relativedelta
+
+from bot.store import AccountView, AgreementProposal, AgreementView
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,75 @@ def plan_proposal(plan: plans.PlanOffer, *, source: str = "menu") -> AgreementPr
     )
 
 
-def _days(n: int):
-    from datetime import timedelta
-
+def _days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+# ---------------------------------------------------------------- existing arrangements
+
+
+def reschedule_proposal(agreement: AgreementView, new_first_date: date) -> AgreementProposal:
+    """The remaining instalments, same amounts, monthly from a new date."""
+    remaining = [i for i in agreement.instalments if i.status == "scheduled"]
+    dates = [new_first_date + relativedelta(months=n) for n in range(len(remaining))]
+    total = sum(i.amount for i in remaining)
+    return AgreementProposal(
+        kind=agreement.kind,
+        total_amount=total,
+        currency=agreement.currency,
+        instalments=tuple(zip(dates, (i.amount for i in remaining))),
+        terms={
+            **{k: v for k, v in agreement.terms.items() if k != "idempotency_key"},
+            "operation": "amend",
+            "amends": agreement.agreement_ref,
+            "first_due_date": new_first_date.isoformat(),
+            "idempotency_key": _new_key(),
+        },
+    )
+
+
+def cancel_proposal(agreement: AgreementView) -> AgreementProposal:
+    """Cancelling also needs an explicit yes to a read-back."""
+    return AgreementProposal(
+        kind=agreement.kind,
+        total_amount=agreement.total_amount,
+        currency=agreement.currency,
+        instalments=(),
+        terms={"operation": "cancel", "cancels": agreement.agreement_ref, "idempotency_key": _new_key()},
+    )
+
+
+# ---------------------------------------------------------------- hardship and settlement
+
+
+def hardship_proposal(arrangement: plans.HardshipArrangement) -> AgreementProposal:
+    plan = arrangement.plan
+    return AgreementProposal(
+        kind="hardship_deferral",
+        total_amount=plan.total,
+        currency=plan.currency,
+        instalments=tuple((i.due_date, i.amount) for i in plan.instalments),
+        terms={
+            "holiday_months": arrangement.holiday_months,
+            "months": plan.months,
+            "first_due_date": plan.first_due_date.isoformat(),
+            "instalment_amount": str(plan.instalment_amount),
+            "idempotency_key": _new_key(),
+        },
+    )
+
+
+def settlement_proposal(offer: plans.SettlementOffer, improved: bool) -> AgreementProposal:
+    return AgreementProposal(
+        kind="settlement",
+        total_amount=offer.amount,
+        currency=offer.currency,
+        instalments=((offer.pay_by, offer.amount),),
+        terms={
+            "outstanding_balance": str(offer.outstanding_balance),
+            "discount": str(offer.discount),
+            "pay_by": offer.pay_by.isoformat(),
+            "improved": improved,
+            "idempotency_key": _new_key(),
+        },
+    )

@@ -801,3 +801,30 @@ def parse_months(text: str) -> int | None:
     if bare:
         return bare[-1][1]
     return None
+
+
+_LAST_WEEKDAY = re.compile(r"\blast (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
+
+
+def parse_past_date(text: str, today: date, date_order: str = "DMY") -> date | None:
+    """A date on or before today, e.g. when a borrower says they already paid:
+    "yesterday", "last Monday", "on Friday", "20 November", "20/11", "2 days ago"."""
+    try:
+        cleaned = _clean(text).lower()
+        if not cleaned:
+            return None
+        base = datetime(today.year, today.month, today.day)
+        match = _LAST_WEEKDAY.search(cleaned)
+        if match:
+            cleaned = match.group(1)
+        settings = {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": base, "DATE_ORDER": date_order}
+        parsed = _quiet(dateparser.parse, cleaned, settings=settings)
+        if parsed is None:
+            found = _quiet(search_dates, cleaned, settings=settings) or []
+            parsed = found[0][1] if found else None
+        if parsed is None:
+            return None
+        result = parsed.date()
+        return result if result <= today else None
+    except Exception:  # never let odd input break a conversation
+        return None

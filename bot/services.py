@@ -22,3 +22,13 @@ def loan_store() -> LoanStore:
 @lru_cache(maxsize=1)
 def policy_book() -> PolicyBook:
     return PolicyBook.load(get_settings().policy_file)
+
+
+@lru_cache(maxsize=1)
+def handoff_destination():
+    from bot.handoff import DatabaseQueue, WebhookDestination
+
+    settings = get_settings()
+    if settings.handoff_destination == "webhook":
+        return WebhookDestination(loan_store(), settings.handoff_webhook_url)
+    return DatabaseQueue(loan_store())

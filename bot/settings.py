@@ -7,7 +7,7 @@ development defaults.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,7 +43,11 @@ class Settings:
     date_order: str = "DMY"
     default_language: str = "en"
     default_timezone: str = "Europe/London"
-    extra: dict = field(default_factory=dict)
+    handoff_destination: str = "database"
+    handoff_webhook_url: str = ""
+    handoff_reply_hours: int = 24
+    crisis_line: str = "Samaritans, free on 116 123, any time of day or night"
+    debt_advice: str = "MoneyHelper, free and impartial, on 0800 138 7777 or moneyhelper.org.uk"
 
     @property
     def production(self) -> bool:
@@ -53,6 +57,10 @@ class Settings:
         """Refuse to run production with development secrets."""
         if self.production and self.payment_link_secret == DEV_SECRET:
             raise RuntimeError("PAYMENT_LINK_SECRET must be set when APP_ENV=production")
+        if self.handoff_destination not in ("database", "webhook"):
+            raise RuntimeError("HANDOFF_DESTINATION must be database or webhook")
+        if self.handoff_destination == "webhook" and not self.handoff_webhook_url:
+            raise RuntimeError("HANDOFF_WEBHOOK_URL is needed when HANDOFF_DESTINATION=webhook")
         if self.date_order not in ("DMY", "MDY", "YMD"):
             raise RuntimeError("DATE_ORDER must be one of DMY, MDY, YMD")
 
@@ -79,6 +87,11 @@ def load_settings() -> Settings:
         date_order=_str("DATE_ORDER", defaults.date_order).upper(),
         default_language=_str("DEFAULT_LANGUAGE", defaults.default_language),
         default_timezone=_str("DEFAULT_TIMEZONE", defaults.default_timezone),
+        handoff_destination=_str("HANDOFF_DESTINATION", defaults.handoff_destination),
+        handoff_webhook_url=_str("HANDOFF_WEBHOOK_URL", defaults.handoff_webhook_url),
+        handoff_reply_hours=_int("HANDOFF_REPLY_HOURS", defaults.handoff_reply_hours),
+        crisis_line=_str("CRISIS_LINE", defaults.crisis_line),
+        debt_advice=_str("DEBT_ADVICE", defaults.debt_advice),
     )
     settings.check()
     return settings

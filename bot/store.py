@@ -20,11 +20,16 @@ from sqlalchemy.orm import Session, selectinload
 from bot.clock import utcnow
 from bot.db import Database
 from bot.models import (
+    CASE_KINDS,
+    HOLD_CASE_KINDS,
     OPEN_AGREEMENT_STATUSES,
     Agreement,
     AuditEvent,
     Borrower,
+    Case,
+    ContactOptOut,
     DelinquencyReason,
+    Handoff,
     Instalment,
     Loan,
 )
@@ -92,6 +97,13 @@ class AccountView:
     language: str
     timezone: str
     open_agreement: AgreementView | None
+    open_cases: tuple[str, ...] = ()  # kinds of open cases: dispute, fraud_claim, payment_claim
+    vulnerable: bool = False
+    opted_out_channels: tuple[str, ...] = ()
+
+    @property
+    def on_collection_hold(self) -> bool:
+        return any(kind in HOLD_CASE_KINDS for kind in self.open_cases)
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,9 @@ class LoanStore:
             open_agreement = next(
                 (a for a in loan.agreements if a.status in OPEN_AGREEMENT_STATUSES), None
             )
+            open_cases = s.scalars(
+                select(Case.kind).where(Case.loan_id == loan.id, Case.status == "open")
+            ).all()
             return AccountView(
                 loan_ref=loan.loan_ref,
                 product=loan.product,
@@ -231,6 +246,9 @@ class LoanStore:
                 language=loan.borrower.language,
                 timezone=loan.borrower.timezone,
                 open_agreement=_agreement_view(open_agreement) if open_agreement else None,
+                open_cases=tuple(sorted(set(open_cases))),
+                vulnerable=loan.borrower.vulnerable,
+                opted_out_channels=tuple(sorted(o.channel for o in loan.borrower.opt_outs)),
             )
 
     def agreements(self) -> list[AgreementView]:
@@ -365,7 +383,7 @@ class LoanStore:
                 if open_agreement is not None:
                     raise OpenAgreementExists(_agreement_view(open_agreement))
                 agreement = Agreement(
-                    agreement_ref=_new_agreement_ref(),
+                    agreement_ref=_new_ref("AG-"),
                     loan=loan,
                     kind=proposal.kind,
                     status="active",
@@ -415,6 +433,216 @@ class LoanStore:
         with self.db.transaction() as s:
             loan = _loan(s, loan_ref) if loan_ref else None
             _audit(s, event_type, loan=loan, conversation_id=conversation_id, channel=channel, **details)
+
+    # -- borrower situations
+
+    def open_case(
+        self,
+        loan_ref: str,
+        kind: str,
+        borrower_words: str | None = None,
+        *,
+        details: dict | None = None,
+        conversation_id: str | None = None,
+        channel: str | None = None,
+    ) -> str:
+        """Open a dispute, fraud claim or payment claim; reuse an open one of the same kind."""
+        if kind not in CASE_KINDS:
+            raise ValueError(f"unknown case kind {kind!r}")
+        with self.db.transaction() as s:
+            loan = _loan(s, loan_ref)
+            existing = s.scalar(
+                select(Case).where(Case.loan_id == loan.id, Case.kind == kind, Case.status == "open")
+            )
+            if existing is not None:
+                if details:
+                    existing.details = {**(existing.details or {}), **details}
+                return existing.case_ref
+            case = Case(
+                case_ref=_new_ref("CS-"),
+                loan_id=loan.id,
+                kind=kind,
+                status="open",
+                borrower_words=(borrower_words or "").strip()[:MAX_WORDS_STORED] or None,
+                details=details or {},
+                conversation_id=conversation_id,
+                channel=channel,
+                opened_at=utcnow(),
+            )
+            s.add(case)
+            if kind in HOLD_CASE_KINDS:
+                loan.status = "on_hold"
+            _audit(s, f"{kind}_opened", loan=loan, conversation_id=conversation_id, channel=channel, case_ref=case.case_ref)
+            return case.case_ref
+
+    def cases(self, loan_ref: str | None = None) -> list[dict]:
+        with self.db.reader() as s:
+            query = select(Case, Loan.loan_ref).join(Loan, Loan.id == Case.loan_id).order_by(Case.id)
+            if loan_ref:
+                query = query.where(Loan.loan_ref == loan_ref)
+            return [
+                {
+                    "case_ref": c.case_ref,
+                    "loan_ref": ref,
+                    "kind": c.kind,
+                    "status": c.status,
+                    "borrower_words": c.borrower_words,
+                    "details": c.details,
+                    "opened_at": c.opened_at.isoformat(),
+                }
+                for c, ref in s.execute(query).all()
+            ]
+
+    def flag_vulnerable(self, loan_ref: str, category: str, *, conversation_id=None, channel=None) -> None:
+        """Record that the borrower disclosed a vulnerability (the category, not their words)."""
+        with self.db.transaction() as s:
+            loan = _loan(s, loan_ref)
+            if not loan.borrower.vulnerable:
+                loan.borrower.vulnerable = True
+                loan.borrower.vulnerability_noted_at = utcnow()
+            _audit(s, "vulnerability_flagged", loan=loan, conversation_id=conversation_id, channel=channel, category=category)
+
+    def record_opt_out(self, loan_ref: str, channel: str, *, conversation_id=None, requested_on=None) -> bool:
+        """Stop contact on a channel ("all" for every channel). Returns False if already opted out."""
+        with self.db.transaction() as s:
+            loan = _loan(s, loan_ref)
+            exists = s.scalar(
+                select(ContactOptOut).where(
+                    ContactOptOut.borrower_id == loan.borrower_id, ContactOptOut.channel == channel
+                )
+            )
+            if exists is not None:
+                return False
+            s.add(
+                ContactOptOut(
+                    borrower_id=loan.borrower_id,
+                    channel=channel,
+                    conversation_id=conversation_id,
+                    requested_on=requested_on,
+                    created_at=utcnow(),
+                )
+            )
+            _audit(s, "contact_opt_out", loan=loan, conversation_id=conversation_id, channel=requested_on, opted_out_channel=channel)
+            return True
+
+    def enqueue_handoff(
+        self,
+        *,
+        conversation_id: str,
+        reason: str,
+        transcript: list[dict],
+        loan_ref: str | None = None,
+        channel: str | None = None,
+        priority: str = "normal",
+        reply_by: datetime | None = None,
+    ) -> str:
+        """Queue a conversation for a person; one open handoff per conversation."""
+        with self.db.transaction() as s:
+            loan = _loan(s, loan_ref) if loan_ref else None
+            existing = s.scalar(
+                select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.status == "queued")
+            )
+            if existing is not None:
+                existing.transcript = transcript
+                if priority == "urgent":
+                    existing.priority = "urgent"
+                return existing.handoff_ref
+            handoff = Handoff(
+                handoff_ref=_new_ref("HO-"),
+                loan_id=loan.id if loan else None,
+                conversation_id=conversation_id,
+                channel=channel,
+                reason=reason,
+                priority=priority,
+                transcript=transcript,
+                status="queued",
+                created_at=utcnow(),
+                reply_by=reply_by,
+            )
+            s.add(handoff)
+            _audit(s, "handoff_requested", loan=loan, conversation_id=conversation_id, channel=channel, reason=reason, handoff_ref=handoff.handoff_ref)
+            return handoff.handoff_ref
+
+    def handoffs(self) -> list[dict]:
+        with self.db.reader() as s:
+            rows = s.scalars(select(Handoff).order_by(Handoff.id)).all()
+            return [
+                {
+                    "handoff_ref": h.handoff_ref,
+                    "conversation_id": h.conversation_id,
+                    "channel": h.channel,
+                    "reason": h.reason,
+                    "priority": h.priority,
+                    "status": h.status,
+                    "transcript": h.transcript,
+                    "created_at": h.created_at.isoformat(),
+                    "reply_by": h.reply_by.isoformat() if h.reply_by else None,
+                }
+                for h in rows
+            ]
+
+    def amend_agreement(
+        self,
+        agreement_ref: str,
+        proposal: AgreementProposal,
+        *,
+        idempotency_key: str,
+        conversation_id: str | None = None,
+        channel: str | None = None,
+        now: datetime | None = None,
+    ) -> RecordedAgreement:
+        """Replace an open agreement with amended terms; the old one becomes "amended"."""
+        _check_proposal(proposal)
+        now = now or utcnow()
+        with self.db.transaction() as s:
+            existing = _by_idempotency_key(s, idempotency_key)
+            if existing is not None:
+                return RecordedAgreement(_agreement_view(existing), created=False)
+            old = s.scalar(
+                select(Agreement).where(Agreement.agreement_ref == agreement_ref).with_for_update()
+            )
+            if old is None or old.status not in OPEN_AGREEMENT_STATUSES:
+                raise ValueError("only an open agreement can be amended")
+            old.status = "amended"
+            old.updated_at = now
+            s.flush()  # frees the one-open-agreement-per-loan slot
+            new = Agreement(
+                agreement_ref=_new_ref("AG-"),
+                loan_id=old.loan_id,
+                kind=proposal.kind,
+                status="active",
+                total_amount=proposal.total_amount,
+                currency=proposal.currency,
+                terms=proposal.terms,
+                conversation_id=conversation_id,
+                channel=channel,
+                idempotency_key=idempotency_key,
+                amends_id=old.id,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(new)
+            for sequence, (due, amount) in enumerate(proposal.instalments, start=1):
+                s.add(Instalment(agreement=new, sequence=sequence, due_date=due, amount=amount, status="scheduled"))
+            s.flush()
+            s.refresh(new)
+            _audit(s, "agreement_amended", loan=old.loan, conversation_id=conversation_id, channel=channel,
+                   now=now, agreement_ref=new.agreement_ref, replaces=old.agreement_ref)
+            return RecordedAgreement(_agreement_view(new), created=True)
+
+    def cancel_agreement(self, agreement_ref: str, *, conversation_id=None, channel=None) -> bool:
+        with self.db.transaction() as s:
+            agreement = s.scalar(select(Agreement).where(Agreement.agreement_ref == agreement_ref))
+            if agreement is None or agreement.status not in OPEN_AGREEMENT_STATUSES:
+                return False
+            agreement.status = "cancelled"
+            agreement.updated_at = utcnow()
+            for instalment in agreement.instalments:
+                if instalment.status == "scheduled":
+                    instalment.status = "cancelled"
+            _audit(s, "agreement_cancelled", loan=agreement.loan, conversation_id=conversation_id, channel=channel,
+                   agreement_ref=agreement_ref)
+            return True
 
     # -- used by the importer and demo seed
 
@@ -477,7 +705,7 @@ def _loan(s: Session, loan_ref: str) -> Loan:
         select(Loan)
         .where(Loan.loan_ref == loan_ref)
         .options(
-            selectinload(Loan.borrower),
+            selectinload(Loan.borrower).selectinload(Borrower.opt_outs),
             selectinload(Loan.reasons),
             selectinload(Loan.agreements).selectinload(Agreement.instalments),
         )
@@ -527,9 +755,9 @@ def _check_proposal(p: AgreementProposal) -> None:
         raise ValueError("every instalment must be positive")
 
 
-def _new_agreement_ref() -> str:
+def _new_ref(prefix: str) -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "AG-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def _audit(

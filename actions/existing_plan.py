@@ -1,0 +1,127 @@
+"""Questions about, and changes to, an arrangement the borrower already has."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction
+from rasa_sdk.events import SlotSet
+
+from actions.agreements import read_back
+from actions.common import GuardedFormValidation, fmt_for, policy_for, reject, render, settings, stuck, today_for, verified_account
+from bot import negotiation, plans
+from bot.parsing import parse_payment_date
+
+
+def _remaining(agreement):
+    return [i for i in agreement.instalments if i.status == "scheduled"]
+
+
+class ActionPlanStatus(Action):
+    """"When is my next payment?" / "How much is left on my plan?" from the store."""
+
+    def name(self) -> str:
+        return "action_plan_status"
+
+    async def run(self, dispatcher, tracker, domain):
+        account = verified_account(tracker)
+        if account is None:
+            dispatcher.utter_message(response="utter_verify_first")
+            return []
+        agreement = account.open_agreement
+        remaining = _remaining(agreement) if agreement else []
+        if not remaining:
+            dispatcher.utter_message(response="utter_no_active_plan")
+            return []
+        fmt = fmt_for(tracker, account)
+        dispatcher.utter_message(
+            response="utter_plan_status",
+            kind=render(domain, f"utter_kind_{agreement.kind}", fmt.lang),
+            agreement_ref=agreement.agreement_ref,
+            next_amount=fmt.money(remaining[0].amount),
+            next_due_date=fmt.date(remaining[0].due_date),
+            remaining_count=len(remaining),
+            remaining_amount=fmt.money(sum(i.amount for i in remaining)),
+        )
+        return []
+
+
+class ValidateChangeDateForm(GuardedFormValidation, FormValidationAction):
+    def name(self) -> str:
+        return "validate_change_date_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        account = verified_account(tracker)
+        if account is None or account.open_agreement is None or not _remaining(account.open_agreement) or stuck(tracker):
+            return []
+        return domain_slots
+
+    def validate_new_payment_date(self, value: Any, dispatcher, tracker, domain) -> dict:
+        account = verified_account(tracker)
+        text = str(value or "")
+        if account is None or text.startswith("/"):
+            return {"new_payment_date": None}
+        today = today_for(account)
+        chosen = parse_payment_date(text, today, settings().date_order)
+        if chosen is None:
+            if tracker.get_intent_of_latest_message() == "change_payment_date":
+                return {"new_payment_date": None}  # "can I change the date?" names no date yet
+            return reject(dispatcher, tracker, "new_payment_date", response="utter_date_invalid")
+        problem = plans.check_first_due_date(chosen, policy_for(account), today)
+        if problem:
+            fmt = fmt_for(tracker, account)
+            earliest, latest = plans.first_instalment_window(policy_for(account), today)
+            response = "utter_date_in_past" if problem == "date_in_past" else "utter_date_too_far"
+            return reject(
+                dispatcher, tracker, "new_payment_date", response,
+                date=fmt.date(chosen), earliest_date=fmt.date(earliest), latest_date=fmt.date(latest),
+            )
+        return {"new_payment_date": chosen.isoformat(), "invalid_answers": 0}
+
+
+class ActionAskNewPaymentDate(Action):
+    def name(self) -> str:
+        return "action_ask_new_payment_date"
+
+    async def run(self, dispatcher, tracker, domain):
+        account = verified_account(tracker)
+        if account is None:
+            dispatcher.utter_message(response="utter_verify_first")
+            return []
+        fmt = fmt_for(tracker, account)
+        earliest, latest = plans.first_instalment_window(policy_for(account), today_for(account))
+        dispatcher.utter_message(
+            response="utter_ask_new_payment_date", earliest_date=fmt.date(earliest), latest_date=fmt.date(latest)
+        )
+        return []
+
+
+class ActionProposeDateChange(Action):
+    """Move the remaining instalments to monthly dates from the new date, same amounts."""
+
+    def name(self) -> str:
+        return "action_propose_date_change"
+
+    async def run(self, dispatcher, tracker, domain):
+        account = verified_account(tracker)
+        chosen = tracker.get_slot("new_payment_date")
+        if account is None or account.open_agreement is None:
+            dispatcher.utter_message(response="utter_no_active_plan")
+            return [SlotSet("new_payment_date", None)]
+        if not chosen:
+            return [SlotSet("new_payment_date", None)]
+        proposal = negotiation.reschedule_proposal(account.open_agreement, date.fromisoformat(chosen))
+        return [SlotSet("new_payment_date", None)] + read_back(dispatcher, tracker, domain, proposal)
+
+
+class ActionProposeCancel(Action):
+    def name(self) -> str:
+        return "action_propose_cancel"
+
+    async def run(self, dispatcher, tracker, domain):
+        account = verified_account(tracker)
+        if account is None or account.open_agreement is None:
+            dispatcher.utter_message(response="utter_no_active_plan")
+            return []
+        proposal = negotiation.cancel_proposal(account.open_agreement)
+        return read_back(dispatcher, tracker, domain, proposal)

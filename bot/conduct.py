@@ -1,0 +1,198 @@
+"""The rules of conduct for debt collection, in one place.
+
+Each rule names where it comes from; docs/conduct.md explains them for the
+collections team. Actions, the reminder planner and the tests call these
+functions instead of re-deciding the rules themselves.
+
+Sources: US FDCPA / CFPB Regulation F (12 CFR 1006), China's NIFA internet-finance
+collection convention (2018) and post-loan collection guidelines (2024), UK FCA
+CONC 7 and FG21/1 (vulnerable customers).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.reasons import NO_COLLECTION_REASONS
+
+# ---------------------------------------------------------------- disclosure
+
+
+def may_discuss_loan(verified: bool) -> bool:
+    """Nothing about a loan, not even that a debt exists, before verification.
+
+    Reg F 1006.6(d) (no third-party disclosure); NIFA (no contact with unrelated people).
+    """
+    return bool(verified)
+
+
+# ---------------------------------------------------------------- collecting
+
+
+@dataclass(frozen=True)
+class CollectionBlock:
+    reason: str  # dispute_open | fraud_claim_open | vulnerable | no_collection_reason
+
+
+def collection_block(
+    *, open_cases: tuple[str, ...] = (), vulnerable: bool = False, reason_code: str | None = None
+) -> CollectionBlock | None:
+    """Whether the assistant may ask for payment at all.
+
+    - an open dispute stops collection until it is answered (FDCPA 809(b), Reg F 1006.34/38);
+    - an open fraud claim likewise (the borrower may not owe anything);
+    - a disclosed vulnerability stops collection until a person reviews it (FCA FG21/1, CONC 7.2);
+    - a borrower who says the debt is disputed, paid or not theirs is not asked for payment
+      in that conversation.
+    """
+    if "dispute" in open_cases:
+        return CollectionBlock("dispute_open")
+    if "fraud_claim" in open_cases:
+        return CollectionBlock("fraud_claim_open")
+    if vulnerable:
+        return CollectionBlock("vulnerable")
+    if reason_code in NO_COLLECTION_REASONS:
+        return CollectionBlock("no_collection_reason")
+    return None
+
+
+
+def agreement_confirmed(latest_intent: str | None, awaiting_confirmation: bool) -> bool:
+    """Every agreement needs an explicit yes to a read-back of its exact terms."""
+    return awaiting_confirmation and latest_intent == "affirm"
+
+
+# ---------------------------------------------------------------- contact
+
+CONTACT_WINDOW = (time(8, 0), time(21, 0))  # Reg F 1006.6(b)(1)(i); NIFA forbids 22:00-08:00
+MAX_ATTEMPTS_PER_7_DAYS = 7  # Reg F 1006.14(b)(2) presumption
+
+
+def within_contact_hours(now: datetime, timezone: str) -> bool:
+    """08:00 to 21:00 in the borrower's own time zone."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    try:
+        local = now.astimezone(ZoneInfo(timezone)).time()
+    except Exception:
+        return False  # unknown zone: do not risk an antisocial hour
+    start, end = CONTACT_WINDOW
+    return start <= local < end
+
+
+def opted_out(channel: str, opted_out_channels: tuple[str, ...] | list[str]) -> bool:
+    """A request to stop using a channel (or all channels) is honoured (Reg F 1006.14(h), 1006.6(e))."""
+    return channel in opted_out_channels or "all" in opted_out_channels
+
+
+# ---------------------------------------------------------------- vulnerability
+
+# Crisis language must be recognised whatever the NLU model predicts, so a
+# lexicon backs up the trained intent. Patterns are matched on lower-cased text
+# with apostrophes normalised.
+_CRISIS = [
+    r"\b(kill|hurt|harm)(ing)? my ?self\b",
+    r"\bend (it|it all|my life|everything)\b",
+    r"\bsuicid",
+    r"\b(don'?t|do not|dont) (want|wanna) to (live|be alive|be here|go on|carry on|wake up)\b",
+    r"\b(don'?t|do not) want to be (alive|here) any ?more\b",
+    r"\bno (reason|point) (to|in) (live|living|going on|carrying on)\b",
+    r"\bbetter off (dead|without me)\b",
+    r"\b(want|wish) (to|i (was|were)) (die|dead)\b",
+    r"\bwant to die\b",
+    r"\btake my (own )?life\b",
+    r"\bcan'?t go on (any ?more|like this)?\b",
+    r"\bnot worth living\b",
+    r"\boverdose\b",
+    r"\bjump (off|in front)\b",
+]
+_VULNERABLE = {
+    "addiction": [
+        r"\b(gambling|drug|alcohol|drinking) (problem|addiction|habit)\b",
+        r"\baddict(ed|ion)?\b",
+        r"\b(gamble|gambled|gambling) (it|everything|all)\b",
+        r"\bin rehab\b",
+    ],
+    "mental_health": [
+        r"\bcan'?t cope\b",
+        r"\b(not|n'?t) coping\b",
+        r"\b(severe|really bad|crippling) (depression|anxiety)\b",
+        r"\bbreakdown\b",
+        r"\bmental health (crisis|problems?|issues?)\b",
+        r"\b(panic attacks?|sectioned)\b",
+        r"\boverwhelmed\b",
+    ],
+    "serious_illness": [
+        r"\bcancer\b",
+        r"\bchemo(therapy)?\b",
+        r"\bterminal(ly ill)?\b",
+        r"\b(stroke|heart attack|dementia|dialysis)\b",
+        r"\bintensive care\b",
+    ],
+    "bereavement": [
+        r"\b(passed away|died|funeral|bereave(d|ment)|lost my (wife|husband|partner|mum|mom|dad|father|mother|son|daughter|child|baby))\b",
+    ],
+}
+_CRISIS_RE = re.compile("|".join(_CRISIS))
+_VULNERABLE_RE = {k: re.compile("|".join(v)) for k, v in _VULNERABLE.items()}
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", (text or "")[:2000].lower().replace("’", "'"))
+
+
+def detect_vulnerability(text: str) -> str | None:
+    """"crisis", "addiction", "mental_health", "serious_illness", "bereavement" or None."""
+    normalised = _normalise(text)
+    if _CRISIS_RE.search(normalised):
+        return "crisis"
+    for category, pattern in _VULNERABLE_RE.items():
+        if pattern.search(normalised):
+            return category
+    return None
+
+
+# ---------------------------------------------------------------- wording
+
+# Words that threaten, mislead or pressure (FDCPA 806/807, Reg F 1006.14/18,
+# CONC 7.9, NIFA). No response in the domain may contain them; a test scans
+# every response.
+BANNED_PHRASES = (
+    "arrest",
+    "jail",
+    "prison",
+    "police",
+    "criminal",
+    "sue you",
+    "lawsuit",
+    "court action",
+    "legal action",
+    "bailiff",
+    "seize",
+    "repossess",
+    "garnish",
+    "your employer",
+    "your family will",
+    "tell your",
+    "final warning",
+    "last chance",
+    "immediately or",
+    "must pay today",
+    "or else",
+    "borrow from",
+    "take out a loan",
+    "payday loan",
+    "sell your",
+    "credit card to pay",
+    "deadbeat",
+    "irresponsible",
+    "shame",
+    "blacklist",
+)
+
+
+def banned_phrases_in(text: str) -> list[str]:
+    lowered = (text or "").lower()
+    return [phrase for phrase in BANNED_PHRASES if phrase in lowered]

@@ -1,0 +1,378 @@
+"""The collections manager's summary for a date range: `python -m bot report`.
+
+`build_report` reads the loan store and returns a plain dict (the same shape as
+`python -m bot report --json`); `render_text` and `write_plot` present it.
+Dates are inclusive and interpreted in UTC. Money is summed in Python with
+Decimal (Money columns are text on SQLite) and reported as decimal strings.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import distinct, func, select
+
+from bot.models import (
+    AGREEMENT_KINDS,
+    CASE_KINDS,
+    OPEN_AGREEMENT_STATUSES,
+    Agreement,
+    AuditEvent,
+    Case,
+    ContactOptOut,
+    DelinquencyReason,
+    Handoff,
+)
+from bot.store import LoanStore, money_str
+
+DEFAULT_DAYS = 30
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The last 30 days up to and including today (UTC)."""
+    today = today or datetime.now(timezone.utc).date()
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
+
+
+def parse_day(text: str) -> date:
+    """A calendar date written exactly YYYY-MM-DD; ValueError with a readable message otherwise."""
+    if not _DAY.fullmatch(text or ""):
+        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD (e.g. 2026-11-01).")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real calendar date.") from None
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, the day after end 00:00 UTC): both dates inclusive."""
+    if start > end:
+        raise ValueError("the start date is after the end date")
+    lo = datetime.combine(start, time.min, tzinfo=timezone.utc)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    return lo, hi
+
+
+def _sorted_counts(counter: Counter) -> dict[str, int]:
+    """Largest first, then by name, so the output is stable."""
+    return {k: v for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
+def build_report(store: LoanStore, start: date, end: date) -> dict[str, Any]:
+    lo, hi = _bounds(start, end)
+    with store.db.reader() as s:
+
+        def conversations(event_type: str) -> int:
+            return s.scalar(
+                select(func.count(distinct(AuditEvent.conversation_id))).where(
+                    AuditEvent.event_type == event_type,
+                    AuditEvent.conversation_id.is_not(None),
+                    AuditEvent.occurred_at >= lo,
+                    AuditEvent.occurred_at < hi,
+                )
+            ) or 0
+
+        locked_out = s.scalar(
+            select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.event_type == "verification_locked",
+                AuditEvent.occurred_at >= lo,
+                AuditEvent.occurred_at < hi,
+            )
+        ) or 0
+
+        agreement_rows = s.execute(
+            select(Agreement.kind, Agreement.status, Agreement.currency, Agreement.total_amount).where(
+                Agreement.created_at >= lo, Agreement.created_at < hi
+            )
+        ).all()
+
+        reason_rows = s.scalars(
+            select(DelinquencyReason.reason_code).where(
+                DelinquencyReason.recorded_at >= lo, DelinquencyReason.recorded_at < hi
+            )
+        ).all()
+
+        case_rows = s.execute(
+            select(Case.kind, Case.status).where(Case.opened_at >= lo, Case.opened_at < hi)
+        ).all()
+
+        opt_out_rows = s.scalars(
+            select(ContactOptOut.channel).where(ContactOptOut.created_at >= lo, ContactOptOut.created_at < hi)
+        ).all()
+
+        handoff_rows = s.execute(
+            select(Handoff.reason, Handoff.priority).where(Handoff.created_at >= lo, Handoff.created_at < hi)
+        ).all()
+
+        vulnerability_details = s.scalars(
+            select(AuditEvent.details).where(
+                AuditEvent.event_type == "vulnerability_flagged",
+                AuditEvent.occurred_at >= lo,
+                AuditEvent.occurred_at < hi,
+            )
+        ).all()
+
+        started = conversations("conversation_started")
+        verified = conversations("verification_passed")
+
+    # agreements: every known kind is listed, zero or not, so the shape is stable
+    counts: Counter = Counter()
+    active: Counter = Counter()
+    amounts: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for kind, status, currency, total in agreement_rows:
+        counts[kind] += 1
+        if status in OPEN_AGREEMENT_STATUSES:
+            active[kind] += 1
+        amounts[kind][currency] += Decimal(total)
+    kinds = list(AGREEMENT_KINDS) + sorted(set(counts) - set(AGREEMENT_KINDS))
+    by_kind = {
+        kind: {
+            "count": counts[kind],
+            "amounts": {ccy: money_str(amounts[kind][ccy], ccy) for ccy in sorted(amounts.get(kind, {}))},
+            "active": active[kind],
+        }
+        for kind in kinds
+    }
+
+    cases: dict[str, dict[str, int]] = {
+        kind: {"opened": 0, "open": 0} for kind in list(CASE_KINDS) + sorted({k for k, _ in case_rows} - set(CASE_KINDS))
+    }
+    for kind, status in case_rows:
+        cases[kind]["opened"] += 1
+        if status == "open":
+            cases[kind]["open"] += 1
+
+    vulnerability = Counter(
+        str((details or {}).get("category") or "unspecified") for details in vulnerability_details
+    )
+
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "conversations": {"started": started, "verified": verified, "locked_out": locked_out},
+        "agreements": {"by_kind": by_kind},
+        "reasons": _sorted_counts(Counter(reason_rows)),
+        "cases": cases,
+        "opt_outs": _sorted_counts(Counter(opt_out_rows)),
+        "handoffs": {
+            "total": len(handoff_rows),
+            "urgent": sum(1 for _, priority in handoff_rows if priority == "urgent"),
+            "by_reason": _sorted_counts(Counter(reason for reason, _ in handoff_rows)),
+        },
+        "vulnerability_flags": _sorted_counts(vulnerability),
+    }
+
+
+# ---------------------------------------------------------------- text
+
+
+def _label(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def _agreement_total(report: dict) -> int:
+    return sum(k["count"] for k in report["agreements"]["by_kind"].values())
+
+
+def render_text(report: dict) -> str:
+    period = report["period"]
+    conv = report["conversations"]
+    lines = [f"Collections report {period['from']} to {period['to']} (UTC, inclusive)", ""]
+
+    lines.append("Conversations")
+    lines.append(f"  started            {conv['started']:>6}")
+    lines.append(f"  verified           {conv['verified']:>6}  ({_pct(conv['verified'], conv['started'])} of started)")
+    lines.append(f"  lockouts           {conv['locked_out']:>6}")
+    lines.append("")
+
+    total = _agreement_total(report)
+    lines.append(f"Agreements ({total} recorded)")
+    lines.append(f"  {'kind':<18} {'count':>6} {'active':>7}  amounts")
+    for kind, k in report["agreements"]["by_kind"].items():
+        money = ", ".join(f"{ccy} {amt}" for ccy, amt in k["amounts"].items()) or "-"
+        lines.append(f"  {_label(kind):<18} {k['count']:>6} {k['active']:>7}  {money}")
+    lines.append("")
+
+    reasons = report["reasons"]
+    n_reasons = sum(reasons.values())
+    lines.append(f"Reasons for missed payments ({n_reasons} recorded)")
+    if not reasons:
+        lines.append("  none")
+    for code, n in reasons.items():
+        lines.append(f"  {_label(code):<18} {n:>6}  {_pct(n, n_reasons):>4}")
+    lines.append("")
+
+    lines.append("Cases opened")
+    lines.append(f"  {'kind':<18} {'opened':>6} {'still open':>11}")
+    for kind, c in report["cases"].items():
+        lines.append(f"  {_label(kind):<18} {c['opened']:>6} {c['open']:>11}")
+    lines.append("")
+
+    opt_outs = report["opt_outs"]
+    lines.append(f"Contact opt-outs ({sum(opt_outs.values())})")
+    lines.extend(f"  {_label(ch):<18} {n:>6}" for ch, n in opt_outs.items())
+    lines.append("")
+
+    h = report["handoffs"]
+    lines.append(f"Handoffs to a person ({h['total']}, {h['urgent']} urgent)")
+    lines.extend(f"  {_label(r):<18} {n:>6}" for r, n in h["by_reason"].items())
+    lines.append("")
+
+    flags = report["vulnerability_flags"]
+    lines.append(f"Vulnerability flags ({sum(flags.values())})")
+    lines.extend(f"  {_label(cat):<18} {n:>6}" for cat, n in flags.items())
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- plot
+
+
+def write_plot(report: dict, path: str | Path) -> Path:
+    """One PNG with four panels: agreements, reasons, the funnel and the attention counts."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"matplotlib\b")
+        return _write_plot(report, Path(path))
+
+
+def _write_plot(report: dict, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    period = report["period"]
+    fig, axes = plt.subplots(2, 2, figsize=(14, 9), dpi=110)
+    fig.suptitle(
+        f"Collections report  {period['from']} to {period['to']} (UTC)",
+        fontsize=16,
+        fontweight="bold",
+    )
+    (ax_agr, ax_rsn), (ax_fun, ax_att) = axes
+
+    def annotate(ax, bars, labels, horizontal=True):
+        for bar, text in zip(bars, labels):
+            if horizontal:
+                ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                            xytext=(4, 0), textcoords="offset points", va="center", fontsize=10)
+            else:
+                ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                            xytext=(0, 3), textcoords="offset points", ha="center", fontsize=10)
+
+    def headroom(ax, values, horizontal=True):
+        top = max([0, *values])
+        limit = max(1, top) * 1.25
+        (ax.set_xlim if horizontal else ax.set_ylim)(0, limit)
+
+    def integer_axis(ax, horizontal=True):
+        from matplotlib.ticker import MaxNLocator
+
+        (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
+
+    # 1. agreements by kind (active share stacked inside)
+    by_kind = report["agreements"]["by_kind"]
+    kinds = list(by_kind)
+    counts = [by_kind[k]["count"] for k in kinds]
+    actives = [by_kind[k]["active"] for k in kinds]
+    y = range(len(kinds))
+    ax_agr.barh(y, counts, color="#9ecae1", label="recorded")
+    ax_agr.barh(y, actives, color="#3182bd", label="still active")
+    money = [", ".join(f"{c} {a}" for c, a in by_kind[k]["amounts"].items()) for k in kinds]
+    annotate(ax_agr, ax_agr.patches[: len(kinds)],
+             [f"{n}  {m}" if n else "0" for n, m in zip(counts, money)])
+    ax_agr.set_yticks(list(y))
+    ax_agr.set_yticklabels([_label(k) for k in kinds])
+    ax_agr.invert_yaxis()
+    headroom(ax_agr, counts)
+    ax_agr.set_xlim(0, ax_agr.get_xlim()[1] * 1.3)  # room for the amounts
+    integer_axis(ax_agr)
+    ax_agr.set_title(f"Agreements by kind ({sum(counts)})", fontsize=13, loc="left")
+    ax_agr.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=9, frameon=False)
+
+    # 2. reasons by code, largest on top
+    reasons = report["reasons"]
+    total_reasons = sum(reasons.values())
+    if reasons:
+        codes = sorted(reasons, key=lambda c: (-reasons[c], c))
+        values = [reasons[c] for c in codes]
+        bars = ax_rsn.barh(range(len(codes)), values, color="#fd8d3c")
+        annotate(ax_rsn, bars, [f"{v}  ({_pct(v, total_reasons)})" for v in values])
+        ax_rsn.set_yticks(range(len(codes)))
+        ax_rsn.set_yticklabels([_label(c) for c in codes])
+        ax_rsn.invert_yaxis()
+        headroom(ax_rsn, values)
+        integer_axis(ax_rsn)
+    else:
+        _empty(ax_rsn, "no reasons recorded")
+    ax_rsn.set_title(f"Why payments were missed ({total_reasons})", fontsize=13, loc="left")
+
+    # 3. outcome funnel
+    conv = report["conversations"]
+    stages = ["conversations\nstarted", "identity\nverified", "agreements\nrecorded"]
+    values = [conv["started"], conv["verified"], _agreement_total(report)]
+    bars = ax_fun.barh(range(3), values, color=["#c7e9c0", "#74c476", "#238b45"])
+    labels = [
+        str(values[0]),
+        _with_rate(values[1], values[0], "of started"),
+        _with_rate(values[2], values[1], "of verified"),
+    ]
+    annotate(ax_fun, bars, labels)
+    ax_fun.set_yticks(range(3))
+    ax_fun.set_yticklabels(stages)
+    ax_fun.invert_yaxis()
+    headroom(ax_fun, values)
+    ax_fun.set_xlim(0, ax_fun.get_xlim()[1] * 1.2)
+    integer_axis(ax_fun)
+    ax_fun.set_title("Outcomes", fontsize=13, loc="left")
+
+    # 4. things that need a person's attention
+    h = report["handoffs"]
+    cases = report["cases"]
+    attention = [
+        ("handoffs", h["total"], f"{h['total']}  ({h['urgent']} urgent)"),
+        ("disputes", cases.get("dispute", {}).get("opened", 0), None),
+        ("fraud claims", cases.get("fraud_claim", {}).get("opened", 0), None),
+        ("payment claims", cases.get("payment_claim", {}).get("opened", 0), None),
+        ("opt-outs", sum(report["opt_outs"].values()), None),
+        ("vulnerability\nflags", sum(report["vulnerability_flags"].values()), None),
+        ("verification\nlockouts", conv["locked_out"], None),
+    ]
+    values = [v for _, v, _ in attention]
+    bars = ax_att.barh(range(len(attention)), values, color="#9e9ac8")
+    annotate(ax_att, bars, [text or str(v) for _, v, text in attention])
+    ax_att.set_yticks(range(len(attention)))
+    ax_att.set_yticklabels([name for name, _, _ in attention])
+    ax_att.invert_yaxis()
+    headroom(ax_att, values)
+    integer_axis(ax_att)
+    ax_att.set_title("Needs attention", fontsize=13, loc="left")
+
+    for ax in (ax_agr, ax_rsn, ax_fun, ax_att):
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(axis="y", labelsize=11)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_axisbelow(True)
+
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path
+
+
+def _with_rate(part: int, whole: int, of: str) -> str:
+    """"2  (50% of started)"; just the count when a rate would mislead (no base, above 100%)."""
+    return f"{part}  ({_pct(part, whole)} {of})" if whole and part <= whole else str(part)
+
+
+def _empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12, color="grey", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
