@@ -98,7 +98,8 @@ _CRISIS = [
     r"\bsuicid",
     r"\b(don'?t|do not|dont) (want|wanna) to (live|be alive|be here|go on|carry on|wake up)\b",
     r"\b(don'?t|do not) want to be (alive|here) any ?more\b",
-    r"\bno (reason|point) (to|in) (live|living|going on|carrying on)\b",
+    r"\bno (reason|point) (to|in) (live|living|go on|going on|carry on|carrying on)\b",
+    r"\b(what'?s|whats) the point (in|of) (living|life|going on|being alive)\b",
     r"\bbetter off (dead|without me)\b",
     r"\b(want|wish) (to|i (was|were)) (die|dead)\b",
     r"\bwant to die\b",
@@ -132,7 +133,9 @@ _VULNERABLE = {
         r"\bintensive care\b",
     ],
     "bereavement": [
-        r"\b(passed away|died|funeral|bereave(d|ment)|lost my (wife|husband|partner|mum|mom|dad|father|mother|son|daughter|child|baby))\b",
+        r"\b(passed away|funeral|bereave(d|ment))\b",
+        r"\b(wife|husband|partner|mum|mom|dad|father|mother|son|daughter|child|baby|brother|sister|nan|gran|grandma|grandad) (has |had |just )?died\b",
+        r"\blost my (wife|husband|partner|mum|mom|dad|father|mother|son|daughter|child|baby|brother|sister)\b",
     ],
 }
 _CRISIS_RE = re.compile("|".join(_CRISIS))

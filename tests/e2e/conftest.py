@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,21 @@ class Servers:
         self.rasa_url = rasa_url
         self.database_url = database_url
         self.store = LoanStore(Database(database_url))
+        self._next_ref = 30000
+
+    def new_loan(self, *, overdue="250.00", outstanding="3200.00", days_past_due=20, product="personal_loan") -> str:
+        """A fresh loan for one test (borrower born 1 June 1980), so tests don't share state."""
+        self._next_ref += 1
+        ref = f"LN-{self._next_ref}"
+        self.store.upsert_loans([{
+            "loan_ref": ref, "borrower_name": f"Test Borrower {self._next_ref}",
+            "date_of_birth": date(1980, 6, 1), "phone": None, "email": None,
+            "timezone": "Europe/London", "language": "en", "product": product, "currency": "GBP",
+            "principal": Decimal("5000.00"), "outstanding_balance": Decimal(outstanding),
+            "overdue_amount": Decimal(overdue), "days_past_due": days_past_due,
+            "next_due_date": date.today() + timedelta(days=10),
+        }])
+        return ref
 
     def send(self, sender: str, message: str) -> list[dict]:
         body = json.dumps({"sender": sender, "message": message}).encode()
