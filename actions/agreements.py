@@ -259,6 +259,10 @@ class ActionRejectProposal(Action):
         if tracker.get_slot("awaiting_confirmation"):
             dispatcher.utter_message(response="utter_proposal_withdrawn")
             events = [SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
+            if pending and AgreementProposal.from_json(pending).terms.get("operation") in ("amend", "cancel"):
+                # "No, keep it": the existing arrangement stays as it is.
+                dispatcher.utter_message(response="utter_anything_else")
+                return events
             return events + _clear_form_slots() + utter_offer_menu(dispatcher, tracker, domain)
         if tracker.get_slot("verified"):
             dispatcher.utter_message(response="utter_goodbye")

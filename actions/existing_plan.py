@@ -109,9 +109,11 @@ class ActionProposeDateChange(Action):
             dispatcher.utter_message(response="utter_no_active_plan")
             return [SlotSet("new_payment_date", None)]
         if not chosen:
-            return [SlotSet("new_payment_date", None)]
+            return [SlotSet("new_payment_date", None), SlotSet("invalid_answers", 0)]
         proposal = negotiation.reschedule_proposal(account.open_agreement, date.fromisoformat(chosen))
-        return [SlotSet("new_payment_date", None)] + read_back(dispatcher, tracker, domain, proposal)
+        return [SlotSet("new_payment_date", None), SlotSet("invalid_answers", 0)] + read_back(
+            dispatcher, tracker, domain, proposal
+        )
 
 
 class ActionProposeCancel(Action):

@@ -6,7 +6,7 @@ import json
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
-from actions.agreements import read_back
+from actions.agreements import has_open_agreement, read_back
 from actions.common import contact_values, fmt_for, policy_for, render, today_for, verified_account
 from actions.offers import collection_blocked
 from bot import negotiation, plans
@@ -36,7 +36,7 @@ class ActionOfferHardship(Action):
         if account is None:
             dispatcher.utter_message(response="utter_verify_first")
             return []
-        if collection_blocked(dispatcher, tracker, account):
+        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
             return []
         fmt = fmt_for(tracker, account)
         arrangements = plans.hardship_options(
@@ -76,7 +76,7 @@ class ActionOfferSettlement(Action):
         if account is None:
             dispatcher.utter_message(response="utter_verify_first")
             return []
-        if collection_blocked(dispatcher, tracker, account):
+        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
             return []
         offer = settlement_for(account, improved=False)
         if offer is None:

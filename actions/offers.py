@@ -27,14 +27,17 @@ def _is_payload(text: str) -> bool:
     return text.startswith("/")
 
 
-def collection_blocked(dispatcher, tracker, account) -> bool:
-    """Say so and return True when the conduct rules forbid asking for payment."""
-    block = conduct.collection_block(
+def _block(tracker, account):
+    return conduct.collection_block(
         open_cases=account.open_cases,
         vulnerable=account.vulnerable or bool(tracker.get_slot("collection_stopped")),
         reason_code=tracker.get_slot("reason_code"),
     )
-    if block is None:
+
+
+def collection_blocked(dispatcher, tracker, account) -> bool:
+    """Say so and return True when the conduct rules forbid asking for payment."""
+    if _block(tracker, account) is None:
         return False
     if account.on_collection_hold:
         dispatcher.utter_message(response="utter_account_on_hold")
@@ -120,7 +123,18 @@ def _date_problem(dispatcher, fmt, problem: str, chosen, window) -> None:
     )
 
 
-class ValidatePromiseForm(GuardedFormValidation, FormValidationAction):
+class CollectingForm(GuardedFormValidation):
+    """Plan and promise forms end at once when the conduct rules forbid collecting;
+    the propose action then explains why."""
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        account = verified_account(tracker)
+        if account is None or _block(tracker, account) is not None:
+            return []
+        return await super().required_slots(domain_slots, dispatcher, tracker, domain)
+
+
+class ValidatePromiseForm(CollectingForm, FormValidationAction):
     def name(self) -> str:
         return "validate_promise_form"
 
@@ -168,6 +182,8 @@ class ActionAskPromiseDate(Action):
         if account is None:
             dispatcher.utter_message(response="utter_verify_first")
             return []
+        if collection_blocked(dispatcher, tracker, account):
+            return []
         fmt = fmt_for(tracker, account)
         _, latest = plans.promise_window(policy_for(account), today_for(account))
         dispatcher.utter_message(
@@ -178,7 +194,7 @@ class ActionAskPromiseDate(Action):
         return []
 
 
-class ValidatePlanForm(GuardedFormValidation, FormValidationAction):
+class ValidatePlanForm(CollectingForm, FormValidationAction):
     def name(self) -> str:
         return "validate_plan_form"
 
@@ -268,6 +284,8 @@ class ActionAskPlanMonths(Action):
         account = verified_account(tracker)
         if account is None:
             dispatcher.utter_message(response="utter_verify_first")
+            return []
+        if collection_blocked(dispatcher, tracker, account):
             return []
         if account.overdue_amount <= 0:
             dispatcher.utter_message(response="utter_nothing_overdue")

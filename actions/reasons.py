@@ -7,7 +7,8 @@ from rasa_sdk.events import SlotSet
 from actions.common import conversation, store, verified_account
 from actions.offers import utter_offer_menu
 from actions.situations import handle_vulnerability
-from bot.reasons import HARDSHIP_REASONS, reason_for_intent
+from actions.common import contact_values
+from bot.reasons import HARDSHIP_REASONS, NO_COLLECTION_REASONS, reason_for_intent
 
 
 class ActionRecordReason(Action):
@@ -27,6 +28,9 @@ class ActionRecordReason(Action):
             # A bereavement is a vulnerability (FCA FG21/1): no collection today.
             dispatcher.utter_message(response="utter_empathy_bereavement")
             return events + handle_vulnerability(dispatcher, tracker, "bereavement")
+        if code in NO_COLLECTION_REASONS:  # normally routed to their own actions; never collect here
+            dispatcher.utter_message(response="utter_reason_no_collection", **contact_values())
+            return events + [SlotSet("collection_stopped", True)]
         dispatcher.utter_message(response=f"utter_empathy_{code}")
         if account.open_agreement is None:
             utter_offer_menu(dispatcher, tracker, domain, hardship_first=code in HARDSHIP_REASONS)

@@ -24,6 +24,7 @@ from actions.common import (
 )
 from actions.handoff import hand_off
 from bot.conduct import detect_vulnerability
+from bot.plans import quantize
 from bot.parsing import parse_amount, parse_past_date
 
 STOP_COLLECTING = [SlotSet("collection_stopped", True), SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
@@ -87,9 +88,11 @@ class ValidatePaymentClaimForm(GuardedFormValidation, FormValidationAction):
         return {"paid_on": paid_on.isoformat(), "invalid_answers": 0}
 
     def validate_paid_amount(self, value: Any, dispatcher, tracker, domain) -> dict:
+        account = verified_account(tracker)
         amount = parse_amount(str(value or ""))
-        if amount is None:
+        if amount is None or account is None:
             return reject(dispatcher, tracker, "paid_amount", response="utter_amount_invalid")
+        amount = quantize(amount, account.currency)
         if amount <= 0:
             return reject(dispatcher, tracker, "paid_amount", response="utter_amount_not_positive")
         return {"paid_amount": str(amount), "invalid_answers": 0}
@@ -118,6 +121,8 @@ class ActionRecordPaymentClaim(Action):
             dispatcher.utter_message(response="utter_verify_first")
             return []
         paid_on, amount, method = (tracker.get_slot(n) for n in ("paid_on", "paid_amount", "paid_method"))
+        if not (paid_on and amount and method):  # the form stopped after two misses; a person was offered
+            return [SlotSet("invalid_answers", 0)]
         ctx = conversation(tracker)
         store().record_reason(account.loan_ref, "already_paid", None, **ctx)
         case_ref = store().open_case(

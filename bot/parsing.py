@@ -803,28 +803,58 @@ def parse_months(text: str) -> int | None:
     return None
 
 
-_LAST_WEEKDAY = re.compile(r"\blast (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
+_FUTURE_WORDS_RE = re.compile(r"\b(next|tomorrow|in \d+ (days?|weeks?|months?))\b", re.I)
 
 
+def _previous_day_of_month(day: int, today: date) -> date | None:
+    """The most recent `day` of a month on or before today."""
+    for back in range(0, 12):
+        first = (today.replace(day=1) - relativedelta(months=back))
+        if day <= calendar.monthrange(first.year, first.month)[1]:
+            candidate = first.replace(day=day)
+            if candidate <= today:
+                return candidate
+    return None
+
+
+@_total(None)
 def parse_past_date(text: str, today: date, date_order: str = "DMY") -> date | None:
     """A date on or before today, e.g. when a borrower says they already paid:
-    "yesterday", "last Monday", "on Friday", "20 November", "20/11", "2 days ago"."""
-    try:
-        cleaned = _clean(text).lower()
-        if not cleaned:
-            return None
-        base = datetime(today.year, today.month, today.day)
-        match = _LAST_WEEKDAY.search(cleaned)
-        if match:
-            cleaned = match.group(1)
-        settings = {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": base, "DATE_ORDER": date_order}
-        parsed = _quiet(dateparser.parse, cleaned, settings=settings)
-        if parsed is None:
-            found = _quiet(search_dates, cleaned, settings=settings) or []
-            parsed = found[0][1] if found else None
-        if parsed is None:
-            return None
-        result = parsed.date()
-        return result if result <= today else None
-    except Exception:  # never let odd input break a conversation
+    "yesterday", "last Monday", "on Friday", "20 November", "20/11", "the 20th",
+    "2026-11-18", "2 days ago". Dates without a year are the latest occurrence."""
+    cleaned = _words_to_digits(_clean(text))
+    today = _as_date(today)  # type: ignore[assignment]
+    if not cleaned or today is None or not isinstance(date_order, str):
         return None
+    if _FUTURE_WORDS_RE.search(cleaned):
+        return None
+    if m := _ISO_DATE_RE.search(cleaned):
+        value = _ymd(*(int(g) for g in m.groups()))
+        return value if value is not None and value <= today else None
+    if (m := _WEEKDAY_RE.search(cleaned)) is not None and (index := _weekday_index(m.group(1))) is not None:
+        back = (today.weekday() - index) % 7 or (7 if re.search(r"\blast\b", cleaned, re.I) else 0)
+        return today - timedelta(days=back)
+    found, value = _numeric_date(cleaned, today, date_order)
+    if found:
+        if value is not None and value > today and not _YEAR_RE.search(cleaned):
+            value = value - relativedelta(years=1)
+        return value if value is not None and value <= today else None
+    if (day := _day_of_month(cleaned)) is not None:
+        return _previous_day_of_month(day, today)
+    settings = {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": datetime.combine(today, time()), "DATE_ORDER": date_order}
+    prepared = _for_dateparser(cleaned)
+    if not prepared:
+        return None
+    parsed = _quiet(dateparser.parse, prepared, settings=settings, languages=_DATEPARSER_LANGUAGES)
+    if not isinstance(parsed, datetime):
+        parsed = None
+        for matched, candidate in _quiet(search_dates, prepared, settings=settings, languages=_DATEPARSER_LANGUAGES) or ():
+            if matched.strip().lower() not in _FALSE_DATE_MATCHES and isinstance(candidate, datetime):
+                parsed = candidate
+                break
+    if parsed is None:
+        return None
+    value = parsed.date()
+    if value > today and not _YEAR_RE.search(cleaned):
+        value = value - relativedelta(years=1)
+    return value if value <= today else None

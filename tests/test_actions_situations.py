@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from dateutil.relativedelta import relativedelta
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions.account import ActionAccountSummary
 from actions.agreements import (
@@ -37,6 +38,7 @@ from actions.existing_plan import (
     ValidateChangeDateForm,
 )
 from actions.forbearance import ActionOfferHardship, ActionOfferSettlement
+from actions.handoff import ActionRequestHuman
 from actions.offers import ActionAskPlanMonths, ActionAskPromiseDate, ActionOfferOptions, ValidatePlanForm, ValidatePromiseForm
 from actions.reasons import ActionRecordReason
 from actions.situations import (
@@ -56,6 +58,7 @@ from bot.conduct import opted_out
 from bot.demo import PLAN_HOLDER
 from bot.formatting import format_date, format_datetime, format_money
 from bot.handoff import WITHHELD
+from bot.models import Instalment
 from bot.parsing import parse_past_date
 from bot.payments import verify_payment_token
 from bot.settings import get_settings
@@ -65,7 +68,6 @@ from tests.actions_support import (  # noqa: F401  (seeded_template, loans, toda
     HOURS,
     LENDER,
     PHONE,
-    TZ,
     assert_nothing_about_the_loan,
     assert_read_back,
     bot_event,
@@ -234,10 +236,36 @@ def test_paid_on_in_the_past(today, typed, days_ago):
     assert dispatcher.messages == []
 
 
-def test_paid_on_as_a_date(today):
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%d %B %Y"])
+def test_paid_on_as_a_date(today, fmt):
+    paid_on = today - timedelta(days=5)
+    typed = paid_on.strftime(fmt)
+    dispatcher, result = validate(ValidatePaymentClaimForm(), "paid_on", typed, tracker(verified(), intent="inform"))
+    assert result == {"paid_on": paid_on.isoformat(), "invalid_answers": 0}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: bot.parsing.parse_past_date can't read an ISO date (2026-11-18) when DATE_ORDER is DMY, "
+    "although parse_payment_date and parse_date_of_birth can",
+)
+def test_paid_on_as_an_iso_date(today):
     typed = (today - timedelta(days=5)).isoformat()
     dispatcher, result = validate(ValidatePaymentClaimForm(), "paid_on", typed, tracker(verified(), intent="inform"))
     assert result == {"paid_on": typed, "invalid_answers": 0}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: bot.parsing.parse_past_date reads 'may' as May and 'a sec' as a date (parse_payment_date "
+    "filters these), and misses 'on the 20th'",
+)
+@pytest.mark.parametrize("typed", ["I may have paid it already", "wait a sec", "I paid it on the 20th"])
+def test_paid_on_in_a_sentence(today, typed):
+    last_20th = today.replace(day=20) if today.day >= 20 else (today - relativedelta(months=1)).replace(day=20)
+    expected = last_20th.isoformat() if "20th" in typed else None
+    _, result = validate(ValidatePaymentClaimForm(), "paid_on", typed, tracker(verified(), intent="inform"))
+    assert result["paid_on"] == expected
 
 
 @pytest.mark.parametrize("typed", ["tomorrow", "next week", "banana", "", None])
@@ -263,7 +291,7 @@ def test_paid_amount_unusable(typed, response):
 
 @pytest.mark.xfail(strict=True, reason="BUG: a sub-penny paid amount is not rounded to the currency before the > 0 check")
 def test_paid_amount_below_one_penny():
-    dispatcher, result = validate(ValidatePaymentClaimForm(), "paid_amount", "0.004", tracker(verified(), intent="inform"))
+    dispatcher, result = validate(ValidatePaymentClaimForm(), "paid_amount", "0.0049", tracker(verified(), intent="inform"))
     assert result == {"paid_amount": None, "invalid_answers": 1}
     assert names(dispatcher) == ["utter_amount_not_positive"]
 
@@ -326,17 +354,18 @@ def test_payment_claim_before_verification(loans):
 
 @pytest.mark.xfail(
     strict=True,
-    raises=TypeError,
     reason="BUG: when the payment claim form gives up after two unusable answers, action_record_payment_claim "
     "still runs (rule 'the payment claim is recorded'), opens a case with empty details and then crashes on Decimal(None)",
 )
 def test_payment_claim_after_the_form_gave_up_records_nothing(loans):
     trk = tracker(verified(invalid_answers=2, paid_on=None, paid_amount=None, paid_method=None), intent="inform", text="dunno")
     try:
-        dispatcher, events = run(ActionRecordPaymentClaim(), trk)
-    finally:
-        assert loans.cases() == []
-    assert "utter_payment_claim_recorded" not in names(dispatcher)
+        run(ActionRecordPaymentClaim(), trk)
+        crashed = False
+    except TypeError:  # Decimal(None)
+        crashed = True
+    assert loans.cases() == []  # today a case with empty details is opened first
+    assert not crashed
 
 
 # ================================================================ third party
@@ -393,7 +422,7 @@ def test_stop_contact_on_this_channel(loans, channel, stored):
     assert account.opted_out_channels == (stored,)
     assert opted_out(stored, account.opted_out_channels) and not opted_out("email", account.opted_out_channels)
     audit = loans.loan_report("LN-10001")["audit_events"][-1]
-    assert (audit["event_type"], audit["details"], audit["channel"]) == ("contact_opt_out", {"opted_out_channel": stored}, channel)
+    assert (audit["event_type"], audit["details"], audit["channel"]) == ("contact_opt_out", {"opted_out_channel": stored}, stored)
 
 
 def test_stop_contact_on_all_channels(loans):
@@ -527,8 +556,6 @@ def test_vulnerability_before_verification_still_helps_but_flags_no_loan(loans):
 
 
 def test_a_crisis_after_asking_for_a_person_makes_the_handoff_urgent(loans):
-    from actions.handoff import ActionRequestHuman
-
     run(ActionRequestHuman(), tracker(verified(), intent="request_human", sender="conv-u"))
     run(ActionHandleVulnerability(), tracker(verified(), intent="crisis", text="I want to end it all", sender="conv-u"))
     [handoff] = loans.handoffs()
@@ -548,8 +575,6 @@ def test_a_flagged_borrower_is_not_asked_for_payment_later(loans):
 
 
 def test_handoff_reply_by_is_in_the_borrowers_time_zone(loans, monkeypatch):
-    from actions.handoff import ActionRequestHuman
-
     monkeypatch.setenv("HANDOFF_REPLY_HOURS", "4")
     clear_caches()
     before = utcnow()
@@ -586,14 +611,17 @@ def test_hardship_for_bnpl_uses_its_policy():
     assert buttons(message(dispatcher, "utter_hardship_options")) == [hardship_button(0, 6, "10.00"), hardship_button(1, 6, "10.00")]
 
 
-@pytest.mark.parametrize("holiday", ["2", "9", "x"])
-def test_hardship_pick_reads_back_or_lists_again(loans, today, holiday):
-    before = snapshot(loans)
+@pytest.mark.parametrize("holiday", ["9", "x"])  # not one of the arrangements offered
+def test_hardship_unknown_pick_lists_the_arrangements_again(holiday):
     dispatcher, events = run(ActionOfferHardship(), tracker(verified(holiday_months=holiday), intent="request_hardship"))
-    if holiday != "2":  # not one of the arrangements offered
-        assert names(dispatcher) == ["utter_hardship_options"]
-        assert slots_of(events) == {"holiday_months": None}
-        return
+    assert names(dispatcher) == ["utter_hardship_options"]
+    assert len(buttons(dispatcher.messages[0])) == 4
+    assert slots_of(events) == {"holiday_months": None}
+
+
+def test_hardship_pick_is_read_back(loans, today):
+    before = snapshot(loans)
+    dispatcher, events = run(ActionOfferHardship(), tracker(verified(holiday_months="2"), intent="request_hardship"))
     assert names(dispatcher) == ["utter_confirm_hardship"]
     first = today + relativedelta(months=3)  # two months' holiday, then monthly
     msg = dispatcher.messages[0]
@@ -747,10 +775,6 @@ def test_plan_status(loans):
 
 
 def test_plan_status_after_a_payment(loans):
-    from sqlalchemy import select
-
-    from bot.models import Instalment
-
     with loans.db.transaction() as s:
         s.scalars(select(Instalment).where(Instalment.sequence == 1)).one().status = "paid"
     agreement = loans.account(PLAN_HOLDER).open_agreement
@@ -1072,14 +1096,15 @@ BLOCKS = [block_by_dispute, block_by_fraud, block_by_vulnerability, block_in_thi
 
 
 def blocked_actions(today):
+    """(action, slots, what it says when nothing blocks it)"""
     return [
-        (ActionOfferOptions, {}),
-        (ActionProposePayNow, {}),
-        (ActionProposePromise, {"promise_date": (today + timedelta(days=3)).isoformat()}),
-        (ActionProposePlan, {"plan_months": "3", "first_payment_date": (today + timedelta(days=7)).isoformat()}),
-        (ActionOfferHardship, {}),
-        (ActionOfferHardship, {"holiday_months": "1"}),
-        (ActionOfferSettlement, {}),
+        (ActionOfferOptions, {}, "utter_offer_options"),
+        (ActionProposePayNow, {}, "utter_confirm_pay_now"),
+        (ActionProposePromise, {"promise_date": (today + timedelta(days=3)).isoformat()}, "utter_confirm_promise"),
+        (ActionProposePlan, {"plan_months": "3", "first_payment_date": (today + timedelta(days=7)).isoformat()}, "utter_confirm_plan"),
+        (ActionOfferHardship, {}, "utter_hardship_options"),
+        (ActionOfferHardship, {"holiday_months": "1"}, "utter_confirm_hardship"),
+        (ActionOfferSettlement, {}, "utter_confirm_settlement"),
     ]
 
 
@@ -1087,7 +1112,7 @@ def blocked_actions(today):
 def test_collection_blocked_stops_every_offer_and_proposal(loans, today, block):
     extra, response = block(loans)
     # the same actions offer and read back when nothing blocks them (LN-10006 is eligible for all)
-    for action, slots in blocked_actions(today):
+    for action, slots, _ in blocked_actions(today):
         before = snapshot(loans)
         dispatcher, events = run(action(), tracker(verified(SETTLER, **slots, **extra), intent="inform"))
         assert names(dispatcher) == [response], action.__name__
@@ -1099,12 +1124,9 @@ def test_collection_blocked_stops_every_offer_and_proposal(loans, today, block):
 
 
 def test_the_same_actions_offer_when_nothing_blocks(loans, today):
-    for action, slots in blocked_actions(today):
+    for action, slots, response in blocked_actions(today):
         dispatcher, _ = run(action(), tracker(verified(SETTLER, **slots), intent="inform"))
-        assert names(dispatcher)[0] in (
-            "utter_offer_options", "utter_confirm_pay_now", "utter_confirm_promise", "utter_confirm_plan",
-            "utter_hardship_options", "utter_confirm_hardship", "utter_confirm_settlement",
-        ), action.__name__
+        assert names(dispatcher)[0] == response, action.__name__
 
 
 @pytest.mark.parametrize("block", BLOCKS)

@@ -41,8 +41,8 @@ def test_happy_path_to_an_instalment_plan(servers):
     assert "£250.00 overdue" in reply and "12 days past due" in reply and "£3,200.00" in reply
     assert "what made it hard" in reply
 
-    reply = servers.say(who, "I lost my job last month")
-    assert "sorry to hear you've lost your job" in reply
+    reply = servers.say(who, "my car broke down and the repair took everything")
+    assert "Unexpected bills can throw anyone's budget off" in reply
     assert "[Pay £250.00 now]" in reply
     assert re.search(r"\[6 monthly payments of £41\.66\]", reply)
 
@@ -68,8 +68,8 @@ def test_happy_path_to_an_instalment_plan(servers):
     assert len(agreements_for(servers, "LN-10001")) == 1
 
     report = servers.store.loan_report("LN-10001")
-    assert report["reasons"][-1]["reason_code"] == "unemployment"
-    assert report["reasons"][-1]["borrower_words"] == "I lost my job last month"
+    assert report["reasons"][-1]["reason_code"] == "unexpected_expense"
+    assert report["reasons"][-1]["borrower_words"] == "my car broke down and the repair took everything"
     events = [e["event_type"] for e in report["audit_events"]]
     assert {"verification_passed", "disclosure_given", "reason_recorded", "agreement_created"} <= set(events)
 
