@@ -499,12 +499,6 @@ def test_bereavement_stops_collection_and_hands_over_with_care(loans):
     assert loans.audit_events("LN-10001")[-2]["details"] == {"category": "bereavement"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: action_record_reason no longer handles dispute/already_paid/not-my-loan intents "
-    "(still in INTENT_TO_REASON): it utters utter_empathy_<code>, which is not in the domain, "
-    "then shows the payment options",
-)
 @pytest.mark.parametrize("intent", sorted(i for i, c in INTENT_TO_REASON.items() if c in NO_COLLECTION_REASONS))
 def test_no_collection_reason_intents_never_ask_for_payment(loans, intent):
     dispatcher, events = run(ActionRecordReason(), tracker(verified(), intent=intent, text="because"))
@@ -1265,22 +1259,12 @@ def responses_unused() -> set[str]:
     return set(DOMAIN["responses"]) - used
 
 
-# Left behind by the situations change: utter_handoff_queued replaced utter_human_contact, and
-# action_record_reason no longer says utter_reason_no_collection (see the xfail above).
-KNOWN_UNUSED = {"utter_human_contact", "utter_reason_no_collection"}
-
-
-def test_no_new_unused_responses():
-    assert responses_unused() <= KNOWN_UNUSED
-
-
 def test_the_formerly_dead_responses_are_used_or_gone():
     used = responses_used_by_actions()
     assert {"utter_currency_differs", "utter_nothing_to_confirm"} <= used
     assert "utter_something_went_wrong" not in DOMAIN["responses"]
 
 
-@pytest.mark.xfail(strict=True, reason=f"dead responses in domain.yml: {sorted(KNOWN_UNUSED)}")
 def test_every_domain_response_is_used():
     assert responses_unused() == set()
 
