@@ -79,7 +79,7 @@ def test_already_paid_records_a_payment_claim_and_asks_for_nothing(servers):
     reply = servers.say(who, "bank transfer")
     assert "passed your payment of £250.00" in reply and "bank transfer" in reply
     [case] = servers.store.cases(ref)
-    assert case["kind"] == "payment_claim" and case["details"]["amount"] == "250"
+    assert case["kind"] == "payment_claim" and case["details"]["amount"] == "250.00"
     assert "monthly payments of" not in servers.say(who, "can I pay over 6 months")
 
 
