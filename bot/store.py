@@ -382,28 +382,9 @@ class LoanStore:
                 open_agreement = _open_agreement(s, loan.id)
                 if open_agreement is not None:
                     raise OpenAgreementExists(_agreement_view(open_agreement))
-                agreement = Agreement(
-                    agreement_ref=_new_ref("AG-"),
-                    loan=loan,
-                    kind=proposal.kind,
-                    status="active",
-                    total_amount=proposal.total_amount,
-                    currency=proposal.currency,
-                    terms=proposal.terms,
-                    conversation_id=conversation_id,
-                    channel=channel,
-                    idempotency_key=idempotency_key,
-                    created_at=now,
-                    updated_at=now,
+                agreement = _insert_agreement(
+                    s, loan, proposal, idempotency_key, now, conversation_id=conversation_id, channel=channel
                 )
-                s.add(agreement)
-                for sequence, (due, amount) in enumerate(proposal.instalments, start=1):
-                    s.add(
-                        Instalment(
-                            agreement=agreement, sequence=sequence, due_date=due, amount=amount, status="scheduled"
-                        )
-                    )
-                s.flush()
                 _audit(
                     s,
                     "agreement_created",
@@ -606,26 +587,10 @@ class LoanStore:
             old.status = "amended"
             old.updated_at = now
             s.flush()  # frees the one-open-agreement-per-loan slot
-            new = Agreement(
-                agreement_ref=_new_ref("AG-"),
-                loan_id=old.loan_id,
-                kind=proposal.kind,
-                status="active",
-                total_amount=proposal.total_amount,
-                currency=proposal.currency,
-                terms=proposal.terms,
-                conversation_id=conversation_id,
-                channel=channel,
-                idempotency_key=idempotency_key,
-                amends_id=old.id,
-                created_at=now,
-                updated_at=now,
+            new = _insert_agreement(
+                s, old.loan, proposal, idempotency_key, now,
+                conversation_id=conversation_id, channel=channel, amends_id=old.id,
             )
-            s.add(new)
-            for sequence, (due, amount) in enumerate(proposal.instalments, start=1):
-                s.add(Instalment(agreement=new, sequence=sequence, due_date=due, amount=amount, status="scheduled"))
-            s.flush()
-            s.refresh(new)
             _audit(s, "agreement_amended", loan=old.loan, conversation_id=conversation_id, channel=channel,
                    now=now, agreement_ref=new.agreement_ref, replaces=old.agreement_ref)
             return RecordedAgreement(_agreement_view(new), created=True)
@@ -744,6 +709,40 @@ def _agreement_view(a: Agreement) -> AgreementView:
         channel=a.channel,
         instalments=tuple(InstalmentView(i.sequence, i.due_date, i.amount, i.status) for i in a.instalments),
     )
+
+
+def _insert_agreement(
+    s: Session,
+    loan: Loan,
+    proposal: AgreementProposal,
+    idempotency_key: str,
+    now: datetime,
+    *,
+    conversation_id: str | None,
+    channel: str | None,
+    amends_id: int | None = None,
+) -> Agreement:
+    """An active agreement and its scheduled instalments (the caller audits it)."""
+    agreement = Agreement(
+        agreement_ref=_new_ref("AG-"),
+        loan=loan,
+        kind=proposal.kind,
+        status="active",
+        total_amount=proposal.total_amount,
+        currency=proposal.currency,
+        terms=proposal.terms,
+        conversation_id=conversation_id,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        amends_id=amends_id,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(agreement)
+    for sequence, (due, amount) in enumerate(proposal.instalments, start=1):
+        s.add(Instalment(agreement=agreement, sequence=sequence, due_date=due, amount=amount, status="scheduled"))
+    s.flush()
+    return agreement
 
 
 def _check_proposal(p: AgreementProposal) -> None:
