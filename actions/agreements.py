@@ -16,6 +16,7 @@ from actions.common import (
     render,
     settings,
     store,
+    stuck,
     today_for,
     verified_account,
 )
@@ -35,7 +36,7 @@ def _clear_form_slots() -> list:
 def _after_incomplete_form(dispatcher, tracker, domain) -> list:
     """A form that ended without its answers: after repeated misunderstandings the borrower
     was already offered a person; otherwise show the options again."""
-    if int(tracker.get_slot("invalid_answers") or 0) >= 2:
+    if stuck(tracker):
         return []
     return utter_offer_menu(dispatcher, tracker, domain)
 
@@ -187,7 +188,7 @@ class ActionRecordAgreement(Action):
         if not pending or account is None:
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
-        if not conduct.agreement_confirmed(tracker.get_intent_of_latest_message(), True):
+        if not conduct.agreement_confirmed(tracker.get_intent_of_latest_message(), read_back_given=True):
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
         proposal = AgreementProposal.from_json(pending)
@@ -209,8 +210,9 @@ class ActionRecordAgreement(Action):
                 response="utter_agreement_exists", agreement_ref=exists.agreement.agreement_ref, **contact_values()
             )
             return [SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
-        except Exception:  # the database is down or refused: say so, keep the proposal for a retry
-            logger.exception("recording an agreement failed")
+        except Exception as exc:  # the database is down or refused: say so, keep the proposal for a retry
+            # The exception text can hold SQL parameters (personal data): log only its type.
+            logger.error("recording an agreement failed: %s", type(exc).__name__)
             dispatcher.utter_message(response="utter_agreement_not_recorded", **contact_values())
             return []
         agreement = recorded.agreement

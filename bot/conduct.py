@@ -59,9 +59,9 @@ def collection_block(
 
 
 
-def agreement_confirmed(latest_intent: str | None, awaiting_confirmation: bool) -> bool:
+def agreement_confirmed(latest_intent: str | None, *, read_back_given: bool) -> bool:
     """Every agreement needs an explicit yes to a read-back of its exact terms."""
-    return awaiting_confirmation and latest_intent == "affirm"
+    return read_back_given and latest_intent == "affirm"
 
 
 # ---------------------------------------------------------------- contact

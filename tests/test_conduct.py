@@ -65,9 +65,9 @@ def test_collection_is_blocked_by_disputes_fraud_and_vulnerability(kwargs, expec
 
 
 def test_agreements_need_an_explicit_yes_to_a_read_back():
-    assert conduct.agreement_confirmed("affirm", True)
-    assert not conduct.agreement_confirmed("affirm", False)
-    assert not conduct.agreement_confirmed("choose_plan", True)
+    assert conduct.agreement_confirmed("affirm", read_back_given=True)
+    assert not conduct.agreement_confirmed("affirm", read_back_given=False)
+    assert not conduct.agreement_confirmed("choose_plan", read_back_given=True)
 
 
 @pytest.mark.parametrize(
