@@ -86,8 +86,8 @@ def _total(default):
         def inner(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except Exception:
-                log.warning("%s failed; treating input as not understood", fn.__name__, exc_info=True)
+            except Exception as exc:  # the message text may be in the traceback: log the type only
+                log.warning("%s failed (%s); treating input as not understood", fn.__name__, type(exc).__name__)
                 return default
 
         return inner
@@ -112,8 +112,8 @@ def _quiet(fn, *args, **kwargs):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return fn(*args, **kwargs)
-    except Exception:  # libraries raise all sorts on odd input
-        log.debug("parser %s failed", getattr(fn, "__name__", fn), exc_info=True)
+    except Exception as exc:  # libraries raise all sorts on odd input
+        log.debug("parser %s failed (%s)", getattr(fn, "__name__", fn), type(exc).__name__)
         return None
 
 
