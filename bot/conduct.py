@@ -94,7 +94,7 @@ def opted_out(channel: str, opted_out_channels: tuple[str, ...] | list[str]) -> 
 # with apostrophes normalised.
 _CRISIS = [
     r"\b(kill|hurt|harm)(ing)? my ?self\b",
-    r"\bend (it|it all|my life|everything)\b",
+    r"\bend(ing)? (it|it all|my life|everything)\b",
     r"\bsuicid",
     r"\b(don'?t|do not|dont) (want|wanna) to (live|be alive|be here|go on|carry on|wake up)\b",
     r"\b(don'?t|do not) want to be (alive|here) any ?more\b",
@@ -104,7 +104,8 @@ _CRISIS = [
     r"\b(want|wish) (to|i (was|were)) (die|dead)\b",
     r"\bwant to die\b",
     r"\btake my (own )?life\b",
-    r"\bcan'?t go on (any ?more|like this)?\b",
+    r"\bcan'?t go on( any ?more| like this)?\b",
+    r"\b(might as well|rather|better) be dead\b",
     r"\bnot worth living\b",
     r"\boverdose\b",
     r"\bjump (off|in front)\b",
@@ -120,7 +121,8 @@ _VULNERABLE = {
         r"\bcan'?t cope\b",
         r"\b(not|n'?t) coping\b",
         r"\b(severe|really bad|crippling) (depression|anxiety)\b",
-        r"\bbreakdown\b",
+        r"\b(nervous|mental) breakdown\b",
+        r"\bhaving a breakdown\b",
         r"\bmental health (crisis|problems?|issues?)\b",
         r"\b(panic attacks?|sectioned)\b",
         r"\boverwhelmed\b",

@@ -109,6 +109,10 @@ CRISIS = [
     "life is not worth living",
     "I'm going to hurt myself",
     "I just want to end my life",
+    "I can't go on",
+    "I keep thinking about ending my life",
+    "I might as well be dead",
+    "what's the point of living",
 ]
 VULNERABLE = {
     "I have a gambling problem": "addiction",
@@ -119,7 +123,7 @@ VULNERABLE = {
     "I'm on dialysis three times a week": "serious_illness",
     "my husband passed away last month": "bereavement",
 }
-NOT_VULNERABLE = ["I lost my job", "can I pay over 6 months", "I'll end the plan early", "the app died on me",
+NOT_VULNERABLE = ["relationship breakdown", "my car broke down", "I lost my job", "can I pay over 6 months", "I'll end the plan early", "the app died on me",
                   "I want to end my payment plan", "my car broke down"]
 
 
