@@ -1,9 +1,10 @@
 """After verification: the debt-collection statement and the account summary."""
 from __future__ import annotations
 
+from actions.common import SafeAction
+
 from datetime import datetime
 
-from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
 from actions.common import (
@@ -55,7 +56,7 @@ def utter_open_agreement(dispatcher, tracker, domain, account: AccountView) -> N
         )
 
 
-class ActionAccountSummary(Action):
+class ActionAccountSummary(SafeAction):
     """Runs when the verification form ends, verified or locked out."""
 
     def name(self) -> str:
@@ -96,7 +97,7 @@ class ActionAccountSummary(Action):
         return []
 
 
-class ActionTellBalance(Action):
+class ActionTellBalance(SafeAction):
     """"How much do I owe?" from a verified borrower."""
 
     def name(self) -> str:

@@ -1,10 +1,11 @@
 """Read-back of exact terms, an explicit yes, and one transaction that records the agreement."""
 from __future__ import annotations
 
+from actions.common import SafeAction
+
 from datetime import date
 from decimal import Decimal
 
-from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
 from actions.common import (
@@ -118,7 +119,7 @@ def has_open_agreement(dispatcher, account) -> bool:
     return True
 
 
-class ActionProposePayNow(Action):
+class ActionProposePayNow(SafeAction):
     def name(self) -> str:
         return "action_propose_pay_now"
 
@@ -133,7 +134,7 @@ class ActionProposePayNow(Action):
         return _clear_form_slots() + read_back(dispatcher, tracker, domain, proposal)
 
 
-class ActionProposePromise(Action):
+class ActionProposePromise(SafeAction):
     def name(self) -> str:
         return "action_propose_promise"
 
@@ -148,7 +149,7 @@ class ActionProposePromise(Action):
         return _clear_form_slots() + read_back(dispatcher, tracker, domain, proposal)
 
 
-class ActionProposePlan(Action):
+class ActionProposePlan(SafeAction):
     def name(self) -> str:
         return "action_propose_plan"
 
@@ -176,7 +177,7 @@ class ActionProposePlan(Action):
         return _clear_form_slots() + read_back(dispatcher, tracker, domain, proposal)
 
 
-class ActionRecordAgreement(Action):
+class ActionRecordAgreement(SafeAction):
     """The borrower said yes: record what was read back, exactly once."""
 
     def name(self) -> str:
@@ -246,7 +247,7 @@ class ActionRecordAgreement(Action):
         return [SlotSet("awaiting_confirmation", False), SlotSet("agreement_ref", agreement.agreement_ref)]
 
 
-class ActionRejectProposal(Action):
+class ActionRejectProposal(SafeAction):
     """A "no": withdraw what was read back and offer the options again."""
 
     def name(self) -> str:

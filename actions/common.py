@@ -5,12 +5,14 @@ domain with values formatted by `bot.formatting` in the borrower's language.
 """
 from __future__ import annotations
 
+import functools
+from abc import ABCMeta, abstractmethod
 import logging
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 
 from bot import formatting
 from bot.clock import local_today
@@ -122,3 +124,45 @@ class GuardedFormValidation:
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
         return [] if stuck(tracker) else domain_slots
+
+
+def _polite_failure(run):
+    """An unexpected error inside an action must not leave the borrower without an answer
+    (or return the tracker, with personal data, in a 500): say so politely, log the type only."""
+
+    @functools.wraps(run)
+    async def wrapper(self, dispatcher, tracker, domain):
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except Exception as exc:
+            logger.error("action %s failed: %s", self.name(), type(exc).__name__)
+            dispatcher.messages.clear()
+            dispatcher.utter_message(response="utter_something_went_wrong", **contact_values())
+            return []
+
+    return wrapper
+
+
+class SafeAction(Action, metaclass=ABCMeta):
+    """Base class of every action here: `run` is wrapped by `_polite_failure`.
+    Abstract, so the action server does not register it."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            cls.run = _polite_failure(cls.run)
+
+
+class SafeFormValidation(FormValidationAction, metaclass=ABCMeta):
+    """Form validation with the same polite failure."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "run" not in cls.__dict__:
+            cls.run = _polite_failure(FormValidationAction.run)

@@ -1,7 +1,8 @@
 """General conversation: questions answered from the domain, and the two-stage fallback."""
 from __future__ import annotations
 
-from rasa_sdk import Action
+from actions.common import SafeAction
+
 
 from actions.common import contact_values
 
@@ -16,7 +17,7 @@ FAQ_INTENTS = (
 )
 
 
-class ActionAnswerQuestion(Action):
+class ActionAnswerQuestion(SafeAction):
     """Answers a general question; none of the answers reveals anything about an account."""
 
     def name(self) -> str:
@@ -45,7 +46,7 @@ def consecutive_misunderstandings(events: list[dict]) -> int:
     return count
 
 
-class ActionFallback(Action):
+class ActionFallback(SafeAction):
     """Two stages: ask to rephrase; if still not understood, offer a person or the options."""
 
     def name(self) -> str:

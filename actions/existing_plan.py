@@ -1,10 +1,11 @@
 """Questions about, and changes to, an arrangement the borrower already has."""
 from __future__ import annotations
 
+from actions.common import SafeAction, SafeFormValidation
+
 from datetime import date
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import SlotSet
 
 from actions.agreements import read_back
@@ -17,7 +18,7 @@ def _remaining(agreement):
     return [i for i in agreement.instalments if i.status == "scheduled"]
 
 
-class ActionPlanStatus(Action):
+class ActionPlanStatus(SafeAction):
     """"When is my next payment?" / "How much is left on my plan?" from the store."""
 
     def name(self) -> str:
@@ -46,7 +47,7 @@ class ActionPlanStatus(Action):
         return []
 
 
-class ValidateChangeDateForm(GuardedFormValidation, FormValidationAction):
+class ValidateChangeDateForm(GuardedFormValidation, SafeFormValidation):
     def name(self) -> str:
         return "validate_change_date_form"
 
@@ -79,7 +80,7 @@ class ValidateChangeDateForm(GuardedFormValidation, FormValidationAction):
         return {"new_payment_date": chosen.isoformat(), "invalid_answers": 0}
 
 
-class ActionAskNewPaymentDate(Action):
+class ActionAskNewPaymentDate(SafeAction):
     def name(self) -> str:
         return "action_ask_new_payment_date"
 
@@ -96,7 +97,7 @@ class ActionAskNewPaymentDate(Action):
         return []
 
 
-class ActionProposeDateChange(Action):
+class ActionProposeDateChange(SafeAction):
     """Move the remaining instalments to monthly dates from the new date, same amounts."""
 
     def name(self) -> str:
@@ -116,7 +117,7 @@ class ActionProposeDateChange(Action):
         )
 
 
-class ActionProposeCancel(Action):
+class ActionProposeCancel(SafeAction):
     def name(self) -> str:
         return "action_propose_cancel"
 

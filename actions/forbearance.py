@@ -1,9 +1,10 @@
 """Hardship arrangements and settlements (FCA CONC 7 forbearance; policy in collections_policy.yml)."""
 from __future__ import annotations
 
+from actions.common import SafeAction
+
 import json
 
-from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
 from actions.agreements import has_open_agreement, read_back
@@ -25,7 +26,7 @@ def hardship_buttons(domain, fmt, arrangements) -> list[dict]:
     return buttons
 
 
-class ActionOfferHardship(Action):
+class ActionOfferHardship(SafeAction):
     """Lists hardship arrangements, or reads back the one the borrower picked."""
 
     def name(self) -> str:
@@ -65,7 +66,7 @@ def settlement_for(account, improved: bool):
     )
 
 
-class ActionOfferSettlement(Action):
+class ActionOfferSettlement(SafeAction):
     """A one-off discounted settlement of the whole balance, for accounts past the policy threshold."""
 
     def name(self) -> str:

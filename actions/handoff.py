@@ -1,7 +1,8 @@
 """Handing the conversation to a person, with the conversation so far."""
 from __future__ import annotations
 
-from rasa_sdk import Action
+from actions.common import SafeAction
+
 
 from actions.common import contact_values, conversation, fmt_for, settings, verified_account
 from bot.clock import utcnow
@@ -36,7 +37,7 @@ def hand_off(dispatcher, tracker, reason: str, *, priority: str = "normal", tell
     return ref
 
 
-class ActionRequestHuman(Action):
+class ActionRequestHuman(SafeAction):
     def name(self) -> str:
         return "action_request_human"
 

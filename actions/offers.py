@@ -1,10 +1,11 @@
 """Offers from the plan engine and the forms that collect a plan's or a promise's terms."""
 from __future__ import annotations
 
+from actions.common import SafeAction, SafeFormValidation
+
 import json
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction
 
 from actions.common import (
     contact_values,
@@ -104,7 +105,7 @@ def utter_offer_menu(dispatcher, tracker, domain, *, hardship_first: bool = Fals
     return []
 
 
-class ActionOfferOptions(Action):
+class ActionOfferOptions(SafeAction):
     def name(self) -> str:
         return "action_offer_options"
 
@@ -134,7 +135,7 @@ class CollectingForm(GuardedFormValidation):
         return await super().required_slots(domain_slots, dispatcher, tracker, domain)
 
 
-class ValidatePromiseForm(CollectingForm, FormValidationAction):
+class ValidatePromiseForm(CollectingForm, SafeFormValidation):
     def name(self) -> str:
         return "validate_promise_form"
 
@@ -173,7 +174,7 @@ class ValidatePromiseForm(CollectingForm, FormValidationAction):
         return {"promise_date": chosen.isoformat(), "invalid_answers": 0}
 
 
-class ActionAskPromiseDate(Action):
+class ActionAskPromiseDate(SafeAction):
     def name(self) -> str:
         return "action_ask_promise_date"
 
@@ -194,7 +195,7 @@ class ActionAskPromiseDate(Action):
         return []
 
 
-class ValidatePlanForm(CollectingForm, FormValidationAction):
+class ValidatePlanForm(CollectingForm, SafeFormValidation):
     def name(self) -> str:
         return "validate_plan_form"
 
@@ -276,7 +277,7 @@ class ValidatePlanForm(CollectingForm, FormValidationAction):
         return {"first_payment_date": chosen.isoformat(), "invalid_answers": 0}
 
 
-class ActionAskPlanMonths(Action):
+class ActionAskPlanMonths(SafeAction):
     def name(self) -> str:
         return "action_ask_plan_months"
 
@@ -310,7 +311,7 @@ class ActionAskPlanMonths(Action):
         return []
 
 
-class ActionAskFirstPaymentDate(Action):
+class ActionAskFirstPaymentDate(SafeAction):
     def name(self) -> str:
         return "action_ask_first_payment_date"
 

@@ -1,7 +1,8 @@
 """Why the payment was missed: record the code and the borrower's words, answer with empathy."""
 from __future__ import annotations
 
-from rasa_sdk import Action
+from actions.common import SafeAction
+
 from rasa_sdk.events import SlotSet
 
 from actions.common import conversation, store, verified_account
@@ -11,7 +12,7 @@ from actions.common import contact_values
 from bot.reasons import HARDSHIP_REASONS, NO_COLLECTION_REASONS, reason_for_intent
 
 
-class ActionRecordReason(Action):
+class ActionRecordReason(SafeAction):
     def name(self) -> str:
         return "action_record_reason"
 

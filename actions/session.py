@@ -1,13 +1,14 @@
 """Session start: introduce the assistant as the lender's automated assistant."""
 from __future__ import annotations
 
-from rasa_sdk import Action
+from actions.common import SafeAction
+
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 
 from actions.common import conversation, settings, store
 
 
-class ActionSessionStart(Action):
+class ActionSessionStart(SafeAction):
     def name(self) -> str:
         return "action_session_start"
 

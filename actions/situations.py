@@ -3,11 +3,12 @@ third parties, opt-outs, and vulnerability or crisis. The conduct rules these
 follow are in bot/conduct.py and docs/conduct.md."""
 from __future__ import annotations
 
+from actions.common import SafeAction, SafeFormValidation
+
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.common import (
@@ -38,7 +39,7 @@ def dispute_kind(text: str) -> str:
     return "not_owed"
 
 
-class ActionRecordDispute(Action):
+class ActionRecordDispute(SafeAction):
     def name(self) -> str:
         return "action_record_dispute"
 
@@ -56,7 +57,7 @@ class ActionRecordDispute(Action):
         return STOP_COLLECTING + [SlotSet("reason_code", "dispute")]
 
 
-class ActionRecordFraudClaim(Action):
+class ActionRecordFraudClaim(SafeAction):
     def name(self) -> str:
         return "action_record_fraud_claim"
 
@@ -75,7 +76,7 @@ class ActionRecordFraudClaim(Action):
         return STOP_COLLECTING + [SlotSet("reason_code", "fraud_not_my_loan")]
 
 
-class ValidatePaymentClaimForm(GuardedFormValidation, FormValidationAction):
+class ValidatePaymentClaimForm(GuardedFormValidation, SafeFormValidation):
     """When, how much and how the borrower says they paid."""
 
     def name(self) -> str:
@@ -102,7 +103,7 @@ class ValidatePaymentClaimForm(GuardedFormValidation, FormValidationAction):
         return {"paid_method": text or None}
 
 
-class ActionAskPaidAmount(Action):
+class ActionAskPaidAmount(SafeAction):
     def name(self) -> str:
         return "action_ask_paid_amount"
 
@@ -111,7 +112,7 @@ class ActionAskPaidAmount(Action):
         return []
 
 
-class ActionRecordPaymentClaim(Action):
+class ActionRecordPaymentClaim(SafeAction):
     def name(self) -> str:
         return "action_record_payment_claim"
 
@@ -147,7 +148,7 @@ class ActionRecordPaymentClaim(Action):
         ]
 
 
-class ActionHandleThirdParty(Action):
+class ActionHandleThirdParty(SafeAction):
     """Someone else is answering: reveal nothing, not even that there is a debt."""
 
     def name(self) -> str:
@@ -166,7 +167,7 @@ class ActionHandleThirdParty(Action):
         ]
 
 
-class ActionStopContact(Action):
+class ActionStopContact(SafeAction):
     def name(self) -> str:
         return "action_stop_contact"
 
@@ -216,7 +217,7 @@ def handle_vulnerability(dispatcher, tracker, category: str) -> list:
     return STOP_COLLECTING + [ActiveLoop(None)]
 
 
-class ActionHandleVulnerability(Action):
+class ActionHandleVulnerability(SafeAction):
     def name(self) -> str:
         return "action_handle_vulnerability"
 

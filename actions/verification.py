@@ -1,17 +1,18 @@
 """Verification: loan reference and date of birth before anything about the loan is said."""
 from __future__ import annotations
 
+from actions.common import SafeFormValidation
+
 from datetime import timedelta
 from typing import Any
 
-from rasa_sdk import FormValidationAction
 
 from actions.common import conversation, fmt_for, reject, settings, store, stuck, today_for
 from bot.clock import utcnow
 from bot.parsing import normalise_loan_ref, parse_date_of_birth
 
 
-class ValidateVerifyForm(FormValidationAction):
+class ValidateVerifyForm(SafeFormValidation):
     def name(self) -> str:
         return "validate_verify_form"
 
