@@ -9,6 +9,7 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 
 from actions.agreements import read_back
+from actions.offers import ask_for_instalment_date
 from actions.common import GuardedFormValidation, fmt_for, policy_for, reject, render, settings, stuck, today_for, verified_account
 from bot import negotiation, plans
 from bot.parsing import parse_payment_date
@@ -85,16 +86,7 @@ class ActionAskNewPaymentDate(SafeAction):
         return "action_ask_new_payment_date"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
-        if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
-            return []
-        fmt = fmt_for(tracker, account)
-        earliest, latest = plans.first_instalment_window(policy_for(account), today_for(account))
-        dispatcher.utter_message(
-            response="utter_ask_new_payment_date", earliest_date=fmt.date(earliest), latest_date=fmt.date(latest)
-        )
-        return []
+        return ask_for_instalment_date(dispatcher, tracker, "utter_ask_new_payment_date")
 
 
 class ActionProposeDateChange(SafeAction):

@@ -311,20 +311,21 @@ class ActionAskPlanMonths(SafeAction):
         return []
 
 
+def ask_for_instalment_date(dispatcher, tracker, response: str) -> list:
+    """Ask for a date in the policy's first-instalment window (a new plan, or moving one)."""
+    account = verified_account(tracker)
+    if account is None:
+        dispatcher.utter_message(response="utter_verify_first")
+        return []
+    fmt = fmt_for(tracker, account)
+    earliest, latest = plans.first_instalment_window(policy_for(account), today_for(account))
+    dispatcher.utter_message(response=response, earliest_date=fmt.date(earliest), latest_date=fmt.date(latest))
+    return []
+
+
 class ActionAskFirstPaymentDate(SafeAction):
     def name(self) -> str:
         return "action_ask_first_payment_date"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
-        if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
-            return []
-        fmt = fmt_for(tracker, account)
-        earliest, latest = plans.first_instalment_window(policy_for(account), today_for(account))
-        dispatcher.utter_message(
-            response="utter_ask_first_payment_date",
-            earliest_date=fmt.date(earliest),
-            latest_date=fmt.date(latest),
-        )
-        return []
+        return ask_for_instalment_date(dispatcher, tracker, "utter_ask_first_payment_date")
