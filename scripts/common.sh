@@ -41,7 +41,7 @@ setup_venv() {
 train_model() {
   # `rasa train` compares a fingerprint of config, domain and data with the
   # latest model in models/ and only trains when something changed.
-  log "3/5 Training the model if the training data changed"
+  log "Training the model if the training data changed"
   (cd "$ROOT" && rasa train --quiet --num-threads 2 --out models)
 }
 

@@ -18,7 +18,7 @@ python -m pytest -m "not e2e" -q
 log "2/5 Validating the training data"
 rasa data validate --fail-on-warnings --quiet
 
-train_model
+log "3/5 (training)"; train_model
 MODEL="$(ls -t models/*.tar.gz | head -n 1)"
 
 log "4/5 Test stories with $MODEL"
