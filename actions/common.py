@@ -6,6 +6,8 @@ domain with values formatted by `bot.formatting` in the borrower's language.
 from __future__ import annotations
 
 import functools
+import os
+import time
 from abc import ABCMeta, abstractmethod
 import logging
 from datetime import date
@@ -15,7 +17,9 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 
 from bot import formatting
-from bot.clock import local_today
+from bot.clock import local_today, utcnow
+from bot.db import CommitDeadlinePassed, commit_deadline
+from bot.identity import METADATA_KEY, ChannelIdentity, InvalidIdentity, read_channel_identity
 from bot.policy import ProductPolicy
 from bot.services import loan_store, policy_book
 from bot.settings import get_settings
@@ -47,6 +51,37 @@ def verified_account(tracker: Tracker) -> AccountView | None:
     if not tracker.get_slot("verified") or not loan_ref:
         return None
     return store().account(loan_ref)
+
+
+def identified_loan_ref(tracker: Tracker) -> str | None:
+    """The loan a channel vouches for (a signed widget login, the phone a signed
+    SMS came from): the first verification factor. The date of birth is still asked."""
+    identity = channel_identity(tracker)
+    return store().candidate_loan(identity.kind, identity.value) if identity else None
+
+
+def channel_identity(tracker: Tracker) -> ChannelIdentity | None:
+    """Who the channel says is writing, if one of our connectors signed it.
+
+    Only a channel identity signed by our connectors counts (bot.identity); plain
+    metadata from a client does not.
+    """
+    for metadata in (
+        (tracker.latest_message or {}).get("metadata"),
+        tracker.get_slot("session_started_metadata"),
+    ):
+        if not isinstance(metadata, dict) or METADATA_KEY not in metadata:
+            continue
+        try:
+            identity = read_channel_identity(
+                metadata[METADATA_KEY], settings().channel_identity_secret, now=utcnow(),
+                conversation_id=tracker.sender_id,
+            )
+        except InvalidIdentity as exc:
+            logger.warning("ignored a channel identity that did not verify (%s)", exc)
+            continue
+        return identity
+    return None
 
 
 def policy_for(account: AccountView) -> ProductPolicy:
@@ -126,14 +161,54 @@ class GuardedFormValidation:
         return [] if stuck(tracker) else domain_slots
 
 
+# Rasa gives up on an action call after ACTION_CALL_TIMEOUT (10 s); a call that
+# reaches us later than this after the borrower's message is not acted on.
+ACTION_DEADLINE_SECONDS = float(os.environ.get("ACTION_DEADLINE_SECONDS", "8"))
+
+
+def _deadline(tracker: Tracker, action_name: str) -> float | None:
+    """When Rasa stops waiting for this turn: the borrower's current message
+    plus ACTION_DEADLINE_SECONDS (None when the turn has no such message).
+
+    Only the current turn counts: a user message followed by action_listen
+    belongs to an earlier turn (e.g. the last session, when
+    action_session_start runs before the new message is logged).
+    """
+    if action_name == "action_session_start":
+        return None
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "action" and event.get("name") == "action_listen":
+            return None
+        if event.get("event") == "user":
+            sent = event.get("timestamp")
+            return sent + ACTION_DEADLINE_SECONDS if isinstance(sent, (int, float)) else None
+    return None
+
+
+def _past_deadline(tracker: Tracker, action_name: str) -> bool:
+    deadline = _deadline(tracker, action_name)
+    return deadline is not None and time.time() > deadline
+
+
 def _polite_failure(run):
     """An unexpected error inside an action must not leave the borrower without an answer
     (or return the tracker, with personal data, in a 500): say so politely, log the type only."""
 
     @functools.wraps(run)
     async def wrapper(self, dispatcher, tracker, domain):
+        if _past_deadline(tracker, self.name()):
+            # Rasa has already told the borrower nothing was recorded
+            # (components/action_guard.py); acting now would make that untrue.
+            logger.warning("action %s refused: the call arrived after Rasa's deadline", self.name())
+            return []
         try:
-            return await run(self, dispatcher, tracker, domain)
+            # ...and what the action writes is rolled back if the deadline passes meanwhile.
+            with commit_deadline(_deadline(tracker, self.name())):
+                return await run(self, dispatcher, tracker, domain)
+        except CommitDeadlinePassed:
+            logger.warning("action %s: nothing recorded, Rasa's deadline passed during the action", self.name())
+            dispatcher.messages.clear()
+            return []
         except Exception as exc:
             logger.error("action %s failed: %s", self.name(), type(exc).__name__)
             dispatcher.messages.clear()

@@ -129,7 +129,11 @@ class CollectingForm(GuardedFormValidation):
     the propose action then explains why."""
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        # rasa-sdk asks for the required slots several times in one call; the
+        # account is read once per call (validation writes nothing to the store).
+        if not hasattr(tracker, "_collecting_account"):
+            tracker._collecting_account = verified_account(tracker)
+        account = tracker._collecting_account
         if account is None or _block(tracker, account) is not None:
             return []
         return await super().required_slots(domain_slots, dispatcher, tracker, domain)

@@ -5,7 +5,7 @@ from actions.common import SafeAction
 
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 
-from actions.common import conversation, settings, store
+from actions.common import conversation, identified_loan_ref, settings, store
 
 
 class ActionSessionStart(SafeAction):
@@ -16,9 +16,14 @@ class ActionSessionStart(SafeAction):
         s = settings()
         store().record_event("conversation_started", **conversation(tracker))
         dispatcher.utter_message(response="utter_intro", lender_name=s.lender_name)
-        return [
+        events = [
             SessionStarted(),
             SlotSet("lender_name", s.lender_name),
             SlotSet("language", s.default_language),
-            ActionExecuted("action_listen"),
         ]
+        # A signed widget login or a signed SMS/Telegram sender is the first
+        # factor: the verification form then asks only for the date of birth.
+        loan_ref = identified_loan_ref(tracker)
+        if loan_ref:
+            events.append(SlotSet("loan_ref", loan_ref))
+        return events + [ActionExecuted("action_listen")]

@@ -11,8 +11,12 @@ from typing import Any
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
+from bot import formatting
+
 from actions.common import (
     GuardedFormValidation,
+    channel_identity,
+    language,
     reject,
     contact_values,
     conversation,
@@ -175,6 +179,24 @@ class ActionStopContact(SafeAction):
         account = verified_account(tracker)
         ctx = conversation(tracker)
         if account is None:
+            # "STOP" from the number or chat we wrote to (a signed channel identity):
+            # honour it for this channel at once; it reveals nothing about the loan.
+            identity = channel_identity(tracker)
+            loans: list[str] = []
+            if identity and ctx["channel"]:
+                if identity.kind == "loan_ref":
+                    loans = [identity.value]
+                else:  # every borrower reached at this number or chat
+                    loans = store().loans_at_address(identity.kind, identity.value)
+                for loan_ref in loans:
+                    store().record_opt_out(loan_ref, ctx["channel"], conversation_id=ctx["conversation_id"],
+                                           requested_on=ctx["channel"])
+            if loans:
+                dispatcher.utter_message(
+                    response="utter_opt_out_recorded_channel",
+                    channel=formatting.format_channel(ctx["channel"], language(tracker)),
+                )
+                return []
             store().record_event("opt_out_request_unverified", **ctx)
             dispatcher.utter_message(response="utter_opt_out_unverified", **contact_values())
             return []
@@ -194,7 +216,10 @@ class ActionStopContact(SafeAction):
         if scope == "all":
             dispatcher.utter_message(response="utter_opt_out_recorded_all")
         else:
-            dispatcher.utter_message(response="utter_opt_out_recorded_channel", channel=channel)
+            dispatcher.utter_message(
+                response="utter_opt_out_recorded_channel",
+                channel=formatting.format_channel(channel, language(tracker)),
+            )
         return [SlotSet("opt_out_scope", None)]
 
 

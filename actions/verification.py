@@ -1,15 +1,28 @@
 """Verification: loan reference and date of birth before anything about the loan is said."""
 from __future__ import annotations
 
-from actions.common import SafeFormValidation
-
-from datetime import timedelta
+import json
+from datetime import date, timedelta
 from typing import Any
 
-
-from actions.common import conversation, fmt_for, reject, settings, store, stuck, today_for
+from actions.common import (
+    SafeFormValidation,
+    conversation,
+    fmt_for,
+    identified_loan_ref,
+    reject,
+    settings,
+    store,
+    stuck,
+    today_for,
+)
 from bot.clock import utcnow
 from bot.parsing import normalise_loan_ref, parse_date_of_birth
+from bot.privacy import seal, unseal
+
+
+def dob_choice_payload(candidate: date, secret: str) -> str:
+    return "/inform" + json.dumps({"dob_choice": seal(candidate.isoformat(), secret)})
 
 
 class ValidateVerifyForm(SafeFormValidation):
@@ -21,6 +34,13 @@ class ValidateVerifyForm(SafeFormValidation):
             return []
         return domain_slots
 
+    async def extract_loan_ref(self, dispatcher, tracker, domain) -> dict:
+        """A loan the channel vouches for fills the first factor (also after a retry)."""
+        if tracker.get_slot("loan_ref") or tracker.get_slot("verified"):
+            return {}
+        loan_ref = identified_loan_ref(tracker)
+        return {"loan_ref": loan_ref} if loan_ref else {}
+
     def validate_loan_ref(self, value: Any, dispatcher, tracker, domain) -> dict:
         loan_ref = normalise_loan_ref(str(value or ""))
         if loan_ref is None:
@@ -28,12 +48,19 @@ class ValidateVerifyForm(SafeFormValidation):
         return {"loan_ref": loan_ref, "invalid_answers": 0}
 
     def validate_date_of_birth(self, value: Any, dispatcher, tracker, domain) -> dict:
+        """Dates of birth are masked before the conversation is stored, buttons
+        included (components/tracker_store.py), so each reading offered for an
+        ambiguous date is sealed into its payload, an `inform` intent that fills
+        the form's slot with its text; the title shows the date."""
         fmt = fmt_for(tracker)
-        parsed = parse_date_of_birth(str(value or ""), today_for(None))
+        typed = str(value or "")
+        secret = settings().action_server_secret
+        # A tapped (or, on SMS, numbered) reading of an ambiguous date carries it sealed.
+        parsed = parse_date_of_birth(unseal(typed, secret) or typed, today_for(None))
         if parsed.problem == "ambiguous" and parsed.candidates:
             dispatcher.utter_message(
                 response="utter_dob_ambiguous",
-                buttons=[{"title": fmt.date(d), "payload": d.isoformat()} for d in parsed.candidates],
+                buttons=[{"title": fmt.date(d), "payload": dob_choice_payload(d, secret)} for d in parsed.candidates],
             )
             return {"date_of_birth": None}
         if parsed.value is None:

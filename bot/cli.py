@@ -113,6 +113,94 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_remind(args) -> int:
+    from datetime import datetime
+
+    from bot.clock import utcnow
+    from bot.reminders import RasaTrigger, ReminderRules, plan_reminders, run_reminders, summary
+
+    settings = get_settings()
+    try:
+        now = datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else utcnow()
+        if now.tzinfo is None:
+            raise ValueError("--now needs a UTC offset, e.g. 2026-11-23T10:00:00+00:00")
+        rules = ReminderRules.from_settings(settings)
+    except ValueError as error:
+        print(f"remind: {error}", file=sys.stderr)
+        return 2
+    db = _store().db
+    if args.dry_run:
+        plan = plan_reminders(db, rules, now)
+        if args.json:
+            print(json.dumps({"now": now.isoformat(), "dry_run": True, "plan": [r.to_json() for r in plan]}, indent=2))
+            return 0
+        print(f"Dry run at {now.isoformat()}: nobody is contacted, nothing is recorded.")
+        for r in plan:
+            print(f"{r.loan_ref:<12} {r.trigger:<18} {r.channel:<9} " + ("send" if r.send else f"skip: {r.skip_reason}"))
+        to_send = sum(r.send for r in plan)
+        print(f"{to_send} to send, {len(plan) - to_send} to skip.")
+        return 0
+    with db.exclusive("remind") as only_run:
+        if not only_run:  # two runs at once would both see the same loans as due
+            print("remind: another run is in progress; nothing sent", file=sys.stderr)
+            return 3
+        results = run_reminders(db, rules, now, RasaTrigger(settings.rasa_url, settings.rasa_token))
+    counts = summary(results)
+    if args.json:
+        print(json.dumps({"now": now.isoformat(), "dry_run": False, **counts,
+                          "results": [r.to_json() for r in results]}, indent=2))
+    else:
+        for r in results:
+            if r.outcome == "failed":
+                print(f"failed: {r.reminder.loan_ref} {r.reminder.trigger} {r.reminder.channel}: {r.reason}", file=sys.stderr)
+        print(f"Reminders at {now.isoformat()}: {counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed.")
+    return 1 if counts["failed"] else 0
+
+
+def cmd_endpoints(args) -> int:
+    from bot.endpoints import write_endpoints
+
+    from bot.endpoints import write_credentials
+    from bot.settings import PROJECT_ROOT
+
+    settings = get_settings()
+    path = write_endpoints(Path(args.out), settings, action_server_url=args.action_server_url)
+    credentials = write_credentials(Path(args.out).with_name("credentials.yml"), settings,
+                                    PROJECT_ROOT / "credentials.yml")
+    print(f"Rasa endpoints written to {path}, channels to {credentials}")
+    return 0
+
+
+def cmd_web(args) -> int:
+    from bot.web import serve
+
+    settings = get_settings()
+    serve(settings, host=args.host, port=args.port or settings.web_port,
+          socket_url=args.socket_url or settings.public_base_url)
+    return 0
+
+
+def cmd_cluster(args) -> int:
+    import os
+
+    from bot.cluster import run
+
+    models = sorted(Path("models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    model = Path(args.model) if args.model else (models[-1] if models else None)
+    if model is None or not model.exists():
+        print("cluster: no trained model; run `rasa train` first or pass --model", file=sys.stderr)
+        return 2
+    return run(get_settings(), replicas=args.replicas, action_servers=args.action_servers,
+               port=args.port, model=model.resolve(), env=dict(os.environ), work=Path(args.work).resolve())
+
+
+def cmd_bench(args) -> int:
+    from bot.bench import main as bench
+
+    return bench(args.url.rstrip("/"), args.conversations, args.concurrency, args.long_turns,
+                 args.baseline, args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +222,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", metavar="FILE.png", help="also write a chart of the summary")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("remind", help="send due payment reminders through Rasa (run from cron)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and reasons; contact nobody, write nothing")
+    p.add_argument("--now", metavar="ISO-8601", help="the time to plan for (default: now), e.g. 2026-11-23T10:00:00+00:00")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_remind)
+    p = sub.add_parser("endpoints", help="write Rasa's endpoints file from settings (the deployment profile)")
+    p.add_argument("--out", default="var/endpoints.yml")
+    p.add_argument("--action-server-url", help="override ACTION_SERVER_URL (e.g. another port)")
+    p.set_defaults(func=cmd_endpoints)
+    p = sub.add_parser("cluster", help="run N Rasa replicas and M action servers behind nginx (docs/deploy.md)")
+    p.add_argument("--replicas", type=int, default=2)
+    p.add_argument("--action-servers", type=int, default=1)
+    p.add_argument("--port", type=int, default=8000, help="nginx listens here; action servers on PORT+1")
+    p.add_argument("--model", help="model archive (default: the newest in models/)")
+    p.add_argument("--work", default="var/cluster", help="configuration, logs and process ids")
+    p.set_defaults(func=cmd_cluster)
+    p = sub.add_parser("bench", help="load figures for a running deployment (see README)")
+    p.add_argument("--url", default="http://127.0.0.1:5005", help="Rasa (or the cluster's nginx)")
+    p.add_argument("--conversations", type=int, default=200, help="whole debt conversations at saturation")
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--long-turns", type=int, default=200)
+    p.add_argument("--baseline", action="store_true", help="also drive the stock `rasa init` assistant")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("web", help="serve the page with the chat widget (WEB_PORT, default 8080)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, help="default: WEB_PORT")
+    p.add_argument("--socket-url", help="Rasa's URL as the browser reaches it (default: PUBLIC_BASE_URL)")
+    p.set_defaults(func=cmd_web)
     return parser
 
 

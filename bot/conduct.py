@@ -70,8 +70,13 @@ CONTACT_WINDOW = (time(8, 0), time(21, 0))  # Reg F 1006.6(b)(1)(i); NIFA forbid
 MAX_ATTEMPTS_PER_7_DAYS = 7  # Reg F 1006.14(b)(2) presumption
 
 
-def within_contact_hours(now: datetime, timezone: str) -> bool:
-    """08:00 to 21:00 in the borrower's own time zone."""
+def within_contact_hours(
+    now: datetime, timezone: str, *, start_hour: int | None = None, end_hour: int | None = None
+) -> bool:
+    """08:00 to 21:00 in the borrower's own time zone.
+
+    A lender may narrow the window (CONTACT_HOURS_START/END), never widen it.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     try:
@@ -79,7 +84,17 @@ def within_contact_hours(now: datetime, timezone: str) -> bool:
     except Exception:
         return False  # unknown zone: do not risk an antisocial hour
     start, end = CONTACT_WINDOW
+    if start_hour is not None:
+        start = max(start, time(start_hour))
+    if end_hour is not None and end_hour < end.hour:
+        end = time(end_hour)
     return start <= local < end
+
+
+def within_weekly_limit(sent_in_last_7_days: int, limit: int | None = None) -> bool:
+    """At most 7 contact attempts per borrower in any 7 days (a lender may set fewer)."""
+    cap = MAX_ATTEMPTS_PER_7_DAYS if limit is None else min(limit, MAX_ATTEMPTS_PER_7_DAYS)
+    return sent_in_last_7_days < cap
 
 
 def opted_out(channel: str, opted_out_channels: tuple[str, ...] | list[str]) -> bool:
@@ -195,6 +210,37 @@ BANNED_PHRASES = (
     "irresponsible",
     "shame",
     "blacklist",
+    # Chinese (NIFA: no threats, insults, misleading claims or contact with third parties)
+    "坐牢",
+    "拘留",
+    "逮捕",
+    "报警",
+    "警察",
+    "刑事",
+    "起诉你",
+    "起诉您",
+    "律师函",
+    "法律行动",
+    "强制执行",
+    "上门催收",
+    "查封",
+    "扣押",
+    "曝光",
+    "通讯录",
+    "家人",
+    "亲友",
+    "你的单位",
+    "您的单位",
+    "最后通牒",
+    "最后一次机会",
+    "后果自负",
+    "以贷养贷",
+    "借钱还",
+    "信用卡还",
+    "变卖",
+    "老赖",
+    "丢人",
+    "黑名单",
 )
 
 

@@ -1,14 +1,18 @@
 """The one database session helper: an engine per URL and a transactional session scope."""
 from __future__ import annotations
 
+import fcntl
+import time
+from contextvars import ContextVar
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 
 @lru_cache(maxsize=8)
@@ -17,8 +21,11 @@ def engine_for(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool);
+        # a small pool keeps them, with the pragmas set once per connection.
         engine = create_engine(
-            url, future=True, connect_args={"check_same_thread": False, "timeout": 30}
+            url, future=True, connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=QueuePool, pool_size=5, max_overflow=10,
         )
 
         @event.listens_for(engine, "connect")
@@ -33,6 +40,26 @@ def engine_for(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+# The moment after which a transaction must not commit (see `commit_deadline`).
+_commit_deadline: ContextVar[float | None] = ContextVar("commit_deadline", default=None)
+
+
+class CommitDeadlinePassed(Exception):
+    """The transaction was rolled back: its caller's deadline had passed."""
+
+
+@contextmanager
+def commit_deadline(deadline: float | None) -> Iterator[None]:
+    """Transactions in this block roll back instead of committing after `deadline`
+    (a `time.time()` value). The action server uses it so that nothing is recorded
+    once Rasa has told the borrower that nothing was."""
+    token = _commit_deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _commit_deadline.reset(token)
+
+
 class Database:
     """Owns the session factory for one database URL."""
 
@@ -43,12 +70,45 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits on success, rolls back everything on any error."""
+        """One unit of work: commits on success, rolls back everything on any error
+        (and when a `commit_deadline` has passed)."""
         with self._sessions() as session:
             with session.begin():
                 yield session
+                deadline = _commit_deadline.get()
+                if deadline is not None and time.time() > deadline:
+                    raise CommitDeadlinePassed()
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
         with self._sessions() as session:
             yield session
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Whether this process got the named lock for the block (it never waits):
+        a PostgreSQL advisory lock, so it holds across machines, or a file lock
+        next to a SQLite database. Released when the block ends or the process dies."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as connection:
+                key = connection.execute(text("SELECT hashtext(:name)"), {"name": f"debtbot:{name}"}).scalar_one()
+                got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one()
+                try:
+                    yield bool(got)
+                finally:
+                    if got:
+                        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+            return
+        path = self.url.split("///", 1)[-1]
+        lock_path = Path(f"{path}.{name}.lock") if path and path != ":memory:" else Path(f"/tmp/debtbot.{name}.lock")
+        with open(lock_path, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -27,6 +27,8 @@ _PORTFOLIO = [
 ]
 
 PLAN_HOLDER = "LN-10008"
+# How the demo lender reaches each borrower first (the rest: SMS).
+_PREFERRED_CHANNEL = {"LN-10002": "whatsapp", "LN-10003": "telegram", "LN-10007": "telegram"}
 
 
 def demo_rows(today: date) -> list[dict]:
@@ -49,6 +51,9 @@ def demo_rows(today: date) -> list[dict]:
                 "days_past_due": dpd,
                 "next_due_date": today + timedelta(days=30 - dpd % 30),
                 "contact_preferences": {"sms": True, "whatsapp": True, "telegram": True, "email": True, "web": True},
+                "preferred_channel": _PREFERRED_CHANNEL.get(ref, "sms"),
+                # Demo Telegram chat ids: 7000010001 for LN-10001 and so on.
+                "telegram_chat_id": "70000" + ref[-5:],
             }
         )
     return rows

@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel.lists import format_list
 
 __all__ = [
     "CURRENCY_LOCALE_HINTS",
     "DEFAULT_LOCALE",
     "DEFAULT_LOCALES",
+    "format_choices",
     "format_date",
     "format_datetime",
     "format_money",
@@ -129,3 +131,22 @@ def format_percent(fraction: Decimal, language: str | None) -> str:
     return babel_numbers.format_percent(
         fraction, format=_PERCENT_PATTERN, locale=locale_for(language)
     )
+
+
+def format_choices(choices: list[str], language: str | None) -> str:
+    """Alternatives joined with "or" the locale's way: '1, 2 or 3' (en) / '1、2或3' (zh)."""
+    return format_list([str(c) for c in choices], style="or", locale=locale_for(language))
+
+
+# How a channel is named to the borrower (connector name -> display name).
+_CHANNEL_NAMES = {
+    "en": {"twilio": "SMS", "sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram",
+           "socketio": "this chat", "web": "this chat", "rest": "this chat"},
+    "zh": {"twilio": "短信", "sms": "短信", "whatsapp": "WhatsApp", "telegram": "Telegram",
+           "socketio": "本聊天窗口", "web": "本聊天窗口", "rest": "本聊天窗口"},
+}
+
+
+def format_channel(channel: str | None, language: str | None) -> str:
+    names = _CHANNEL_NAMES["zh" if locale_for(language).startswith("zh") else "en"]
+    return names.get(channel or "", names["rest"])

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.parsing import parse_date_of_birth
+from bot.privacy import MASK, mask_personal_data
 from bot.store import LoanStore
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ class WebhookDestination(DatabaseQueue):
 
 
 def transcript_from_events(events: list[dict], limit: int = 100) -> list[dict]:
-    """User and bot messages of the conversation so far, dates of birth withheld."""
+    """User and bot messages of the conversation so far, dates of birth withheld
+    (earlier turns come masked from the tracker store), card and ID numbers masked."""
     lines = []
     for event in events:
         kind = event.get("event")
@@ -91,8 +93,10 @@ def transcript_from_events(events: list[dict], limit: int = 100) -> list[dict]:
             continue
         if kind == "user":
             parsed = parse_date_of_birth(text, datetime.now().date())
-            if parsed.value is not None or parsed.candidates:
+            if text == MASK or parsed.value is not None or parsed.candidates:
                 text = WITHHELD
+            else:
+                text = mask_personal_data(text)
         lines.append({"from": "borrower" if kind == "user" else "assistant", "text": text[:2000]})
     return lines[-limit:]
 

@@ -16,6 +16,9 @@ COLUMNS = (
     "loan_ref,borrower_name,date_of_birth,phone,email,timezone,language,product,currency,"
     "principal,outstanding_balance,overdue_amount,days_past_due,next_due_date"
 ).split(",")
+# Optional trailing columns: how the lender reaches the borrower first.
+OPTIONAL_COLUMNS = ("preferred_channel", "telegram_chat_id")
+CHANNELS = ("sms", "whatsapp", "telegram")
 LANGUAGES = ("en", "zh")
 MAX_ROWS = 500_000
 
@@ -49,8 +52,13 @@ def read_loans_csv(path: Path) -> list[dict]:
             raise ImportRejected([RowError(1, f"unreadable: {exc}")]) from None
         if header is None:
             raise ImportRejected([RowError(1, "the file is empty")])
-        if [h.strip() for h in header] != COLUMNS:
-            raise ImportRejected([RowError(1, "header must be exactly: " + ",".join(COLUMNS))])
+        names = [h.strip() for h in header]
+        if names[: len(COLUMNS)] != COLUMNS or tuple(names[len(COLUMNS):]) not in (
+            (), OPTIONAL_COLUMNS[:1], OPTIONAL_COLUMNS
+        ):
+            raise ImportRejected([RowError(1, "header must be exactly: " + ",".join(COLUMNS)
+                                           + " (optionally followed by " + ",".join(OPTIONAL_COLUMNS) + ")")])
+        columns = names
         rows, errors, seen = [], [], {}
         try:
             for line_no, values in enumerate(reader, start=2):
@@ -59,7 +67,7 @@ def read_loans_csv(path: Path) -> list[dict]:
                 if len(rows) + len(errors) >= MAX_ROWS:
                     errors.append(RowError(line_no, f"more than {MAX_ROWS} rows"))
                     break
-                row, problems = _validate(dict(zip(COLUMNS, values)), len(values))
+                row, problems = _validate(dict(zip(columns, values)), len(values), len(columns))
                 ref = row.get("loan_ref")
                 if ref and ref in seen:
                     problems.append(f"loan_ref {ref} repeats line {seen[ref]}")
@@ -75,12 +83,21 @@ def read_loans_csv(path: Path) -> list[dict]:
     return rows
 
 
-def _validate(raw: dict, n_values: int) -> tuple[dict, list[str]]:
+def _validate(raw: dict, n_values: int, n_columns: int) -> tuple[dict, list[str]]:
     problems: list[str] = []
-    if n_values != len(COLUMNS):
-        return {}, [f"expected {len(COLUMNS)} columns, found {n_values}"]
-    v = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+    if n_values != n_columns:
+        return {}, [f"expected {n_columns} columns, found {n_values}"]
+    v = {k: (raw.get(k) or "").strip() for k in (*COLUMNS, *OPTIONAL_COLUMNS)}
     row: dict = {}
+
+    if v["preferred_channel"]:
+        if v["preferred_channel"] not in CHANNELS:
+            problems.append(f"preferred_channel {v['preferred_channel']!r} must be one of {', '.join(CHANNELS)}")
+        row["preferred_channel"] = v["preferred_channel"]
+    if v["telegram_chat_id"]:
+        if not v["telegram_chat_id"].lstrip("-").isdigit() or len(v["telegram_chat_id"]) > 20:
+            problems.append(f"telegram_chat_id {v['telegram_chat_id']!r} is not a Telegram chat id")
+        row["telegram_chat_id"] = v["telegram_chat_id"]
 
     ref = normalise_loan_ref(v["loan_ref"])
     if not ref or ref.replace("-", "") != v["loan_ref"].upper().replace("-", "").replace(" ", ""):
@@ -94,7 +111,7 @@ def _validate(raw: dict, n_values: int) -> tuple[dict, list[str]]:
     row["date_of_birth"] = _date(v["date_of_birth"], "date_of_birth", problems, required=True)
     row["next_due_date"] = _date(v["next_due_date"], "next_due_date", problems, required=False)
 
-    row["phone"] = v["phone"] or None
+    row["phone"] = v["phone"].replace(" ", "") or None
     if row["phone"] and not (row["phone"].lstrip("+").replace(" ", "").isdigit() and 6 <= len(row["phone"]) <= 20):
         problems.append(f"phone {v['phone']!r} is not a phone number")
     row["email"] = v["email"] or None

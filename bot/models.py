@@ -96,6 +96,10 @@ class Borrower(Base):
     # until a person has reviewed it.
     vulnerable = Column(Boolean, nullable=False, default=False)
     vulnerability_noted_at = Column(UTCDateTime())
+    # Where the lender reaches the borrower first: sms, whatsapp or telegram.
+    preferred_channel = Column(String(16), nullable=False, default="sms")
+    # Telegram has no phone number in its updates; the chat id identifies the borrower.
+    telegram_chat_id = Column(String(64), unique=True)
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
 
     loans = relationship("Loan", back_populates="borrower")
@@ -264,6 +268,28 @@ class Handoff(Base):
     status = Column(String(32), nullable=False, default="queued")
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
     reply_by = Column(UTCDateTime())
+
+
+class ContactAttempt(Base):
+    """Every proactive contact the assistant made or decided not to make, and why.
+
+    The contact rules (opt-outs, holds, hours, 7 attempts in 7 days) count the
+    rows with outcome "sent".
+    """
+
+    __tablename__ = "contact_attempts"
+
+    id = Column(Integer, primary_key=True)
+    borrower_id = Column(Integer, ForeignKey("borrowers.id"), nullable=False)
+    loan_id = Column(Integer, ForeignKey("loans.id"), index=True)
+    channel = Column(String(16), nullable=False)
+    trigger = Column(String(32), nullable=False)  # e.g. newly_overdue, instalment_due
+    outcome = Column(String(16), nullable=False)  # sent, skipped or failed
+    skip_reason = Column(String(64))
+    conversation_id = Column(String(128))
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+
+    __table_args__ = (Index("ix_contact_attempts_borrower_time", "borrower_id", "created_at"),)
 
 
 AGREEMENT_KINDS = ("pay_now", "promise_to_pay", "instalment_plan", "hardship_deferral", "settlement")

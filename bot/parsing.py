@@ -437,7 +437,12 @@ def _money_candidates(text: str) -> list[_Money]:
     for m in _MONEY_RE.finditer(_strip_for_amounts(text)):
         if sum(ch.isdigit() for ch in m.group("num")) > _MAX_AMOUNT_DIGITS:
             continue
-        price = _quiet(Price.fromstring, m.group("num"))
+        number = m.group("num")
+        # A lone dot is a decimal point in the markets we serve ("12.345" is
+        # twelve point three four five, not twelve thousand); price_parser
+        # would read it as a thousands separator.
+        separator = "." if number.count(".") == 1 and "," not in number else None
+        price = _quiet(Price.fromstring, number, decimal_separator=separator)
         amount = getattr(price, "amount", None)
         if not isinstance(amount, Decimal) or not amount.is_finite():
             continue

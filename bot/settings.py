@@ -48,6 +48,39 @@ class Settings:
     handoff_reply_hours: int = 24
     crisis_line: str = "Samaritans, free on 116 123, any time of day or night"
     debt_advice: str = "MoneyHelper, free and impartial, on 0800 138 7777 or moneyhelper.org.uk"
+    # Channels. The host app signs widget tokens with WIDGET_JWT_SECRET; the
+    # connectors sign the identity they vouch for (a verified token, a phone
+    # number from a signed webhook) with CHANNEL_IDENTITY_SECRET for the actions.
+    widget_jwt_secret: str = DEV_SECRET
+    channel_identity_secret: str = DEV_SECRET
+    widget_origins: str = "*"
+    web_port: int = 8080
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = ""
+    # Public base URL the platforms call (Twilio signs the full URL it posted to)
+    public_base_url: str = "http://127.0.0.1:5005"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_sms_number: str = ""
+    twilio_whatsapp_number: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    telegram_bot_token: str = ""
+    telegram_bot_name: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    # Rasa's side (see `python -m bot endpoints` and docs/deploy.md)
+    action_server_url: str = "http://127.0.0.1:5055/webhook"
+    action_server_secret: str = DEV_SECRET
+    tracker_store_url: str = ""  # e.g. postgresql://rasa:secret@db:5432/rasa; empty: in memory
+    lock_store_url: str = ""  # e.g. redis://127.0.0.1:6379/1; empty: in memory
+    event_broker_url: str = ""  # e.g. amqp://guest:guest@127.0.0.1:5672/ ; empty: none
+    event_broker_queue: str = "rasa_events"
+    # Proactive reminders
+    reminder_days_past_due: str = "1,7,14,30,60"
+    reminder_due_in_days: int = 3
+    contact_hours_start: int = 8
+    contact_hours_end: int = 21
+    max_contacts_per_7_days: int = 7
 
     @property
     def production(self) -> bool:
@@ -55,8 +88,15 @@ class Settings:
 
     def check(self) -> None:
         """Refuse to run production with development secrets."""
-        if self.production and self.payment_link_secret == DEV_SECRET:
-            raise RuntimeError("PAYMENT_LINK_SECRET must be set when APP_ENV=production")
+        if self.production:
+            for name in ("payment_link_secret", "widget_jwt_secret", "channel_identity_secret",
+                         "action_server_secret"):
+                if getattr(self, name) == DEV_SECRET:
+                    raise RuntimeError(f"{name.upper()} must be set when APP_ENV=production")
+        if self.production and self.widget_origins.strip() == "*":
+            raise RuntimeError("WIDGET_ORIGINS must list the host app's origins when APP_ENV=production")
+        if not 0 <= self.contact_hours_start < self.contact_hours_end <= 24:
+            raise RuntimeError("CONTACT_HOURS_START and CONTACT_HOURS_END must be hours with start < end")
         if self.handoff_destination not in ("database", "webhook"):
             raise RuntimeError("HANDOFF_DESTINATION must be database or webhook")
         if self.handoff_destination == "webhook" and not self.handoff_webhook_url:
@@ -92,6 +132,33 @@ def load_settings() -> Settings:
         handoff_reply_hours=_int("HANDOFF_REPLY_HOURS", defaults.handoff_reply_hours),
         crisis_line=_str("CRISIS_LINE", defaults.crisis_line),
         debt_advice=_str("DEBT_ADVICE", defaults.debt_advice),
+        widget_jwt_secret=_str("WIDGET_JWT_SECRET", defaults.widget_jwt_secret),
+        channel_identity_secret=_str("CHANNEL_IDENTITY_SECRET", defaults.channel_identity_secret),
+        widget_origins=_str("WIDGET_ORIGINS", defaults.widget_origins),
+        web_port=_int("WEB_PORT", defaults.web_port),
+        rasa_url=_str("RASA_URL", defaults.rasa_url).rstrip("/"),
+        rasa_token=_str("RASA_TOKEN", defaults.rasa_token),
+        public_base_url=_str("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
+        twilio_account_sid=_str("TWILIO_ACCOUNT_SID", defaults.twilio_account_sid),
+        twilio_auth_token=_str("TWILIO_AUTH_TOKEN", defaults.twilio_auth_token),
+        twilio_sms_number=_str("TWILIO_SMS_NUMBER", defaults.twilio_sms_number),
+        twilio_whatsapp_number=_str("TWILIO_WHATSAPP_NUMBER", defaults.twilio_whatsapp_number),
+        twilio_api_base_url=_str("TWILIO_API_BASE_URL", defaults.twilio_api_base_url).rstrip("/"),
+        telegram_bot_token=_str("TELEGRAM_BOT_TOKEN", defaults.telegram_bot_token),
+        telegram_bot_name=_str("TELEGRAM_BOT_NAME", defaults.telegram_bot_name),
+        telegram_webhook_secret=_str("TELEGRAM_WEBHOOK_SECRET", defaults.telegram_webhook_secret),
+        telegram_api_base_url=_str("TELEGRAM_API_BASE_URL", defaults.telegram_api_base_url).rstrip("/"),
+        action_server_url=_str("ACTION_SERVER_URL", defaults.action_server_url),
+        action_server_secret=_str("ACTION_SERVER_SECRET", defaults.action_server_secret),
+        tracker_store_url=_str("TRACKER_STORE_URL", defaults.tracker_store_url),
+        lock_store_url=_str("LOCK_STORE_URL", defaults.lock_store_url),
+        event_broker_url=_str("EVENT_BROKER_URL", defaults.event_broker_url),
+        event_broker_queue=_str("EVENT_BROKER_QUEUE", defaults.event_broker_queue),
+        reminder_days_past_due=_str("REMINDER_DAYS_PAST_DUE", defaults.reminder_days_past_due),
+        reminder_due_in_days=_int("REMINDER_DUE_IN_DAYS", defaults.reminder_due_in_days),
+        contact_hours_start=_int("CONTACT_HOURS_START", defaults.contact_hours_start),
+        contact_hours_end=_int("CONTACT_HOURS_END", defaults.contact_hours_end),
+        max_contacts_per_7_days=_int("MAX_CONTACTS_PER_7_DAYS", defaults.max_contacts_per_7_days),
     )
     settings.check()
     return settings

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from babel.numbers import get_currency_precision
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.clock import utcnow
 from bot.db import Database
@@ -33,6 +33,7 @@ from bot.models import (
     Instalment,
     Loan,
 )
+from bot.privacy import mask_personal_data
 from bot.reasons import REASON_CODES
 
 MAX_WORDS_STORED = 1000
@@ -223,12 +224,51 @@ class LoanStore:
 
     # -- reading
 
+    def candidate_loan(self, kind: str, value: str) -> str | None:
+        """The loan a channel identity points to, if exactly one is in collections.
+
+        `kind` is loan_ref, phone or telegram_chat_id (see bot.identity). A
+        borrower with several loans in arrears is asked for the reference.
+        """
+        with self.db.reader() as s:
+            if kind == "loan_ref":
+                return s.scalar(select(Loan.loan_ref).where(Loan.loan_ref == value))
+            if kind == "phone":
+                number = value.removeprefix("whatsapp:").replace(" ", "")
+                if not number:
+                    return None
+                borrower_ids = select(Borrower.id).where(Borrower.phone == number)
+            elif kind == "telegram_chat_id":
+                borrower_ids = select(Borrower.id).where(Borrower.telegram_chat_id == value)
+            else:
+                return None
+            refs = s.scalars(
+                select(Loan.loan_ref).where(
+                    Loan.borrower_id.in_(borrower_ids), Loan.overdue_amount > 0
+                )
+            ).all()
+            return refs[0] if len(refs) == 1 else None
+
+    def loans_at_address(self, kind: str, value: str) -> list[str]:
+        """One loan reference per borrower reached at a phone number or Telegram chat
+        (to honour a STOP from that address for every borrower there)."""
+        with self.db.reader() as s:
+            if kind == "phone":
+                match = Borrower.phone == value.removeprefix("whatsapp:").replace(" ", "")
+            elif kind == "telegram_chat_id":
+                match = Borrower.telegram_chat_id == value
+            else:
+                return []
+            rows = s.execute(
+                select(Loan.borrower_id, func.min(Loan.loan_ref)).join(Borrower).where(match)
+                .group_by(Loan.borrower_id)
+            ).all()
+            return [ref for _, ref in rows]
+
     def account(self, loan_ref: str) -> AccountView:
         with self.db.reader() as s:
             loan = _loan(s, loan_ref)
-            open_agreement = next(
-                (a for a in loan.agreements if a.status in OPEN_AGREEMENT_STATUSES), None
-            )
+            open_agreement = _open_agreement(s, loan.id)
             open_cases = s.scalars(
                 select(Case.kind).where(Case.loan_id == loan.id, Case.status == "open")
             ).all()
@@ -334,7 +374,7 @@ class LoanStore:
     ) -> None:
         if reason_code not in REASON_CODES:
             raise ValueError(f"unknown reason code {reason_code!r}")
-        words = (borrower_words or "").strip()[:MAX_WORDS_STORED] or None
+        words = _kept_words(borrower_words)
         with self.db.transaction() as s:
             loan = _loan(s, loan_ref)
             s.add(
@@ -444,7 +484,7 @@ class LoanStore:
                 loan_id=loan.id,
                 kind=kind,
                 status="open",
-                borrower_words=(borrower_words or "").strip()[:MAX_WORDS_STORED] or None,
+                borrower_words=_kept_words(borrower_words),
                 details=details or {},
                 conversation_id=conversation_id,
                 channel=channel,
@@ -641,6 +681,10 @@ class LoanStore:
                 borrower.language = row["language"]
                 if row.get("contact_preferences") is not None:
                     borrower.contact_preferences = row["contact_preferences"]
+                if row.get("preferred_channel"):
+                    borrower.preferred_channel = row["preferred_channel"]
+                if row.get("telegram_chat_id"):
+                    borrower.telegram_chat_id = row["telegram_chat_id"]
                 for name in (
                     "product",
                     "currency",
@@ -666,14 +710,12 @@ def money_str(amount: Decimal, currency: str) -> str:
 
 
 def _loan(s: Session, loan_ref: str) -> Loan:
+    """The loan and its borrower (with opt-outs); reasons and agreements load
+    when used. Every action reads the account, so this is kept to two queries."""
     loan = s.scalar(
         select(Loan)
         .where(Loan.loan_ref == loan_ref)
-        .options(
-            selectinload(Loan.borrower).selectinload(Borrower.opt_outs),
-            selectinload(Loan.reasons),
-            selectinload(Loan.agreements).selectinload(Agreement.instalments),
-        )
+        .options(joinedload(Loan.borrower).selectinload(Borrower.opt_outs))
     )
     if loan is None:
         raise UnknownLoan(loan_ref)
@@ -780,3 +822,9 @@ def _audit(
             occurred_at=now or utcnow(),
         )
     )
+
+
+def _kept_words(borrower_words: str | None) -> str | None:
+    """What the borrower said, as the lender keeps it: trimmed, with card and ID
+    numbers and dates of birth masked (bot.privacy)."""
+    return mask_personal_data((borrower_words or "").strip())[:MAX_WORDS_STORED] or None

@@ -38,6 +38,23 @@ setup_venv() {
   mkdir -p "$ROOT/var"
 }
 
+apt_install() {
+  # Debian packages (we run as root on the project's machines and in CI).
+  log "Installing $* (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+setup_web() {
+  # The chat widget's JavaScript packages, exactly as web/package-lock.json pins them.
+  local stamp="$ROOT/web/node_modules/.installed-$(sha256sum "$ROOT/web/package-lock.json" | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    command -v npm >/dev/null || apt_install nodejs npm
+    log "Installing the chat widget's packages (npm ci in web/)"
+    (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+}
+
 train_model() {
   # `rasa train` compares a fingerprint of config, domain and data with the
   # latest model in models/ and only trains when something changed.

@@ -4,6 +4,7 @@
 # store, the action server on :5055 and Rasa on :5005 (REST + socket.io).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 setup_venv
+setup_web
 cd "$ROOT"
 
 log "Migrating the loan store and loading the demo portfolio"
@@ -14,15 +15,18 @@ train_model
 
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 RASA_PORT="${RASA_PORT:-5005}"
-cat > var/endpoints.yml <<YAML
-action_endpoint:
-  url: "http://127.0.0.1:${ACTIONS_PORT}/webhook"
-YAML
+# Rasa's endpoints (action server + its secret; tracker/lock stores when set) from settings
+python -m bot endpoints --out var/endpoints.yml --action-server-url "http://127.0.0.1:${ACTIONS_PORT}/webhook"
 
 log "Starting the action server on :${ACTIONS_PORT}"
-rasa run actions --actions actions --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
+python -m actions.server --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
 ACTIONS_PID=$!
-trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT INT TERM
+
+WEB_PORT="${WEB_PORT:-8080}"
+log "Starting the chat widget page on :${WEB_PORT}"
+python -m bot web --port "$WEB_PORT" --socket-url "http://127.0.0.1:${RASA_PORT}" > var/web.log 2>&1 &
+WEB_PID=$!
+trap 'kill $ACTIONS_PID $WEB_PID 2>/dev/null || true' EXIT INT TERM
 
 cat <<INFO
 
@@ -31,9 +35,15 @@ Talk to it:
   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
        -H 'Content-Type: application/json' -d '{"sender": "demo-1", "message": "hi"}'
   or, in another terminal:  .venv/bin/rasa shell --endpoints var/endpoints.yml
+  or open the chat widget:  http://127.0.0.1:${WEB_PORT}/  ("Log in" as a demo borrower skips the loan reference)
 Demo borrower: loan LN-10001, date of birth 12 March 1985 (see README for more).
 Agreements so far:  .venv/bin/python -m bot agreements
 Stop with Ctrl-C.
 
 INFO
-rasa run --port "$RASA_PORT" --endpoints var/endpoints.yml --credentials credentials.yml --cors "*"
+# Rasa's HTTP API (used by `python -m bot remind`) only with a token: set RASA_TOKEN in .env.
+API_ARGS=()
+RASA_TOKEN="$(python -c 'from bot.settings import get_settings; print(get_settings().rasa_token)')"
+if [ -n "$RASA_TOKEN" ]; then API_ARGS=(--enable-api --auth-token "$RASA_TOKEN"); fi
+rasa run --port "$RASA_PORT" --endpoints var/endpoints.yml --credentials var/credentials.yml \
+  --cors "*" "${API_ARGS[@]}"

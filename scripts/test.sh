@@ -9,6 +9,11 @@
 # Without a reachable server they are skipped and reported, unless REQUIRE_POSTGRES=1.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 setup_venv
+setup_web
+# The widget's browser test drives Debian's Chromium (headless, through Playwright).
+command -v chromium >/dev/null || apt_install chromium
+# The production-profile test runs `python -m bot cluster`, which puts nginx in front.
+[ -x /usr/sbin/nginx ] || apt_install nginx-light
 cd "$ROOT"
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 
@@ -22,8 +27,8 @@ log "3/5 (training)"; train_model
 MODEL="$(ls -t models/*.tar.gz | head -n 1)"
 
 log "4/5 Test stories with $MODEL"
-rm -rf results
-rasa test core --model "$MODEL" --stories tests/ --fail-on-prediction-errors --out results --quiet
+rm -rf results/stories  # (results/nlu-cv, from scripts/nlu_report.sh, is left alone)
+rasa test core --model "$MODEL" --stories tests/ --fail-on-prediction-errors --out results/stories --quiet
 
 log "5/5 End-to-end conversations against the real servers"
 RASA_MODEL="$MODEL" python -m pytest -m e2e -q

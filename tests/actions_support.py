@@ -7,6 +7,8 @@ them there; `loans` is autouse, so every test in that module gets its own store.
 """
 from __future__ import annotations
 
+import time
+
 import asyncio
 import inspect
 import json
@@ -152,6 +154,7 @@ def tracker(
     extra_events: list | None = None,
     active_loop: dict | None = None,
     history: list | None = None,
+    sent_at: float | None = None,
 ) -> Tracker:
     """A tracker whose latest user message has `intent` and `text`; `history` are earlier
     events (see `user_event`), `extra_events` come after the latest message."""
@@ -163,7 +166,8 @@ def tracker(
     events = [
         *(history or []),
         {"event": "action", "name": "action_listen"},
-        {"event": "user", "timestamp": 0, "text": text, "parse_data": latest, "input_channel": channel},
+        {"event": "user", "timestamp": sent_at if sent_at is not None else time.time(), "text": text,
+         "parse_data": latest, "input_channel": channel},
         *(extra_events or []),
     ]
     return Tracker(

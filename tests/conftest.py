@@ -53,6 +53,18 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def postgres_url():
+    """An empty throwaway PostgreSQL database (no migrations)."""
+    admin, name, url = _postgres_database()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def store(database_url) -> LoanStore:
     return LoanStore(Database(database_url), max_attempts=3, lock_minutes=30)
 

@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions import account, offers
+from tests.actions_support import loans, seeded_template  # noqa: F401  (fixtures)
 
 DOMAIN = yaml.safe_load(open("domain.yml"))
 
@@ -53,3 +54,60 @@ def test_the_base_classes_are_not_registered_as_actions():
     executor = ActionExecutor()
     executor.register_package("actions")
     assert set(executor.actions) == set(DOMAIN["actions"])
+
+
+def test_a_call_arriving_after_rasas_deadline_does_nothing(loans):
+    """Rasa told the borrower nothing was recorded (components/action_guard.py); a late
+    call — e.g. from a paused action server — must not act on the conversation."""
+    import time
+
+    from actions.agreements import ActionRecordAgreement
+    from tests.actions_support import run, tracker
+
+    before = loans.count("agreements")
+    late = tracker({"verified": True, "verified_loan_ref": "LN-10001"}, sent_at=time.time() - 60)
+    dispatcher, events = run(ActionRecordAgreement(), late)
+    assert events == [] and dispatcher.messages == []
+    assert loans.count("agreements") == before
+
+
+def test_the_rasa_side_guard_answers_when_the_action_server_is_unreachable():
+    """Rasa's own RemoteAction, pointed at a closed port, ends the turn politely."""
+    import socket
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    import components  # noqa: F401  (installs the guard, as Rasa's pipeline does)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    domain = Domain.load("domain.yml")
+    action = RemoteAction("action_tell_balance", EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
+    tracker = DialogueStateTracker("t-guard", domain.slots)
+    events = asyncio.run(
+        action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain)
+    )
+    texts = [e.text for e in events if getattr(e, "text", None)]
+    assert texts and "nothing was recorded" in texts[0]
+    assert events[-1].action_name == "action_listen"
+
+
+def test_session_start_runs_whatever_the_age_of_the_last_message(loans):
+    """A returning borrower's last message is from the previous session: the new
+    session must still start (and reset verification)."""
+    import time
+
+    from actions.session import ActionSessionStart
+    from tests.actions_support import run, tracker
+
+    old = tracker({"verified": True, "verified_loan_ref": "LN-10001"}, sent_at=time.time() - 7200,
+                  extra_events=[{"event": "action", "name": "action_listen"}])
+    dispatcher, events = run(ActionSessionStart(), old)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_intro"]
+    assert events[0]["event"] == "session_started"

@@ -53,7 +53,7 @@ from actions.situations import (
     dispute_kind,
 )
 from actions.verification import ValidateVerifyForm
-from bot.clock import utcnow
+from bot.clock import local_today, utcnow
 from bot.conduct import opted_out
 from bot.demo import PLAN_HOLDER
 from bot.formatting import format_date, format_datetime, format_money
@@ -395,12 +395,15 @@ def test_stop_contact_asks_which_channels(loans):
     assert snapshot(loans) == before
 
 
-@pytest.mark.parametrize("channel, stored", [("telegram", "telegram"), ("sms", "sms"), (None, "web")])
-def test_stop_contact_on_this_channel(loans, channel, stored):
+@pytest.mark.parametrize(
+    "channel, stored, shown",
+    [("telegram", "telegram", "Telegram"), ("sms", "sms", "SMS"), (None, "web", "this chat")],
+)
+def test_stop_contact_on_this_channel(loans, channel, stored, shown):
     trk = tracker(verified(opt_out_scope="channel"), intent="stop_contact", channel=channel, sender="conv-o")
     dispatcher, events = run(ActionStopContact(), trk)
     assert names(dispatcher) == ["utter_opt_out_recorded_channel"]
-    assert dispatcher.messages[0]["channel"] == stored
+    assert dispatcher.messages[0]["channel"] == shown
     assert slots_of(events) == {"opt_out_scope": None}
     account = loans.account("LN-10001")
     assert account.opted_out_channels == (stored,)
@@ -719,13 +722,14 @@ def test_a_yes_records_the_settlement_and_sends_a_payment_link(loans, today, imp
     assert agreement.terms["improved"] is improved
 
 
-def test_settlement_in_chinese_for_a_cny_loan(today):
+def test_settlement_in_chinese_for_a_cny_loan():
+    shanghai_today = local_today("Asia/Shanghai")  # the borrower's own date, a day ahead of London in the evening
     dispatcher, events = run(ActionOfferSettlement(), tracker(verified("LN-10007", language="zh")))  # 95 days past due
     msg = message(dispatcher, "utter_confirm_settlement")
     assert (msg["amount"], msg["outstanding_balance"], msg["date"]) == (
         format_money(Decimal("16200.00"), "CNY", "zh"),
         format_money(Decimal("18000.00"), "CNY", "zh"),
-        format_date(today + timedelta(days=14), "zh"),
+        format_date(shanghai_today + timedelta(days=14), "zh"),
     )
     assert_read_back(events, "settlement", "16200.00", "CNY", from_form=False)
 
@@ -954,7 +958,7 @@ def test_second_misunderstanding_in_a_row_offers_a_person_or_the_options():
                {"event": "action", "name": "action_fallback"}]
     dispatcher, events = run(ActionFallback(), fallback_trk(history))
     assert (names(dispatcher), events) == (["utter_still_not_understood"], [])
-    [variation] = DOMAIN["responses"]["utter_still_not_understood"]
+    variation = DOMAIN["responses"]["utter_still_not_understood"][0]  # English
     assert {"title": "Talk to a person", "payload": "/request_human"} in variation["buttons"]
 
 
@@ -1012,7 +1016,7 @@ def test_two_unusable_answers_in_a_row_end_the_form_and_offer_a_person(form_cls,
 
 
 def test_stuck_offer_has_a_person_button():
-    [variation] = DOMAIN["responses"]["utter_stuck_offer_help"]
+    variation = DOMAIN["responses"]["utter_stuck_offer_help"][0]  # English
     assert {"title": "Talk to a person", "payload": "/request_human"} in variation["buttons"]
 
 
@@ -1114,3 +1118,50 @@ def test_form_questions_ask_for_no_payment_while_blocked(loans, action):
     loans.open_case(SETTLER, "dispute", "not mine")
     dispatcher, _ = run(action(), tracker(verified(SETTLER)))
     no_money_said(dispatcher)
+
+
+def signed_stop(secret: str | None = None):
+    """"STOP" by SMS from +447700900001, which our Twilio connector vouches for
+    (signed with `secret`, by default the real one)."""
+    from datetime import datetime, timezone
+
+    from bot.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
+
+    token = mint_channel_identity(
+        ChannelIdentity("twilio", "phone", "+447700900001"), secret or get_settings().channel_identity_secret,
+        now=datetime.now(timezone.utc), conversation_id="+447700900001",
+    )
+    trk = tracker({}, intent="stop_contact", text="STOP", channel="twilio", sender="+447700900001")
+    trk.latest_message["metadata"] = {METADATA_KEY: token}
+    return trk
+
+
+def test_stop_from_the_address_we_wrote_to_is_honoured_without_verification(loans, monkeypatch):
+    """A reminder went to the borrower's phone; "STOP" from that phone (a signed
+    channel identity) opts out of that channel at once and reveals nothing."""
+    dispatcher, events = run(ActionStopContact(), signed_stop())
+    assert names(dispatcher) == ["utter_opt_out_recorded_channel"]
+    assert dispatcher.messages[0]["channel"] == "SMS"
+    assert loans.account("LN-10001").opted_out_channels == ("twilio",)
+
+
+def test_stop_with_a_forged_identity_records_nothing(loans):
+    dispatcher, events = run(ActionStopContact(), signed_stop("not-our-secret"))
+    assert names(dispatcher) == ["utter_opt_out_unverified"]
+    assert loans.account("LN-10001").opted_out_channels == ()
+
+
+def test_stop_from_a_number_shared_by_two_borrowers_opts_both_out(loans):
+    from datetime import date
+
+    loans.upsert_loans([{
+        "loan_ref": "LN-20001", "borrower_name": "Sam Clarke", "date_of_birth": date(1984, 1, 1),
+        "phone": "+447700900001", "email": None, "timezone": "Europe/London", "language": "en",
+        "product": "personal_loan", "currency": "GBP", "principal": Decimal("1000.00"),
+        "outstanding_balance": Decimal("500.00"), "overdue_amount": Decimal("0.00"), "days_past_due": 0,
+        "next_due_date": date(2026, 12, 1),
+    }])
+    dispatcher, _ = run(ActionStopContact(), signed_stop())
+    assert names(dispatcher) == ["utter_opt_out_recorded_channel"]
+    assert loans.account("LN-10001").opted_out_channels == ("twilio",)
+    assert loans.account("LN-20001").opted_out_channels == ("twilio",)

@@ -261,6 +261,10 @@ def test_dob_result_is_frozen():
         ("１００", "100"),  # full-width digits
         ("<b>£50</b>", "50"),
         ("no wait - 60", "60"),  # a dash with a space is not a minus sign
+        ("12.345", "12.345"),  # a lone dot is a decimal point, never thousands
+        ("£1.234", "1.234"),
+        ("1,234", "1234"),
+        ("£1.234,56", "1234.56"),
     ],
 )
 def test_parse_amount(text, expected):

@@ -172,6 +172,15 @@ def test_reasons_are_stored_with_the_borrowers_words(seeded):
         seeded.record_reason("LN-10001", "made_up", "x")
 
 
+def test_card_and_id_numbers_in_the_borrowers_words_are_masked(seeded):
+    seeded.record_reason("LN-10001", "other", "they took 4111 1111 1111 1111, I was born 01/06/1980", conversation_id="c1")
+    case_ref = seeded.open_case("LN-10001", "dispute", "my NI number AB123456C is on it, not my loan")
+    report = seeded.loan_report("LN-10001")
+    assert report["reasons"][0]["borrower_words"] == "they took ••••••, I was born ••••••"
+    [case] = [c for c in seeded.cases("LN-10001") if c["case_ref"] == case_ref]
+    assert case["borrower_words"] == "my NI number •••••• is on it, not my loan"
+
+
 def test_audit_log_is_append_only(seeded):
     with pytest.raises(DatabaseError):
         with seeded.db.engine.begin() as conn:
@@ -185,3 +194,18 @@ def test_timestamps_are_timezone_aware(seeded):
     recorded = seeded.record_agreement("LN-10001", plan(), idempotency_key="tz", now=NOW)
     assert recorded.agreement.created_at.tzinfo is not None
     assert seeded.agreements()[-1].created_at == NOW
+
+
+def test_a_transaction_past_its_commit_deadline_rolls_back(seeded):
+    import time as clock
+
+    from bot.db import CommitDeadlinePassed, commit_deadline
+
+    before = seeded.count("agreements"), len(seeded.loan_report("LN-10001")["audit_events"])
+    with commit_deadline(clock.time() - 1):
+        with pytest.raises(CommitDeadlinePassed):
+            seeded.record_agreement("LN-10001", plan(), idempotency_key="late", now=NOW)
+    assert (seeded.count("agreements"), len(seeded.loan_report("LN-10001")["audit_events"])) == before
+    with commit_deadline(clock.time() + 60):
+        seeded.record_agreement("LN-10001", plan(), idempotency_key="in-time", now=NOW)
+    assert seeded.count("agreements") == before[0] + 1

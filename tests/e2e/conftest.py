@@ -21,7 +21,10 @@ from bot.db import Database
 from bot.demo import seed_demo
 from bot.clock import local_today
 from bot.migrate import upgrade
+from bot.endpoints import write_endpoints
+from bot.settings import Settings
 from bot.store import LoanStore
+from tests.e2e.platform_fake import PlatformFake
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -57,20 +60,47 @@ def _wait_for(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180)
     raise RuntimeError(f"server did not answer {url} within {timeout}s; see {log}")
 
 
+# Secrets and platform addresses the servers run with in these tests. The
+# messaging platforms' APIs are a local fake (tests/e2e/platform_fake.py).
+TEST_SETTINGS = {
+    "RASA_TOKEN": "e2e-rasa-token",
+    "ACTION_SERVER_SECRET": "e2e-action-secret",
+    "WIDGET_JWT_SECRET": "e2e-widget-secret",
+    "CHANNEL_IDENTITY_SECRET": "e2e-identity-secret",
+    "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000e2e",
+    "TWILIO_AUTH_TOKEN": "e2e-twilio-auth-token",
+    "TWILIO_SMS_NUMBER": "+15005550006",
+    "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
+    "TELEGRAM_BOT_TOKEN": "123456:e2e-telegram-token",
+    "TELEGRAM_BOT_NAME": "acme_lending_bot",
+    "TELEGRAM_WEBHOOK_SECRET": "e2e-telegram-secret",
+}
+
+
 class Servers:
-    def __init__(self, rasa_url: str, database_url: str):
+    def __init__(self, rasa_url: str, database_url: str, platform: PlatformFake | None = None,
+                 actions_url: str = "", work: Path | None = None):
         self.rasa_url = rasa_url
+        self.work = work  # trackers.db, rasa.log and actions.log are here
         self.database_url = database_url
+        self.platform = platform
+        self.actions_url = actions_url
+        self.settings = dict(TEST_SETTINGS)
         self.store = LoanStore(Database(database_url))
         self._next_ref = 30000
 
-    def new_loan(self, *, overdue="250.00", outstanding="3200.00", days_past_due=20, product="personal_loan") -> str:
-        """A fresh loan for one test (borrower born 1 June 1980), so tests don't share state."""
+    def new_loan(
+        self, *, overdue="250.00", outstanding="3200.00", days_past_due=20, product="personal_loan",
+        phone: str | None = None, telegram_chat_id: str | None = None,
+    ) -> str:
+        """A fresh loan for one test (borrower born 1 June 1980), so tests don't share state.
+
+        `phone` / `telegram_chat_id` let a messaging channel recognise the borrower."""
         self._next_ref += 1
         ref = f"LN-{self._next_ref}"
         self.store.upsert_loans([{
             "loan_ref": ref, "borrower_name": f"Test Borrower {self._next_ref}",
-            "date_of_birth": date(1980, 6, 1), "phone": None, "email": None,
+            "date_of_birth": date(1980, 6, 1), "phone": phone, "email": None, "telegram_chat_id": telegram_chat_id,
             "timezone": "Europe/London", "language": "en", "product": product, "currency": "GBP",
             "principal": Decimal("5000.00"), "outstanding_balance": Decimal(outstanding),
             "overdue_amount": Decimal(overdue), "days_past_due": days_past_due,
@@ -99,7 +129,15 @@ class Servers:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory) -> Servers:
+def platform() -> PlatformFake:
+    fake = PlatformFake()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory, platform) -> Servers:
     model = _model()
     work = tmp_path_factory.mktemp("e2e")
     database_url = f"sqlite:///{work / 'loans.db'}"
@@ -107,29 +145,46 @@ def servers(tmp_path_factory) -> Servers:
     seed_demo(LoanStore(Database(database_url)), local_today("Europe/London"))
 
     actions_port, rasa_port = _free_port(), _free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
-    env = {**os.environ, "DATABASE_URL": database_url, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    # Rasa's SQL tracker store (masking personal data) on SQLite, and debug
+    # logging: tests/e2e/test_privacy.py reads both for personal data.
+    endpoints = write_endpoints(
+        work / "endpoints.yml",
+        Settings(action_server_secret=TEST_SETTINGS["ACTION_SERVER_SECRET"],
+                 tracker_store_url=f"sqlite:///{work / 'trackers.db'}"),
+        action_server_url=f"http://127.0.0.1:{actions_port}/webhook",
+    )
+    env = {
+        **os.environ,
+        **TEST_SETTINGS,
+        "DATABASE_URL": database_url,
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "TWILIO_API_BASE_URL": f"{platform.url}/twilio",
+        "TELEGRAM_API_BASE_URL": f"{platform.url}/telegram",
+    }
 
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     procs = []
     try:
         procs.append(
             subprocess.Popen(
-                [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+                [sys.executable, "-m", "actions.server", "--port", str(actions_port), "--debug"],
                 cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
             )
         )
         procs.append(
             subprocess.Popen(
                 [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
-                 "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+                 "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+                 "--enable-api", "--auth-token", TEST_SETTINGS["RASA_TOKEN"], "--debug"],
                 cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
             )
         )
         _wait_for(f"http://127.0.0.1:{actions_port}/health", procs[0], actions_log)
         _wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/", procs[1], rasa_log)
-        yield Servers(f"http://127.0.0.1:{rasa_port}", database_url)
+        yield Servers(f"http://127.0.0.1:{rasa_port}", database_url, platform,
+                      actions_url=f"http://127.0.0.1:{actions_port}", work=work)
     finally:
         for proc in procs:
             proc.terminate()

@@ -1,0 +1,113 @@
+"""Who a channel says the borrower is: the first verification factor.
+
+Two kinds of token, both JWT HS256:
+
+- A **widget token**, signed by the lender's host app with `WIDGET_JWT_SECRET`
+  for a logged-in borrower (`loan_ref`, optionally `sub` = the app's user id).
+- A **channel identity**, signed by our own connectors with
+  `CHANNEL_IDENTITY_SECRET` after they have checked the channel themselves (a
+  valid widget token, a Twilio-signed webhook from a phone number, a
+  Telegram-signed update from a chat id). It travels to the action server in
+  the message metadata under `METADATA_KEY`, is good for ten minutes and for
+  the one conversation it was minted for.
+
+The action server trusts only a channel identity it can verify, never plain
+metadata: the REST channel lets a client send any metadata it likes. Either way
+the borrower still gives their date of birth before anything about the loan is
+said.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+ALGORITHM = "HS256"
+METADATA_KEY = "channel_identity"
+IDENTITY_TTL = timedelta(minutes=10)
+KINDS = ("loan_ref", "phone", "telegram_chat_id")
+
+
+class InvalidIdentity(Exception):
+    """A token that is missing, forged, expired or not for this purpose."""
+
+
+@dataclass(frozen=True)
+class ChannelIdentity:
+    channel: str  # web, twilio_sms, whatsapp, telegram
+    kind: str  # loan_ref, phone or telegram_chat_id
+    value: str
+
+
+def read_widget_token(token: str, secret: str, *, now: datetime) -> str:
+    """The loan reference a host app's token vouches for; raise InvalidIdentity otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "loan_ref"], "verify_exp": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidIdentity(type(exc).__name__) from None
+    # Expiry is checked against our clock so tests (and a skewed host) behave.
+    if int(claims["exp"]) <= int(now.timestamp()):
+        raise InvalidIdentity("expired")
+    loan_ref = claims["loan_ref"]
+    if not isinstance(loan_ref, str) or not 1 <= len(loan_ref) <= 32:
+        raise InvalidIdentity("bad loan_ref claim")
+    return loan_ref
+
+
+def widget_token(loan_ref: str, secret: str, *, now: datetime, ttl: timedelta = timedelta(hours=1)) -> str:
+    """What a host app signs for a logged-in borrower (used by the demo page and tests)."""
+    claims = {"loan_ref": loan_ref, "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def mint_channel_identity(identity: ChannelIdentity, secret: str, *, now: datetime, conversation_id: str) -> str:
+    """Sign what a connector vouches for, for one conversation only (a token copied
+    into another conversation is refused)."""
+    if identity.kind not in KINDS:
+        raise ValueError(f"unknown identity kind {identity.kind!r}")
+    claims = {
+        "purpose": "channel_identity",
+        "conversation": conversation_id,
+        "channel": identity.channel,
+        "kind": identity.kind,
+        "value": identity.value,
+        "iat": int(now.timestamp()),
+        "exp": int((now + IDENTITY_TTL).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_channel_identity(token: object, secret: str, *, now: datetime, conversation_id: str) -> ChannelIdentity:
+    if not isinstance(token, str) or len(token) > 4096:
+        raise InvalidIdentity("not a token")
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp"], "verify_exp": False}
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidIdentity(type(exc).__name__) from None
+    if int(claims["exp"]) <= int(now.timestamp()):
+        raise InvalidIdentity("expired")
+    if claims.get("purpose") != "channel_identity" or claims.get("kind") not in KINDS:
+        raise InvalidIdentity("not a channel identity")
+    if claims.get("conversation") != conversation_id:
+        raise InvalidIdentity("for another conversation")
+    return ChannelIdentity(str(claims["channel"]), str(claims["kind"]), str(claims["value"]))
+
+
+def conversation_id_for(channel: str, value: str, secret: str) -> str:
+    """A stable conversation id derived from a verified identity.
+
+    The client never chooses it, so nobody can join another borrower's
+    conversation by guessing or reusing an id.
+    """
+    digest = hmac.new(secret.encode(), f"{channel}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{channel}-{digest[:32]}"

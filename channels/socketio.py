@@ -1,0 +1,337 @@
+"""The in-app widget's socket.io channel, with the conversation bound by the server.
+
+Rasa's stock socket.io channel lets the client name the conversation (the
+`session_id` of `session_request` and of every message), so anyone who learns
+an id can read and write that conversation. Here the server decides, once, when
+the socket connects, and ignores any `session_id` or metadata a client sends:
+
+- **logged-in borrower**: the host app's widget token (JWT HS256,
+  `WIDGET_JWT_SECRET`) comes in the socket.io v4 `auth` payload (`{"token": ...}`).
+  The conversation is `conversation_id_for("web", loan_ref)`, and every message
+  carries a signed channel identity, so the assistant asks only for the date of
+  birth;
+- **anonymous visitor**: a new random conversation, or the one named by a resume
+  ticket (`{"ticket": ...}`) that this server signed earlier. A forged or unsigned
+  ticket gets a fresh conversation;
+- **invalid or expired token**: treated as anonymous (the borrower can still
+  verify by typing the loan reference); `session_confirm` says
+  `token_rejected: true` so the host app can log the borrower in again.
+
+After `session_request` the socket receives `session_confirm` and then `history`:
+the user and bot messages of the conversation's current session, replayed from
+the tracker store, so a reload (or another device) shows the conversation again.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Optional
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from socketio import AsyncRedisManager, AsyncServer
+from socketio.exceptions import ConnectionRefusedError as Refused
+
+from bot.clock import utcnow
+from bot.identity import (
+    METADATA_KEY,
+    ChannelIdentity,
+    InvalidIdentity,
+    conversation_id_for,
+    mint_channel_identity,
+    read_widget_token,
+)
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "web"
+ANONYMOUS_PREFIX = "web-anon-"
+MAX_MESSAGE_CHARS = 2000  # longer messages are cut; nobody types more into a chat box
+MAX_PAYLOAD_BYTES = 64 * 1024  # engine.io closes sockets that send bigger packets
+MAX_TOKEN_CHARS = 4096
+DOB_MASK = "••••••"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The conversation one socket is bound to, decided when it connects."""
+
+    conversation_id: str
+    loan_ref: Optional[str] = None  # set when a valid widget token vouched for it
+    ticket: Optional[str] = None  # resume ticket for anonymous visitors
+    token_rejected: bool = False
+
+    def confirmation(self) -> dict[str, Any]:
+        return {
+            "session_id": self.conversation_id,
+            "ticket": self.ticket,
+            "identified": self.loan_ref is not None,
+            "token_rejected": self.token_rejected,
+        }
+
+
+def sign_ticket(conversation_id: str, secret: str) -> str:
+    mac = hmac.new(secret.encode(), f"resume:{conversation_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{conversation_id}.{mac}"
+
+
+def read_ticket(ticket: object, secret: str) -> Optional[str]:
+    """The anonymous conversation a ticket signed by us names, else None.
+
+    Only anonymous ids can be resumed this way: a borrower's conversation needs
+    their widget token.
+    """
+    if not isinstance(ticket, str) or len(ticket) > 200:
+        return None
+    conversation_id, _, _mac = ticket.rpartition(".")
+    if not conversation_id.startswith(ANONYMOUS_PREFIX):
+        return None
+    if not hmac.compare_digest(sign_ticket(conversation_id, secret), ticket):
+        return None
+    return conversation_id
+
+
+def message_text(data: object) -> Optional[str]:
+    """The text of a `user_uttered` payload, or None for anything unusable."""
+    if isinstance(data, str):  # a bare string is accepted too
+        text = data
+    elif isinstance(data, dict) and isinstance(data.get("message"), str):
+        text = data["message"]
+    else:
+        return None
+    text = text.strip()[:MAX_MESSAGE_CHARS]
+    return text or None
+
+
+def _event_time(event: dict) -> float:
+    try:
+        return float(event.get("timestamp") or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def history_messages(events: list[dict], *, session_minutes: float, now: datetime) -> list[dict]:
+    """User and bot messages of the conversation's current session, as the widget shows them.
+
+    An expired session (idle longer than the domain's session expiration time)
+    is not replayed: the next message starts a new one, and an old account
+    summary should not reappear to whoever opens the page later. A button
+    payload the borrower clicked is shown as the button's title.
+    """
+    # A session begins with action_session_start, whose greeting comes before its session_started.
+    starts = [i for i, e in enumerate(events) if e.get("event") == "action" and e.get("name") == "action_session_start"]
+    starts = starts or [i for i, e in enumerate(events) if e.get("event") == "session_started"]
+    current = events[starts[-1]:] if starts else events
+    if not current:
+        return []
+    if session_minutes > 0 and now.timestamp() - _event_time(current[-1]) > session_minutes * 60:
+        return []
+
+    messages: list[dict] = []
+    titles: dict[str, str] = {}  # payload -> title of the latest buttons shown
+    # The borrower's first message is what started the session: the widget showed it
+    # before the greeting, though the tracker logs it after.
+    opening = current[0].get("event") == "action" and current[0].get("name") == "action_session_start"
+    asked_for_dob = False  # a date of birth typed as an answer is never shown again
+    for event in current:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            asked_for_dob = event.get("value") == "date_of_birth"
+        elif kind == "bot":
+            buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in (event.get("data") or {}).get("buttons") or []
+                if isinstance(b, dict)
+            ]
+            if buttons:
+                titles = {b["payload"]: b["title"] for b in buttons}
+            parts = (event.get("text") or "").strip().split("\n\n")
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1
+                if part or (last and buttons):
+                    messages.append({"sender": "bot", "text": part, "buttons": buttons if last else []})
+        elif kind == "user":
+            text = event.get("text") or ""
+            external = (event.get("metadata") or {}).get("is_external") or text.startswith("EXTERNAL: ")
+            if not external:  # reminders and other server-triggered intents are not the borrower's words
+                message = {"sender": "user", "text": DOB_MASK if asked_for_dob else titles.get(text, text)}
+                if opening:
+                    messages.insert(0, message)
+                else:
+                    messages.append(message)
+            opening = False
+        elif kind == "action" and event.get("name") not in ("action_session_start", "action_listen"):
+            opening = False
+    return messages
+
+
+class _AppBlueprint(SocketBlueprint):
+    """Remembers the Sanic app it is registered on: the agent (tracker store) lives there."""
+
+    def register(self, app: Sanic, options: dict) -> None:
+        self.ctx.app = app
+        super().register(app, options)
+
+
+class SecureSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel with server-bound conversations (see the module docstring).
+
+    credentials.yml:
+
+        channels.socketio.SecureSocketIOInput:
+          user_message_evt: user_uttered
+          bot_message_evt: bot_uttered
+
+    Secrets and allowed origins come from the settings (WIDGET_JWT_SECRET,
+    CHANNEL_IDENTITY_SECRET, WIDGET_ORIGINS), never from credentials.yml.
+    """
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
+        from bot.settings import get_settings
+
+        credentials = credentials or {}
+        settings = get_settings()
+        return cls(
+            widget_secret=settings.widget_jwt_secret,
+            identity_secret=settings.channel_identity_secret,
+            origins=settings.widget_origins,
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            redis_url=settings.lock_store_url,
+        )
+
+    def __init__(
+        self,
+        *,
+        widget_secret: str,
+        identity_secret: str,
+        origins: str = "*",
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        socketio_path: str = "/socket.io",
+        redis_url: str = "",
+    ) -> None:
+        super().__init__(user_message_evt, bot_message_evt, socketio_path=socketio_path)
+        # With several replicas a borrower's socket is open on one of them, but a
+        # reply may start on another (a reminder through the HTTP API); through
+        # Redis, python-socketio delivers it to the replica holding the socket.
+        self.redis_url = redis_url
+        self.widget_secret = widget_secret
+        self.identity_secret = identity_secret
+        self.origins = {o.strip().rstrip("/") for o in origins.split(",") if o.strip()}
+        self.bindings: dict[str, Binding] = {}  # socket id -> binding
+
+    # --- the decisions (no socket involved) ---
+
+    def origin_allowed(self, origin: Optional[str]) -> bool:
+        """Browsers always send Origin; other clients may not, and could fake it anyway."""
+        return "*" in self.origins or not origin or origin.rstrip("/") in self.origins
+
+    def bind(self, auth: object, *, now: datetime) -> Binding:
+        auth = auth if isinstance(auth, dict) else {}
+        token = auth.get("token")
+        token_rejected = False
+        if token:
+            try:
+                if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+                    raise InvalidIdentity("not a token")
+                loan_ref = read_widget_token(token, self.widget_secret, now=now)
+            except InvalidIdentity as exc:
+                logger.info("widget token refused (%s): continuing as an anonymous visitor", exc)
+                token_rejected = True
+            else:
+                return Binding(conversation_id_for(CHANNEL, loan_ref, self.identity_secret), loan_ref=loan_ref)
+        conversation_id = read_ticket(auth.get("ticket"), self.identity_secret)
+        if conversation_id is None:
+            conversation_id = ANONYMOUS_PREFIX + uuid.uuid4().hex
+        return Binding(
+            conversation_id,
+            ticket=sign_ticket(conversation_id, self.identity_secret),
+            token_rejected=token_rejected,
+        )
+
+    def metadata_for(self, binding: Binding, *, now: datetime) -> dict[str, Any]:
+        """Only what the server vouches for; a client's own metadata is never passed on."""
+        if binding.loan_ref is None:
+            return {}
+        identity = ChannelIdentity(CHANNEL, "loan_ref", binding.loan_ref)
+        return {METADATA_KEY: mint_channel_identity(identity, self.identity_secret, now=now,
+                                                    conversation_id=binding.conversation_id)}
+
+    # --- the socket ---
+
+    async def history(self, app: Optional[Sanic], conversation_id: str) -> list[dict]:
+        agent = getattr(getattr(app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return []
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        if tracker is None:
+            return []
+        session_minutes = agent.domain.session_config.session_expiration_time if agent.domain else 0
+        events = [event.as_dict() for event in tracker.events]
+        return history_messages(events, session_minutes=session_minutes, now=utcnow())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # CORS is left to Sanic (rasa run --cors); the widget uses WebSocket only,
+        # and the Origin header is checked in `connect`.
+        manager = AsyncRedisManager(self.redis_url, channel="debtbot-socketio") if self.redis_url else None
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_PAYLOAD_BYTES,
+                          client_manager=manager)
+        blueprint = _AppBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
+        self.sio = sio
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_request):
+            return response.json({"status": "ok"})
+
+        @sio.on("connect")
+        async def connect(sid: str, environ: dict, auth: object = None) -> None:
+            if not self.origin_allowed(environ.get("HTTP_ORIGIN")):
+                raise Refused("origin not allowed")
+            binding = self.bind(auth, now=utcnow())
+            self.bindings[sid] = binding
+            await sio.enter_room(sid, binding.conversation_id)
+
+        @sio.on("disconnect")
+        async def disconnect(sid: str, *_reason: Any) -> None:
+            self.bindings.pop(sid, None)
+
+        @sio.on("session_request")
+        async def session_request(sid: str, _data: object = None) -> None:
+            binding = self.bindings.get(sid)
+            if binding is None:
+                return
+            await sio.emit("session_confirm", binding.confirmation(), room=sid)
+            try:
+                messages = await self.history(getattr(blueprint.ctx, "app", None), binding.conversation_id)
+            except Exception as exc:  # a history we can't read must not break the chat
+                logger.error("could not replay the conversation history: %s", type(exc).__name__)
+                messages = []
+            await sio.emit("history", {"messages": messages}, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def user_message(sid: str, data: object = None) -> None:
+            binding = self.bindings.get(sid)
+            text = message_text(data)
+            if binding is None or text is None:
+                return
+            message = UserMessage(
+                text,
+                SocketIOOutput(sio, self.bot_message_evt),
+                binding.conversation_id,
+                input_channel=self.name(),
+                metadata=self.metadata_for(binding, now=utcnow()),
+            )
+            try:
+                await on_new_message(message)
+            except Exception as exc:  # logged by type only: the message may hold personal data
+                logger.error("socket.io message from the widget failed: %s", type(exc).__name__)
+
+        return blueprint

@@ -1,0 +1,210 @@
+"""Buttons on channels that only carry text (SMS, WhatsApp), and the helpers the
+messaging connectors share.
+
+Out: a message with buttons becomes its text, numbered lines "1. <title>", and
+the domain response `utter_reply_with_number` ("Reply 1, 2 or 3.") in the
+borrower's language. In: a reply such as "2", "option 2" or " 2. " chooses the
+payload of that button. The buttons come from the conversation's tracker (the
+last bot message with buttons since the borrower last wrote), so this works
+after a restart and on any replica, and an old list never answers a new question.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
+from sanic import Blueprint, Sanic, response
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.clock import utcnow
+from bot.formatting import format_choices
+from bot.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+REPLY_RESPONSE = "utter_reply_with_number"
+_CHOICE = re.compile(r"^\s*(?:option|number|no\.?|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
+
+
+def chosen_number(text: Optional[str]) -> Optional[int]:
+    """The option number a reply names ("2", "option 2", " 2. ", "#2"), else None."""
+    match = _CHOICE.match(text or "")
+    return int(match.group(1)) if match else None
+
+
+def pending_buttons(tracker: Optional[DialogueStateTracker]) -> list[dict]:
+    """Buttons of the latest bot message that has some, if the borrower hasn't written since."""
+    if tracker is None:
+        return []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return []
+        if isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
+            return list(event.data["buttons"])
+    return []
+
+
+def resolve_reply(text: str, buttons: list[dict]) -> str:
+    """The payload of the button a numbered reply chooses; any other text unchanged."""
+    number = chosen_number(text)
+    if number is None or not 1 <= number <= len(buttons):
+        return text
+    return str(buttons[number - 1].get("payload") or buttons[number - 1].get("title") or text)
+
+
+def numbered_options(text: Optional[str], buttons: list[dict], reply_line: Optional[str]) -> str:
+    """A message with buttons as plain text: the text, "1. <title>" lines, the reply line."""
+    lines = [text.strip()] if text and text.strip() else []
+    lines += [f"{i}. {button.get('title', '')}" for i, button in enumerate(buttons, start=1)]
+    if reply_line:
+        lines.append(reply_line)
+    return "\n".join(lines)
+
+
+def language_of(tracker: Optional[DialogueStateTracker]) -> str:
+    language = tracker.get_slot("language") if tracker is not None else None
+    return language or get_settings().default_language
+
+
+async def reply_line(agent: Any, tracker: Optional[DialogueStateTracker], channel: str, count: int) -> Optional[str]:
+    """`utter_reply_with_number` from the running agent's domain, choices in the borrower's language."""
+    if agent is None or getattr(agent, "nlg", None) is None or count < 1:
+        return None
+    if tracker is None:
+        slots = agent.domain.slots if getattr(agent, "domain", None) else []
+        tracker = DialogueStateTracker("_", slots)
+    choices = format_choices([str(i) for i in range(1, count + 1)], language_of(tracker))
+    try:
+        generated = await agent.nlg.generate(REPLY_RESPONSE, tracker, channel, choices=choices)
+    except Exception as exc:  # an NLG server that is down must not lose the message
+        logger.error("could not render %s (%s)", REPLY_RESPONSE, type(exc).__name__)
+        return None
+    return (generated or {}).get("text")
+
+
+async def tracker_for(agent: Any, sender_id: str) -> Optional[DialogueStateTracker]:
+    """The conversation as stored (None if the agent or the conversation isn't there yet)."""
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return None
+    try:
+        return await store.retrieve(sender_id)
+    except Exception as exc:
+        logger.error("could not read the conversation from the tracker store (%s)", type(exc).__name__)
+        return None
+
+
+DELIVERY_MEMORY_SECONDS = 24 * 3600  # platforms retry within minutes; a day is ample
+
+
+class _DeliveriesInProcess:
+    """Message ids seen by this process (the embedded profile: one Rasa process)."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._capacity = capacity
+        self._guard = threading.Lock()
+
+    def first(self, delivery_id: str, remember_seconds: int) -> bool:
+        now = time.monotonic()
+        with self._guard:
+            while self._seen and (next(iter(self._seen.values())) < now or len(self._seen) >= self._capacity):
+                self._seen.popitem(last=False)
+            if delivery_id in self._seen:
+                return False
+            self._seen[delivery_id] = now + remember_seconds
+            return True
+
+
+_IN_PROCESS = _DeliveriesInProcess()
+
+
+def first_delivery(agent: Any, channel: str, message_id: Optional[str]) -> bool:
+    """False when this platform message was already received (a webhook retry):
+    the caller acknowledges it and does nothing else, so the borrower's message
+    is handled once. Across replicas the Redis lock store remembers ids
+    (components.lock_store); otherwise this process does."""
+    if not message_id:
+        return True
+    delivery_id = f"{channel}:{message_id}"
+    remember = getattr(getattr(agent, "lock_store", None), "first_delivery", None)
+    if remember is not None:
+        try:
+            return remember(delivery_id, DELIVERY_MEMORY_SECONDS)
+        except Exception as exc:  # Redis down: handle the message rather than lose it
+            logger.error("could not check for a repeated delivery (%s)", type(exc).__name__)
+            return True
+    return _IN_PROCESS.first(delivery_id, DELIVERY_MEMORY_SECONDS)
+
+
+def identity_metadata(channel: str, kind: str, value: str) -> dict:
+    """Message metadata vouching for who wrote (the platform verified the sender).
+
+    The sender (phone number or chat id) is also the conversation id."""
+    token = mint_channel_identity(
+        ChannelIdentity(channel, kind, value), get_settings().channel_identity_secret, now=utcnow(),
+        conversation_id=value,
+    )
+    return {METADATA_KEY: token}
+
+
+class TurnCollector(CollectingOutputChannel):
+    """Collects a turn's replies so they are sent once the tracker is saved (the
+    borrower's language may have been set in that very turn). It carries the
+    connector's name so channel-specific response variations still apply."""
+
+    def __init__(self, channel_name: str) -> None:
+        super().__init__()
+        self._channel_name = channel_name
+
+    def name(self) -> str:  # type: ignore[override]
+        return self._channel_name
+
+
+class MessagingInput(InputChannel):
+    """What the Twilio and Telegram connectors share: the Sanic app they run in
+    (its agent holds the tracker and lock stores), a health route, warnings
+    logged once, and delivering a turn's replies."""
+
+    def __init__(self) -> None:
+        self._app: Optional[Sanic] = None
+        self._warned: set[str] = set()
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            logging.getLogger(type(self).__module__).warning(message)
+
+    def _agent(self) -> Any:
+        return getattr(self._app.ctx, "agent", None) if self._app is not None else None
+
+    def _webhook_blueprint(self, name: str) -> Blueprint:
+        webhook = Blueprint(name, type(self).__module__)
+
+        @webhook.listener("before_server_start")
+        async def remember_app(app: Sanic, _loop: Any) -> None:
+            self._app = app  # for replies started by the API (trigger_intent reminders)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_request: Any) -> Any:
+            return response.json({"status": "ok"})
+
+        return webhook
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        raise NotImplementedError
+
+    async def deliver(self, recipient: str, messages: list[dict]) -> None:
+        """Send a turn's replies once the turn is saved (see TurnCollector)."""
+        output = self.get_output_channel()
+        if output is None:
+            return
+        for message in messages:
+            await output.send_response(recipient, {k: v for k, v in message.items() if k != "recipient_id"})

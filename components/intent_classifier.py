@@ -1,0 +1,109 @@
+"""The intent classifier: TF-IDF character and word n-grams, logistic regression.
+
+Chosen over DIET because, on this assistant's training data, it understands
+better and costs far less per message (README, "Language understanding" and
+"Benchmark"): 5-fold macro-F1 rose from about 0.93 (DIET, 80 epochs) to above
+0.95, and a message is classified in well under a millisecond instead of a
+TensorFlow pass. Rasa's own LogisticRegressionClassifier cannot set the
+regularisation and reads raw counts; this one owns its features, so it needs
+no featurizer before it in the pipeline.
+
+The model is saved with skops (no pickle): only scikit-learn and NumPy types
+are trusted when it is loaded.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+import skops.io as sio
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+
+logger = logging.getLogger(__name__)
+
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class TfidfIntentClassifier(IntentClassifier, GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "C": 100.0,  # little regularisation: the n-gram space is large but the data is clean
+            "char_ngram_range": [1, 4],
+            "word_ngram_range": [1, 2],
+            "max_iter": 3000,
+            "ranking_length": 10,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[Pipeline] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "TfidfIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def _new_model(self) -> Pipeline:
+        features = make_union(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngram_range"]), sublinear_tf=True),
+            TfidfVectorizer(analyzer="word", ngram_range=tuple(self.config["word_ngram_range"]), sublinear_tf=True),
+        )
+        return make_pipeline(features, LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"]))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if len({e.get(INTENT) for e in examples}) < 2:
+            logger.debug("fewer than two intents to learn; the classifier is not trained")
+            return self._resource
+        self.model = self._new_model().fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            sio.dump(self.model, directory / "intent_classifier.skops")
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "TfidfIntentClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                path = directory / "intent_classifier.skops"
+                untrusted = sio.get_untrusted_types(file=path)
+                refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+                if refused:
+                    raise ValueError(f"untrusted types in the saved classifier: {refused}")
+                model = sio.load(path, trusted=untrusted)
+        except ValueError as error:  # Rasa's model storage raises ValueError for a missing resource
+            logger.warning("intent classifier not loaded (%s); every message gets no intent", error)
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        to_classify = [m for m in messages if (m.get(TEXT) or "").strip()] if self.model is not None else []
+        for message in messages:
+            if message.get(INTENT) is None:  # no text (or no model): no intent, as DIET leaves it
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        if not to_classify:
+            return messages
+        probabilities = self.model.predict_proba([m.get(TEXT) for m in to_classify])
+        labels = self.model.classes_
+        for message, row in zip(to_classify, probabilities):
+            order = row.argsort()[::-1][: self.config["ranking_length"]]
+            ranking = [{INTENT_NAME_KEY: str(labels[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
