@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -160,6 +161,15 @@ def plan(settings: Settings, *, replicas: int, action_servers: int, port: int, m
     return rasa_children, action_children, conf
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -189,6 +199,13 @@ def run(settings: Settings, *, replicas: int, action_servers: int, port: int, mo
     proxy = Child("nginx", [nginx, "-c", str(work / "nginx.conf"), "-e", str(work / "nginx-error.log"),
                             "-g", "daemon off;"], work / "nginx.log", port)
     children = [*action_children, *rasa_children]
+    # A port taken by another program would pass the health check below with
+    # somebody else's server: refuse to start instead.
+    taken = [p for p in (port, port + 1, *(c.port for c in children)) if not _port_free(p)]
+    if taken:
+        print(f"cluster: port(s) {', '.join(map(str, taken))} already in use; choose another --port",
+              file=sys.stderr)
+        return 2
     stopping = False
 
     def stop(*_):
@@ -201,7 +218,7 @@ def run(settings: Settings, *, replicas: int, action_servers: int, port: int, mo
     # One at a time: the first replica creates the tracker store's tables.
     for child in [*children, proxy]:
         child.start(env)
-        while child is not proxy and not stopping and not _healthy(child.health):
+        while not stopping and not _healthy(child.health):
             if time.time() > deadline or not child.alive():
                 print(f"cluster: {child.name} did not start; see {child.log}", file=sys.stderr)
                 stopping = True

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,11 @@ import pytest
 
 from bot.endpoints import SECRET_HEADER
 from bot.migrate import upgrade
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "unit-test-action-secret"
 PERSONAL = "Amelia-Clarke-1985-03-12"  # stands for personal data inside a tracker
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +26,7 @@ def action_server(tmp_path_factory):
     work = tmp_path_factory.mktemp("actions")
     database_url = f"sqlite:///{work / 'loans.db'}"
     upgrade(database_url)
-    port = _free_port()
+    port = free_port()
     log = (work / "actions.log").open("w+")
     env = {**os.environ, "DATABASE_URL": database_url, "ACTION_SERVER_SECRET": SECRET}
     proc = subprocess.Popen(

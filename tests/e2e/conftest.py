@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,15 +24,32 @@ from bot.endpoints import write_endpoints
 from bot.settings import Settings
 from bot.store import LoanStore
 from tests.e2e.platform_fake import PlatformFake
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_port(*offsets: int) -> int:
+    return free_port(*offsets)
+
+
+def log_tails(work: Path | None, chars: int = 4000) -> list[tuple[str, str]]:
+    """The end of each server log in `work`, for a failing test's report."""
+    if work is None:
+        return []
+    return [(f"log {p.name}", p.read_text(errors="replace")[-chars:]) for p in sorted(work.glob("*.log"))]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing end-to-end test shows the servers' logs (CI keeps nothing else)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            for title, text in getattr(value, "log_tails", lambda: [])():
+                report.sections.append((title, text))
 
 
 def _model() -> Path:
@@ -88,6 +104,9 @@ class Servers:
         self.settings = dict(TEST_SETTINGS)
         self.store = LoanStore(Database(database_url))
         self._next_ref = 30000
+
+    def log_tails(self) -> list[tuple[str, str]]:
+        return log_tails(self.work)
 
     def new_loan(
         self, *, overdue="250.00", outstanding="3200.00", days_past_due=20, product="personal_loan",

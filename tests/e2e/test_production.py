@@ -29,7 +29,7 @@ from bot.demo import seed_demo
 from bot.clock import local_today
 from bot.migrate import upgrade
 from bot.store import LoanStore
-from tests.e2e.conftest import ROOT, TEST_SETTINGS, _free_port, _model
+from tests.e2e.conftest import ROOT, TEST_SETTINGS, _free_port, _model, log_tails
 
 pytestmark = pytest.mark.e2e
 
@@ -45,11 +45,28 @@ class Cluster:
         self.proc, self.port, self.work, self.store = proc, port, work, store
         self.tracker_url, self.queue = tracker_url, queue
 
+    def log_tails(self) -> list[tuple[str, str]]:
+        return log_tails(self.work)
+
     def replica_url(self, replica: int) -> str:
         return f"http://127.0.0.1:{self.port + 110 + replica}"
 
     def pids(self) -> dict:
         return json.loads((self.work / "processes.json").read_text())
+
+    def wait_until_down(self, replica: int) -> None:
+        """Until the replica's port refuses connections. A killed process keeps
+        accepting them for a moment, and nginx does not resend a POST it sent."""
+        import socket
+
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port + 110 + replica), timeout=1).close()
+            except OSError:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"replica {replica} still accepts connections")
 
     def say(self, who: str, message: str, replica: int | None = None) -> str:
         """Through nginx, or straight to one replica."""
@@ -110,7 +127,8 @@ def cluster(tmp_path_factory):
     seed_demo(store, local_today("Europe/London"))
 
     queue = f"e2e_events_{suffix}"
-    port = _free_port()
+    # nginx on port and port+1, action servers from port+10, replicas from port+110 (bot/cluster.py)
+    port = _free_port(1, 10, 11, 110, 111)
     env = {
         **os.environ, **TEST_SETTINGS,
         "DATABASE_URL": loans_url, "TRACKER_STORE_URL": tracker_url, "LOCK_STORE_URL": REDIS,
@@ -163,6 +181,7 @@ def test_a_replica_restart_resumes_the_conversation(cluster):
     cluster.say(who, "hi", replica=0)
     assert "date of birth" in cluster.say(who, "LN-10001", replica=0)
     os.kill(cluster.pids()["rasa-0"], signal.SIGKILL)
+    cluster.wait_until_down(0)
     # While it is down, nginx sends messages to the other replica.
     assert "Acme Lending" in cluster.say(_who(), "hello")
     deadline = time.time() + 300
