@@ -17,7 +17,9 @@ from __future__ import annotations
 import copy
 import re
 from collections import deque
-from typing import Any, Iterable
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
@@ -26,6 +28,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.privacy import MASK, install_log_masking, mask_personal_data
+from components.long_conversations import SNAPSHOT, clone
 
 install_log_masking()
 
@@ -34,10 +37,16 @@ _KEPT_DOB_VALUES = (None, "checked")
 
 def masked_events(events: Iterable[Event]) -> list[Event]:
     """The events with personal data masked; events with nothing to mask are kept
-    as they are. Every turn saves the whole conversation, so the common case (no
-    digit in the text) is checked without copying anything."""
+    as they are. The common case (no digit in the text) is checked without
+    copying anything."""
+    return mask_events(events)[0]
+
+
+def mask_events(events: Iterable[Event], asked_for_dob: bool = False) -> tuple[list[Event], bool]:
+    """`masked_events`, continuing from events before these (`asked_for_dob`:
+    the latest form question among them was the date of birth); also returns
+    whether it is after these."""
     result: list[Event] = []
-    asked_for_dob = False
     for event in events:
         if isinstance(event, SlotSet):
             if event.key == "requested_slot":
@@ -55,7 +64,7 @@ def masked_events(events: Iterable[Event]) -> list[Event]:
             # ambiguous date of birth); the bot's own text is the domain's.
             event = _masked_buttons(event)
         result.append(event)
-    return result
+    return result, asked_for_dob
 
 
 def masked_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
@@ -113,13 +122,124 @@ def _mask_strings(value: Any) -> Any:
 
 
 class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
-    """Rasa's in-memory tracker store, storing masked trackers."""
+    """Rasa's in-memory tracker store, storing masked trackers — as objects.
+
+    Rasa's own store keeps each tracker as JSON: every message serialises the
+    whole conversation and reads it back by replaying every event, work that
+    grows with the conversation. This one keeps the masked tracker object and
+    adds each turn's new events to it (masked, by `update`, so its state is
+    exactly what replaying the masked events gives); `retrieve` returns a copy
+    sharing the event objects (`long_conversations.clone`). A tracker saved
+    that does not continue the stored one (replaced through the HTTP API, say)
+    is stored from scratch, as Rasa would.
+
+    One difference from Rasa's store, as in Rasa's SQL store: a retrieved
+    tracker's latest message is the borrower's latest message (Rasa's JSON
+    store replays only `applied_events`, which fold a form's turns away, so
+    there it was the message before the form). Each turn sets it anew.
+    """
 
     def __init__(self, domain, event_broker=None, host=None, **kwargs) -> None:
         super().__init__(domain, event_broker, **kwargs)
+        self._conversations: dict[str, _Stored] = {}
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(masked_tracker(tracker))
+        stored = self._conversations.get(tracker.sender_id)
+        base = stored.continued_by(tracker) if stored else None
+        if base is None:
+            events, asked_for_dob = mask_events(tracker.events)
+            kept = DialogueStateTracker.from_events(
+                tracker.sender_id, events, self.domain.slots,
+                sender_source=tracker.sender_source, max_event_history=tracker._max_event_history,
+            )
+            # as Rasa streams it: what goes beyond the session retrieved before
+            offset = len(stored.current_session().events) if stored else 0
+            new_events = events[offset:]
+        else:
+            new_events, asked_for_dob = mask_events(
+                islice(tracker.events, len(base.events), None), base.asked_for_dob
+            )
+            kept = clone(base.tracker)
+            for event in new_events:
+                kept.update(event)
+        for name in ("model_id", "assistant_id"):
+            setattr(kept, name, getattr(tracker, name))
+        snapshot = tracker.__dict__.get(SNAPSHOT)
+        if base is not None and snapshot is not None and snapshot.index <= len(base.events):
+            kept.__dict__[SNAPSHOT] = snapshot  # of earlier turns, masked already
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        self._conversations[tracker.sender_id] = _Stored(_Version(kept, asked_for_dob))
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        stored = self._conversations.get(sender_id)
+        return clone(stored.current_session().tracker) if stored else None
+
+    async def retrieve_full_tracker(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        stored = self._conversations.get(sender_id)
+        return clone(stored.full.tracker) if stored else None
+
+    async def keys(self) -> Iterable[str]:
+        return self._conversations.keys()
+
+    def serialised(self) -> dict[str, str]:
+        """Every stored conversation as Rasa's own store would hold it."""
+        return {key: self.serialise_tracker(c.full.tracker) for key, c in self._conversations.items()}
+
+
+@dataclass
+class _Version:
+    tracker: DialogueStateTracker
+    asked_for_dob: bool
+
+    @property
+    def events(self):
+        return self.tracker.events
+
+
+@dataclass
+class _Stored:
+    """A conversation: all its sessions, and its latest session alone once
+    asked for (what `retrieve` gives and what the next save continues)."""
+
+    full: _Version
+    _session: Optional[_Version] = None
+
+    def current_session(self) -> _Version:
+        if self._session is None:
+            self._session = self.full
+            starts = [
+                i for i, e in enumerate(self.full.events)
+                if isinstance(e, ActionExecuted) and e.action_name == ACTION_SESSION_START_NAME
+            ]
+            if starts and starts[-1] > 0:
+                last = list(islice(self.full.events, starts[-1], None))
+                session = DialogueStateTracker.from_events(
+                    self.full.tracker.sender_id, last, self.full.tracker.slots.values(),
+                    sender_source=self.full.tracker.sender_source,
+                    max_event_history=self.full.tracker._max_event_history,
+                )
+                session.model_id, session.assistant_id = self.full.tracker.model_id, self.full.tracker.assistant_id
+                self._session = _Version(session, self.full.asked_for_dob)
+        return self._session
+
+    def continued_by(self, tracker: DialogueStateTracker) -> Optional[_Version]:
+        """The stored version `tracker` was retrieved from, if it was."""
+        for version in (self._session, self.full):
+            if version is not None and _continues(tracker.events, version.events):
+                return version
+        return None
+
+
+def _continues(events, stored) -> bool:
+    """Whether `events` start with exactly the stored event objects."""
+    n = len(stored)
+    if len(events) < n:
+        return False
+    if n == 0:
+        return True
+    # retrieve() shares the stored event objects; the ends are enough to tell.
+    return events[n - 1] is stored[n - 1] and events[0] is stored[0]
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot.privacy import MASK, install_log_masking, mask_personal_data
 from components.tracker_store import MaskingInMemoryTrackerStore, MaskingSQLTrackerStore, masked_events
@@ -160,7 +160,8 @@ def test_the_postgres_tracker_store_tables_hold_no_personal_data(postgres_url):
 def test_the_in_memory_tracker_store_holds_no_personal_data():
     store = MaskingInMemoryTrackerStore(Domain.empty())
     asyncio.run(store.save(_conversation()))
-    _assert_no_secrets(json.dumps(store.store, ensure_ascii=False))
+    _assert_no_secrets(json.dumps(store.serialised(), ensure_ascii=False))
+    _assert_no_secrets(json.dumps(asyncio.run(store.retrieve("borrower-1")).current_state(EventVerbosity.ALL)))
 
 
 def test_log_lines_are_masked(caplog):

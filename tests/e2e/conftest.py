@@ -4,6 +4,7 @@ Needs a trained model: RASA_MODEL (scripts/test.sh sets it) or the newest file i
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import urllib.request
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -157,19 +159,26 @@ def platform() -> PlatformFake:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory, platform) -> Servers:
-    model = _model()
+    # Rasa's SQL tracker store (masking personal data) on SQLite, and debug
+    # logging: tests/e2e/test_privacy.py reads both for personal data.
     work = tmp_path_factory.mktemp("e2e")
+    with running_servers(work, platform, tracker_store_url=f"sqlite:///{work / 'trackers.db'}") as started:
+        yield started
+
+
+@contextlib.contextmanager
+def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str | None = None) -> Iterator[Servers]:
+    """The action server and Rasa on a fresh seeded database in `work`; the
+    tracker store is the embedded default (in memory) unless a URL is given."""
+    model = _model()
     database_url = f"sqlite:///{work / 'loans.db'}"
     upgrade(database_url)
     seed_demo(LoanStore(Database(database_url)), local_today("Europe/London"))
 
     actions_port, rasa_port = _free_port(), _free_port()
-    # Rasa's SQL tracker store (masking personal data) on SQLite, and debug
-    # logging: tests/e2e/test_privacy.py reads both for personal data.
     endpoints = write_endpoints(
         work / "endpoints.yml",
-        Settings(action_server_secret=TEST_SETTINGS["ACTION_SERVER_SECRET"],
-                 tracker_store_url=f"sqlite:///{work / 'trackers.db'}"),
+        Settings(action_server_secret=TEST_SETTINGS["ACTION_SERVER_SECRET"], tracker_store_url=tracker_store_url),
         action_server_url=f"http://127.0.0.1:{actions_port}/webhook",
     )
     env = {

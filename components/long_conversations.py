@@ -1,0 +1,320 @@
+"""Per-message work that does not grow with the length of the conversation.
+
+Rasa 3.6 does two things on every message whose cost grows with the number of
+events in the session (found with py-spy at turn 300 of one conversation):
+
+1. Each policy prediction recomputes the dialogue state of every past turn:
+   RulePolicy and MemoizationPolicy call `tracker.past_states`, which replays
+   all events, several times per prediction and several predictions per turn.
+2. Each custom-action call carries every event of the session, serialised by
+   Rasa and parsed again by the action server.
+
+(The third, the in-memory tracker store round-tripping the whole tracker
+through JSON, is handled in `components/tracker_store.py`.)
+
+For 1: `prediction_tracker` hands the policies a `_WindowTracker` holding
+only the latest turns. Its history starts from a `_Snapshot` of the
+conversation where the window starts: the tracker's state there, and, for
+each way `past_states` is asked for, how the states before it ended (the
+last few states, and what Rasa's `Domain.states_for_tracker_history` carries
+from turn to turn: the last action memoization saw, whether the last turn was
+a hidden rule turn). `past_states` continues from there over the window, so
+its end — as far back as policies look, and further — is state for state what
+the whole tracker gives (tests/e2e/test_long_conversations.py checks this at
+every turn of long conversations, and that predictions are the same).
+
+The window starts at a message of the borrower, with no form active before
+it and no revert in its turn, so nothing in the window (a form's repeated
+turns, a reverted message, which Rasa's `applied_events` folds away) reaches
+back across its start; a window holding a new session is not used. The
+snapshot is kept on the tracker (and by the in-memory store with it) and moves
+forward every few turns, continuing from the last one.
+
+For 2: an action call carries the events of the window (at least
+WINDOW_TURNS messages of the borrower: the current turn, and the two
+misunderstood messages the fallback counts), except for the actions that hand
+the conversation to a person (`FULL_HISTORY_ACTIONS`), whose transcript is the
+whole session. Slots, the latest message and the active form travel as before.
+
+Installed by `components/__init__.py`.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Iterable, Iterator, Optional
+
+from rasa.core.actions.action import RemoteAction
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUttered,
+    UserUtteranceReverted,
+)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+# The window holds at least this many messages of the borrower.
+WINDOW_TURNS = 3
+# Below this many events the whole tracker is used; once the window holds
+# this many, its start moves forward.
+MIN_EVENTS = 60
+# States kept from before the window: more than any policy looks back
+# (memoization max_history + 1 = 5, the longest rule 6 — checked by tests).
+KEPT_STATES = 10
+
+# Their transcript (bot.handoff.transcript_from_events) is the whole session.
+FULL_HISTORY_ACTIONS = frozenset({
+    "action_request_human",
+    "action_record_fraud_claim",
+    "action_handle_vulnerability",
+})
+
+SNAPSHOT = "_window_snapshot"
+
+
+def clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """A copy that shares the (never modified) event objects: updating the copy
+    leaves the original as it was. Much cheaper than `tracker.copy()`, which
+    replays every event."""
+    new = copy.copy(tracker)
+    new.events = deque(tracker.events, maxlen=tracker.events.maxlen)
+    new.slots = {name: copy.copy(slot) for name, slot in tracker.slots.items()}
+    if tracker.active_loop is not None:
+        new.active_loop = dataclasses.replace(tracker.active_loop)
+    if tracker.latest_action is not None:
+        new.latest_action = dict(tracker.latest_action)
+    return new
+
+
+def _empty_clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """`clone` without the events: the state to continue from."""
+    events, tracker.events = tracker.events, deque(maxlen=tracker.events.maxlen)
+    try:
+        return clone(tracker)
+    finally:
+        tracker.events = events
+
+
+@dataclass
+class _Carry:
+    """How `Domain.states_for_tracker_history` ended after some events."""
+
+    states: list  # the last KEPT_STATES states
+    last_ml_action: Optional[dict] = None
+    turn_was_hidden: bool = False
+
+
+def _variant(omit_unset_slots: bool, ignore_rule_only_turns: bool, rule_only_data: Optional[dict]) -> tuple:
+    return omit_unset_slots, ignore_rule_only_turns, json.dumps(rule_only_data, sort_keys=True, default=str)
+
+
+def _states(domain, prior_trackers: Iterable, carry: _Carry, omit_unset_slots: bool,
+            ignore_rule_only_turns: bool, rule_only_data: Optional[dict]) -> tuple[list, _Carry]:
+    """Rasa 3.6's `Domain.states_for_tracker_history`, continued from `carry`:
+    the new states, and the carry after them."""
+    states: list = []
+    previous = carry.states[-1] if carry.states else None
+    last_ml_action, turn_was_hidden = carry.last_ml_action, carry.turn_was_hidden
+    for tr, hide_rule_turn in prior_trackers:
+        if ignore_rule_only_turns:
+            if not turn_was_hidden:
+                last_ml_action = domain._get_prev_action_sub_state(tr)
+            if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+                turn_was_hidden = hide_rule_turn
+            if turn_was_hidden:
+                continue
+        state = domain.get_active_state(tr, omit_unset_slots=omit_unset_slots)
+        if ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, rule_only_data)
+            before = states[-1] if states else previous
+            if before is not None:
+                domain._substitute_rule_only_user_input(state, before)
+            if last_ml_action:
+                state[PREVIOUS_ACTION] = last_ml_action
+        states.append(domain._clean_state(state))
+    kept = (carry.states + states)[-KEPT_STATES:]
+    return states, _Carry(kept, last_ml_action, turn_was_hidden)
+
+
+def _applied(events: Iterable[Event]) -> list[Event]:
+    """Rasa's `applied_events` of these events alone."""
+    holder = DialogueStateTracker.__new__(DialogueStateTracker)
+    holder.events = deque(events)
+    return DialogueStateTracker.applied_events(holder)
+
+
+def _prior_trackers(start: DialogueStateTracker, events: Iterable[Event], *, final: bool) -> Iterator:
+    """Rasa's `generate_all_prior_trackers`, from `start` (which it updates)."""
+    for event in _applied(events):
+        if isinstance(event, ActionExecuted):
+            yield start, event.hide_rule_turn
+        start.update(event)
+    if final:
+        yield start, False
+
+
+@dataclass
+class _Snapshot:
+    """The conversation after its first `index` events."""
+
+    index: int
+    state: DialogueStateTracker
+    previous: Optional["_Snapshot"] = None  # to continue carries from
+    carries: dict = field(default_factory=dict)
+
+    def belongs_to(self, events: deque) -> bool:
+        return (
+            0 < self.index <= len(events)
+            and len(self.state.events) == self.index
+            and self.state.events[-1] is events[self.index - 1]
+        )
+
+    def carry(self, domain, variant: tuple, args: tuple) -> _Carry:
+        """How the states before the window end, for this way of asking."""
+        key = (id(domain), variant)
+        if key not in self.carries:
+            before = self.previous
+            if before is not None and key in before.carries:
+                start, carry, events = _empty_clone(before.state), before.carries[key], islice(
+                    self.state.events, before.index, self.index)
+            else:
+                start, carry, events = self.state.init_copy(), _Carry([]), islice(self.state.events, 0, self.index)
+            _, self.carries[key] = _states(domain, _prior_trackers(start, events, final=False), carry, *args)
+        return self.carries[key]
+
+
+class _WindowTracker(DialogueStateTracker):
+    """The latest turns of a conversation, continuing from `_snapshot`."""
+
+    _snapshot: _Snapshot
+
+    def init_copy(self) -> DialogueStateTracker:
+        return _empty_clone(self._snapshot.state)
+
+    def past_states(self, domain, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
+                    rule_only_data: Optional[dict] = None) -> list:
+        args = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        carry = self._snapshot.carry(domain, _variant(*args), args)
+        states, _ = _states(domain, self.generate_all_prior_trackers(), carry, *args)
+        return copy.deepcopy(carry.states) + states
+
+
+def _window_start(events: deque, turns: int) -> Optional[int]:
+    """The latest message of the borrower with at least `turns` messages from
+    it to the end, no form active before it and no revert in its turn."""
+    seen_turns = 0
+    revert_in_turn = False
+    for i in range(len(events) - 1, 0, -1):
+        event = events[i]
+        if isinstance(event, (SessionStarted, Restarted)):
+            return None
+        if isinstance(event, (UserUtteranceReverted, ActionReverted)):
+            revert_in_turn = True
+        elif isinstance(event, UserUttered):
+            seen_turns += 1
+            if seen_turns >= turns and not revert_in_turn and not _loop_active_before(events, i):
+                return i
+            revert_in_turn = False
+    return None
+
+
+def _loop_active_before(events: deque, index: int) -> bool:
+    for i in range(index - 1, -1, -1):
+        event = events[i]
+        if isinstance(event, ActiveLoop):
+            return event.name is not None
+        if isinstance(event, (SessionStarted, Restarted)):
+            return False
+    return False
+
+
+def _snapshot_at(tracker: DialogueStateTracker, index: int, kept: Optional[_Snapshot]) -> _Snapshot:
+    if kept is not None and kept.index <= index:
+        state, previous = clone(kept.state), kept
+        kept.previous = None  # only the latest two are kept
+        events = islice(tracker.events, kept.index, index)
+    else:
+        state, previous = tracker.init_copy(), None
+        events = islice(tracker.events, 0, index)
+    for event in events:
+        state.update(event)
+    return _Snapshot(index, state, previous)
+
+
+def prediction_tracker(tracker: DialogueStateTracker, *, turns: int = WINDOW_TURNS,
+                       min_events: int = MIN_EVENTS) -> DialogueStateTracker:
+    """What the policies see: the whole tracker while the conversation is
+    short, else its latest turns continuing from a snapshot."""
+    events = tracker.events
+    if len(events) < min_events:
+        return tracker
+    kept = tracker.__dict__.get(SNAPSHOT)
+    if kept is not None and (not kept.belongs_to(events) or _new_session_since(events, kept.index)):
+        kept = None  # (a new session's states start afresh: nothing to continue)
+    if kept is None or len(events) - kept.index >= min_events:
+        start = _window_start(events, turns)
+        if start is None:
+            return tracker
+        if kept is None or start != kept.index:
+            kept = _snapshot_at(tracker, start, kept)
+            if kept.state.active_loop is not None:  # a revert undid the form's end: be safe
+                return tracker
+            tracker.__dict__[SNAPSHOT] = kept
+    window = _WindowTracker.__new__(_WindowTracker)
+    window.__dict__.update(tracker.__dict__)
+    window.events = deque(islice(events, kept.index, None), maxlen=events.maxlen)
+    window._snapshot = kept
+    return window
+
+
+def _new_session_since(events: deque, index: int) -> bool:
+    return any(isinstance(e, (SessionStarted, Restarted)) for e in islice(events, index, None))
+
+
+_original_predict = MessageProcessor._predict_next_with_tracker
+
+
+def _predict_next_with_tracker(self, tracker: DialogueStateTracker):
+    if tracker.followup_action:
+        return _original_predict(self, tracker)  # no prediction; Rasa clears it on this tracker
+    return _original_predict(self, prediction_tracker(tracker))
+
+
+_original_call_format = RemoteAction._action_call_format
+
+
+def _action_call_format(self, tracker: DialogueStateTracker, domain) -> dict[str, Any]:
+    window = tracker if self.name() in FULL_HISTORY_ACTIONS else prediction_tracker(tracker)
+    if window is tracker:
+        return _original_call_format(self, tracker, domain)
+    result = _original_call_format(self, _WithoutEvents(tracker), domain)
+    result["tracker"]["events"] = [event.as_dict() for event in window.events]
+    return result
+
+
+class _WithoutEvents:
+    """The tracker, its `current_state` leaving the events out."""
+
+    def __init__(self, tracker: DialogueStateTracker) -> None:
+        self._tracker = tracker
+
+    def current_state(self, event_verbosity: EventVerbosity = EventVerbosity.NONE) -> dict:
+        return self._tracker.current_state(EventVerbosity.NONE)
+
+    def __getattr__(self, name: str):
+        return getattr(self._tracker, name)
+
+
+def install() -> None:
+    MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker
+    RemoteAction._action_call_format = _action_call_format
