@@ -50,12 +50,13 @@ from typing import Any, Iterable, Iterator, Optional
 
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, PREVIOUS_ACTION
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionReverted,
     ActiveLoop,
     Event,
+    FollowupAction,
     Restarted,
     SessionStarted,
     UserUttered,
@@ -281,6 +282,63 @@ def _new_session_since(events: deque, index: int) -> bool:
     return any(isinstance(e, (SessionStarted, Restarted)) for e in islice(events, index, None))
 
 
+def replayed_copy(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """What Rasa's `DialogueStateTracker.copy` gives — a new tracker with every
+    event replayed — without the replay: `clone`, and the few attributes in
+    which a replay differs from the tracker Rasa has been updating."""
+    followup = _replayed_followup_action(tracker.events)
+    if followup is _UNKNOWN:
+        return _original_copy(tracker)
+    new = clone(tracker)
+    new.followup_action = followup
+    new.sender_source = new.model_id = new.assistant_id = None  # not passed on by init_copy
+    return new
+
+
+_UNKNOWN = object()
+
+
+def _replayed_followup_action(events: deque):
+    for event in reversed(events):
+        if isinstance(event, FollowupAction):
+            return event.action_name
+        if isinstance(event, (ActionExecuted, UserUttered)):
+            return None
+        if isinstance(event, SessionStarted):
+            return ACTION_LISTEN_NAME
+        if isinstance(event, Restarted):
+            return ACTION_SESSION_START_NAME
+        if isinstance(event, (UserUtteranceReverted, ActionReverted)):
+            return _UNKNOWN  # replayed from what the revert leaves: let Rasa do it
+    return ACTION_LISTEN_NAME
+
+
+_original_copy = DialogueStateTracker.copy
+
+
+def _copy(self: DialogueStateTracker) -> DialogueStateTracker:
+    # Rasa copies the tracker before running each action (and each form's
+    # activation). Subclasses (training's trackers) keep Rasa's own copy.
+    return replayed_copy(self) if type(self) is DialogueStateTracker else _original_copy(self)
+
+
+_original_get_last_event_for = DialogueStateTracker.get_last_event_for
+
+
+def _get_last_event_for(self, event_type, action_names_to_exclude=None, skip: int = 0,
+                        event_verbosity: EventVerbosity = EventVerbosity.APPLIED):
+    """Rasa's, looking in the window first: the window's applied events are the
+    end of the whole conversation's (Rasa asks for the latest user message on
+    every message, to see whether the session has expired)."""
+    if event_verbosity == EventVerbosity.APPLIED and type(self) is DialogueStateTracker:
+        window = prediction_tracker(self)
+        if window is not self:
+            found = _original_get_last_event_for(window, event_type, action_names_to_exclude, skip, event_verbosity)
+            if found is not None:
+                return found
+    return _original_get_last_event_for(self, event_type, action_names_to_exclude, skip, event_verbosity)
+
+
 _original_predict = MessageProcessor._predict_next_with_tracker
 
 
@@ -318,3 +376,5 @@ class _WithoutEvents:
 def install() -> None:
     MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker
     RemoteAction._action_call_format = _action_call_format
+    DialogueStateTracker.copy = _copy
+    DialogueStateTracker.get_last_event_for = _get_last_event_for

@@ -21,6 +21,8 @@ from rasa.shared.core.events import (
     ActionExecuted,
     ActiveLoop,
     BotUttered,
+    FollowupAction,
+    Restarted,
     SessionStarted,
     SlotSet,
     UserUttered,
@@ -176,3 +178,35 @@ def test_a_handoff_call_carries_the_whole_session(action):
 def test_a_short_conversation_is_sent_whole():
     tracker = DialogueStateTracker.from_events("b5", [ActionExecuted("action_listen"), UserUttered("hi")], DOMAIN.slots)
     assert len(_call("action_answer_question", tracker)["tracker"]["events"]) == 2
+
+
+def _every_prefix():
+    tracker = DialogueStateTracker("b6", DOMAIN.slots)
+    tracker.model_id = "model-1"
+    extra = [[FollowupAction("action_offer_options")], [ActionExecuted("action_offer_options")],
+             [Restarted()], [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]]
+    for turn in _turns()[:30] + extra + _turns()[30:40]:
+        for event in copy.deepcopy(turn):
+            tracker.update(event)
+            yield tracker
+
+
+def test_a_copy_is_what_rasas_replaying_copy_gives():
+    for tracker in _every_prefix():
+        if isinstance(tracker.events[-1], FollowupAction):
+            tracker.clear_followup_action()  # as Rasa's processor does when it runs it
+        ours, theirs = long_conversations.replayed_copy(tracker), long_conversations._original_copy(tracker)
+        assert ours.current_state(EventVerbosity.ALL) == theirs.current_state(EventVerbosity.ALL)
+        for attribute in ("followup_action", "latest_bot_utterance", "model_id", "sender_source", "_paused"):
+            assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+        ours.update(SlotSet("verified", not tracker.get_slot("verified")))
+        assert ours.get_slot("verified") != tracker.get_slot("verified")  # the copy is its own
+
+
+def test_the_latest_event_of_a_kind_is_found_as_rasa_finds_it():
+    original = long_conversations._original_get_last_event_for
+    asked = [(UserUttered, None, 0), (UserUttered, None, 2), (ActionExecuted, ["action_listen"], 0),
+             (BotUttered, None, 1), (SlotSet, None, 0), (ActiveLoop, None, 0)]
+    for tracker in _every_prefix():
+        for event_type, excluded, skip in asked:
+            assert tracker.get_last_event_for(event_type, excluded, skip) == original(tracker, event_type, excluded, skip)
