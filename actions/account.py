@@ -8,9 +8,12 @@ from datetime import datetime
 from rasa_sdk.events import SlotSet
 
 from actions.common import (
+    require_account,
     contact_values,
     conversation,
     fmt_for,
+    language,
+    product_name,
     render,
     settings,
     store,
@@ -24,7 +27,7 @@ def utter_summary(dispatcher, tracker, domain, account: AccountView) -> None:
     fmt = fmt_for(tracker, account)
     dispatcher.utter_message(
         response="utter_account_summary",
-        product=account.product.replace("_", " "),
+        product=product_name(domain, account.product, fmt.lang),
         loan_ref=account.loan_ref,
         overdue_amount=fmt.money(account.overdue_amount),
         days_past_due=account.days_past_due,
@@ -74,17 +77,18 @@ class ActionAccountSummary(SafeAction):
                 else "-"
             )
             dispatcher.utter_message(
-                response="utter_verification_locked", locked_until=until_text, **contact_values()
+                response="utter_verification_locked", locked_until=until_text, **contact_values(tracker)
             )
             return []
-        dispatcher.utter_message(response="utter_debt_collection_statement", lender_name=settings().lender_name)
+        dispatcher.utter_message(response="utter_debt_collection_statement",
+                                 lender_name=settings().text("lender_name", language(tracker)))
         utter_summary(dispatcher, tracker, domain, account)
         store().record_disclosure(account.loan_ref, **conversation(tracker))
         if account.on_collection_hold:
             dispatcher.utter_message(response="utter_account_on_hold")
             dispatcher.utter_message(response="utter_anything_else")
         elif account.vulnerable:
-            dispatcher.utter_message(response="utter_no_collection_now", **contact_values())
+            dispatcher.utter_message(response="utter_no_collection_now", **contact_values(tracker))
             dispatcher.utter_message(response="utter_anything_else")
         elif account.open_agreement is not None:
             utter_open_agreement(dispatcher, tracker, domain, account)
@@ -104,9 +108,8 @@ class ActionTellBalance(SafeAction):
         return "action_tell_balance"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
         utter_summary(dispatcher, tracker, domain, account)
         if account.open_agreement is not None:

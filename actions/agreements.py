@@ -9,6 +9,7 @@ from decimal import Decimal
 from rasa_sdk.events import SlotSet
 
 from actions.common import (
+    require_account,
     contact_values,
     conversation,
     fmt_for,
@@ -109,12 +110,12 @@ def read_back(dispatcher, tracker, domain, proposal: AgreementProposal) -> list:
     return [SlotSet("pending_agreement", proposal.to_json()), SlotSet("awaiting_confirmation", True)]
 
 
-def has_open_agreement(dispatcher, account) -> bool:
+def has_open_agreement(dispatcher, tracker, account) -> bool:
     """A new arrangement can't be read back while another one is open."""
     if account.open_agreement is None:
         return False
     dispatcher.utter_message(
-        response="utter_agreement_exists", agreement_ref=account.open_agreement.agreement_ref, **contact_values()
+        response="utter_agreement_exists", agreement_ref=account.open_agreement.agreement_ref, **contact_values(tracker)
     )
     return True
 
@@ -124,11 +125,10 @@ class ActionProposePayNow(SafeAction):
         return "action_propose_pay_now"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
-        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
+        if has_open_agreement(dispatcher, tracker, account) or collection_blocked(dispatcher, tracker, account):
             return _clear_form_slots()
         proposal = negotiation.pay_now_proposal(account, today_for(account))
         return _clear_form_slots() + read_back(dispatcher, tracker, domain, proposal)
@@ -143,7 +143,7 @@ class ActionProposePromise(SafeAction):
         chosen = tracker.get_slot("promise_date")
         if account is None or not chosen:
             return _clear_form_slots() + _after_incomplete_form(dispatcher, tracker, domain)
-        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
+        if has_open_agreement(dispatcher, tracker, account) or collection_blocked(dispatcher, tracker, account):
             return _clear_form_slots()
         proposal = negotiation.promise_proposal(account, date.fromisoformat(chosen))
         return _clear_form_slots() + read_back(dispatcher, tracker, domain, proposal)
@@ -158,7 +158,7 @@ class ActionProposePlan(SafeAction):
         months, first = tracker.get_slot("plan_months"), tracker.get_slot("first_payment_date")
         if account is None or not months or not first:
             return _clear_form_slots() + _after_incomplete_form(dispatcher, tracker, domain)
-        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
+        if has_open_agreement(dispatcher, tracker, account) or collection_blocked(dispatcher, tracker, account):
             return _clear_form_slots()
         policy = policy_for(account)
         first_date = date.fromisoformat(first)
@@ -208,13 +208,13 @@ class ActionRecordAgreement(SafeAction):
                 recorded = store().record_agreement(account.loan_ref, proposal, idempotency_key=key, **ctx)
         except OpenAgreementExists as exists:
             dispatcher.utter_message(
-                response="utter_agreement_exists", agreement_ref=exists.agreement.agreement_ref, **contact_values()
+                response="utter_agreement_exists", agreement_ref=exists.agreement.agreement_ref, **contact_values(tracker)
             )
             return [SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
         except Exception as exc:  # the database is down or refused: say so, keep the proposal for a retry
             # The exception text can hold SQL parameters (personal data): log only its type.
             logger.error("recording an agreement failed: %s", type(exc).__name__)
-            dispatcher.utter_message(response="utter_agreement_not_recorded", **contact_values())
+            dispatcher.utter_message(response="utter_agreement_not_recorded", **contact_values(tracker))
             return []
         agreement = recorded.agreement
         if not recorded.created:

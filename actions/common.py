@@ -53,6 +53,14 @@ def verified_account(tracker: Tracker) -> AccountView | None:
     return store().account(loan_ref)
 
 
+def require_account(dispatcher, tracker: Tracker) -> AccountView | None:
+    """The verified account, or None after telling the borrower to verify first."""
+    account = verified_account(tracker)
+    if account is None:
+        dispatcher.utter_message(response="utter_verify_first")
+    return account
+
+
 def identified_loan_ref(tracker: Tracker) -> str | None:
     """The loan a channel vouches for (a signed widget login, the phone a signed
     SMS came from): the first verification factor. The date of birth is still asked."""
@@ -130,9 +138,18 @@ def render(domain: dict, name: str, lang: str, **values: Any) -> str:
     return chosen["text"].format(**values)
 
 
-def contact_values() -> dict[str, str]:
-    s = settings()
-    return {"lender_phone": s.lender_phone, "lender_hours": s.lender_hours, "lender_name": s.lender_name}
+def product_name(domain: dict, product: str, lang: str) -> str:
+    """The loan product as borrowers call it: `utter_product_<code>` in the
+    domain, or the generic `utter_product_other` ("loan") for a product without one."""
+    name = f"utter_product_{product}"
+    return render(domain, name if name in (domain.get("responses") or {}) else "utter_product_other", lang)
+
+
+def contact_values(tracker: Tracker) -> dict[str, str]:
+    """How to reach the lender, in the borrower's language."""
+    s, lang = settings(), language(tracker)
+    return {"lender_phone": s.lender_phone, "lender_hours": s.text("lender_hours", lang),
+            "lender_name": s.text("lender_name", lang)}
 
 
 MAX_INVALID_ANSWERS = 2
@@ -212,7 +229,7 @@ def _polite_failure(run):
         except Exception as exc:
             logger.error("action %s failed: %s", self.name(), type(exc).__name__)
             dispatcher.messages.clear()
-            dispatcher.utter_message(response="utter_something_went_wrong", **contact_values())
+            dispatcher.utter_message(response="utter_something_went_wrong", **contact_values(tracker))
             return []
 
     return wrapper

@@ -28,7 +28,7 @@ class ActionAnswerQuestion(SafeAction):
         if intent not in FAQ_INTENTS:
             dispatcher.utter_message(response="utter_default")
             return []
-        dispatcher.utter_message(response=f"utter_faq_{intent}", **contact_values())
+        dispatcher.utter_message(response=f"utter_faq_{intent}", **contact_values(tracker))
         if tracker.active_loop_name:
             dispatcher.utter_message(response="utter_back_to_it")
         return []

@@ -10,7 +10,9 @@ from rasa_sdk.events import SlotSet
 
 from actions.agreements import read_back
 from actions.offers import ask_for_instalment_date
-from actions.common import GuardedFormValidation, fmt_for, policy_for, reject, render, settings, stuck, today_for, verified_account
+from actions.common import (
+    GuardedFormValidation, fmt_for, policy_for, reject, render, require_account, settings, stuck, today_for, verified_account,
+)
 from bot import negotiation, plans
 from bot.parsing import parse_payment_date
 
@@ -26,9 +28,8 @@ class ActionPlanStatus(SafeAction):
         return "action_plan_status"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
         agreement = account.open_agreement
         remaining = _remaining(agreement) if agreement else []

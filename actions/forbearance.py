@@ -8,7 +8,7 @@ import json
 from rasa_sdk.events import SlotSet
 
 from actions.agreements import has_open_agreement, read_back
-from actions.common import contact_values, fmt_for, policy_for, render, today_for, verified_account
+from actions.common import contact_values, fmt_for, policy_for, render, require_account, today_for
 from actions.offers import collection_blocked
 from bot import negotiation, plans
 from bot.formatting import format_percent
@@ -33,18 +33,17 @@ class ActionOfferHardship(SafeAction):
         return "action_offer_hardship"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
-        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
+        if has_open_agreement(dispatcher, tracker, account) or collection_blocked(dispatcher, tracker, account):
             return []
         fmt = fmt_for(tracker, account)
         arrangements = plans.hardship_options(
             account.overdue_amount, account.currency, policy_for(account), today_for(account)
         )
         if not arrangements:
-            dispatcher.utter_message(response="utter_hardship_unavailable", **contact_values())
+            dispatcher.utter_message(response="utter_hardship_unavailable", **contact_values(tracker))
             return []
         chosen = tracker.get_slot("holiday_months")
         picked = next((a for a in arrangements if str(a.holiday_months) == str(chosen)), None)
@@ -73,11 +72,10 @@ class ActionOfferSettlement(SafeAction):
         return "action_offer_settlement"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
-        if has_open_agreement(dispatcher, account) or collection_blocked(dispatcher, tracker, account):
+        if has_open_agreement(dispatcher, tracker, account) or collection_blocked(dispatcher, tracker, account):
             return []
         offer = settlement_for(account, improved=False)
         if offer is None:

@@ -32,7 +32,7 @@ def hand_off(dispatcher, tracker, reason: str, *, priority: str = "normal", tell
             response="utter_handoff_queued",
             handoff_ref=ref,
             reply_by=format_datetime(due, tz, fmt_for(tracker).lang),
-            **contact_values(),
+            **contact_values(tracker),
         )
     return ref
 

@@ -8,6 +8,7 @@ from typing import Any
 
 
 from actions.common import (
+    require_account,
     contact_values,
     GuardedFormValidation,
     fmt_for,
@@ -43,16 +44,15 @@ def collection_blocked(dispatcher, tracker, account) -> bool:
     if account.on_collection_hold:
         dispatcher.utter_message(response="utter_account_on_hold")
     else:
-        dispatcher.utter_message(response="utter_no_collection_now", **contact_values())
+        dispatcher.utter_message(response="utter_no_collection_now", **contact_values(tracker))
     return True
 
 
 def utter_offer_menu(dispatcher, tracker, domain, *, hardship_first: bool = False) -> list:
     """The options policy allows; for borrowers in hardship, the gentler ones come first
     and there is no "pay it all now" button (CONC 7: no pressure to pay in one large sum)."""
-    account = verified_account(tracker)
+    account = require_account(dispatcher, tracker)
     if account is None:
-        dispatcher.utter_message(response="utter_verify_first")
         return []
     if collection_blocked(dispatcher, tracker, account):
         return []
@@ -183,9 +183,8 @@ class ActionAskPromiseDate(SafeAction):
         return "action_ask_promise_date"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
         if collection_blocked(dispatcher, tracker, account):
             return []
@@ -242,7 +241,7 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         if result.status == plans.COVERS_ALL:
             return reject(dispatcher, tracker, "plan_months", response="utter_counter_offer_covers_all", **values)
         if result.plan is None:
-            return reject(dispatcher, tracker, "plan_months", response="utter_counter_offer_none", **contact_values())
+            return reject(dispatcher, tracker, "plan_months", response="utter_counter_offer_none", **contact_values(tracker))
         if result.status == plans.FITS:
             dispatcher.utter_message(response="utter_counter_offer_fits", months=result.plan.months, **values)
             return {"plan_months": str(result.plan.months), "plan_monthly_amount": str(amount), "invalid_answers": 0}
@@ -286,9 +285,8 @@ class ActionAskPlanMonths(SafeAction):
         return "action_ask_plan_months"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
         if collection_blocked(dispatcher, tracker, account):
             return []
@@ -317,9 +315,8 @@ class ActionAskPlanMonths(SafeAction):
 
 def ask_for_instalment_date(dispatcher, tracker, response: str) -> list:
     """Ask for a date in the policy's first-instalment window (a new plan, or moving one)."""
-    account = verified_account(tracker)
+    account = require_account(dispatcher, tracker)
     if account is None:
-        dispatcher.utter_message(response="utter_verify_first")
         return []
     fmt = fmt_for(tracker, account)
     earliest, latest = plans.first_instalment_window(policy_for(account), today_for(account))

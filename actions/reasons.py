@@ -5,7 +5,7 @@ from actions.common import SafeAction
 
 from rasa_sdk.events import SlotSet
 
-from actions.common import conversation, store, verified_account
+from actions.common import conversation, require_account, store
 from actions.offers import utter_offer_menu
 from actions.situations import handle_vulnerability
 from actions.common import contact_values
@@ -17,9 +17,8 @@ class ActionRecordReason(SafeAction):
         return "action_record_reason"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
         code = reason_for_intent(tracker.get_intent_of_latest_message())
         words = tracker.latest_message.get("text")
@@ -30,7 +29,7 @@ class ActionRecordReason(SafeAction):
             dispatcher.utter_message(response="utter_empathy_bereavement")
             return events + handle_vulnerability(dispatcher, tracker, "bereavement")
         if code in NO_COLLECTION_REASONS:  # normally routed to their own actions; never collect here
-            dispatcher.utter_message(response="utter_reason_no_collection", **contact_values())
+            dispatcher.utter_message(response="utter_reason_no_collection", **contact_values(tracker))
             return events + [SlotSet("collection_stopped", True)]
         dispatcher.utter_message(response=f"utter_empathy_{code}")
         if account.open_agreement is None:

@@ -14,11 +14,12 @@ class ActionSessionStart(SafeAction):
 
     async def run(self, dispatcher, tracker, domain):
         s = settings()
+        lender_name = s.text("lender_name", s.default_language)
         store().record_event("conversation_started", **conversation(tracker))
-        dispatcher.utter_message(response="utter_intro", lender_name=s.lender_name)
+        dispatcher.utter_message(response="utter_intro", lender_name=lender_name)
         events = [
             SessionStarted(),
-            SlotSet("lender_name", s.lender_name),
+            SlotSet("lender_name", lender_name),
             SlotSet("language", s.default_language),
         ]
         # A signed widget login or a signed SMS/Telegram sender is the first

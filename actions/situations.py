@@ -14,6 +14,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from bot import formatting
 
 from actions.common import (
+    require_account,
     GuardedFormValidation,
     channel_identity,
     language,
@@ -48,9 +49,8 @@ class ActionRecordDispute(SafeAction):
         return "action_record_dispute"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
         words = tracker.latest_message.get("text")
         ctx = conversation(tracker)
@@ -69,7 +69,7 @@ class ActionRecordFraudClaim(SafeAction):
         account = verified_account(tracker)
         if account is None:
             store().record_event("fraud_report_unverified", **conversation(tracker))
-            dispatcher.utter_message(response="utter_fraud_unverified", **contact_values())
+            dispatcher.utter_message(response="utter_fraud_unverified", **contact_values(tracker))
             return []
         words = tracker.latest_message.get("text")
         ctx = conversation(tracker)
@@ -107,23 +107,13 @@ class ValidatePaymentClaimForm(GuardedFormValidation, SafeFormValidation):
         return {"paid_method": text or None}
 
 
-class ActionAskPaidAmount(SafeAction):
-    def name(self) -> str:
-        return "action_ask_paid_amount"
-
-    async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(response="utter_ask_paid_amount")
-        return []
-
-
 class ActionRecordPaymentClaim(SafeAction):
     def name(self) -> str:
         return "action_record_payment_claim"
 
     async def run(self, dispatcher, tracker, domain):
-        account = verified_account(tracker)
+        account = require_account(dispatcher, tracker)
         if account is None:
-            dispatcher.utter_message(response="utter_verify_first")
             return []
         paid_on, amount, method = (tracker.get_slot(n) for n in ("paid_on", "paid_amount", "paid_method"))
         if not (paid_on and amount and method):  # the form stopped after two misses; a person was offered
@@ -160,7 +150,7 @@ class ActionHandleThirdParty(SafeAction):
 
     async def run(self, dispatcher, tracker, domain):
         store().record_event("third_party_contact", **conversation(tracker))
-        dispatcher.utter_message(response="utter_third_party", **contact_values())
+        dispatcher.utter_message(response="utter_third_party", **contact_values(tracker))
         # Whoever verified earlier, the person now typing is not the borrower.
         return [
             SlotSet("verified", False),
@@ -198,7 +188,7 @@ class ActionStopContact(SafeAction):
                 )
                 return []
             store().record_event("opt_out_request_unverified", **ctx)
-            dispatcher.utter_message(response="utter_opt_out_unverified", **contact_values())
+            dispatcher.utter_message(response="utter_opt_out_unverified", **contact_values(tracker))
             return []
         scope = tracker.get_slot("opt_out_scope")
         if scope not in ("channel", "all"):
@@ -226,13 +216,17 @@ class ActionStopContact(SafeAction):
 def handle_vulnerability(dispatcher, tracker, category: str) -> list:
     """Stop collecting, answer with care, give a resource, flag and hand off (FCA FG21/1)."""
     account = verified_account(tracker)
-    s = settings()
+    s, lang = settings(), language(tracker)
     if category == "crisis":
-        dispatcher.utter_message(response="utter_crisis_support", crisis_line=s.crisis_line)
+        dispatcher.utter_message(
+            response="utter_crisis_support",
+            crisis_line=s.text("crisis_line", lang),
+            emergency_number=s.text("emergency_number", lang),
+        )
         dispatcher.utter_message(response="utter_crisis_followup")
     else:
-        dispatcher.utter_message(response="utter_vulnerability_support", debt_advice=s.debt_advice)
-        dispatcher.utter_message(response="utter_vulnerability_followup", **contact_values())
+        dispatcher.utter_message(response="utter_vulnerability_support", debt_advice=s.text("debt_advice", lang))
+        dispatcher.utter_message(response="utter_vulnerability_followup", **contact_values(tracker))
     if account is not None:
         store().flag_vulnerable(account.loan_ref, category, **conversation(tracker))
     else:

@@ -80,6 +80,7 @@ class ValidateVerifyForm(SafeFormValidation):
                 "verified": True,
                 "verified_loan_ref": loan_ref,
                 "language": account.language,
+                "lender_name": settings().text("lender_name", account.language),
             }
 
         s = settings()

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.clock import local_today
 from bot.settings import PROJECT_ROOT
 
 DOB = "1 June 1980"
@@ -136,7 +137,7 @@ def add_bench_loans(count: int) -> list[str]:
             "phone": None, "email": None, "timezone": "Europe/London", "language": "en",
             "product": "personal_loan", "currency": "GBP", "principal": Decimal("5000.00"),
             "outstanding_balance": Decimal("3200.00"), "overdue_amount": Decimal("250.00"),
-            "days_past_due": 20, "next_due_date": date.today() + timedelta(days=10),
+            "days_past_due": 20, "next_due_date": local_today("Europe/London") + timedelta(days=10),
         }
         for i, ref in enumerate(refs)
     )

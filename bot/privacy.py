@@ -27,6 +27,8 @@ from datetime import date
 from cryptography.fernet import Fernet, InvalidToken
 from stdnum.us import ssn
 
+from bot.clock import utcnow
+
 MASK = "••••••"
 OLD_DATE_YEARS = 10
 
@@ -62,7 +64,7 @@ def mask_personal_data(text: str, today: date | None = None) -> str:
     """The text with every card-like number, ID number and old date replaced by MASK."""
     if not text or not any(ch.isdigit() for ch in text):
         return text
-    today = today or date.today()
+    today = today or utcnow().date()
     text = _CN_RESIDENT_ID.sub(MASK, text)
     text = _CARD_LIKE.sub(MASK, text)
     text = _SSN_SHAPED.sub(MASK, text)

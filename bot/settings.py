@@ -7,14 +7,31 @@ development defaults.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Mapping
 
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEV_SECRET = "development-only-secret-change-me"
+
+# Settings whose text borrowers read. Each may be given per language with a
+# suffix (LENDER_HOURS_ZH, CRISIS_LINE_ZH, ...); `Settings.text` picks it.
+BORROWER_TEXTS = ("lender_name", "lender_hours", "crisis_line", "debt_advice", "emergency_number")
+TRANSLATED_LANGUAGES = ("zh",)  # English is the settings' own value
+
+# Chinese for the built-in defaults, used while the lender keeps the default
+# (a lender who changes LENDER_HOURS and sets no LENDER_HOURS_ZH gets their own
+# text in both languages rather than a translation of something else).
+_DEFAULT_TRANSLATIONS = {
+    "zh": {
+        "lender_hours": "周一至周五，上午9点至下午5点",
+        "crisis_line": "撒玛利亚会（Samaritans），免费电话116 123，全天24小时服务",
+        "debt_advice": "MoneyHelper（免费、公正的债务咨询），电话0800 138 7777，网址moneyhelper.org.uk",
+    },
+}
 
 
 def _int(name: str, default: int) -> int:
@@ -48,6 +65,9 @@ class Settings:
     handoff_reply_hours: int = 24
     crisis_line: str = "Samaritans, free on 116 123, any time of day or night"
     debt_advice: str = "MoneyHelper, free and impartial, on 0800 138 7777 or moneyhelper.org.uk"
+    emergency_number: str = "999"  # named in the crisis response: 999 (UK), 911 (US), 120/110 (China)
+    # {"zh": {"lender_hours": "..."}}: borrower texts per language, from NAME_ZH
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Channels. The host app signs widget tokens with WIDGET_JWT_SECRET; the
     # connectors sign the identity they vouch for (a verified token, a phone
     # number from a signed webhook) with CHANNEL_IDENTITY_SECRET for the actions.
@@ -85,6 +105,17 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.app_env == "production"
+
+    def text(self, name: str, language: str | None) -> str:
+        """A borrower-facing setting (one of BORROWER_TEXTS) in the borrower's language."""
+        value = getattr(self, name)
+        lang = (language or self.default_language).replace("-", "_").split("_")[0].lower()
+        own = self.translations.get(lang, {}).get(name)
+        if own:
+            return own
+        if value == Settings.__dataclass_fields__[name].default:
+            return _DEFAULT_TRANSLATIONS.get(lang, {}).get(name, value)
+        return value
 
     def check(self) -> None:
         """Refuse to run production with development secrets."""
@@ -132,6 +163,12 @@ def load_settings() -> Settings:
         handoff_reply_hours=_int("HANDOFF_REPLY_HOURS", defaults.handoff_reply_hours),
         crisis_line=_str("CRISIS_LINE", defaults.crisis_line),
         debt_advice=_str("DEBT_ADVICE", defaults.debt_advice),
+        emergency_number=_str("EMERGENCY_NUMBER", defaults.emergency_number),
+        translations={
+            lang: {name: os.environ[f"{name.upper()}_{lang.upper()}"] for name in BORROWER_TEXTS
+                   if os.environ.get(f"{name.upper()}_{lang.upper()}")}
+            for lang in TRANSLATED_LANGUAGES
+        },
         widget_jwt_secret=_str("WIDGET_JWT_SECRET", defaults.widget_jwt_secret),
         channel_identity_secret=_str("CHANNEL_IDENTITY_SECRET", defaults.channel_identity_secret),
         widget_origins=_str("WIDGET_ORIGINS", defaults.widget_origins),

@@ -11,8 +11,8 @@ the socket connects, and ignores any `session_id` or metadata a client sends:
   carries a signed channel identity, so the assistant asks only for the date of
   birth;
 - **anonymous visitor**: a new random conversation, or the one named by a resume
-  ticket (`{"ticket": ...}`) that this server signed earlier. A forged or unsigned
-  ticket gets a fresh conversation;
+  ticket (`{"ticket": ...}`) that this server signed in the last 24 hours. A
+  forged, unsigned or expired ticket gets a fresh conversation;
 - **invalid or expired token**: treated as anonymous (the borrower can still
   verify by typing the loan reference); `session_confirm` says
   `token_rejected: true` so the host app can log the borrower in again.
@@ -55,6 +55,8 @@ MAX_MESSAGE_CHARS = 2000  # longer messages are cut; nobody types more into a ch
 MAX_PAYLOAD_BYTES = 64 * 1024  # engine.io closes sockets that send bigger packets
 MAX_TOKEN_CHARS = 4096
 DOB_MASK = "••••••"
+RESUME_TICKET_HOURS = 24
+TICKET_CLOCK_SKEW_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -75,23 +77,32 @@ class Binding:
         }
 
 
-def sign_ticket(conversation_id: str, secret: str) -> str:
-    mac = hmac.new(secret.encode(), f"resume:{conversation_id}".encode(), hashlib.sha256).hexdigest()
-    return f"{conversation_id}.{mac}"
+def sign_ticket(conversation_id: str, secret: str, *, now: datetime) -> str:
+    issued = int(now.timestamp())
+    return f"{conversation_id}.{issued}.{_ticket_mac(conversation_id, issued, secret)}"
 
 
-def read_ticket(ticket: object, secret: str) -> Optional[str]:
+def _ticket_mac(conversation_id: str, issued: int, secret: str) -> str:
+    return hmac.new(secret.encode(), f"resume:{conversation_id}:{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def read_ticket(ticket: object, secret: str, *, now: datetime) -> Optional[str]:
     """The anonymous conversation a ticket signed by us names, else None.
 
     Only anonymous ids can be resumed this way: a borrower's conversation needs
-    their widget token.
+    their widget token. A ticket lasts RESUME_TICKET_HOURS from its last use
+    (every connection gets a fresh one), so a shared device forgets.
     """
-    if not isinstance(ticket, str) or len(ticket) > 200:
+    if not isinstance(ticket, str) or len(ticket) > 200 or ticket.count(".") != 2:
         return None
-    conversation_id, _, _mac = ticket.rpartition(".")
-    if not conversation_id.startswith(ANONYMOUS_PREFIX):
+    conversation_id, issued_text, mac = ticket.split(".")
+    if not conversation_id.startswith(ANONYMOUS_PREFIX) or not issued_text.isdigit() or len(issued_text) > 12:
         return None
-    if not hmac.compare_digest(sign_ticket(conversation_id, secret), ticket):
+    issued = int(issued_text)
+    if not hmac.compare_digest(_ticket_mac(conversation_id, issued, secret), mac):
+        return None
+    age = now.timestamp() - issued
+    if not -TICKET_CLOCK_SKEW_SECONDS <= age <= RESUME_TICKET_HOURS * 3600:
         return None
     return conversation_id
 
@@ -248,12 +259,12 @@ class SecureSocketIOInput(SocketIOInput):
                 token_rejected = True
             else:
                 return Binding(conversation_id_for(CHANNEL, loan_ref, self.identity_secret), loan_ref=loan_ref)
-        conversation_id = read_ticket(auth.get("ticket"), self.identity_secret)
+        conversation_id = read_ticket(auth.get("ticket"), self.identity_secret, now=now)
         if conversation_id is None:
             conversation_id = ANONYMOUS_PREFIX + uuid.uuid4().hex
         return Binding(
             conversation_id,
-            ticket=sign_ticket(conversation_id, self.identity_secret),
+            ticket=sign_ticket(conversation_id, self.identity_secret, now=now),
             token_rejected=token_rejected,
         )
 

@@ -55,7 +55,7 @@ async def _guarded_run(self, output_channel, nlg, tracker, domain):
         s = get_settings()
         response = await nlg.generate(
             RESPONSE, tracker, output_channel.name(),
-            lender_phone=s.lender_phone, lender_hours=s.lender_hours,
+            lender_phone=s.lender_phone, lender_hours=s.text("lender_hours", tracker.get_slot("language")),
         )
         events = [create_bot_utterance(response)] if response else []
         if tracker.active_loop_name:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
+import numpy as np
 import skops.io as sio
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -51,7 +52,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.model = model
+        self.model = _fast_scoring(model)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -70,7 +71,9 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         if len({e.get(INTENT) for e in examples}) < 2:
             logger.debug("fewer than two intents to learn; the classifier is not trained")
             return self._resource
-        self.model = self._new_model().fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
+        self.model = _fast_scoring(
+            self._new_model().fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
+        )
         with self._model_storage.write_to(self._resource) as directory:
             sio.dump(self.model, directory / "intent_classifier.skops")
         return self._resource
@@ -107,3 +110,18 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
+
+
+def _fast_scoring(model: Optional[Pipeline]) -> Optional[Pipeline]:
+    """The same model, its weights laid out for scoring one message at a time.
+
+    Scoring multiplies a sparse row by the transposed weights; scipy needs that
+    transpose C-contiguous and otherwise copies all the weights (intents x
+    n-grams) for every message, about 60% of classifying one. Fortran order
+    makes the transpose contiguous; the sums, and so the probabilities, are
+    bit for bit the same.
+    """
+    classifier = model.steps[-1][1] if model is not None else None
+    if isinstance(classifier, LogisticRegression) and hasattr(classifier, "coef_"):
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+    return model

@@ -33,7 +33,7 @@ from bot.formatting import format_date, format_money
 from bot.migrate import upgrade
 from bot.models import DelinquencyReason
 from bot.services import loan_store, policy_book
-from bot.settings import DEV_SECRET, PROJECT_ROOT, get_settings
+from bot.settings import BORROWER_TEXTS, DEV_SECRET, PROJECT_ROOT, get_settings
 from bot.store import LoanStore
 
 ROOT = Path(PROJECT_ROOT)
@@ -61,6 +61,8 @@ ENVIRONMENT = {
     "DEFAULT_TIMEZONE": TZ,
     "POLICY_FILE": str(ROOT / "collections_policy.yml"),
     "HANDOFF_DESTINATION": "database",
+    "EMERGENCY_NUMBER": "999",
+    **{f"{name.upper()}_ZH": "" for name in BORROWER_TEXTS},  # built-in Chinese for the defaults
 }
 
 

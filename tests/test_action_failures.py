@@ -9,7 +9,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
-from actions import account, offers
+from actions import account, common, offers
 from tests.actions_support import loans, seeded_template  # noqa: F401  (fixtures)
 
 DOMAIN = yaml.safe_load(open("domain.yml"))
@@ -24,9 +24,9 @@ def explode(*_args, **_kwargs):
     raise RuntimeError("database unreachable: host=db password=secret dob=1985-03-12")
 
 
-@pytest.mark.parametrize("action_cls,module", [(account.ActionTellBalance, account), (offers.ActionOfferOptions, offers)])
-def test_an_action_that_fails_answers_politely_and_logs_no_personal_data(monkeypatch, caplog, action_cls, module):
-    monkeypatch.setattr(module, "verified_account", explode)
+@pytest.mark.parametrize("action_cls", [account.ActionTellBalance, offers.ActionOfferOptions])
+def test_an_action_that_fails_answers_politely_and_logs_no_personal_data(monkeypatch, caplog, action_cls):
+    monkeypatch.setattr(common, "verified_account", explode)  # behind require_account
     dispatcher = CollectingDispatcher()
     with caplog.at_level(logging.DEBUG):
         events = asyncio.run(action_cls().run(dispatcher, tracker(), DOMAIN))
@@ -111,3 +111,36 @@ def test_session_start_runs_whatever_the_age_of_the_last_message(loans):
     dispatcher, events = run(ActionSessionStart(), old)
     assert [m["response"] for m in dispatcher.messages] == ["utter_intro"]
     assert events[0]["event"] == "session_started"
+
+
+def test_the_guard_answers_a_chinese_borrower_in_chinese(monkeypatch, request):
+    import socket
+
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("LENDER_HOURS_ZH", "周一至周五 9:00–17:00")
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    import components  # noqa: F401
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    domain = Domain.load("domain.yml")
+    action = RemoteAction("action_tell_balance", EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
+    tracker = DialogueStateTracker("t-guard-zh", domain.slots)
+    tracker.update(SlotSet("language", "zh"))
+    events = asyncio.run(
+        action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain)
+    )
+    [text] = [e.text for e in events if getattr(e, "text", None)]
+    assert "本次没有记录任何内容" in text and "周一至周五 9:00–17:00" in text

@@ -54,6 +54,7 @@ from bot.clock import utcnow
 from bot.demo import PLAN_HOLDER
 from bot.formatting import format_date, format_datetime, format_money
 from bot.models import AGREEMENT_KINDS, Instalment
+from bot.policy import PolicyBook
 from bot.payments import verify_payment_token
 from bot.privacy import unseal
 from bot.settings import get_settings
@@ -187,6 +188,7 @@ def test_right_date_of_birth_verifies_and_is_audited(loans, typed):
         "verified": True,
         "verified_loan_ref": "LN-10001",
         "language": "en",
+        "lender_name": LENDER,
         "invalid_answers": 0,
     }
     assert names(dispatcher) == ["utter_verified"]
@@ -206,6 +208,16 @@ def test_verified_borrower_gets_their_own_language(loans):
     )
     assert result["verified"] is True and result["language"] == "zh"
     assert dispatcher.messages[0]["first_name"] == "Grace"
+
+
+def test_the_lender_is_named_in_the_borrowers_language(loans, monkeypatch):
+    monkeypatch.setenv("LENDER_NAME_ZH", "艾克米贷款")
+    clear_caches()
+    _, zh = validate(
+        ValidateVerifyForm(), "date_of_birth", "2 February 1988", tracker({"loan_ref": "LN-10007"}, intent="inform")
+    )
+    _, en = validate(ValidateVerifyForm(), "date_of_birth", "12 March 1985", tracker({"loan_ref": "LN-10001"}, intent="inform"))
+    assert (zh["lender_name"], en["lender_name"]) == ("艾克米贷款", LENDER)
 
 
 def test_date_of_birth_without_a_loan_ref_waits_for_the_reference(loans):
@@ -340,6 +352,33 @@ def test_account_summary_in_chinese_for_a_cny_loan():
     summary = message(dispatcher, "utter_account_summary")
     assert summary["overdue_amount"] == format_money(Decimal("6000.00"), "CNY", "zh")
     assert summary["next_due_date"] == format_date(SEED_DAY + timedelta(days=25), "zh")
+    assert summary["product"] == "个人贷款"
+    assert message(dispatcher, "utter_debt_collection_statement")["lender_name"] == LENDER  # a brand, not translated
+
+
+def test_a_product_without_its_own_name_is_called_a_loan(loans):
+    change_loan(loans, "LN-10001", product="car_finance")
+    english, _ = run(ActionAccountSummary(), tracker(verified()))
+    chinese, _ = run(ActionAccountSummary(), tracker(verified(language="zh")))
+    assert message(english, "utter_account_summary")["product"] == "loan"
+    assert message(chinese, "utter_account_summary")["product"] == "贷款"
+
+
+def test_contact_details_reach_a_chinese_borrower_in_chinese(loans, monkeypatch):
+    dispatcher, _ = run(ActionAccountSummary(), tracker({"verification_locked": True, "language": "zh"}))
+    assert message(dispatcher, "utter_verification_locked")["lender_hours"] == "周一至周五，上午9点至下午5点"
+    monkeypatch.setenv("LENDER_HOURS", "Mon-Sat 8am-8pm")
+    clear_caches()
+    dispatcher, _ = run(ActionAccountSummary(), tracker({"verification_locked": True, "language": "zh"}))
+    assert message(dispatcher, "utter_verification_locked")["lender_hours"] == "Mon-Sat 8am-8pm"  # not a stale translation
+    monkeypatch.setenv("LENDER_HOURS_ZH", "周一至周六，8:00–20:00")
+    monkeypatch.setenv("LENDER_NAME_ZH", "艾克米贷款")
+    clear_caches()
+    dispatcher, _ = run(ActionAccountSummary(), tracker({"verification_locked": True, "language": "zh"}))
+    assert (message(dispatcher, "utter_verification_locked")["lender_hours"],
+            message(dispatcher, "utter_verification_locked")["lender_name"]) == ("周一至周六，8:00–20:00", "艾克米贷款")
+    english, _ = run(ActionAccountSummary(), tracker({"verification_locked": True, "language": "en"}))
+    assert message(english, "utter_verification_locked")["lender_hours"] == "Mon-Sat 8am-8pm"
 
 
 def test_account_summary_when_locked_gives_the_lock_and_contact(loans):
@@ -1258,6 +1297,9 @@ FAMILIES = {
     "utter_empathy_": sorted(set(REASON_CODES) - NO_COLLECTION_REASONS),
     "utter_kind_": list(AGREEMENT_KINDS),
     "utter_faq_": list(FAQ_INTENTS),
+    # product_name() falls back to utter_product_other for codes without a response
+    "utter_product_": [p for p in PolicyBook.load(get_settings().policy_file).products
+                       if f"utter_product_{p}" in DOMAIN["responses"]],
 }
 
 

@@ -42,7 +42,6 @@ from actions.handoff import ActionRequestHuman
 from actions.offers import ActionAskPlanMonths, ActionAskPromiseDate, ActionOfferOptions, ValidatePlanForm, ValidatePromiseForm
 from actions.reasons import ActionRecordReason
 from actions.situations import (
-    ActionAskPaidAmount,
     ActionHandleThirdParty,
     ActionHandleVulnerability,
     ActionRecordDispute,
@@ -295,11 +294,6 @@ def test_paid_method_is_tidied_and_capped(typed, method):
     assert dispatcher.messages == []
 
 
-def test_ask_paid_amount():
-    dispatcher, events = run(ActionAskPaidAmount(), tracker(verified()))
-    assert (names(dispatcher), events) == (["utter_ask_paid_amount"], [])
-
-
 def test_payment_claim_is_recorded_as_a_case_and_stops_collecting(loans, today):
     paid_on = today - timedelta(days=2)
     slots = verified(paid_on=paid_on.isoformat(), paid_amount="250", paid_method="bank transfer")
@@ -501,6 +495,24 @@ def test_crisis_resources_come_from_the_settings(monkeypatch):
     assert message(crisis, "utter_crisis_support")["crisis_line"] == "Lifeline 13 11 14"
     other, _ = run(ActionHandleVulnerability(), tracker(verified(), intent="disclose_vulnerability", text="I have cancer", sender="b"))
     assert message(other, "utter_vulnerability_support")["debt_advice"] == "National Debt Helpline 1800 007 007"
+
+
+def test_the_emergency_number_is_the_markets(monkeypatch):
+    uk, _ = run(ActionHandleVulnerability(), tracker(verified(), intent="crisis", text="I want to die", sender="a"))
+    assert message(uk, "utter_crisis_support")["emergency_number"] == "999"
+    monkeypatch.setenv("EMERGENCY_NUMBER", "911")
+    clear_caches()
+    us, _ = run(ActionHandleVulnerability(), tracker(verified(), intent="crisis", text="I want to die", sender="b"))
+    assert message(us, "utter_crisis_support")["emergency_number"] == "911"
+
+
+def test_a_chinese_borrower_in_crisis_gets_the_resources_in_chinese(loans):
+    slots = verified("LN-10007", language="zh")
+    crisis, _ = run(ActionHandleVulnerability(), tracker(slots, intent="crisis", text="我不想活了", sender="a"))
+    assert "撒玛利亚会" in message(crisis, "utter_crisis_support")["crisis_line"]
+    other, _ = run(ActionHandleVulnerability(), tracker(slots, intent="disclose_vulnerability", text="我得了癌症", sender="b"))
+    assert "免费" in message(other, "utter_vulnerability_support")["debt_advice"]
+    assert message(other, "utter_vulnerability_followup")["lender_hours"] == "周一至周五，上午9点至下午5点"
 
 
 @pytest.mark.parametrize(

@@ -54,3 +54,17 @@ def test_a_missing_model_classifies_nothing_instead_of_failing(storage):
     classifier = TfidfIntentClassifier.load({}, storage, Resource("never_trained"), _context())
     [message] = classifier.process([Message(data={"text": "hello"})])
     assert message.get("intent") == {"name": None, "confidence": 0.0}
+
+
+def test_weights_laid_out_for_scoring_give_bit_identical_probabilities():
+    from copy import deepcopy
+
+    from components.intent_classifier import _fast_scoring
+
+    texts = [t for texts in EXAMPLES.values() for t in texts]
+    labels = [i for i, texts in EXAMPLES.items() for _ in texts]
+    model = TfidfIntentClassifier({}, None, None)._new_model().fit(texts, labels)
+    before = model.predict_proba(texts + ["speak to someone today", "hello, pay now"])
+    fast = _fast_scoring(deepcopy(model))
+    assert fast.steps[-1][1].coef_.T.flags["C_CONTIGUOUS"]  # scipy multiplies without copying the weights
+    assert (fast.predict_proba(texts + ["speak to someone today", "hello, pay now"]) == before).all()

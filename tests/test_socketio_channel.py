@@ -89,7 +89,7 @@ def test_an_invalid_or_expired_token_falls_back_to_an_anonymous_conversation(bad
 def test_anything_else_gets_a_fresh_anonymous_conversation_with_a_ticket(auth):
     binding = channel().bind(auth, now=NOW)
     assert binding.conversation_id.startswith(ANONYMOUS_PREFIX)
-    assert read_ticket(binding.ticket, IDENTITY_SECRET) == binding.conversation_id
+    assert read_ticket(binding.ticket, IDENTITY_SECRET, now=NOW) == binding.conversation_id
     assert binding.token_rejected is False
 
 
@@ -113,20 +113,33 @@ def test_a_token_wins_over_a_ticket():
 
 def test_forged_tickets_are_refused():
     ticket = channel().bind({}, now=NOW).ticket
-    conversation_id, mac = ticket.rsplit(".", 1)
+    conversation_id, issued, mac = ticket.split(".")
     other = ANONYMOUS_PREFIX + "0" * 32
-    assert read_ticket(f"{other}.{mac}", IDENTITY_SECRET) is None  # someone else's id with my signature
-    assert read_ticket(conversation_id, IDENTITY_SECRET) is None  # unsigned
-    assert read_ticket(f"{conversation_id}.{'0' * 64}", IDENTITY_SECRET) is None
-    assert read_ticket(sign_ticket(conversation_id, "another-secret-0123456789abcdefghijkl"), IDENTITY_SECRET) is None
-    for junk in (None, 7, "", ".", "x" * 500):
-        assert read_ticket(junk, IDENTITY_SECRET) is None
+    assert read_ticket(f"{other}.{issued}.{mac}", IDENTITY_SECRET, now=NOW) is None  # someone else's id, my signature
+    assert read_ticket(f"{conversation_id}.{int(issued) + 3600}.{mac}", IDENTITY_SECRET, now=NOW) is None  # extended
+    assert read_ticket(conversation_id, IDENTITY_SECRET, now=NOW) is None  # unsigned
+    assert read_ticket(f"{conversation_id}.{issued}.{'0' * 64}", IDENTITY_SECRET, now=NOW) is None
+    assert read_ticket(sign_ticket(conversation_id, "another-secret-0123456789abcdefghijkl", now=NOW),
+                       IDENTITY_SECRET, now=NOW) is None
+    for junk in (None, 7, "", ".", "..", "x" * 500, f"{conversation_id}.-5.{mac}", f"{conversation_id}.1e9.{mac}"):
+        assert read_ticket(junk, IDENTITY_SECRET, now=NOW) is None
+
+
+def test_a_ticket_expires_a_day_after_its_last_use():
+    first = channel().bind({}, now=NOW)
+    later = channel().bind({"ticket": first.ticket}, now=NOW + timedelta(hours=23))
+    assert later.conversation_id == first.conversation_id  # and `later` carries a fresh ticket
+    again = channel().bind({"ticket": later.ticket}, now=NOW + timedelta(hours=46))
+    assert again.conversation_id == first.conversation_id
+    expired = channel().bind({"ticket": first.ticket}, now=NOW + timedelta(hours=24, seconds=1))
+    assert expired.conversation_id != first.conversation_id and expired.conversation_id.startswith(ANONYMOUS_PREFIX)
+    assert read_ticket(first.ticket, IDENTITY_SECRET, now=NOW - timedelta(hours=1)) is None  # issued in the future
 
 
 def test_a_ticket_never_resumes_a_borrowers_conversation():
     """Even signed with our secret, only anonymous ids are resumable; a borrower needs a token."""
     borrower = conversation_id_for("web", "LN-10001", IDENTITY_SECRET)
-    assert read_ticket(sign_ticket(borrower, IDENTITY_SECRET), IDENTITY_SECRET) is None
+    assert read_ticket(sign_ticket(borrower, IDENTITY_SECRET, now=NOW), IDENTITY_SECRET, now=NOW) is None
 
 
 def test_the_widget_secret_and_the_identity_secret_are_not_interchangeable():

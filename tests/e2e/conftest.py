@@ -125,7 +125,7 @@ class Servers:
             "timezone": "Europe/London", "language": "en", "product": product, "currency": "GBP",
             "principal": Decimal("5000.00"), "outstanding_balance": Decimal(outstanding),
             "overdue_amount": Decimal(overdue), "days_past_due": days_past_due,
-            "next_due_date": date.today() + timedelta(days=10),
+            "next_due_date": local_today("Europe/London") + timedelta(days=10),
         }])
         return ref
 

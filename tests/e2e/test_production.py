@@ -156,6 +156,17 @@ def cluster(tmp_path_factory):
         store.db.engine.dispose()
         _drop_database(loans_db)
         _drop_database(tracker_db)
+        asyncio.run(_delete_queue(queue))
+
+
+async def _delete_queue(name: str) -> None:
+    """Rasa's pika broker declares the queue durable: remove it so runs leave nothing behind."""
+    import aio_pika
+
+    connection = await aio_pika.connect_robust(RABBITMQ)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
 
 
 def _who() -> str:
