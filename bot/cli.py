@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.clock import local_today
 from bot.settings import get_settings
+from bot.store import CASE_OUTCOMES
 
 
 def _store():
@@ -157,6 +158,80 @@ def cmd_remind(args) -> int:
     return 1 if counts["failed"] else 0
 
 
+def cmd_cases(args) -> int:
+    cases = _store().cases(status=None if args.all else "open")
+    if args.json:
+        print(json.dumps(cases, indent=2, ensure_ascii=False))
+        return 0
+    if not cases:
+        print("No open cases." if not args.all else "No cases.")
+    for c in cases:
+        outcome = (c["details"] or {}).get("outcome")
+        print(f"{c['case_ref']}  {c['loan_ref']}  {c['kind']:<14} {c['status']:<7} opened {c['opened_at'][:16]}"
+              + (f"  outcome {outcome}" if outcome else ""))
+        if c["borrower_words"]:
+            print(f"    \"{c['borrower_words'][:200]}\"")
+    return 0
+
+
+def cmd_close_case(args) -> int:
+    from bot.store import UnknownReference
+
+    try:
+        closed = _store().close_case(args.case_ref.strip().upper(), args.outcome, by=args.by, note=args.note)
+    except UnknownReference:
+        print(f"No case with reference {args.case_ref!r}.", file=sys.stderr)
+        return 1
+    print(f"Case {args.case_ref.upper()} closed ({args.outcome})." if closed
+          else f"Case {args.case_ref.upper()} was already closed; nothing changed.")
+    return 0
+
+
+def cmd_handoffs(args) -> int:
+    handoffs = _store().handoffs(status=None if args.all else "queued")
+    # what a person should pick up first: urgent, then the earliest promised reply
+    handoffs.sort(key=lambda h: (h["priority"] != "urgent", h["reply_by"] or "", h["created_at"]))
+    if args.json:
+        print(json.dumps(handoffs, indent=2, ensure_ascii=False))
+        return 0
+    if not handoffs:
+        print("Nobody is waiting for a person." if not args.all else "No handoffs.")
+    for h in handoffs:
+        print(f"{h['handoff_ref']}  {h['priority']:<6} {h['reason']:<14} {h['loan_ref'] or '-':<10} "
+              f"{h['channel'] or '-':<9} {h['status']:<6} reply by {(h['reply_by'] or '-')[:16]}")
+    if handoffs and not args.json:
+        print("Transcripts: python -m bot handoffs --json")
+    return 0
+
+
+def cmd_complete_handoff(args) -> int:
+    from bot.store import UnknownReference
+
+    try:
+        done = _store().complete_handoff(args.handoff_ref.strip().upper(), by=args.by, note=args.note)
+    except UnknownReference:
+        print(f"No handoff with reference {args.handoff_ref!r}.", file=sys.stderr)
+        return 1
+    print(f"Handoff {args.handoff_ref.upper()} marked done." if done
+          else f"Handoff {args.handoff_ref.upper()} was already done; nothing changed.")
+    return 0
+
+
+def cmd_clear_vulnerability(args) -> int:
+    from bot.parsing import normalise_loan_ref
+    from bot.store import UnknownLoan
+
+    ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
+    try:
+        cleared = _store().clear_vulnerability(ref, by=args.by, note=args.note)
+    except UnknownLoan:
+        print(f"No loan with reference {args.loan_ref!r}.", file=sys.stderr)
+        return 1
+    print(f"{ref}: the vulnerability flag is cleared; the assistant may discuss payment again." if cleared
+          else f"{ref}: the borrower was not flagged; nothing changed.")
+    return 0
+
+
 def cmd_endpoints(args) -> int:
     from bot.endpoints import write_endpoints
 
@@ -216,6 +291,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("loan_ref")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_loan)
+    p = sub.add_parser("cases", help="disputes, fraud and payment claims to look into (open ones by default)")
+    p.add_argument("--all", action="store_true", help="closed cases too")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cases)
+    p = sub.add_parser("close-case", help="close a case; the collection hold ends with the last open dispute or fraud claim")
+    p.add_argument("case_ref")
+    p.add_argument("--outcome", required=True, choices=CASE_OUTCOMES, help="upheld: the borrower was right")
+    p.add_argument("--by", required=True, help="who decided (kept in the audit log)")
+    p.add_argument("--note", help="why (kept in the audit log)")
+    p.set_defaults(func=cmd_close_case)
+    p = sub.add_parser("handoffs", help="conversations waiting for a person, urgent first")
+    p.add_argument("--all", action="store_true", help="done ones too")
+    p.add_argument("--json", action="store_true", help="with the transcripts")
+    p.set_defaults(func=cmd_handoffs)
+    p = sub.add_parser("complete-handoff", help="mark a handoff as picked up by a person")
+    p.add_argument("handoff_ref")
+    p.add_argument("--by", required=True)
+    p.add_argument("--note")
+    p.set_defaults(func=cmd_complete_handoff)
+    p = sub.add_parser("clear-vulnerability", help="after a person's review, let the assistant discuss payment again")
+    p.add_argument("loan_ref")
+    p.add_argument("--by", required=True)
+    p.add_argument("--note", required=True, help="what was agreed with the borrower")
+    p.set_defaults(func=cmd_clear_vulnerability)
     p = sub.add_parser("report", help="summary for a date range (default: the last 30 days, UTC)")
     p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day, inclusive (UTC)")
     p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day, inclusive (UTC; default today)")

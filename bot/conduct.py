@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.reasons import NO_COLLECTION_REASONS
@@ -67,6 +67,7 @@ def agreement_confirmed(latest_intent: str | None, *, read_back_given: bool) -> 
 # ---------------------------------------------------------------- contact
 
 CONTACT_WINDOW = (time(8, 0), time(21, 0))  # Reg F 1006.6(b)(1)(i); NIFA forbids 22:00-08:00
+QUIET_DAYS_AFTER_CONVERSATION = 7
 MAX_ATTEMPTS_PER_7_DAYS = 7  # Reg F 1006.14(b)(2) presumption
 
 
@@ -95,6 +96,13 @@ def within_weekly_limit(sent_in_last_7_days: int, limit: int | None = None) -> b
     """At most 7 contact attempts per borrower in any 7 days (a lender may set fewer)."""
     cap = MAX_ATTEMPTS_PER_7_DAYS if limit is None else min(limit, MAX_ATTEMPTS_PER_7_DAYS)
     return sent_in_last_7_days < cap
+
+
+def spoke_recently(last_conversation: datetime | None, now: datetime) -> bool:
+    """The borrower talked with us about the debt (passed verification) in the last
+    7 days: no arrears reminder then (Reg F 1006.14(b)(2)(i)(B) presumes a call
+    within 7 days of a conversation about the debt to be harassment)."""
+    return last_conversation is not None and now - last_conversation < timedelta(days=QUIET_DAYS_AFTER_CONVERSATION)
 
 
 def opted_out(channel: str, opted_out_channels: tuple[str, ...] | list[str]) -> bool:

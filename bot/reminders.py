@@ -2,7 +2,7 @@
 
 Chooses which loans to remind now, applies the contact rules of
 `bot.conduct` (opt-outs, collection holds, vulnerability, contact hours, 7
-attempts in 7 days) and starts a conversation on the borrower's preferred
+attempts in 7 days, no arrears reminder within 7 days of a conversation) and starts a conversation on the borrower's preferred
 channel through Rasa's HTTP API (`trigger_intent`). Every attempt and every
 skip is recorded in `contact_attempts`. The first thing the borrower reads names
 the lender, not the debt (`utter_reminder_opening` in domain.yml); nothing in the
@@ -29,7 +29,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import requests
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from bot import conduct
@@ -38,6 +38,7 @@ from bot.models import (
     HOLD_CASE_KINDS,
     OPEN_AGREEMENT_STATUSES,
     Agreement,
+    AuditEvent,
     Borrower,
     Case,
     ContactAttempt,
@@ -203,6 +204,14 @@ def plan_reminders(db: Database, rules: ReminderRules, now: datetime) -> list[Re
             )
         ).all()
 
+        # when each loan's borrower last passed verification (talked with us about it)
+        last_conversation = dict(s.execute(
+            select(AuditEvent.loan_id, func.max(AuditEvent.occurred_at))
+            .where(AuditEvent.loan_id.in_(loan_ids), AuditEvent.event_type == "verification_passed",
+                   AuditEvent.occurred_at > now - timedelta(days=conduct.QUIET_DAYS_AFTER_CONVERSATION))
+            .group_by(AuditEvent.loan_id)
+        ).all())
+
         week_ago = now - timedelta(days=7)
         sent_this_week = Counter(a.borrower_id for a in sent if week_ago < a.created_at <= now)
         sent_by_loan = defaultdict(list)
@@ -218,7 +227,8 @@ def plan_reminders(db: Database, rules: ReminderRules, now: datetime) -> list[Re
             if trigger is None:
                 continue
             channel = borrower.preferred_channel
-            reason = _skip_reason(loan, channel, holds[loan.id], loan_sent, sent_this_week, rules, now, today, zone)
+            reason = _skip_reason(loan, channel, trigger, holds[loan.id], loan_sent, last_conversation.get(loan.id),
+                                  sent_this_week, rules, now, today, zone)
             reminder = Reminder(
                 loan_id=loan.id,
                 borrower_id=borrower.id,
@@ -280,7 +290,8 @@ def _trigger(loan: Loan, today: date, rules: ReminderRules, loan_sent: list, zon
     return None
 
 
-def _skip_reason(loan, channel, hold_kinds, loan_sent, sent_this_week, rules, now, today, zone) -> str | None:
+def _skip_reason(loan, channel, trigger, hold_kinds, loan_sent, last_conversation, sent_this_week, rules, now, today,
+                 zone) -> str | None:
     """Why this loan must not be contacted now (None: send). The first rule that applies wins."""
     borrower = loan.borrower
     opted_out = tuple(o.channel for o in borrower.opt_outs)
@@ -297,11 +308,17 @@ def _skip_reason(loan, channel, hold_kinds, loan_sent, sent_this_week, rules, no
         return "no_address"
     if any(a.created_at >= _midnight(today, zone) for a in loan_sent):
         return "already_reminded_today"
+    if _arrears_trigger(trigger) and conduct.spoke_recently(last_conversation, now):
+        return "recent_conversation"  # reminders of an arrangement's own dates still go
     if not conduct.within_contact_hours(now, borrower.timezone, start_hour=rules.start_hour, end_hour=rules.end_hour):
         return "outside_contact_hours"
     if not conduct.within_weekly_limit(sent_this_week[borrower.id], rules.max_per_7_days):
         return "weekly_limit"
     return None
+
+
+def _arrears_trigger(trigger: str) -> bool:
+    return trigger == "newly_overdue" or trigger.startswith("days_past_due_")
 
 
 def _zone(name: str):

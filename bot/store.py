@@ -164,6 +164,13 @@ class UnknownLoan(LookupError):
     pass
 
 
+class UnknownReference(LookupError):
+    """No case or handoff with that reference."""
+
+
+CASE_OUTCOMES = ("upheld", "rejected", "withdrawn")  # upheld: the borrower was right
+
+
 # ---------------------------------------------------------------- store
 
 
@@ -496,11 +503,13 @@ class LoanStore:
             _audit(s, f"{kind}_opened", loan=loan, conversation_id=conversation_id, channel=channel, case_ref=case.case_ref)
             return case.case_ref
 
-    def cases(self, loan_ref: str | None = None) -> list[dict]:
+    def cases(self, loan_ref: str | None = None, *, status: str | None = None) -> list[dict]:
         with self.db.reader() as s:
             query = select(Case, Loan.loan_ref).join(Loan, Loan.id == Case.loan_id).order_by(Case.id)
             if loan_ref:
                 query = query.where(Loan.loan_ref == loan_ref)
+            if status:
+                query = query.where(Case.status == status)
             return [
                 {
                     "case_ref": c.case_ref,
@@ -510,9 +519,60 @@ class LoanStore:
                     "borrower_words": c.borrower_words,
                     "details": c.details,
                     "opened_at": c.opened_at.isoformat(),
+                    "closed_at": c.closed_at.isoformat() if c.closed_at else None,
                 }
                 for c, ref in s.execute(query).all()
             ]
+
+    # -- the collections team's follow-up (python -m bot cases / close-case / handoffs / ...)
+
+    def close_case(self, case_ref: str, outcome: str, *, by: str, note: str | None = None) -> bool:
+        """Close a case after the team looked into it. When no dispute or fraud claim
+        stays open, the loan's collection hold ends. False if it was already closed."""
+        if outcome not in CASE_OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(CASE_OUTCOMES)}")
+        with self.db.transaction() as s:
+            case = s.scalar(select(Case).where(Case.case_ref == case_ref).with_for_update())
+            if case is None:
+                raise UnknownReference(case_ref)
+            if case.status != "open":
+                return False
+            case.status, case.closed_at = "closed", utcnow()
+            case.details = {**(case.details or {}), "outcome": outcome}
+            loan = s.get(Loan, case.loan_id)
+            still_held = s.scalar(
+                select(func.count()).select_from(Case).where(
+                    Case.loan_id == loan.id, Case.status == "open", Case.kind.in_(HOLD_CASE_KINDS))
+            )
+            if loan.status == "on_hold" and not still_held:
+                loan.status = "delinquent" if loan.days_past_due > 0 else "current"
+            _audit(s, "case_closed", loan=loan, case_ref=case_ref, kind=case.kind, outcome=outcome, by=by, note=note)
+            return True
+
+    def complete_handoff(self, handoff_ref: str, *, by: str, note: str | None = None) -> bool:
+        """A person has picked the conversation up. False if it was already done."""
+        with self.db.transaction() as s:
+            handoff = s.scalar(select(Handoff).where(Handoff.handoff_ref == handoff_ref).with_for_update())
+            if handoff is None:
+                raise UnknownReference(handoff_ref)
+            if handoff.status != "queued":
+                return False
+            handoff.status = "done"
+            loan = s.get(Loan, handoff.loan_id) if handoff.loan_id else None
+            _audit(s, "handoff_completed", loan=loan, conversation_id=handoff.conversation_id,
+                   handoff_ref=handoff_ref, by=by, note=note)
+            return True
+
+    def clear_vulnerability(self, loan_ref: str, *, by: str, note: str) -> bool:
+        """A person reviewed the borrower's situation and agreed how to go on (FCA FG21/1):
+        the assistant may collect again. False if the borrower was not flagged."""
+        with self.db.transaction() as s:
+            loan = _loan(s, loan_ref)
+            if not loan.borrower.vulnerable:
+                return False
+            loan.borrower.vulnerable = False
+            _audit(s, "vulnerability_reviewed", loan=loan, by=by, note=note)
+            return True
 
     def flag_vulnerable(self, loan_ref: str, category: str, *, conversation_id=None, channel=None) -> None:
         """Record that the borrower disclosed a vulnerability (the category, not their words)."""
@@ -584,12 +644,15 @@ class LoanStore:
             _audit(s, "handoff_requested", loan=loan, conversation_id=conversation_id, channel=channel, reason=reason, handoff_ref=handoff.handoff_ref)
             return handoff.handoff_ref
 
-    def handoffs(self) -> list[dict]:
+    def handoffs(self, *, status: str | None = None) -> list[dict]:
         with self.db.reader() as s:
-            rows = s.scalars(select(Handoff).order_by(Handoff.id)).all()
+            query = select(Handoff, Loan.loan_ref).outerjoin(Loan, Loan.id == Handoff.loan_id).order_by(Handoff.id)
+            if status:
+                query = query.where(Handoff.status == status)
             return [
                 {
                     "handoff_ref": h.handoff_ref,
+                    "loan_ref": loan_ref,
                     "conversation_id": h.conversation_id,
                     "channel": h.channel,
                     "reason": h.reason,
@@ -599,7 +662,7 @@ class LoanStore:
                     "created_at": h.created_at.isoformat(),
                     "reply_by": h.reply_by.isoformat() if h.reply_by else None,
                 }
-                for h in rows
+                for h, loan_ref in s.execute(query).all()
             ]
 
     def amend_agreement(

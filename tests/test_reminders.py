@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from bot.models import Agreement, Borrower, Case, ContactAttempt, Instalment, Loan
+from bot.models import Agreement, AuditEvent, Borrower, Case, ContactAttempt, Instalment, Loan
 from bot.reminders import (
     RasaTrigger,
     ReminderRules,
@@ -379,6 +379,32 @@ def test_the_weekly_limit_counts_this_runs_reminders_across_a_borrowers_loans(db
     assert decisions(db) == {"LN-X1": ("days_past_due_7", None), "LN-X2": ("days_past_due_14", "weekly_limit")}
     assert decisions(db, rules=ReminderRules(max_per_7_days=3))["LN-X1"][1] == "weekly_limit"
     assert decisions(db, rules=ReminderRules(max_per_7_days=50))["LN-X2"][1] == "weekly_limit"  # never above 7
+
+
+def spoke_with_us(db, ref, when, event_type="verification_passed"):
+    with db.transaction() as s:
+        loan = s.scalar(select(Loan).where(Loan.loan_ref == ref))
+        s.add(AuditEvent(event_type=event_type, loan_id=loan.id, borrower_id=loan.borrower_id,
+                         conversation_id="c", channel="twilio", details={}, occurred_at=when))
+
+
+def test_no_arrears_reminder_within_7_days_of_a_conversation(store):
+    db = store.db
+    for ref in ("LN-TALKED", "LN-TALKED-8", "LN-TRIED", "LN-NEW"):
+        add_loan(db, ref, dpd=7)
+    add_loan(db, "LN-PLAN")
+    add_agreement(db, "LN-PLAN", "instalment_plan", [TODAY + timedelta(days=3)])
+    spoke_with_us(db, "LN-TALKED", NOW - timedelta(days=6, hours=23))
+    spoke_with_us(db, "LN-TALKED-8", NOW - timedelta(days=7, minutes=1))
+    spoke_with_us(db, "LN-TRIED", NOW - timedelta(days=1), event_type="verification_failed")  # not a conversation about it
+    spoke_with_us(db, "LN-PLAN", NOW - timedelta(days=1))
+    assert decisions(db) == {
+        "LN-NEW": ("days_past_due_7", None),
+        "LN-PLAN": ("instalment_due", None),  # the arrangement's own reminder still goes
+        "LN-TALKED": ("days_past_due_7", "recent_conversation"),
+        "LN-TALKED-8": ("days_past_due_7", None),
+        "LN-TRIED": ("days_past_due_7", None),
+    }
 
 
 def test_already_reminded_today_and_reruns_are_safe(db, rasa):
