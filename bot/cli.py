@@ -174,17 +174,24 @@ def cmd_cases(args) -> int:
     return 0
 
 
-def cmd_close_case(args) -> int:
+def _follow_up(kind: str, ref: str, step, done: str, unchanged: str) -> int:
+    """One step of the team's follow-up on a case or handoff, by its reference."""
     from bot.store import UnknownReference
 
+    ref = ref.strip().upper()
     try:
-        closed = _store().close_case(args.case_ref.strip().upper(), args.outcome, by=args.by, note=args.note)
+        changed = step(ref)
     except UnknownReference:
-        print(f"No case with reference {args.case_ref!r}.", file=sys.stderr)
+        print(f"No {kind} with reference {ref!r}.", file=sys.stderr)
         return 1
-    print(f"Case {args.case_ref.upper()} closed ({args.outcome})." if closed
-          else f"Case {args.case_ref.upper()} was already closed; nothing changed.")
+    print((done if changed else unchanged).format(ref=ref))
     return 0
+
+
+def cmd_close_case(args) -> int:
+    return _follow_up("case", args.case_ref,
+                      lambda ref: _store().close_case(ref, args.outcome, by=args.by, note=args.note),
+                      f"Case {{ref}} closed ({args.outcome}).", "Case {ref} was already closed; nothing changed.")
 
 
 def cmd_handoffs(args) -> int:
@@ -199,22 +206,15 @@ def cmd_handoffs(args) -> int:
     for h in handoffs:
         print(f"{h['handoff_ref']}  {h['priority']:<6} {h['reason']:<14} {h['loan_ref'] or '-':<10} "
               f"{h['channel'] or '-':<9} {h['status']:<6} reply by {(h['reply_by'] or '-')[:16]}")
-    if handoffs and not args.json:
+    if handoffs:
         print("Transcripts: python -m bot handoffs --json")
     return 0
 
 
 def cmd_complete_handoff(args) -> int:
-    from bot.store import UnknownReference
-
-    try:
-        done = _store().complete_handoff(args.handoff_ref.strip().upper(), by=args.by, note=args.note)
-    except UnknownReference:
-        print(f"No handoff with reference {args.handoff_ref!r}.", file=sys.stderr)
-        return 1
-    print(f"Handoff {args.handoff_ref.upper()} marked done." if done
-          else f"Handoff {args.handoff_ref.upper()} was already done; nothing changed.")
-    return 0
+    return _follow_up("handoff", args.handoff_ref,
+                      lambda ref: _store().complete_handoff(ref, by=args.by, note=args.note),
+                      "Handoff {ref} marked done.", "Handoff {ref} was already done; nothing changed.")
 
 
 def cmd_clear_vulnerability(args) -> int:

@@ -71,14 +71,15 @@ def test_a_call_arriving_after_rasas_deadline_does_nothing(loans):
     assert loans.count("agreements") == before
 
 
-def test_the_rasa_side_guard_answers_when_the_action_server_is_unreachable():
-    """Rasa's own RemoteAction, pointed at a closed port, ends the turn politely."""
+def _call_an_unreachable_action_server(slots: dict | None = None) -> list:
+    """Rasa's own RemoteAction, pointed at a closed port; the events it returns."""
     import socket
 
     from rasa.core.actions.action import RemoteAction
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
     from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
@@ -90,9 +91,15 @@ def test_the_rasa_side_guard_answers_when_the_action_server_is_unreachable():
     domain = Domain.load("domain.yml")
     action = RemoteAction("action_tell_balance", EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
     tracker = DialogueStateTracker("t-guard", domain.slots)
-    events = asyncio.run(
+    for name, value in (slots or {}).items():
+        tracker.update(SlotSet(name, value))
+    return asyncio.run(
         action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain)
     )
+
+
+def test_the_rasa_side_guard_answers_when_the_action_server_is_unreachable():
+    events = _call_an_unreachable_action_server()
     texts = [e.text for e in events if getattr(e, "text", None)]
     assert texts and "nothing was recorded" in texts[0]
     assert events[-1].action_name == "action_listen"
@@ -114,33 +121,11 @@ def test_session_start_runs_whatever_the_age_of_the_last_message(loans):
 
 
 def test_the_guard_answers_a_chinese_borrower_in_chinese(monkeypatch, request):
-    import socket
-
     from bot.settings import get_settings
 
     monkeypatch.setenv("LENDER_HOURS_ZH", "周一至周五 9:00–17:00")
     get_settings.cache_clear()
     request.addfinalizer(get_settings.cache_clear)
-
-    from rasa.core.actions.action import RemoteAction
-    from rasa.core.channels.channel import CollectingOutputChannel
-    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import SlotSet
-    from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.utils.endpoints import EndpointConfig
-
-    import components  # noqa: F401
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    domain = Domain.load("domain.yml")
-    action = RemoteAction("action_tell_balance", EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
-    tracker = DialogueStateTracker("t-guard-zh", domain.slots)
-    tracker.update(SlotSet("language", "zh"))
-    events = asyncio.run(
-        action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain)
-    )
+    events = _call_an_unreachable_action_server({"language": "zh"})
     [text] = [e.text for e in events if getattr(e, "text", None)]
     assert "本次没有记录任何内容" in text and "周一至周五 9:00–17:00" in text
