@@ -123,20 +123,32 @@ VULNERABLE = {
     "I'm on dialysis three times a week": "serious_illness",
     "my husband passed away last month": "bereavement",
 }
+CRISIS_ZH = ["我不想活了", "真的不想再活下去了", "活着没意思", "活着有什么意义", "我想自杀", "想过轻生", "我想死",
+             "死了算了", "还不如死了", "一了百了吧", "想结束自己的生命", "想离开这个世界", "我想跳楼", "买了一瓶安眠药",
+             "想喝农药", "没有活下去的理由了"]
+VULNERABLE_ZH = {
+    "我有赌瘾": "addiction", "网赌输光了": "addiction", "他在戒毒": "addiction", "我酗酒": "addiction",
+    "我有抑郁症": "mental_health", "我快崩溃了": "mental_health", "真的撑不下去了": "mental_health", "我扛不住了": "mental_health",
+    "我得了癌症": "serious_illness", "在做化疗": "serious_illness", "肺癌晚期": "serious_illness", "我爸中风了": "serious_illness",
+    "老公在ICU": "serious_illness", "每周要透析": "serious_illness",
+    "我妈上个月去世了": "bereavement", "我爸走了": "bereavement", "孩子死了": "bereavement", "刚办完丧事": "bereavement",
+}
+NOT_VULNERABLE_ZH = ["我失业了", "我的车坏了", "我想分期还款", "压力有点大", "我妈妈的钱没了", "手机死机了", "你去死吧",
+                     "我下周五还", "我老公住院了"]
 NOT_VULNERABLE = ["relationship breakdown", "my car broke down", "I lost my job", "can I pay over 6 months", "I'll end the plan early", "the app died on me",
                   "I want to end my payment plan", "my car broke down"]
 
 
-@pytest.mark.parametrize("text", CRISIS)
+@pytest.mark.parametrize("text", CRISIS + CRISIS_ZH)
 def test_crisis_language_is_recognised(text):
     assert conduct.detect_vulnerability(text) == "crisis"
 
 
-@pytest.mark.parametrize("text,category", VULNERABLE.items())
+@pytest.mark.parametrize("text,category", [*VULNERABLE.items(), *VULNERABLE_ZH.items()])
 def test_vulnerability_is_recognised(text, category):
     assert conduct.detect_vulnerability(text) == category
 
 
-@pytest.mark.parametrize("text", NOT_VULNERABLE)
+@pytest.mark.parametrize("text", NOT_VULNERABLE + NOT_VULNERABLE_ZH)
 def test_ordinary_messages_are_not_flagged(text):
     assert conduct.detect_vulnerability(text) is None
