@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+import cn2an
 import dateparser
 from dateparser.search import search_dates
 from dateutil.relativedelta import relativedelta
@@ -210,11 +211,26 @@ def _ordinal_words_to_digits(text: str) -> str:
     return _ORDINAL_WORD_RE.sub(repl, text)
 
 
+# A run of Chinese numerals that counts something: followed by a unit, a
+# particle, punctuation or the end ('五百块', '分六期', '五百吧') -- not the 一 of
+# 一半 (half), 一下, 一点 or 一次性.
+_CJK_NUMBER_RE = re.compile(
+    r"[零〇一二两三四五六七八九十百千万]+(?=[元块圆期个月年号日天周岁吧啊呀呢了的左右，。！？,.!?\s]|$)"
+)
+
+
+def _cjk_number(match: re.Match) -> str:
+    value = _quiet(cn2an.cn2an, match.group(0), "smart")
+    return str(int(value)) if isinstance(value, (int, float)) and value == int(value) else match.group(0)
+
+
 def _words_to_digits(text: str) -> str:
-    """'one hundred and twenty' -> '120' (ordinal words become '15th' first)."""
+    """'one hundred and twenty' -> '120' (ordinal words become '15th' first);
+    Chinese numerals too ('五百' -> '500', '分六期' -> '分6期', read by cn2an)."""
     text = _ordinal_words_to_digits(text)
     out = _quiet(_number_words_to_digits, text)
-    return out if isinstance(out, str) else text
+    text = out if isinstance(out, str) else text
+    return _CJK_NUMBER_RE.sub(_cjk_number, text)
 
 
 # --------------------------------------------------------------------------
@@ -656,7 +672,31 @@ def _cjk_date(text: str, today: date) -> tuple[bool, date | None]:
         return True, _next_day_month(int(m.group(2)), int(m.group(1)), today)
     if m := _CJK_D_RE.search(text):
         return True, _next_day_of_month(int(m.group(1)), today)
+    if (value := _cjk_weekday(text, today, future=True)) is not None:
+        return True, value
     return False, None
+
+
+# 周五 / 星期五 / 礼拜五, with 这/本 (this week), 下 (next week), 下下, 上 (last week).
+# Weeks start on Monday. dateparser 1.2.0 reads 下周五 as a Monday.
+_CJK_WEEKDAY_RE = re.compile(r"(?P<which>下下|下|上上|上|这|本|今)?\s*个?\s*(?:周|星期|礼拜)(?P<day>[1-7一二三四五六日天])")
+_CJK_WEEKDAY_INDEX = {**{str(i + 1): i for i in range(7)}, **dict(zip("一二三四五六", range(6))), "日": 6, "天": 6}
+_CJK_WEEK_OFFSET = {"下下": 2, "下": 1, "上": -1, "上上": -2, "这": 0, "本": 0, "今": 0}
+
+
+def _cjk_weekday(text: str, today: date, *, future: bool) -> date | None:
+    """The day a Chinese weekday names. Without 下/上/这, the next (future) or the
+    latest (past) such day, today included."""
+    m = _CJK_WEEKDAY_RE.search(text)
+    if not m:
+        return None
+    index = _CJK_WEEKDAY_INDEX[m.group("day")]
+    if m.group("which"):
+        monday = today - timedelta(days=today.weekday())
+        return monday + timedelta(weeks=_CJK_WEEK_OFFSET[m.group("which")], days=index)
+    if future:
+        return today + timedelta(days=(index - today.weekday()) % 7)
+    return today - timedelta(days=(today.weekday() - index) % 7)
 
 
 _YEAR_RE = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
@@ -839,6 +879,18 @@ def parse_past_date(text: str, today: date, date_order: str = "DMY") -> date | N
     if (m := _WEEKDAY_RE.search(cleaned)) is not None and (index := _weekday_index(m.group(1))) is not None:
         back = (today.weekday() - index) % 7 or (7 if re.search(r"\blast\b", cleaned, re.I) else 0)
         return today - timedelta(days=back)
+    if (value := _cjk_weekday(cleaned, today, future=False)) is not None:
+        return value if value <= today else None
+    if m := _CJK_YMD_RE.search(cleaned):
+        value = _ymd(*(int(g) for g in m.groups()))
+        return value if value is not None and value <= today else None
+    if m := _CJK_MD_RE.search(cleaned):  # 11月20日: the latest 20 November
+        value = _ymd(today.year, int(m.group(1)), int(m.group(2)))
+        if value is not None and value > today:
+            value = _ymd(today.year - 1, int(m.group(1)), int(m.group(2)))
+        return value
+    if m := _CJK_D_RE.search(cleaned):
+        return _previous_day_of_month(int(m.group(1)), today)
     found, value = _numeric_date(cleaned, today, date_order)
     if found:
         if value is not None and value > today and not _YEAR_RE.search(cleaned):

@@ -18,6 +18,7 @@ from bot.parsing import (
     parse_currency_hint,
     parse_date_of_birth,
     parse_months,
+    parse_past_date,
     parse_payment_date,
 )
 
@@ -648,3 +649,59 @@ def test_internal_bug_reads_as_not_understood(monkeypatch):
     assert parsing.parse_currency_hint("£50") is None
     assert parsing.normalise_loan_ref("LN-48213") is None
     assert parsing.parse_date_of_birth("1985-03-12", TODAY).problem == "unparseable"
+
+
+# ---------------------------------------------------------------- Simplified Chinese
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("下周五", date(2026, 12, 4)),  # Friday of next week (dateparser alone said a Monday)
+        ("周五", date(2026, 11, 27)),  # the coming Friday
+        ("这周五", date(2026, 11, 27)),
+        ("本周日", date(2026, 11, 29)),
+        ("星期天", date(2026, 11, 29)),
+        ("下个星期三", date(2026, 12, 2)),
+        ("下下周一", date(2026, 12, 7)),
+        ("周一", TODAY),
+        ("十二月十五日", date(2026, 12, 15)),
+        ("十五号", date(2026, 12, 15)),
+    ],
+)
+def test_chinese_payment_dates(text, expected):
+    assert parse_payment_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("上周五", date(2026, 11, 20)),
+        ("周五", date(2026, 11, 20)),  # the latest Friday
+        ("上个礼拜三", date(2026, 11, 18)),
+        ("11月20日", date(2026, 11, 20)),
+        ("十一月二十日", date(2026, 11, 20)),
+        ("12月20日", date(2025, 12, 20)),  # the latest 20 December
+        ("2026年11月2日", date(2026, 11, 2)),
+        ("20号", date(2026, 11, 20)),
+        ("下周五", None),  # not in the past
+    ],
+)
+def test_chinese_past_dates(text, expected):
+    assert parse_past_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("五百块", "500"), ("每个月能还两百", "200"), ("我一个月能还五百", "500"), ("一千五", "1500"),
+     ("五百吧", "500"), ("我想还三千五百元", "3500"), ("¥1,200", "1200"),
+     ("我能还一半", None), ("一次性还清", None), ("等一下", None)],
+)
+def test_chinese_amounts(text, expected):
+    assert parse_amount(text) == (Decimal(expected) if expected else None)
+
+
+@pytest.mark.parametrize("text, expected", [("分六期", 6), ("六个月", 6), ("十二期", 12), ("一年", 12), ("两年", 24),
+                                            ("我想分三期还", 3)])
+def test_chinese_plan_lengths(text, expected):
+    assert parse_months(text) == expected
