@@ -211,17 +211,19 @@ def _ordinal_words_to_digits(text: str) -> str:
     return _ORDINAL_WORD_RE.sub(repl, text)
 
 
-# A run of Chinese numerals that counts something: followed by a unit, a
-# particle, punctuation or the end ('五百块', '分六期', '五百吧') -- not the 一 of
-# 一半 (half), 一下, 一点 or 一次性.
-_CJK_NUMBER_RE = re.compile(
-    r"[零〇一二两三四五六七八九十百千万]+(?=[元块圆期个月年号日天周岁吧啊呀呢了的左右，。！？,.!?\s]|$)"
-)
+# A run of Chinese numerals, possibly mixed with digits ('五百', '5百', '1千5').
+# A lone 一 is a number only before a unit: not in 一半 (half), 一下, 一点,
+# 一次性, 一起. 万一 ("in case") is not a number.
+_CJK_NUMBER_RE = re.compile(r"[0-9]*[零〇一二两三四五六七八九十百千万][0-9零〇一二两三四五六七八九十百千万]*")
+_CJK_UNITS = "元块圆期个月年号日天周岁"
 
 
 def _cjk_number(match: re.Match) -> str:
-    value = _quiet(cn2an.cn2an, match.group(0), "smart")
-    return str(int(value)) if isinstance(value, (int, float)) and value == int(value) else match.group(0)
+    run, after = match.group(0), match.string[match.end():match.end() + 1]
+    if (run == "一" and after not in _CJK_UNITS) or run.startswith("万"):
+        return run
+    value = _quiet(cn2an.cn2an, run, "smart")
+    return str(int(value)) if isinstance(value, (int, float)) and value == int(value) else run
 
 
 def _words_to_digits(text: str) -> str:
@@ -592,7 +594,7 @@ def _next_day_month(day: int, month: int, today: date) -> date | None:
 
 _END_OF_MONTH_RE = re.compile(
     r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?P<next>next\s+)?month|month[\s-]end)\b"
-    r"|(?P<next_cjk>下个?)?月[底末]",
+    r"|(?P<next_cjk>下个?月)月?[底末]|月[底末]",
     re.I,
 )
 _START_OF_NEXT_MONTH_RE = re.compile(
@@ -665,9 +667,17 @@ def _numeric_date(text: str, today: date, date_order: str) -> tuple[bool, date |
     return True, _next_day_month(day, month, today)
 
 
+# 下个月5号 / 这个月20号 / 本月底 is left to _end_of_month
+_CJK_MONTH_DAY_RE = re.compile(r"(?P<which>下下|下|这|本)个?月\s*(?P<day>[0-9]{1,2})\s*[日号]")
+_CJK_MONTH_OFFSET = {"下下": 2, "下": 1, "这": 0, "本": 0}
+
+
 def _cjk_date(text: str, today: date) -> tuple[bool, date | None]:
     if m := _CJK_YMD_RE.search(text):
         return True, _ymd(*(int(g) for g in m.groups()))
+    if m := _CJK_MONTH_DAY_RE.search(text):
+        month = today.replace(day=1) + relativedelta(months=_CJK_MONTH_OFFSET[m.group("which")])
+        return True, _ymd(month.year, month.month, int(m.group("day")))
     if m := _CJK_MD_RE.search(text):
         return True, _next_day_month(int(m.group(2)), int(m.group(1)), today)
     if m := _CJK_D_RE.search(text):

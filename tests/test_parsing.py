@@ -667,6 +667,12 @@ def test_internal_bug_reads_as_not_understood(monkeypatch):
         ("周一", TODAY),
         ("十二月十五日", date(2026, 12, 15)),
         ("十五号", date(2026, 12, 15)),
+        ("下个月5号一次性还清", date(2026, 12, 5)),
+        ("下下个月1号", date(2027, 1, 1)),
+        ("下个月月底", date(2026, 12, 31)),
+        ("下月底", date(2026, 12, 31)),
+        ("月底", date(2026, 11, 30)),
+        ("年底", None),
     ],
 )
 def test_chinese_payment_dates(text, expected):
@@ -694,14 +700,15 @@ def test_chinese_past_dates(text, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [("五百块", "500"), ("每个月能还两百", "200"), ("我一个月能还五百", "500"), ("一千五", "1500"),
-     ("五百吧", "500"), ("我想还三千五百元", "3500"), ("¥1,200", "1200"),
-     ("我能还一半", None), ("一次性还清", None), ("等一下", None)],
+     ("五百吧", "500"), ("我想还三千五百元", "3500"), ("¥1,200", "1200"), ("我一个月能拿出5百块", "500"),
+     ("每个月还五百可以吗", "500"), ("每月还两百行不行", "200"), ("1千5", "1500"),
+     ("我能还一半", None), ("一次性还清", None), ("等一下", None), ("万一还不上", None)],
 )
 def test_chinese_amounts(text, expected):
     assert parse_amount(text) == (Decimal(expected) if expected else None)
 
 
 @pytest.mark.parametrize("text, expected", [("分六期", 6), ("六个月", 6), ("十二期", 12), ("一年", 12), ("两年", 24),
-                                            ("我想分三期还", 3)])
+                                            ("我想分三期还", 3), ("分成三期", 3)])
 def test_chinese_plan_lengths(text, expected):
     assert parse_months(text) == expected
