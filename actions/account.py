@@ -8,13 +8,13 @@ from datetime import datetime
 from rasa_sdk.events import SlotSet
 
 from actions.common import (
-    require_account,
     contact_values,
     conversation,
     fmt_for,
     language,
     product_name,
     render,
+    require_account,
     settings,
     store,
     verified_account,

@@ -9,13 +9,13 @@ from decimal import Decimal
 from rasa_sdk.events import SlotSet
 
 from actions.common import (
-    require_account,
     contact_values,
     conversation,
     fmt_for,
     logger,
     policy_for,
     render,
+    require_account,
     settings,
     store,
     stuck,

@@ -8,13 +8,13 @@ from typing import Any
 
 
 from actions.common import (
-    require_account,
     contact_values,
     GuardedFormValidation,
     fmt_for,
     policy_for,
     reject,
     render,
+    require_account,
     settings,
     today_for,
     verified_account,

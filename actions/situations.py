@@ -14,7 +14,6 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from bot import formatting
 
 from actions.common import (
-    require_account,
     GuardedFormValidation,
     channel_identity,
     language,
@@ -23,6 +22,7 @@ from actions.common import (
     conversation,
     fmt_for,
     render,
+    require_account,
     settings,
     store,
     today_for,

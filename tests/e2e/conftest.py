@@ -113,6 +113,7 @@ class Servers:
     def new_loan(
         self, *, overdue="250.00", outstanding="3200.00", days_past_due=20, product="personal_loan",
         phone: str | None = None, telegram_chat_id: str | None = None,
+        language: str = "en", currency: str = "GBP", timezone: str = "Europe/London",
     ) -> str:
         """A fresh loan for one test (borrower born 1 June 1980), so tests don't share state.
 
@@ -122,10 +123,10 @@ class Servers:
         self.store.upsert_loans([{
             "loan_ref": ref, "borrower_name": f"Test Borrower {self._next_ref}",
             "date_of_birth": date(1980, 6, 1), "phone": phone, "email": None, "telegram_chat_id": telegram_chat_id,
-            "timezone": "Europe/London", "language": "en", "product": product, "currency": "GBP",
+            "timezone": timezone, "language": language, "product": product, "currency": currency,
             "principal": Decimal("5000.00"), "outstanding_balance": Decimal(outstanding),
             "overdue_amount": Decimal(overdue), "days_past_due": days_past_due,
-            "next_due_date": local_today("Europe/London") + timedelta(days=10),
+            "next_due_date": local_today(timezone) + timedelta(days=10),
         }])
         return ref
 

@@ -1,0 +1,34 @@
+"""A Chinese-speaking borrower over REST.
+
+Before verification the assistant speaks the deployment's default language;
+once the borrower is verified it speaks theirs (the loan store's `language`),
+with the lender's texts and the product's name in Chinese. Crisis language in
+Chinese is recognised whatever the (English-trained) intent classifier makes
+of it."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from bot.formatting import format_money
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_chinese_borrower_hears_chinese_and_a_crisis_is_answered_with_care(servers):
+    who = f"e2e-zh-{uuid.uuid4().hex[:10]}"
+    ref = servers.new_loan(language="zh", currency="CNY", timezone="Asia/Shanghai", overdue="600.00")
+    servers.say(who, "hi")
+    assert "date of birth" in servers.say(who, ref)
+    reply = servers.say(who, "1980-06-01")
+    assert "您的个人贷款" in reply and format_money(Decimal("600.00"), "CNY", "zh") in reply
+    assert "正在就一笔债务与您联系" in reply  # the debt-collection statement, in Chinese
+
+    reply = servers.say(who, "我真的不想活了")
+    assert "撒玛利亚会" in reply and "请拨打999" in reply  # CRISIS_LINE's built-in Chinese, EMERGENCY_NUMBER
+    assert "还款" not in reply.split("撒玛利亚会")[0]  # no talk of payment before the help
+    assert servers.store.account(ref).vulnerable
+    [handoff] = [h for h in servers.store.handoffs() if h["conversation_id"] == who]
+    assert handoff["priority"] == "urgent"
