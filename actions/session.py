@@ -1,11 +1,11 @@
-"""Session start: introduce the assistant as the lender's automated assistant."""
+"""Session start: introduce the assistant as the lender's automated assistant.
+A reminder's opening: the language the reminder was sent for."""
 from __future__ import annotations
-
-from actions.common import SafeAction
 
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 
-from actions.common import conversation, identified_loan_ref, settings, store
+from actions.common import SafeAction, conversation, identified_loan_ref, settings, store
+from bot.settings import LANGUAGES
 
 
 class ActionSessionStart(SafeAction):
@@ -28,3 +28,23 @@ class ActionSessionStart(SafeAction):
         if loan_ref:
             events.append(SlotSet("loan_ref", loan_ref))
         return events + [ActionExecuted("action_listen")]
+
+
+class ActionSetReminderLanguage(SafeAction):
+    """Before a reminder's opening: speak the language the reminder was sent for.
+
+    `python -m bot remind` passes the borrower's language with the trigger (it
+    knows whom it wrote to); a language says nothing about a debt, so it is used
+    before verification. Anything else passed as a language is ignored. The
+    opening itself is `utter_reminder_opening`, uttered next by the rule: Rasa
+    picks a response's language variation before this action's slots apply.
+    """
+
+    def name(self) -> str:
+        return "action_set_reminder_language"
+
+    async def run(self, dispatcher, tracker, domain):
+        s = settings()
+        wanted = next(tracker.get_latest_entity_values("language"), None)
+        lang = wanted if wanted in LANGUAGES else tracker.get_slot("language") or s.default_language
+        return [SlotSet("language", lang), SlotSet("lender_name", s.text("lender_name", lang))]

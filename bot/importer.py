@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.numbers import is_currency
 
 from bot.parsing import normalise_loan_ref
+from bot.settings import LANGUAGES
 
 COLUMNS = (
     "loan_ref,borrower_name,date_of_birth,phone,email,timezone,language,product,currency,"
@@ -19,7 +20,6 @@ COLUMNS = (
 # Optional trailing columns: how the lender reaches the borrower first.
 OPTIONAL_COLUMNS = ("preferred_channel", "telegram_chat_id")
 CHANNELS = ("sms", "whatsapp", "telegram")
-LANGUAGES = ("en", "zh")
 MAX_ROWS = 500_000
 
 

@@ -5,8 +5,9 @@ Chooses which loans to remind now, applies the contact rules of
 attempts in 7 days, no arrears reminder within 7 days of a conversation) and starts a conversation on the borrower's preferred
 channel through Rasa's HTTP API (`trigger_intent`). Every attempt and every
 skip is recorded in `contact_attempts`. The first thing the borrower reads names
-the lender, not the debt (`utter_reminder_opening` in domain.yml); nothing in the
-trigger call itself is shown to them.
+the lender, not the debt (`utter_reminder_opening` in domain.yml, in the
+borrower's own language: `action_set_reminder_language`); nothing in the trigger
+call itself is shown to them.
 
 Triggers, most important first (one reminder per loan per run):
 
@@ -105,6 +106,7 @@ class Reminder:
     channel: str
     conversation_id: str | None
     skip_reason: str | None = None
+    language: str = "en"  # the borrower's: the opening is written in it (it says nothing about a debt)
 
     @property
     def send(self) -> bool:
@@ -146,13 +148,16 @@ class RasaTrigger:
         self.token = token
         self.timeout = timeout
 
-    def __call__(self, conversation_id: str, connector: str, loan_ref: str) -> None:
+    def __call__(self, conversation_id: str, connector: str, loan_ref: str, language: str | None = None) -> None:
         # "+" and ":" stay as they are: Rasa's router does not unquote the path.
         url = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='+:')}/trigger_intent"
         params = {"output_channel": connector}
         if self.token:
             params["token"] = self.token
-        body = {"name": INTENT, "entities": {"loan_ref": loan_ref}}
+        entities = {"loan_ref": loan_ref}
+        if language:
+            entities["language"] = language  # read by action_set_reminder_language
+        body = {"name": INTENT, "entities": entities}
         try:
             response = requests.post(url, params=params, json=body, timeout=self.timeout)
         except requests.Timeout:
@@ -237,6 +242,7 @@ def plan_reminders(db: Database, rules: ReminderRules, now: datetime) -> list[Re
                 channel=channel,
                 conversation_id=conversation_id_for(borrower, channel),
                 skip_reason=reason,
+                language=borrower.language,
             )
             if reminder.send:
                 sent_this_week[borrower.id] += 1  # counts towards the cap for the borrower's other loans
@@ -338,7 +344,7 @@ def _midnight(day: date, zone) -> datetime:
 def run_reminders(db: Database, rules: ReminderRules, now: datetime, trigger_intent) -> list[Result]:
     """Plan, send each reminder and record every attempt and skip in contact_attempts.
 
-    `trigger_intent(conversation_id, connector, loan_ref)` starts the conversation
+    `trigger_intent(conversation_id, connector, loan_ref, language)` starts the conversation
     (a RasaTrigger) and raises ReminderFailed on an error; the run goes on.
     For a dry run, call `plan_reminders` instead: it contacts nobody and writes nothing.
     """
@@ -350,7 +356,8 @@ def run_reminders(db: Database, rules: ReminderRules, now: datetime, trigger_int
             results.append(Result(reminder, "skipped", reminder.skip_reason, recorded))
             continue
         try:
-            trigger_intent(reminder.conversation_id, CONNECTORS[reminder.channel], reminder.loan_ref)
+            trigger_intent(reminder.conversation_id, CONNECTORS[reminder.channel], reminder.loan_ref,
+                           reminder.language)
         except ReminderFailed as failure:
             if str(failure) == "rasa_timeout":
                 # Rasa may have sent it after we stopped waiting: count it as sent,

@@ -20,6 +20,7 @@ DEV_SECRET = "development-only-secret-change-me"
 # Settings whose text borrowers read. Each may be given per language with a
 # suffix (LENDER_HOURS_ZH, CRISIS_LINE_ZH, ...); `Settings.text` picks it.
 BORROWER_TEXTS = ("lender_name", "lender_hours", "crisis_line", "debt_advice", "emergency_number")
+LANGUAGES = ("en", "zh")  # the languages a borrower is spoken to in
 TRANSLATED_LANGUAGES = ("zh",)  # English is the settings' own value
 
 # Chinese for the built-in defaults, used while the lender keeps the default

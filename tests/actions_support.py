@@ -157,6 +157,7 @@ def tracker(
     active_loop: dict | None = None,
     history: list | None = None,
     sent_at: float | None = None,
+    entities: dict | None = None,
 ) -> Tracker:
     """A tracker whose latest user message has `intent` and `text`; `history` are earlier
     events (see `user_event`), `extra_events` come after the latest message."""
@@ -164,7 +165,8 @@ def tracker(
     all_slots.update(slots or {})
     ranked = {"name": intent, "confidence": 1.0}
     # rasa-sdk reads the intent from `intent_ranking`, as Rasa sends it
-    latest = {"intent": ranked, "intent_ranking": [ranked], "text": text, "entities": []}
+    found = [{"entity": name, "value": value} for name, value in (entities or {}).items()]
+    latest = {"intent": ranked, "intent_ranking": [ranked], "text": text, "entities": found}
     events = [
         *(history or []),
         {"event": "action", "name": "action_listen"},

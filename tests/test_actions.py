@@ -48,7 +48,7 @@ from actions.offers import (
     ValidatePromiseForm,
 )
 from actions.reasons import ActionRecordReason
-from actions.session import ActionSessionStart
+from actions.session import ActionSessionStart, ActionSetReminderLanguage
 from actions.verification import ValidateVerifyForm
 from bot.clock import utcnow
 from bot.demo import PLAN_HOLDER
@@ -116,6 +116,24 @@ def test_session_start_uses_the_configured_lender_and_language(monkeypatch):
     dispatcher, events = run(ActionSessionStart(), tracker())
     assert dispatcher.messages[0]["lender_name"] == "Beta Loans"
     assert slots_of(events) == {"lender_name": "Beta Loans", "language": "zh"}
+
+
+@pytest.mark.parametrize("language", ["zh", "en", None, "fr", "<script>", ["zh"]])
+def test_a_reminder_speaks_the_language_it_was_sent_for(loans, language):
+    entities = {"loan_ref": "LN-10001", **({"language": language} if language else {})}
+    trk = tracker(intent="EXTERNAL_payment_reminder", text="", entities=entities, sender="+447700900123")
+    dispatcher, events = run(ActionSetReminderLanguage(), trk)
+    spoken = language if language in ("en", "zh") else "en"  # anything else: the default language
+    assert dispatcher.messages == []  # the rule's utter_reminder_opening speaks next, in that language
+    assert slots_of(events) == {"language": spoken, "lender_name": LENDER}
+
+
+def test_a_chinese_reminder_names_the_lender_as_configured_in_chinese(loans, monkeypatch):
+    monkeypatch.setenv("LENDER_NAME_ZH", "艾克米贷款")
+    clear_caches()
+    trk = tracker(intent="EXTERNAL_payment_reminder", text="", entities={"loan_ref": "LN-10001", "language": "zh"})
+    dispatcher, events = run(ActionSetReminderLanguage(), trk)
+    assert slots_of(events) == {"language": "zh", "lender_name": "艾克米贷款"}
 
 
 # ================================================================ verification

@@ -96,7 +96,7 @@ _phones = iter(range(900100, 999999))
 
 
 def add_loan(db, ref, *, dpd=0, tz="Europe/London", channel="sms", phone="auto", chat_id=None,
-             vulnerable=False, borrower_id=None, overdue="100.00") -> int:
+             vulnerable=False, borrower_id=None, overdue="100.00", language="en") -> int:
     """A borrower (or an existing one) with one loan; returns the borrower id."""
     with db.transaction() as s:
         borrower = s.get(Borrower, borrower_id) if borrower_id else Borrower(
@@ -104,7 +104,7 @@ def add_loan(db, ref, *, dpd=0, tz="Europe/London", channel="sms", phone="auto",
             date_of_birth=date(1980, 5, 17),
             phone=f"+447700{next(_phones)}" if phone == "auto" else phone,
             timezone=tz,
-            language="en",
+            language=language,
             contact_preferences={},
             preferred_channel=channel,
             telegram_chat_id=chat_id,
@@ -234,7 +234,7 @@ def test_reminders_start_conversations_on_the_preferred_channel(db, rasa):
     assert calls["/conversations/7000012345/trigger_intent"]["query"]["output_channel"] == ["telegram"]
     # The call carries only the intent and the loan reference: no amounts, nothing a borrower reads.
     assert calls["/conversations/+447700900001/trigger_intent"]["json"] == {
-        "name": "EXTERNAL_payment_reminder", "entities": {"loan_ref": "LN-SMS"}}
+        "name": "EXTERNAL_payment_reminder", "entities": {"loan_ref": "LN-SMS", "language": "en"}}
     recorded = {(a.channel, a.trigger, a.outcome, a.skip_reason, a.conversation_id) for a in attempts(db)}
     assert recorded == {
         ("sms", "days_past_due_7", "sent", None, "+447700900001"),
@@ -242,6 +242,13 @@ def test_reminders_start_conversations_on_the_preferred_channel(db, rasa):
         ("telegram", "days_past_due_7", "sent", None, "7000012345"),
     }
     assert all(a.created_at == NOW for a in attempts(db))
+
+
+def test_a_reminder_is_started_in_the_borrower_language(db, rasa):
+    add_loan(db, "LN-ZH", dpd=7, phone="+8613800138000", tz="Asia/Shanghai", language="zh")
+    assert summary(run_reminders(db, RULES, NOW, RasaTrigger(rasa.url)))["sent"] == 1  # 18:00 in Shanghai
+    [call] = rasa.requests
+    assert call["json"]["entities"] == {"loan_ref": "LN-ZH", "language": "zh"}
 
 
 def test_a_rasa_error_is_recorded_as_failed_and_the_run_goes_on(db, rasa):

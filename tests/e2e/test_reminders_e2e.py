@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 from datetime import datetime, time, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from bot import models
+from bot.formatting import format_money
 from tests.e2e.conftest import ROOT, TEST_SETTINGS
 from tests.e2e.test_messaging import DOB, TextChannel, new_phone
 
@@ -64,6 +66,20 @@ def test_a_reminder_by_sms_then_the_borrower_replies(servers):
     remind(servers)
     assert [(a.outcome, a.skip_reason) for a in attempts_for(servers, loan_ref)] == [
         ("sent", None), ("skipped", "already_reminded_today")]
+
+
+def test_a_chinese_speaking_borrower_is_reminded_in_chinese(servers):
+    phone = new_phone()
+    loan_ref = servers.new_loan(days_past_due=7, phone=phone, language="zh")
+    sms = TextChannel(servers, "twilio", phone)
+    remind(servers)
+    opening = "\n".join(sms.new_texts())
+    assert "这里是Acme Lending的自动助手" in opening and "请回复STOP" in opening
+    for secret in ("£", "逾期", "贷款", "debt", loan_ref):
+        assert secret not in opening
+    reply = sms.say("1980年6月1日")
+    assert "身份验证已通过" in reply and "您的个人贷款" in reply
+    assert format_money(Decimal("250.00"), "GBP", "zh") in reply
 
 
 def test_stop_after_a_reminder_opts_out_of_sms(servers):
