@@ -232,7 +232,7 @@ def test_reminders_start_conversations_on_the_preferred_channel(db, rasa):
     assert calls["/conversations/+447700900001/trigger_intent"]["query"] == {"output_channel": ["twilio"], "token": ["s3cret"]}
     assert calls["/conversations/whatsapp:+447700900002/trigger_intent"]["query"]["output_channel"] == ["whatsapp"]
     assert calls["/conversations/7000012345/trigger_intent"]["query"]["output_channel"] == ["telegram"]
-    # The call carries only the intent and the loan reference: no amounts, nothing a borrower reads.
+    # The call carries only the intent, the loan reference and the language: no amounts, nothing a borrower reads.
     assert calls["/conversations/+447700900001/trigger_intent"]["json"] == {
         "name": "EXTERNAL_payment_reminder", "entities": {"loan_ref": "LN-SMS", "language": "en"}}
     recorded = {(a.channel, a.trigger, a.outcome, a.skip_reason, a.conversation_id) for a in attempts(db)}
