@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 
-from actions.common import SafeAction, conversation, identified_loan_ref, settings, store
+from actions.common import SafeAction, conversation, identified_loan_ref, language, settings, store
 from bot.settings import LANGUAGES
 
 
@@ -44,7 +44,6 @@ class ActionSetReminderLanguage(SafeAction):
         return "action_set_reminder_language"
 
     async def run(self, dispatcher, tracker, domain):
-        s = settings()
         wanted = next(tracker.get_latest_entity_values("language"), None)
-        lang = wanted if wanted in LANGUAGES else tracker.get_slot("language") or s.default_language
-        return [SlotSet("language", lang), SlotSet("lender_name", s.text("lender_name", lang))]
+        lang = wanted if wanted in LANGUAGES else language(tracker)
+        return [SlotSet("language", lang), SlotSet("lender_name", settings().text("lender_name", lang))]
