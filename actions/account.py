@@ -19,8 +19,8 @@ from actions.common import (
     store,
     verified_account,
 )
-from bot.formatting import format_datetime
-from bot.store import AccountView
+from bot.domain.formatting import format_datetime
+from bot.adapters.store import AccountView
 
 
 def utter_summary(dispatcher, tracker, domain, account: AccountView) -> None:

@@ -23,10 +23,11 @@ from actions.common import (
     verified_account,
 )
 from actions.offers import collection_blocked, utter_offer_menu
-from bot import conduct, negotiation, plans
-from bot.clock import utcnow
-from bot.payments import payment_link
-from bot.store import AgreementProposal, OpenAgreementExists
+from bot.domain import conduct, plans
+from bot.services import negotiation
+from bot.domain.clock import utcnow
+from bot.domain.payment_links import payment_link
+from bot.adapters.store import AgreementProposal, OpenAgreementExists
 
 FORM_SLOTS = ("promise_date", "plan_months", "plan_monthly_amount", "first_payment_date")
 
@@ -81,7 +82,7 @@ def read_back(dispatcher, tracker, domain, proposal: AgreementProposal) -> list:
         due, amount = proposal.instalments[0]
         dispatcher.utter_message(response="utter_confirm_promise", amount=fmt.money(amount), date=fmt.date(due))
     elif proposal.kind == "settlement":
-        from bot.plans import SettlementOffer
+        from bot.domain.plans import SettlementOffer
 
         offer = SettlementOffer(
             outstanding_balance=Decimal(proposal.terms["outstanding_balance"]),

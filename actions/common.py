@@ -1,7 +1,7 @@
 """Shared helpers for the action server: the store, the borrower's account, and rendering.
 
 Actions stay thin: they read slots, call `bot/`, and utter responses from the
-domain with values formatted by `bot.formatting` in the borrower's language.
+domain with values formatted by `bot.domain.formatting` in the borrower's language.
 """
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 
-from bot import formatting
-from bot.clock import local_today, utcnow
-from bot.db import CommitDeadlinePassed, commit_deadline
-from bot.identity import METADATA_KEY, ChannelIdentity, InvalidIdentity, read_channel_identity
-from bot.policy import ProductPolicy
-from bot.services import loan_store, policy_book
+from bot.domain import formatting
+from bot.domain.clock import local_today, utcnow
+from bot.adapters.database import CommitDeadlinePassed, commit_deadline
+from bot.domain.identity import METADATA_KEY, ChannelIdentity, InvalidIdentity, read_channel_identity
+from bot.domain.policy import ProductPolicy
+from bot.bootstrap import loan_store, policy_book
 from bot.settings import get_settings
-from bot.store import AccountView, LoanStore
+from bot.adapters.store import AccountView, LoanStore
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def identified_loan_ref(tracker: Tracker) -> str | None:
 def channel_identity(tracker: Tracker) -> ChannelIdentity | None:
     """Who the channel says is writing, if one of our connectors signed it.
 
-    Only a channel identity signed by our connectors counts (bot.identity); plain
+    Only a channel identity signed by our connectors counts (bot.domain.identity); plain
     metadata from a client does not.
     """
     for metadata in (

@@ -13,8 +13,9 @@ from actions.offers import ask_for_instalment_date
 from actions.common import (
     GuardedFormValidation, fmt_for, policy_for, reject, render, require_account, settings, stuck, today_for, verified_account,
 )
-from bot import negotiation, plans
-from bot.parsing import parse_payment_date
+from bot.domain import plans
+from bot.services import negotiation
+from bot.domain.parsing import parse_payment_date
 
 
 def _remaining(agreement):

@@ -10,8 +10,9 @@ from rasa_sdk.events import SlotSet
 from actions.agreements import has_open_agreement, read_back
 from actions.common import contact_values, fmt_for, policy_for, render, require_account, today_for
 from actions.offers import collection_blocked
-from bot import negotiation, plans
-from bot.formatting import format_percent
+from bot.domain import plans
+from bot.services import negotiation
+from bot.domain.formatting import format_percent
 
 
 def hardship_buttons(domain, fmt, arrangements) -> list[dict]:

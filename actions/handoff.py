@@ -5,10 +5,10 @@ from actions.common import SafeAction
 
 
 from actions.common import contact_values, conversation, fmt_for, settings, verified_account
-from bot.clock import utcnow
-from bot.formatting import format_datetime
-from bot.handoff import HandoffRequest, reply_by, transcript_from_events
-from bot.services import handoff_destination
+from bot.domain.clock import utcnow
+from bot.domain.formatting import format_datetime
+from bot.services.handoff import HandoffRequest, reply_by, transcript_from_events
+from bot.bootstrap import handoff_destination
 
 
 def hand_off(dispatcher, tracker, reason: str, *, priority: str = "normal", tell: bool = True) -> str:

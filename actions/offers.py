@@ -19,8 +19,9 @@ from actions.common import (
     today_for,
     verified_account,
 )
-from bot import conduct, negotiation, plans
-from bot.parsing import parse_amount, parse_currency_hint, parse_months, parse_payment_date
+from bot.domain import conduct, plans
+from bot.services import negotiation
+from bot.domain.parsing import parse_amount, parse_currency_hint, parse_months, parse_payment_date
 
 MONTHLY_AMOUNT_INTENT = "offer_monthly_amount"
 

@@ -9,7 +9,7 @@ from actions.common import conversation, require_account, store
 from actions.offers import utter_offer_menu
 from actions.situations import handle_vulnerability
 from actions.common import contact_values
-from bot.reasons import HARDSHIP_REASONS, NO_COLLECTION_REASONS, reason_for_intent
+from bot.domain.reasons import HARDSHIP_REASONS, NO_COLLECTION_REASONS, reason_for_intent
 
 
 class ActionRecordReason(SafeAction):

@@ -7,7 +7,7 @@
 - rasa-sdk's own error handler answers a failure with the whole request body,
   i.e. the tracker with the borrower's personal data; ours says only that
   something went wrong, and logs no request.
-- Personal data is masked in every log line (bot.privacy).
+- Personal data is masked in every log line (bot.domain.privacy).
 - Rasa sends no domain with its calls (`enable_selective_domain`, written by
   `python -m bot endpoints`): 70 KB of JSON per call that Rasa encoded and
   this server parsed. The actions get the same domain, read once from
@@ -27,8 +27,8 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.exceptions import SanicException
 
-from bot.endpoints import SECRET_HEADER
-from bot.privacy import install_log_masking
+from bot.ops.endpoints import SECRET_HEADER
+from bot.domain.privacy import install_log_masking
 from bot.settings import PROJECT_ROOT, get_settings
 
 OPEN_PATHS = ("/health",)  # everything else (/webhook, /actions, with or without a slash) needs the secret

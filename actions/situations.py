@@ -1,6 +1,6 @@
 """What borrowers say besides "yes, let's pay": disputes, fraud, payment claims,
 third parties, opt-outs, and vulnerability or crisis. The conduct rules these
-follow are in bot/conduct.py and docs/conduct.md."""
+follow are in bot/domain/conduct.py and docs/conduct.md."""
 from __future__ import annotations
 
 from actions.common import SafeAction, SafeFormValidation
@@ -11,7 +11,7 @@ from typing import Any
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from bot import formatting
+from bot.domain import formatting
 
 from actions.common import (
     GuardedFormValidation,
@@ -29,9 +29,9 @@ from actions.common import (
     verified_account,
 )
 from actions.handoff import hand_off
-from bot.conduct import detect_vulnerability
-from bot.plans import quantize
-from bot.parsing import parse_amount, parse_past_date
+from bot.domain.conduct import detect_vulnerability
+from bot.domain.plans import quantize
+from bot.domain.parsing import parse_amount, parse_past_date
 
 STOP_COLLECTING = [SlotSet("collection_stopped", True), SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
 

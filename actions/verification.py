@@ -16,9 +16,9 @@ from actions.common import (
     stuck,
     today_for,
 )
-from bot.clock import utcnow
-from bot.parsing import normalise_loan_ref, parse_date_of_birth
-from bot.privacy import seal, unseal
+from bot.domain.clock import utcnow
+from bot.domain.parsing import normalise_loan_ref, parse_date_of_birth
+from bot.domain.privacy import seal, unseal
 
 
 def dob_choice_payload(candidate: date, secret: str) -> str:

@@ -40,6 +40,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
 def _str(name: str, default: str) -> str:
     raw = os.environ.get(name)
     return raw if raw not in (None, "") else default
@@ -92,6 +97,11 @@ class Settings:
     # Rasa's side (see `python -m bot endpoints` and docs/deploy.md)
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     action_server_secret: str = DEV_SECRET
+    # Rasa gives up on an action call after ACTION_CALL_TIMEOUT seconds and tells the
+    # borrower nothing was recorded; the action server refuses (and rolls back) work on a
+    # message older than ACTION_DEADLINE_SECONDS, which must stay below it.
+    action_call_timeout: float = 10.0
+    action_deadline_seconds: float = 8.0
     tracker_store_url: str = ""  # e.g. postgresql://rasa:secret@db:5432/rasa; empty: in memory
     lock_store_url: str = ""  # e.g. redis://127.0.0.1:6379/1; empty: in memory
     event_broker_url: str = ""  # e.g. amqp://guest:guest@127.0.0.1:5672/ ; empty: none
@@ -133,6 +143,11 @@ class Settings:
             raise RuntimeError("HANDOFF_DESTINATION must be database or webhook")
         if self.handoff_destination == "webhook" and not self.handoff_webhook_url:
             raise RuntimeError("HANDOFF_WEBHOOK_URL is needed when HANDOFF_DESTINATION=webhook")
+        if not 0 < self.action_deadline_seconds < self.action_call_timeout:
+            raise RuntimeError(
+                "ACTION_DEADLINE_SECONDS must be positive and below ACTION_CALL_TIMEOUT: the action "
+                "server must stop before Rasa tells the borrower that nothing was recorded"
+            )
         if self.date_order not in ("DMY", "MDY", "YMD"):
             raise RuntimeError("DATE_ORDER must be one of DMY, MDY, YMD")
 
@@ -188,6 +203,8 @@ def load_settings() -> Settings:
         telegram_api_base_url=_str("TELEGRAM_API_BASE_URL", defaults.telegram_api_base_url).rstrip("/"),
         action_server_url=_str("ACTION_SERVER_URL", defaults.action_server_url),
         action_server_secret=_str("ACTION_SERVER_SECRET", defaults.action_server_secret),
+        action_call_timeout=_float("ACTION_CALL_TIMEOUT", defaults.action_call_timeout),
+        action_deadline_seconds=_float("ACTION_DEADLINE_SECONDS", defaults.action_deadline_seconds),
         tracker_store_url=_str("TRACKER_STORE_URL", defaults.tracker_store_url),
         lock_store_url=_str("LOCK_STORE_URL", defaults.lock_store_url),
         event_broker_url=_str("EVENT_BROKER_URL", defaults.event_broker_url),

@@ -3,5 +3,5 @@ a signed login), SMS and WhatsApp through Twilio, and Telegram.
 
 Each connector checks that a request really comes from its platform (a signed
 token or webhook signature) before anything reaches the assistant, and passes
-the identity it vouches for to the action server signed (bot.identity).
+the identity it vouches for to the action server signed (bot.domain.identity).
 """

@@ -18,7 +18,7 @@ from typing import Any
 from rasa.core.channels.rest import RestInput
 from sanic import response
 
-from bot.identity import METADATA_KEY
+from bot.domain.identity import METADATA_KEY
 
 logger = logging.getLogger(__name__)
 

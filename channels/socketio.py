@@ -37,8 +37,8 @@ from sanic import Blueprint, Sanic, response
 from socketio import AsyncRedisManager, AsyncServer
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from bot.clock import utcnow
-from bot.identity import (
+from bot.domain.clock import utcnow
+from bot.domain.identity import (
     METADATA_KEY,
     ChannelIdentity,
     InvalidIdentity,

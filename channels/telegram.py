@@ -12,7 +12,7 @@ connector instead calls getMe on every update and sets the webhook whenever it
 builds an output channel; this one does neither.
 
 The conversation id is the chat id, which the connector vouches for to the
-action server (bot.identity). Buttons stay real (an inline keyboard); a typed
+action server (bot.domain.identity). Buttons stay real (an inline keyboard); a typed
 "2" chooses the second one too. Only private chats are served: a debt is
 never discussed in a group.
 """

@@ -22,9 +22,9 @@ from sanic import Blueprint, Sanic, response
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.clock import utcnow
-from bot.formatting import format_choices
-from bot.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
+from bot.domain.clock import utcnow
+from bot.domain.formatting import format_choices
+from bot.domain.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ auth token nothing can be verified, so every webhook is refused.
 
 The conversation id is Twilio's `From` ("+447700900001" or
 "whatsapp:+447700900001"), and the connector vouches for that number to the
-action server (bot.identity), so a known borrower is asked only for their date
+action server (bot.domain.identity), so a known borrower is asked only for their date
 of birth. Buttons become numbered options (channels.text_options).
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ class TwilioTextOutput(OutputChannel):
 class TwilioSMSInput(MessagingInput):
     """Twilio SMS webhook with signature check, sender identity and numbered options."""
 
-    identity_channel = "twilio_sms"  # bot.identity.ChannelIdentity.channel
+    identity_channel = "twilio_sms"  # bot.domain.identity.ChannelIdentity.channel
 
     @classmethod
     def name(cls) -> str:

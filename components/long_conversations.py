@@ -73,7 +73,7 @@ MIN_EVENTS = 60
 # (memoization max_history + 1 = 5, the longest rule 6 — checked by tests).
 KEPT_STATES = 10
 
-# Their transcript (bot.handoff.transcript_from_events) is the whole session.
+# Their transcript (bot.services.handoff.transcript_from_events) is the whole session.
 FULL_HISTORY_ACTIONS = frozenset({
     "action_request_human",
     "action_record_fraud_claim",

@@ -2,7 +2,7 @@
 
 Rasa saves the tracker at the end of each message. These stores save a copy in
 which what the borrower typed (and any button that offered their date of
-birth) is masked by `bot.privacy`; the actions of the current turn still see
+birth) is masked by `bot.domain.privacy`; the actions of the current turn still see
 the real text, later turns and the event broker only the masked copy. An
 answer given while the verification form asks for the date of birth is masked
 whole, as is the `date_of_birth` slot until it holds "checked".
@@ -27,7 +27,7 @@ from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.privacy import MASK, install_log_masking, mask_personal_data
+from bot.domain.privacy import MASK, install_log_masking, mask_personal_data
 from components.long_conversations import SNAPSHOT, clone
 
 install_log_masking()

@@ -25,16 +25,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
 from actions.agreements import ActionRecordAgreement
-from bot import services
-from bot.clock import local_today
-from bot.db import Database, engine_for
-from bot.demo import demo_rows, seed_demo
-from bot.formatting import format_date, format_money
-from bot.migrate import upgrade
-from bot.models import DelinquencyReason
-from bot.services import loan_store, policy_book
+from bot import bootstrap as services
+from bot.domain.clock import local_today
+from bot.adapters.database import Database, engine_for
+from bot.ops.demo import demo_rows, seed_demo
+from bot.domain.formatting import format_date, format_money
+from bot.ops.migrate import upgrade
+from bot.adapters.orm import DelinquencyReason
+from bot.bootstrap import loan_store, policy_book
 from bot.settings import BORROWER_TEXTS, DEV_SECRET, PROJECT_ROOT, get_settings
-from bot.store import LoanStore
+from bot.adapters.store import LoanStore
 
 ROOT = Path(PROJECT_ROOT)
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

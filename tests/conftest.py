@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.db import Database, engine_for
-from bot.migrate import upgrade
-from bot.store import LoanStore
+from bot.adapters.database import Database, engine_for
+from bot.ops.migrate import upgrade
+from bot.adapters.store import LoanStore
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 TODAY = date(2026, 11, 23)

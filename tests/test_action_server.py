@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.endpoints import SECRET_HEADER
-from bot.migrate import upgrade
+from bot.ops.endpoints import SECRET_HEADER
+from bot.ops.migrate import upgrade
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

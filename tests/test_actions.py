@@ -50,16 +50,16 @@ from actions.offers import (
 from actions.reasons import ActionRecordReason
 from actions.session import ActionSessionStart, ActionSetReminderLanguage
 from actions.verification import ValidateVerifyForm
-from bot.clock import utcnow
-from bot.demo import PLAN_HOLDER
-from bot.formatting import format_date, format_datetime, format_money
-from bot.models import AGREEMENT_KINDS, Instalment
-from bot.policy import PolicyBook
-from bot.payments import verify_payment_token
-from bot.privacy import unseal
+from bot.domain.clock import utcnow
+from bot.ops.demo import PLAN_HOLDER
+from bot.domain.formatting import format_date, format_datetime, format_money
+from bot.adapters.orm import AGREEMENT_KINDS, Instalment
+from bot.domain.policy import PolicyBook
+from bot.domain.payment_links import verify_payment_token
+from bot.domain.privacy import unseal
 from bot.settings import get_settings
-from bot.reasons import HARDSHIP_REASONS, INTENT_TO_REASON, NO_COLLECTION_REASONS, REASON_CODES
-from bot.store import LoanStore
+from bot.domain.reasons import HARDSHIP_REASONS, INTENT_TO_REASON, NO_COLLECTION_REASONS, REASON_CODES
+from bot.adapters.store import LoanStore
 from tests.actions_support import (  # noqa: F401  (seeded_template, loans, today are fixtures)
     DEV_SECRET,
     DOMAIN,
@@ -1205,7 +1205,7 @@ def test_a_yes_whose_write_ends_after_rasas_deadline_records_nothing(loans, monk
     import time
     from types import SimpleNamespace
 
-    from bot import db as db_module
+    from bot.adapters import database as db_module
 
     pending = propose(ActionProposePayNow(), {})
     before = snapshot(loans)

@@ -52,14 +52,14 @@ from actions.situations import (
     dispute_kind,
 )
 from actions.verification import ValidateVerifyForm
-from bot.clock import local_today, utcnow
-from bot.conduct import opted_out
-from bot.demo import PLAN_HOLDER
-from bot.formatting import format_date, format_datetime, format_money
-from bot.handoff import WITHHELD
-from bot.models import Instalment
-from bot.parsing import parse_past_date
-from bot.payments import verify_payment_token
+from bot.domain.clock import local_today, utcnow
+from bot.domain.conduct import opted_out
+from bot.ops.demo import PLAN_HOLDER
+from bot.domain.formatting import format_date, format_datetime, format_money
+from bot.services.handoff import WITHHELD
+from bot.adapters.orm import Instalment
+from bot.domain.parsing import parse_past_date
+from bot.domain.payment_links import verify_payment_token
 from bot.settings import get_settings
 from tests.actions_support import (  # noqa: F401  (seeded_template, loans, today are fixtures)
     DEV_SECRET,
@@ -1137,7 +1137,7 @@ def signed_stop(secret: str | None = None):
     (signed with `secret`, by default the real one)."""
     from datetime import datetime, timezone
 
-    from bot.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
+    from bot.domain.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
 
     token = mint_channel_identity(
         ChannelIdentity("twilio", "phone", "+447700900001"), secret or get_settings().channel_identity_secret,

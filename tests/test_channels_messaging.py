@@ -19,9 +19,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic.request import RequestParameters
 from twilio.request_validator import RequestValidator
 
-from bot.clock import utcnow
-from bot.formatting import format_choices
-from bot.identity import METADATA_KEY, InvalidIdentity, read_channel_identity
+from bot.domain.clock import utcnow
+from bot.domain.formatting import format_choices
+from bot.domain.identity import METADATA_KEY, InvalidIdentity, read_channel_identity
 from bot.settings import get_settings
 from channels.telegram import Malformed, TelegramBotInput, callback_data, incoming, read_update
 from channels.text_options import (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.importer import COLUMNS, ImportRejected, read_loans_csv
+from bot.ops.importer import COLUMNS, ImportRejected, read_loans_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ",".join(COLUMNS)

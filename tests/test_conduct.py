@@ -1,4 +1,4 @@
-"""The conduct rules in bot/conduct.py, and a scan of every sentence in the domain."""
+"""The conduct rules in bot/domain/conduct.py, and a scan of every sentence in the domain."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import conduct
+from bot.domain import conduct
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())

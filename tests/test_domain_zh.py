@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from actions.common import render
-from bot import conduct, parsing
+from bot.domain import conduct, parsing
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

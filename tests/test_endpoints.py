@@ -5,7 +5,7 @@ import stat
 
 import yaml
 
-from bot.endpoints import SECRET_HEADER, endpoints_config, write_credentials, write_endpoints
+from bot.ops.endpoints import SECRET_HEADER, endpoints_config, write_credentials, write_endpoints
 from bot.settings import PROJECT_ROOT, Settings
 
 
@@ -71,7 +71,7 @@ def test_the_rest_channel_refuses_malformed_bodies():
 def test_the_rest_channel_drops_a_client_supplied_channel_identity():
     from types import SimpleNamespace
 
-    from bot.identity import METADATA_KEY
+    from bot.domain.identity import METADATA_KEY
     from channels.rest import StrictRestInput
 
     request = SimpleNamespace(json={"sender": "a", "message": "hi",

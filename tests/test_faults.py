@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import event, text
 
 from actions.agreements import ActionProposePlan
-from bot.clock import local_today
-from bot.db import engine_for
-from bot.demo import seed_demo
-from bot.services import loan_store
+from bot.domain.clock import local_today
+from bot.adapters.database import engine_for
+from bot.ops.demo import seed_demo
+from bot.bootstrap import loan_store
 from tests.actions_support import ENVIRONMENT, SEED_DAY, clear_caches, confirm, names, propose
 from tests.conftest import _postgres_database
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_loans(monkeypatch):
     admin, name, url = _postgres_database()
-    from bot.migrate import upgrade
+    from bot.ops.migrate import upgrade
 
     upgrade(url)
     for key, value in ENVIRONMENT.items():

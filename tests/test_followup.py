@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import conduct
-from bot.demo import seed_demo
-from bot.store import UnknownReference
+from bot.domain import conduct
+from bot.ops.demo import seed_demo
+from bot.adapters.store import UnknownReference
 from tests.conftest import TODAY
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Tests for bot.formatting, the one place money and dates are rendered."""
+"""Tests for bot.domain.formatting, the one place money and dates are rendered."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.formatting import (
+from bot.domain.formatting import (
     CURRENCY_LOCALE_HINTS,
     DEFAULT_LOCALES,
     format_date,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-from bot.identity import (
+from bot.domain.identity import (
     ChannelIdentity,
     InvalidIdentity,
     conversation_id_for,
@@ -84,7 +84,7 @@ def test_conversation_ids_are_stable_per_borrower_and_unguessable_without_the_se
 
 
 def test_candidate_loan_by_phone_and_chat_id(store):
-    from bot.demo import seed_demo
+    from bot.ops.demo import seed_demo
 
     seed_demo(store, NOW.date())
     assert store.candidate_loan("phone", "+447700900001") == "LN-10001"

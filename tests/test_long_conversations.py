@@ -31,7 +31,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.privacy import MASK
+from bot.domain.privacy import MASK
 from bot.settings import PROJECT_ROOT
 from components import long_conversations
 from components.long_conversations import FULL_HISTORY_ACTIONS, prediction_tracker

@@ -1,4 +1,4 @@
-"""Tests for bot.parsing: examples from the spec, hostile input, properties."""
+"""Tests for bot.domain.parsing: examples from the spec, hostile input, properties."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.formatting import format_money
-from bot.parsing import (
+from bot.domain.formatting import format_money
+from bot.domain.parsing import (
     DateOfBirthParse,
     normalise_loan_ref,
     parse_amount,
@@ -637,7 +637,7 @@ def test_payment_date_in_sentences(text, expected):
 
 
 def test_internal_bug_reads_as_not_understood(monkeypatch):
-    import bot.parsing as parsing
+    import bot.domain.parsing as parsing
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("bug")

@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.plans import (
+from bot.domain.plans import (
     CounterOffer,
     HardshipArrangement,
     Instalment,
@@ -28,7 +28,7 @@ from bot.plans import (
     schedule_for_monthly_amount,
     settlement_offer,
 )
-from bot.policy import PolicyBook
+from bot.domain.policy import PolicyBook
 
 POLICY_FILE = Path(__file__).resolve().parents[1] / "collections_policy.yml"
 BOOK = PolicyBook.load(POLICY_FILE)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.policy import HardshipPolicy, PolicyBook, PolicyError, ProductPolicy, SettlementPolicy
+from bot.domain.policy import HardshipPolicy, PolicyBook, PolicyError, ProductPolicy, SettlementPolicy
 
 POLICY_FILE = Path(__file__).resolve().parents[1] / "collections_policy.yml"
 

@@ -1,6 +1,6 @@
 """Personal data that borrowers type never reaches the tracker store or the logs.
 
-bot.privacy finds it in text; components.tracker_store masks it before Rasa's
+bot.domain.privacy finds it in text; components.tracker_store masks it before Rasa's
 stores write it (read back here from the SQL tables themselves and from the
 in-memory store), and the log-record factory masks it in every log line.
 """
@@ -18,7 +18,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-from bot.privacy import MASK, install_log_masking, mask_personal_data
+from bot.domain.privacy import MASK, install_log_masking, mask_personal_data
 from components.tracker_store import MaskingInMemoryTrackerStore, MaskingSQLTrackerStore, masked_events
 
 TODAY = date(2026, 11, 23)
@@ -198,7 +198,7 @@ def test_the_sql_store_keeps_the_greeting_of_the_current_session(tmp_path):
 
 
 def test_a_sealed_value_opens_only_with_its_secret_and_while_fresh():
-    from bot.privacy import seal, unseal
+    from bot.domain.privacy import seal, unseal
 
     sealed = seal("1985-03-12", "s3cret")
     assert "1985" not in sealed and mask_personal_data(sealed) == sealed  # nothing to mask, nothing to leak

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from bot.models import Agreement, AuditEvent, Borrower, Case, ContactAttempt, Instalment, Loan
-from bot.reminders import (
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, ContactAttempt, Instalment, Loan
+from bot.services.reminders import (
     RasaTrigger,
     ReminderRules,
     plan_reminders,
@@ -501,7 +501,7 @@ def test_cli_refuses_a_time_without_a_zone(db):
 
 def test_only_one_run_at_a_time_on_both_databases(store, rasa):
     """While one run holds the lock (here: the test), another contacts nobody."""
-    from bot.db import Database
+    from bot.adapters.database import Database
 
     add_loan(store.db, "LN-LOCK", dpd=7, phone="+447700900401")
     with store.db.exclusive("remind") as first:

@@ -1,4 +1,4 @@
-"""The collections manager's report: `bot.report.build_report` and `python -m bot report`.
+"""The collections manager's report: `bot.services.reporting.build_report` and `python -m bot report`.
 
 Every row is written through the LoanStore API with the store's clock frozen at a
 chosen moment, so the range boundaries (inclusive dates, UTC) are tested exactly.
@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.demo import seed_demo
-from bot.models import Case
-from bot.report import build_report, default_period, parse_day, render_text, write_plot
-from bot.store import AgreementProposal
+from bot.ops.demo import seed_demo
+from bot.adapters.orm import Case
+from bot.services.reporting import build_report, default_period, parse_day, render_text, write_plot
+from bot.adapters.store import AgreementProposal
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = timezone.utc
@@ -68,7 +68,7 @@ def clock(monkeypatch):
             self.now = moment
 
     c = Clock()
-    monkeypatch.setattr("bot.store.utcnow", lambda: c.now)
+    monkeypatch.setattr("bot.adapters.store.utcnow", lambda: c.now)
     return c
 
 

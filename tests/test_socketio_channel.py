@@ -1,4 +1,4 @@
-"""The widget's socket.io channel (channels/socketio.py) and page server (bot/web.py), without Rasa running."""
+"""The widget's socket.io channel (channels/socketio.py) and page server (bot/ops/web.py), without Rasa running."""
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.identity import (
+from bot.domain.identity import (
     METADATA_KEY,
     conversation_id_for,
     read_channel_identity,
@@ -369,7 +369,7 @@ class FakeStore:
 def web_server():
     from http.server import ThreadingHTTPServer
 
-    from bot.web import WidgetSite, make_handler
+    from bot.ops.web import WidgetSite, make_handler
 
     servers = []
 

@@ -11,9 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from bot.demo import PLAN_HOLDER, seed_demo
-from bot.models import Base
-from bot.store import AgreementProposal, OpenAgreementExists, UnknownLoan
+from bot.ops.demo import PLAN_HOLDER, seed_demo
+from bot.adapters.orm import Base
+from bot.adapters.store import AgreementProposal, OpenAgreementExists, UnknownLoan
 from tests.conftest import TODAY
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -199,7 +199,7 @@ def test_timestamps_are_timezone_aware(seeded):
 def test_a_transaction_past_its_commit_deadline_rolls_back(seeded):
     import time as clock
 
-    from bot.db import CommitDeadlinePassed, commit_deadline
+    from bot.adapters.database import CommitDeadlinePassed, commit_deadline
 
     before = seeded.count("agreements"), len(seeded.loan_report("LN-10001")["audit_events"])
     with commit_deadline(clock.time() - 1):

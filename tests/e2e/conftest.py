@@ -18,13 +18,13 @@ from typing import Iterator
 
 import pytest
 
-from bot.db import Database
-from bot.demo import seed_demo
-from bot.clock import local_today
-from bot.migrate import upgrade
-from bot.endpoints import write_endpoints
+from bot.adapters.database import Database
+from bot.ops.demo import seed_demo
+from bot.domain.clock import local_today
+from bot.ops.migrate import upgrade
+from bot.ops.endpoints import write_endpoints
 from bot.settings import Settings
-from bot.store import LoanStore
+from bot.adapters.store import LoanStore
 from tests.e2e.platform_fake import PlatformFake
 from tests.ports import free_port
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.formatting import format_money
+from bot.domain.formatting import format_money
 from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot.payments import verify_payment_token
+from bot.domain.payment_links import verify_payment_token
 from bot.settings import DEV_SECRET
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from bot import models
-from bot.endpoints import SECRET_HEADER
+from bot.adapters import orm as models
+from bot.ops.endpoints import SECRET_HEADER
 from tests.e2e.conftest import TEST_SETTINGS
 
 pytestmark = pytest.mark.e2e

@@ -161,7 +161,7 @@ def test_a_person_taking_over_a_long_conversation_sees_all_of_it(embedded):
     embedded.say(who, ref)
     embedded.say(who, DOB)
     # 30 questions: past the window (components/long_conversations.MIN_EVENTS),
-    # within the transcript's 100 lines (bot.handoff)
+    # within the transcript's 100 lines (bot.services.handoff)
     for i in range(30):
         embedded.say(who, QUESTIONS[i % len(QUESTIONS)])
     assert "HO-" in embedded.say(who, "can I speak to a real person please")

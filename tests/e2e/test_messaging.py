@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from bot import models
+from bot.adapters import orm as models
 from tests.e2e.conftest import TEST_SETTINGS
 from twilio.request_validator import RequestValidator
 

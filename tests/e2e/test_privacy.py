@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from bot.privacy import MASK
+from bot.domain.privacy import MASK
 from tests.e2e.test_conversations import sender
 
 pytestmark = pytest.mark.e2e

@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.db import Database
-from bot.demo import seed_demo
-from bot.clock import local_today
-from bot.migrate import upgrade
-from bot.store import LoanStore
+from bot.adapters.database import Database
+from bot.ops.demo import seed_demo
+from bot.domain.clock import local_today
+from bot.ops.migrate import upgrade
+from bot.adapters.store import LoanStore
 from tests.e2e.conftest import ROOT, TEST_SETTINGS, _free_port, _model, log_tails
 
 pytestmark = pytest.mark.e2e
@@ -127,7 +127,7 @@ def cluster(tmp_path_factory):
     seed_demo(store, local_today("Europe/London"))
 
     queue = f"e2e_events_{suffix}"
-    # nginx on port and port+1, action servers from port+10, replicas from port+110 (bot/cluster.py)
+    # nginx on port and port+1, action servers from port+10, replicas from port+110 (bot/ops/cluster.py)
     port = _free_port(1, 10, 11, 110, 111)
     env = {
         **os.environ, **TEST_SETTINGS,
@@ -269,9 +269,9 @@ def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
     replica 1's API. python-socketio's Redis manager carries the reply across."""
     import socketio
 
-    from bot.clock import utcnow
-    from bot.identity import conversation_id_for, widget_token
-    from bot.reminders import RasaTrigger
+    from bot.domain.clock import utcnow
+    from bot.domain.identity import conversation_id_for, widget_token
+    from bot.services.reminders import RasaTrigger
     from channels.socketio import CHANNEL
 
     loan = "LN-10004"

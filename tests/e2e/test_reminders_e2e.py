@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot import models
-from bot.formatting import format_money
+from bot.adapters import orm as models
+from bot.domain.formatting import format_money
 from tests.e2e.conftest import ROOT, TEST_SETTINGS
 from tests.e2e.test_messaging import DOB, TextChannel, new_phone
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.identity import conversation_id_for
+from bot.domain.identity import conversation_id_for
 from tests.e2e.conftest import ROOT, _free_port, _wait_for
 
 from channels.socketio import DOB_MASK  # noqa: E402
@@ -213,8 +213,8 @@ def test_a_logged_in_borrower_gives_only_the_date_of_birth_and_keeps_the_convers
 def test_an_expired_token_falls_back_to_an_anonymous_conversation(servers, web, phone):
     from datetime import timedelta
 
-    from bot.clock import utcnow
-    from bot.identity import widget_token
+    from bot.domain.clock import utcnow
+    from bot.domain.identity import widget_token
 
     loan = servers.new_loan()
     expired = widget_token(loan, servers.settings["WIDGET_JWT_SECRET"], now=utcnow() - timedelta(hours=2))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.reasons import NO_COLLECTION_REASONS
+from bot.domain.reasons import NO_COLLECTION_REASONS
 
 # ---------------------------------------------------------------- disclosure
 

@@ -1,7 +1,7 @@
 """The loan store's tables (SQLAlchemy 1.4, 2.0-style declarative mapping).
 
-Only `bot.store` and the migrations use these classes; everything else works
-with the plain views that `bot.store` returns.
+Only `bot.adapters.store` and the migrations use these classes; everything else works
+with the plain views that `bot.adapters.store` returns.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the loan store; use bot.clock.utcnow()")
+            raise ValueError("naive datetime given to the loan store; use bot.domain.clock.utcnow()")
         return value.astimezone(timezone.utc)
 
     def process_result_value(self, value, dialect):

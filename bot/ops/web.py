@@ -18,8 +18,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from bot.clock import utcnow
-from bot.identity import widget_token
+from bot.domain.clock import utcnow
+from bot.domain.identity import widget_token
 from bot.settings import PROJECT_ROOT, Settings
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class WidgetSite:
 
     def store(self):
         if self._store is None:
-            from bot.services import loan_store
+            from bot.bootstrap import loan_store
 
             self._store = loan_store()
         return self._store
@@ -75,7 +75,7 @@ class WidgetSite:
 
     def demo_token(self, body: bytes) -> tuple[int, dict]:
         """Development only: a widget token for a loan in the store, as a host app would sign it."""
-        from bot.parsing import normalise_loan_ref
+        from bot.domain.parsing import normalise_loan_ref
 
         try:
             data = json.loads(body or b"{}")

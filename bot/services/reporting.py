@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import distinct, func, select
 
-from bot.models import (
+from bot.adapters.orm import (
     AGREEMENT_KINDS,
     CASE_KINDS,
     OPEN_AGREEMENT_STATUSES,
@@ -28,7 +28,7 @@ from bot.models import (
     DelinquencyReason,
     Handoff,
 )
-from bot.store import LoanStore, money_str
+from bot.adapters.store import LoanStore, money_str
 
 DEFAULT_DAYS = 30
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

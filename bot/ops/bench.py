@@ -31,7 +31,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.clock import local_today
+from bot.domain.clock import local_today
 from bot.settings import PROJECT_ROOT
 
 DOB = "1 June 1980"
@@ -127,7 +127,7 @@ async def _long_conversation(url, opening: list[str], turns: int, loan_ref: str)
 
 
 def add_bench_loans(count: int) -> list[str]:
-    from bot.services import loan_store
+    from bot.bootstrap import loan_store
 
     base = random.randint(100_000, 899_999)
     refs = [f"LN-9{base + i:06d}"[:10] for i in range(count)]

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from bot.clock import utcnow
-from bot.db import Database
-from bot.models import (
+from bot.domain.clock import utcnow
+from bot.adapters.database import Database
+from bot.adapters.orm import (
     CASE_KINDS,
     HOLD_CASE_KINDS,
     OPEN_AGREEMENT_STATUSES,
@@ -33,8 +33,8 @@ from bot.models import (
     Instalment,
     Loan,
 )
-from bot.privacy import mask_personal_data
-from bot.reasons import REASON_CODES
+from bot.domain.privacy import mask_personal_data
+from bot.domain.reasons import REASON_CODES
 
 MAX_WORDS_STORED = 1000
 
@@ -234,7 +234,7 @@ class LoanStore:
     def candidate_loan(self, kind: str, value: str) -> str | None:
         """The loan a channel identity points to, if exactly one is in collections.
 
-        `kind` is loan_ref, phone or telegram_chat_id (see bot.identity). A
+        `kind` is loan_ref, phone or telegram_chat_id (see bot.domain.identity). A
         borrower with several loans in arrears is asked for the reference.
         """
         with self.db.reader() as s:
@@ -717,7 +717,7 @@ class LoanStore:
     def upsert_loans(self, rows: Iterable[dict]) -> tuple[int, int]:
         """Create or update loans (by loan_ref) and their borrowers; one transaction.
 
-        Rows are already validated (see bot.importer). Returns (created, updated).
+        Rows are already validated (see bot.ops.importer). Returns (created, updated).
         """
         created = updated = 0
         with self.db.transaction() as s:
@@ -889,5 +889,5 @@ def _audit(
 
 def _kept_words(borrower_words: str | None) -> str | None:
     """What the borrower said, as the lender keeps it: trimmed, with card and ID
-    numbers and dates of birth masked (bot.privacy)."""
+    numbers and dates of birth masked (bot.domain.privacy)."""
     return mask_personal_data((borrower_words or "").strip())[:MAX_WORDS_STORED] or None

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot import plans
-from bot.policy import ProductPolicy
+from bot.domain import plans
+from bot.domain.policy import ProductPolicy
 from dateutil.relativedelta import relativedelta
 
-from bot.store import AccountView, AgreementProposal, AgreementView
+from bot.adapters.store import AccountView, AgreementProposal, AgreementView
 
 
 @dataclass(frozen=True)

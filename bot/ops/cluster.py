@@ -26,7 +26,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.endpoints import write_credentials, write_endpoints
+from bot.ops.endpoints import write_credentials, write_endpoints
 from bot.settings import PROJECT_ROOT, Settings
 
 NGINX_CONF = """\

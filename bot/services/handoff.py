@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.parsing import parse_date_of_birth
-from bot.privacy import MASK, mask_personal_data
-from bot.store import LoanStore
+from bot.domain.parsing import parse_date_of_birth
+from bot.domain.privacy import MASK, mask_personal_data
+from bot.adapters.store import LoanStore
 
 logger = logging.getLogger(__name__)
 WITHHELD = "[withheld: date of birth]"

@@ -1,7 +1,7 @@
 """Proactive payment reminders: `python -m bot remind`.
 
 Chooses which loans to remind now, applies the contact rules of
-`bot.conduct` (opt-outs, collection holds, vulnerability, contact hours, 7
+`bot.domain.conduct` (opt-outs, collection holds, vulnerability, contact hours, 7
 attempts in 7 days, no arrears reminder within 7 days of a conversation) and starts a conversation on the borrower's preferred
 channel through Rasa's HTTP API (`trigger_intent`). Every attempt and every
 skip is recorded in `contact_attempts`. The first thing the borrower reads names
@@ -33,9 +33,9 @@ import requests
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from bot import conduct
-from bot.db import Database
-from bot.models import (
+from bot.domain import conduct
+from bot.adapters.database import Database
+from bot.adapters.orm import (
     HOLD_CASE_KINDS,
     OPEN_AGREEMENT_STATUSES,
     Agreement,

@@ -1,8 +1,8 @@
-"""Alembic environment: the URL comes from the config (set by bot.migrate) or the settings."""
+"""Alembic environment: the URL comes from the config (set by bot.ops.migrate) or the settings."""
 from alembic import context
 
-from bot.db import engine_for
-from bot.models import Base
+from bot.adapters.database import engine_for
+from bot.adapters.orm import Base
 from bot.settings import get_settings
 
 config = context.config

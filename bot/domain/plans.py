@@ -16,7 +16,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from babel.numbers import get_currency_precision, is_currency
 from dateutil.relativedelta import relativedelta
 
-from bot.policy import ProductPolicy
+from bot.domain.policy import ProductPolicy
 
 FITS = "fits"
 TOO_LONG = "too_long"

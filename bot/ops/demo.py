@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot.plans import build_schedule
-from bot.store import AgreementProposal, LoanStore, OpenAgreementExists
+from bot.domain.plans import build_schedule
+from bot.adapters.store import AgreementProposal, LoanStore, OpenAgreementExists
 
 # loan_ref, name, date of birth, phone, product, currency, principal, outstanding, overdue, dpd, tz, language
 _PORTFOLIO = [

@@ -9,7 +9,7 @@ from bot.settings import PROJECT_ROOT
 
 def alembic_config(database_url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "bot" / "migrations"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "bot" / "adapters" / "migrations"))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 

@@ -27,7 +27,7 @@ from datetime import date
 from cryptography.fernet import Fernet, InvalidToken
 from stdnum.us import ssn
 
-from bot.clock import utcnow
+from bot.domain.clock import utcnow
 
 MASK = "••••••"
 OLD_DATE_YEARS = 10

@@ -7,7 +7,7 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models import Money, UTCDateTime
+from bot.adapters.orm import Money, UTCDateTime
 
 revision = "0001"
 down_revision = None

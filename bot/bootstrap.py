@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.db import Database
-from bot.policy import PolicyBook
+from bot.adapters.database import Database
+from bot.domain.policy import PolicyBook
 from bot.settings import get_settings
-from bot.store import LoanStore
+from bot.adapters.store import LoanStore
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +26,7 @@ def policy_book() -> PolicyBook:
 
 @lru_cache(maxsize=1)
 def handoff_destination():
-    from bot.handoff import DatabaseQueue, WebhookDestination
+    from bot.services.handoff import DatabaseQueue, WebhookDestination
 
     settings = get_settings()
     if settings.handoff_destination == "webhook":

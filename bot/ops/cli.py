@@ -6,19 +6,19 @@ import json
 import sys
 from pathlib import Path
 
-from bot.clock import local_today
+from bot.domain.clock import local_today
 from bot.settings import get_settings
-from bot.store import CASE_OUTCOMES
+from bot.adapters.store import CASE_OUTCOMES
 
 
 def _store():
-    from bot.services import loan_store
+    from bot.bootstrap import loan_store
 
     return loan_store()
 
 
 def cmd_migrate(args) -> int:
-    from bot.migrate import upgrade
+    from bot.ops.migrate import upgrade
 
     upgrade(get_settings().database_url)
     print("Loan store is at the latest schema.")
@@ -26,7 +26,7 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_seed_demo(args) -> int:
-    from bot.demo import seed_demo
+    from bot.ops.demo import seed_demo
 
     settings = get_settings()
     result = seed_demo(_store(), local_today(settings.default_timezone))
@@ -35,7 +35,7 @@ def cmd_seed_demo(args) -> int:
 
 
 def cmd_import_loans(args) -> int:
-    from bot.importer import ImportRejected, read_loans_csv
+    from bot.ops.importer import ImportRejected, read_loans_csv
 
     try:
         rows = read_loans_csv(Path(args.file))
@@ -65,8 +65,8 @@ def cmd_agreements(args) -> int:
 
 
 def cmd_loan(args) -> int:
-    from bot.parsing import normalise_loan_ref
-    from bot.store import UnknownLoan
+    from bot.domain.parsing import normalise_loan_ref
+    from bot.adapters.store import UnknownLoan
 
     ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
     try:
@@ -90,7 +90,7 @@ def cmd_loan(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bot.report import build_report, default_period, parse_day, render_text, write_plot
+    from bot.services.reporting import build_report, default_period, parse_day, render_text, write_plot
 
     try:
         start = parse_day(args.date_from) if args.date_from else None
@@ -117,8 +117,8 @@ def cmd_report(args) -> int:
 def cmd_remind(args) -> int:
     from datetime import datetime
 
-    from bot.clock import utcnow
-    from bot.reminders import RasaTrigger, ReminderRules, plan_reminders, run_reminders, summary
+    from bot.domain.clock import utcnow
+    from bot.services.reminders import RasaTrigger, ReminderRules, plan_reminders, run_reminders, summary
 
     settings = get_settings()
     try:
@@ -176,7 +176,7 @@ def cmd_cases(args) -> int:
 
 def _follow_up(kind: str, ref: str, step, done: str, unchanged: str) -> int:
     """One step of the team's follow-up on a case or handoff, by its reference."""
-    from bot.store import UnknownReference
+    from bot.adapters.store import UnknownReference
 
     ref = ref.strip().upper()
     try:
@@ -218,8 +218,8 @@ def cmd_complete_handoff(args) -> int:
 
 
 def cmd_clear_vulnerability(args) -> int:
-    from bot.parsing import normalise_loan_ref
-    from bot.store import UnknownLoan
+    from bot.domain.parsing import normalise_loan_ref
+    from bot.adapters.store import UnknownLoan
 
     ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
     try:
@@ -233,9 +233,9 @@ def cmd_clear_vulnerability(args) -> int:
 
 
 def cmd_endpoints(args) -> int:
-    from bot.endpoints import write_endpoints
+    from bot.ops.endpoints import write_endpoints
 
-    from bot.endpoints import write_credentials
+    from bot.ops.endpoints import write_credentials
     from bot.settings import PROJECT_ROOT
 
     settings = get_settings()
@@ -247,7 +247,7 @@ def cmd_endpoints(args) -> int:
 
 
 def cmd_web(args) -> int:
-    from bot.web import serve
+    from bot.ops.web import serve
 
     settings = get_settings()
     serve(settings, host=args.host, port=args.port or settings.web_port,
@@ -258,7 +258,7 @@ def cmd_web(args) -> int:
 def cmd_cluster(args) -> int:
     import os
 
-    from bot.cluster import run
+    from bot.ops.cluster import run
 
     models = sorted(Path("models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     model = Path(args.model) if args.model else (models[-1] if models else None)
@@ -270,7 +270,7 @@ def cmd_cluster(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from bot.bench import main as bench
+    from bot.ops.bench import main as bench
 
     return bench(args.url.rstrip("/"), args.conversations, args.concurrency, args.long_turns,
                  args.baseline, args.json)

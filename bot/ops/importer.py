@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
 
-from bot.parsing import normalise_loan_ref
+from bot.domain.parsing import normalise_loan_ref
 from bot.settings import LANGUAGES
 
 COLUMNS = (
