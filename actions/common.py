@@ -6,7 +6,6 @@ domain with values formatted by `bot.domain.formatting` in the borrower's langua
 from __future__ import annotations
 
 import functools
-import os
 import time
 from abc import ABCMeta, abstractmethod
 import logging
@@ -21,19 +20,19 @@ from bot.domain.clock import local_today, utcnow
 from bot.adapters.database import CommitDeadlinePassed, commit_deadline
 from bot.domain.identity import METADATA_KEY, ChannelIdentity, InvalidIdentity, read_channel_identity
 from bot.domain.policy import ProductPolicy
-from bot.bootstrap import loan_store, policy_book
-from bot.settings import get_settings
+from bot.bootstrap import services
+from bot.settings import Settings
 from bot.adapters.store import AccountView, LoanStore
 
 logger = logging.getLogger(__name__)
 
 
 def store() -> LoanStore:
-    return loan_store()
+    return services().store
 
 
-def settings():
-    return get_settings()
+def settings() -> Settings:
+    return services().settings
 
 
 def language(tracker: Tracker) -> str:
@@ -93,7 +92,7 @@ def channel_identity(tracker: Tracker) -> ChannelIdentity | None:
 
 
 def policy_for(account: AccountView) -> ProductPolicy:
-    return policy_book().for_product(account.product)
+    return services().policies.for_product(account.product)
 
 
 def today_for(account: AccountView | None) -> date:
@@ -178,14 +177,10 @@ class GuardedFormValidation:
         return [] if stuck(tracker) else domain_slots
 
 
-# Rasa gives up on an action call after ACTION_CALL_TIMEOUT (10 s); a call that
-# reaches us later than this after the borrower's message is not acted on.
-ACTION_DEADLINE_SECONDS = float(os.environ.get("ACTION_DEADLINE_SECONDS", "8"))
-
-
 def _deadline(tracker: Tracker, action_name: str) -> float | None:
     """When Rasa stops waiting for this turn: the borrower's current message
-    plus ACTION_DEADLINE_SECONDS (None when the turn has no such message).
+    plus the ACTION_DEADLINE_SECONDS setting, which is below Rasa's
+    ACTION_CALL_TIMEOUT (None when the turn has no such message).
 
     Only the current turn counts: a user message followed by action_listen
     belongs to an earlier turn (e.g. the last session, when
@@ -198,7 +193,7 @@ def _deadline(tracker: Tracker, action_name: str) -> float | None:
             return None
         if event.get("event") == "user":
             sent = event.get("timestamp")
-            return sent + ACTION_DEADLINE_SECONDS if isinstance(sent, (int, float)) else None
+            return sent + settings().action_deadline_seconds if isinstance(sent, (int, float)) else None
     return None
 
 

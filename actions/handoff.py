@@ -8,7 +8,7 @@ from actions.common import contact_values, conversation, fmt_for, settings, veri
 from bot.domain.clock import utcnow
 from bot.domain.formatting import format_datetime
 from bot.services.handoff import HandoffRequest, reply_by, transcript_from_events
-from bot.bootstrap import handoff_destination
+from bot.bootstrap import services
 
 
 def hand_off(dispatcher, tracker, reason: str, *, priority: str = "normal", tell: bool = True) -> str:
@@ -16,7 +16,7 @@ def hand_off(dispatcher, tracker, reason: str, *, priority: str = "normal", tell
     account = verified_account(tracker)
     s = settings()
     due = reply_by(utcnow(), s.handoff_reply_hours)
-    ref = handoff_destination().send(
+    ref = services().handoffs.send(
         HandoffRequest(
             reason=reason,
             priority=priority,

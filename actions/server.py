@@ -21,15 +21,15 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.exceptions import SanicException
 
+from actions.domain_file import load_domain
 from bot.ops.endpoints import SECRET_HEADER
 from bot.domain.privacy import install_log_masking
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.bootstrap import bootstrap
+from bot.settings import PROJECT_ROOT
 
 OPEN_PATHS = ("/health",)  # everything else (/webhook, /actions, with or without a slash) needs the secret
 
@@ -38,7 +38,7 @@ logger = logging.getLogger("actions.server")
 
 @lru_cache(maxsize=1)
 def local_domain(path: Path = PROJECT_ROOT / "domain.yml") -> dict:
-    return yaml.safe_load(path.read_text())
+    return load_domain(path)  # domain.yml is a directory of topic files
 
 
 def create_action_server(secret: str) -> Sanic:
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     install_log_masking()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    settings = bootstrap().settings  # reads and checks the settings once, at start-up
     app = create_action_server(settings.action_server_secret)
     app.run(args.host, args.port, workers=1, access_log=False)
 

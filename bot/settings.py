@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
@@ -218,7 +217,3 @@ def load_settings() -> Settings:
     settings.check()
     return settings
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()

@@ -204,10 +204,10 @@ class SecureSocketIOInput(SocketIOInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
-        from bot.settings import get_settings
+        from bot.bootstrap import services
 
         credentials = credentials or {}
-        settings = get_settings()
+        settings = services().settings
         return cls(
             widget_secret=settings.widget_jwt_secret,
             identity_secret=settings.channel_identity_secret,

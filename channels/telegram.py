@@ -35,7 +35,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.settings import get_settings
+from bot.bootstrap import services
 from channels.text_options import MessagingInput, TurnCollector, first_delivery, identity_metadata, pending_buttons, resolve_reply, tracker_for
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class TelegramBotInput(MessagingInput):
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         """Values in credentials.yml win; the rest (secrets above all) come from settings."""
         credentials = credentials or {}
-        settings = get_settings()
+        settings = services().settings
         return cls(
             token=credentials.get("access_token") or settings.telegram_bot_token,
             webhook_secret=credentials.get("webhook_secret") or settings.telegram_webhook_secret,

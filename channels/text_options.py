@@ -25,7 +25,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.domain.clock import utcnow
 from bot.domain.formatting import format_choices
 from bot.domain.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
-from bot.settings import get_settings
+from bot.bootstrap import services
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def numbered_options(text: Optional[str], buttons: list[dict], reply_line: Optio
 
 def language_of(tracker: Optional[DialogueStateTracker]) -> str:
     language = tracker.get_slot("language") if tracker is not None else None
-    return language or get_settings().default_language
+    return language or services().settings.default_language
 
 
 async def reply_line(agent: Any, tracker: Optional[DialogueStateTracker], channel: str, count: int) -> Optional[str]:
@@ -149,7 +149,7 @@ def identity_metadata(channel: str, kind: str, value: str) -> dict:
 
     The sender (phone number or chat id) is also the conversation id."""
     token = mint_channel_identity(
-        ChannelIdentity(channel, kind, value), get_settings().channel_identity_secret, now=utcnow(),
+        ChannelIdentity(channel, kind, value), services().settings.channel_identity_secret, now=utcnow(),
         conversation_id=value,
     )
     return {METADATA_KEY: token}

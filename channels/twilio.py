@@ -32,7 +32,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.settings import get_settings
+from bot.bootstrap import services
 from channels.text_options import (
     MessagingInput,
     TurnCollector,
@@ -106,7 +106,7 @@ class TwilioSMSInput(MessagingInput):
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         """Values in credentials.yml win; the rest (secrets above all) come from settings."""
         credentials = credentials or {}
-        settings = get_settings()
+        settings = services().settings
         return cls(
             account_sid=credentials.get("account_sid") or settings.twilio_account_sid,
             auth_token=credentials.get("auth_token") or settings.twilio_auth_token,

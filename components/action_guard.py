@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.actions.action import create_bot_utterance
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.shared.core.events import ActiveLoop, BotUttered, FollowupAction, SlotSet
 
+from bot.bootstrap import services
+
 logger = logging.getLogger(__name__)
 
-ACTION_CALL_TIMEOUT = float(os.environ.get("ACTION_CALL_TIMEOUT", "10"))
 RESPONSE = "utter_action_server_unavailable"
 
 _original_run = RemoteAction.run
@@ -43,16 +43,14 @@ async def _guarded_run(self, output_channel, nlg, tracker, domain):
         return [e for e in events if not isinstance(e, BotUttered)]
     try:
         return await asyncio.wait_for(
-            _original_run(self, output_channel, nlg, tracker, domain), ACTION_CALL_TIMEOUT
+            _original_run(self, output_channel, nlg, tracker, domain), services().settings.action_call_timeout
         )
     except ActionExecutionRejection:
         raise  # a form rejecting its activation: Rasa handles it
     except (Exception, asyncio.TimeoutError) as exc:
         logger.error("custom action %s failed (%s); the borrower is told nothing was recorded",
                      self.name(), type(exc).__name__)
-        from bot.settings import get_settings
-
-        s = get_settings()
+        s = services().settings
         response = await nlg.generate(
             RESPONSE, tracker, output_channel.name(),
             lender_phone=s.lender_phone, lender_hours=s.text("lender_hours", tracker.get_slot("language")),

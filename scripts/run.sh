@@ -43,7 +43,7 @@ Stop with Ctrl-C.
 INFO
 # Rasa's HTTP API (used by `python -m bot remind`) only with a token: set RASA_TOKEN in .env.
 API_ARGS=()
-RASA_TOKEN="$(python -c 'from bot.settings import get_settings; print(get_settings().rasa_token)')"
+RASA_TOKEN="$(python -c 'from bot.settings import load_settings; print(load_settings().rasa_token)')"
 if [ -n "$RASA_TOKEN" ]; then API_ARGS=(--enable-api --auth-token "$RASA_TOKEN"); fi
 rasa run --port "$RASA_PORT" --endpoints var/endpoints.yml --credentials var/credentials.yml \
   --cors "*" "${API_ARGS[@]}"

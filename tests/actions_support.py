@@ -19,25 +19,24 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
 from actions.agreements import ActionRecordAgreement
-from bot import bootstrap as services
+from actions.domain_file import load_domain
 from bot.domain.clock import local_today
 from bot.adapters.database import Database, engine_for
 from bot.ops.demo import demo_rows, seed_demo
 from bot.domain.formatting import format_date, format_money
 from bot.ops.migrate import upgrade
 from bot.adapters.orm import DelinquencyReason
-from bot.bootstrap import loan_store, policy_book
-from bot.settings import BORROWER_TEXTS, DEV_SECRET, PROJECT_ROOT, get_settings
+from bot import bootstrap
+from bot.settings import BORROWER_TEXTS, DEV_SECRET, PROJECT_ROOT
 from bot.adapters.store import LoanStore
 
 ROOT = Path(PROJECT_ROOT)
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = load_domain(ROOT / "domain.yml")  # a directory of topic files, merged
 
 SEED_DAY = date(2026, 11, 23)  # the demo portfolio's "today" (next due dates, LN-10008's plan)
 TZ = "Europe/London"  # every GBP demo borrower's time zone, and the default
@@ -67,13 +66,8 @@ ENVIRONMENT = {
 
 
 def clear_caches() -> None:
-    """Forget the cached settings and every service built from them (loan_store, policy_book, ...)."""
-    get_settings.cache_clear()
-    loan_store.cache_clear()
-    policy_book.cache_clear()
-    for service in vars(services).values():
-        if callable(getattr(service, "cache_clear", None)):
-            service.cache_clear()
+    """Forget the booted services, so the next use reads the (patched) environment again."""
+    bootstrap.reset()
 
 
 # ---------------------------------------------------------------- fixtures
@@ -105,7 +99,7 @@ def loans(seeded_template, tmp_path, monkeypatch) -> LoanStore:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", url)
     clear_caches()
-    store = loan_store()
+    store = bootstrap.services().store
     assert store.count("loans") == 10 and store.count("agreements") == 1
     yield store
     clear_caches()

@@ -5,14 +5,14 @@ import asyncio
 import logging
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions import account, common, offers
+from actions.domain_file import load_domain
 from tests.actions_support import loans, seeded_template  # noqa: F401  (fixtures)
 
-DOMAIN = yaml.safe_load(open("domain.yml"))
+DOMAIN = load_domain()  # domain.yml, a directory of topic files, merged
 
 
 def tracker() -> Tracker:
@@ -121,11 +121,11 @@ def test_session_start_runs_whatever_the_age_of_the_last_message(loans):
 
 
 def test_the_guard_answers_a_chinese_borrower_in_chinese(monkeypatch, request):
-    from bot.settings import get_settings
+    from bot import bootstrap
 
     monkeypatch.setenv("LENDER_HOURS_ZH", "周一至周五 9:00–17:00")
-    get_settings.cache_clear()
-    request.addfinalizer(get_settings.cache_clear)
+    bootstrap.reset()
+    request.addfinalizer(bootstrap.reset)
     events = _call_an_unreachable_action_server({"language": "zh"})
     [text] = [e.text for e in events if getattr(e, "text", None)]
     assert "本次没有记录任何内容" in text and "周一至周五 9:00–17:00" in text

@@ -57,7 +57,7 @@ from bot.adapters.orm import AGREEMENT_KINDS, Instalment
 from bot.domain.policy import PolicyBook
 from bot.domain.payment_links import verify_payment_token
 from bot.domain.privacy import unseal
-from bot.settings import get_settings
+from bot.bootstrap import services
 from bot.domain.reasons import HARDSHIP_REASONS, INTENT_TO_REASON, NO_COLLECTION_REASONS, REASON_CODES
 from bot.adapters.store import LoanStore
 from tests.actions_support import (  # noqa: F401  (seeded_template, loans, today are fixtures)
@@ -175,7 +175,7 @@ def test_ambiguous_date_of_birth_offers_both_readings(loans):
     offered = buttons(dispatcher.messages[0])
     assert [title for title, _ in offered] == ["12 March 1985", "3 December 1985"]
     # each reading travels sealed: the stored conversation never shows it
-    secret = get_settings().action_server_secret
+    secret = services().settings.action_server_secret
     assert [unseal(payload, secret) for _, payload in offered] == ["1985-03-12", "1985-12-03"]
     assert all(payload.startswith('/inform{"dob_choice": "sealed:') and "1985" not in payload for _, payload in offered)
     assert event_types(loans, "LN-10001") == before  # not counted as a failed attempt
@@ -187,7 +187,7 @@ def test_a_sealed_reading_verifies_and_a_forged_one_is_refused(loans):
 
     from actions.verification import dob_choice_payload
 
-    good = dob_choice_payload(date(1985, 3, 12), get_settings().action_server_secret)
+    good = dob_choice_payload(date(1985, 3, 12), services().settings.action_server_secret)
     dispatcher, result = validate(ValidateVerifyForm(), "date_of_birth", good,
                                   tracker({"loan_ref": "LN-10001"}, intent="inform", text=good))
     assert result["verified"] is True
@@ -557,7 +557,7 @@ def test_bereavement_stops_collection_and_hands_over_with_care(loans):
     trk = tracker(verified(), intent="reason_bereavement", text="my husband passed away", sender="conv-b")
     dispatcher, events = run(ActionRecordReason(), trk)
     assert names(dispatcher) == ["utter_empathy_bereavement", "utter_vulnerability_support", "utter_vulnerability_followup"]
-    assert dispatcher.messages[1]["debt_advice"] == get_settings().debt_advice
+    assert dispatcher.messages[1]["debt_advice"] == services().settings.debt_advice
     assert slots_of(events) == {
         "reason_code": "bereavement",
         "collection_stopped": True,
@@ -1316,7 +1316,7 @@ FAMILIES = {
     "utter_kind_": list(AGREEMENT_KINDS),
     "utter_faq_": list(FAQ_INTENTS),
     # product_name() falls back to utter_product_other for codes without a response
-    "utter_product_": [p for p in PolicyBook.load(get_settings().policy_file).products
+    "utter_product_": [p for p in PolicyBook.load(services().settings.policy_file).products
                        if f"utter_product_{p}" in DOMAIN["responses"]],
 }
 

@@ -60,7 +60,7 @@ from bot.services.handoff import WITHHELD
 from bot.adapters.orm import Instalment
 from bot.domain.parsing import parse_past_date
 from bot.domain.payment_links import verify_payment_token
-from bot.settings import get_settings
+from bot.bootstrap import services
 from tests.actions_support import (  # noqa: F401  (seeded_template, loans, today are fixtures)
     DEV_SECRET,
     DOMAIN,
@@ -463,7 +463,7 @@ def test_crisis_gives_the_crisis_line_flags_and_hands_over_urgently(loans):
     )
     dispatcher, events = run(ActionHandleVulnerability(), trk)
     assert names(dispatcher) == ["utter_crisis_support", "utter_crisis_followup"]
-    assert dispatcher.messages[0]["crisis_line"] == get_settings().crisis_line
+    assert dispatcher.messages[0]["crisis_line"] == services().settings.crisis_line
     no_money_said(dispatcher)
     assert slots_of(events) == STOPPED
     assert END_LOOP in events
@@ -529,7 +529,7 @@ def test_vulnerability_gives_support_flags_and_hands_over(loans, words, category
     trk = tracker(verified(), intent="disclose_vulnerability", text=words, sender="conv-v")
     dispatcher, events = run(ActionHandleVulnerability(), trk)
     assert names(dispatcher) == ["utter_vulnerability_support", "utter_vulnerability_followup"]
-    assert dispatcher.messages[0]["debt_advice"] == get_settings().debt_advice
+    assert dispatcher.messages[0]["debt_advice"] == services().settings.debt_advice
     assert (dispatcher.messages[1]["lender_phone"], dispatcher.messages[1]["lender_hours"]) == (PHONE, HOURS)
     no_money_said(dispatcher)
     assert slots_of(events) == STOPPED and END_LOOP in events
@@ -1140,7 +1140,7 @@ def signed_stop(secret: str | None = None):
     from bot.domain.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
 
     token = mint_channel_identity(
-        ChannelIdentity("twilio", "phone", "+447700900001"), secret or get_settings().channel_identity_secret,
+        ChannelIdentity("twilio", "phone", "+447700900001"), secret or services().settings.channel_identity_secret,
         now=datetime.now(timezone.utc), conversation_id="+447700900001",
     )
     trk = tracker({}, intent="stop_contact", text="STOP", channel="twilio", sender="+447700900001")

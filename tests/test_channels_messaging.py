@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from bot.domain.clock import utcnow
 from bot.domain.formatting import format_choices
 from bot.domain.identity import METADATA_KEY, InvalidIdentity, read_channel_identity
-from bot.settings import get_settings
+from bot.bootstrap import services
 from channels.telegram import Malformed, TelegramBotInput, callback_data, incoming, read_update
 from channels.text_options import (
     chosen_number,
@@ -133,11 +133,9 @@ def test_connectors_load_from_empty_credentials(monkeypatch):
 
 
 def test_credentials_fill_from_settings(monkeypatch):
-    settings = get_settings()
-    monkeypatch.setattr(
-        "channels.twilio.get_settings",
-        lambda: SimpleNamespace(**{**settings.__dict__, "twilio_auth_token": "tok", "twilio_whatsapp_number": "+14155238886"}),
-    )
+    settings = services().settings
+    patched = SimpleNamespace(**{**settings.__dict__, "twilio_auth_token": "tok", "twilio_whatsapp_number": "+14155238886"})
+    monkeypatch.setattr("channels.twilio.services", lambda: SimpleNamespace(settings=patched))
     whatsapp = TwilioWhatsAppInput.from_credentials({})
     assert whatsapp.auth_token == "tok"
     assert whatsapp.number == "whatsapp:+14155238886"  # the prefix Twilio needs is added
@@ -154,7 +152,7 @@ def test_sender_must_fit_the_channel():
 
 def test_the_identity_in_the_metadata_is_signed_for_the_action_server():
     metadata = identity_metadata("whatsapp", "phone", "whatsapp:+447700900001")
-    secret = get_settings().channel_identity_secret
+    secret = services().settings.channel_identity_secret
     me = "whatsapp:+447700900001"  # the sender is the conversation
     identity = read_channel_identity(metadata[METADATA_KEY], secret, now=utcnow(), conversation_id=me)
     assert (identity.channel, identity.kind, identity.value) == ("whatsapp", "phone", "whatsapp:+447700900001")

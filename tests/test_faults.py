@@ -16,7 +16,7 @@ from actions.agreements import ActionProposePlan
 from bot.domain.clock import local_today
 from bot.adapters.database import engine_for
 from bot.ops.demo import seed_demo
-from bot.bootstrap import loan_store
+from bot.bootstrap import services
 from tests.actions_support import ENVIRONMENT, SEED_DAY, clear_caches, confirm, names, propose
 from tests.conftest import _postgres_database
 
@@ -33,7 +33,7 @@ def pg_loans(monkeypatch):
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("DATABASE_URL", url)
     clear_caches()
-    store = loan_store()
+    store = services().store
     seed_demo(store, SEED_DAY)
     yield store, url, admin
     clear_caches()

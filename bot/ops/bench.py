@@ -127,11 +127,11 @@ async def _long_conversation(url, opening: list[str], turns: int, loan_ref: str)
 
 
 def add_bench_loans(count: int) -> list[str]:
-    from bot.bootstrap import loan_store
+    from bot.bootstrap import services
 
     base = random.randint(100_000, 899_999)
     refs = [f"LN-9{base + i:06d}"[:10] for i in range(count)]
-    loan_store().upsert_loans(
+    services().store.upsert_loans(
         {
             "loan_ref": ref, "borrower_name": f"Bench Borrower {i}", "date_of_birth": date(1980, 6, 1),
             "phone": None, "email": None, "timezone": "Europe/London", "language": "en",
@@ -225,9 +225,9 @@ def render(ours: dict, stock: dict | None, memory: dict, long_turns: int) -> str
 
 
 def main(url: str, conversations: int, concurrency: int, long_turns: int, baseline: bool, as_json: bool) -> int:
-    from bot.settings import get_settings
+    from bot.settings import load_settings
 
-    if get_settings().production:
+    if load_settings().production:
         print("bench: refused with APP_ENV=production (it adds test loans to the loan store)", file=sys.stderr)
         return 2
     refs = add_bench_loans(conversations + conversations // 10 + 10)

@@ -7,34 +7,28 @@ import sys
 from pathlib import Path
 
 from bot.domain.clock import local_today
-from bot.settings import get_settings
+from bot.bootstrap import Services, bootstrap
 from bot.adapters.store import CASE_OUTCOMES
 
 
-def _store():
-    from bot.bootstrap import loan_store
-
-    return loan_store()
-
-
-def cmd_migrate(args) -> int:
+def cmd_migrate(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    upgrade(app.settings.database_url)
     print("Loan store is at the latest schema.")
     return 0
 
 
-def cmd_seed_demo(args) -> int:
+def cmd_seed_demo(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.demo import seed_demo
 
-    settings = get_settings()
-    result = seed_demo(_store(), local_today(settings.default_timezone))
+    settings = app.settings
+    result = seed_demo(app.store, local_today(settings.default_timezone))
     print(f"Demo portfolio loaded: {result['created']} loans created, {result['updated']} updated.")
     return 0
 
 
-def cmd_import_loans(args) -> int:
+def cmd_import_loans(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.importer import ImportRejected, read_loans_csv
 
     try:
@@ -44,13 +38,13 @@ def cmd_import_loans(args) -> int:
         for error in rejected.errors:
             print(f"  {error}", file=sys.stderr)
         return 1
-    created, updated = _store().upsert_loans(rows)
+    created, updated = app.store.upsert_loans(rows)
     print(f"Imported {len(rows)} rows: {created} loans created, {updated} updated.")
     return 0
 
 
-def cmd_agreements(args) -> int:
-    agreements = _store().agreements()
+def cmd_agreements(args: argparse.Namespace, app: Services) -> int:
+    agreements = app.store.agreements()
     if args.json:
         print(json.dumps([a.to_json() for a in agreements], indent=2))
         return 0
@@ -64,13 +58,13 @@ def cmd_agreements(args) -> int:
     return 0
 
 
-def cmd_loan(args) -> int:
+def cmd_loan(args: argparse.Namespace, app: Services) -> int:
     from bot.domain.parsing import normalise_loan_ref
     from bot.adapters.store import UnknownLoan
 
     ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
     try:
-        report = _store().loan_report(ref)
+        report = app.store.loan_report(ref)
     except UnknownLoan:
         print(f"No loan with reference {args.loan_ref!r}.", file=sys.stderr)
         return 1
@@ -89,7 +83,7 @@ def cmd_loan(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace, app: Services) -> int:
     from bot.services.reporting import build_report, default_period, parse_day, render_text, write_plot
 
     try:
@@ -103,7 +97,7 @@ def cmd_report(args) -> int:
     if start > end:
         print(f"report: --from {start} is after --to {end}.", file=sys.stderr)
         return 2
-    report = build_report(_store(), start, end)
+    report = build_report(app.store, start, end)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -114,13 +108,13 @@ def cmd_report(args) -> int:
     return 0
 
 
-def cmd_remind(args) -> int:
+def cmd_remind(args: argparse.Namespace, app: Services) -> int:
     from datetime import datetime
 
     from bot.domain.clock import utcnow
     from bot.services.reminders import RasaTrigger, ReminderRules, plan_reminders, run_reminders, summary
 
-    settings = get_settings()
+    settings = app.settings
     try:
         now = datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else utcnow()
         if now.tzinfo is None:
@@ -129,7 +123,7 @@ def cmd_remind(args) -> int:
     except ValueError as error:
         print(f"remind: {error}", file=sys.stderr)
         return 2
-    db = _store().db
+    db = app.store.db
     if args.dry_run:
         plan = plan_reminders(db, rules, now)
         if args.json:
@@ -158,8 +152,8 @@ def cmd_remind(args) -> int:
     return 1 if counts["failed"] else 0
 
 
-def cmd_cases(args) -> int:
-    cases = _store().cases(status=None if args.all else "open")
+def cmd_cases(args: argparse.Namespace, app: Services) -> int:
+    cases = app.store.cases(status=None if args.all else "open")
     if args.json:
         print(json.dumps(cases, indent=2, ensure_ascii=False))
         return 0
@@ -188,14 +182,14 @@ def _follow_up(kind: str, ref: str, step, done: str, unchanged: str) -> int:
     return 0
 
 
-def cmd_close_case(args) -> int:
+def cmd_close_case(args: argparse.Namespace, app: Services) -> int:
     return _follow_up("case", args.case_ref,
-                      lambda ref: _store().close_case(ref, args.outcome, by=args.by, note=args.note),
+                      lambda ref: app.store.close_case(ref, args.outcome, by=args.by, note=args.note),
                       f"Case {{ref}} closed ({args.outcome}).", "Case {ref} was already closed; nothing changed.")
 
 
-def cmd_handoffs(args) -> int:
-    handoffs = _store().handoffs(status=None if args.all else "queued")
+def cmd_handoffs(args: argparse.Namespace, app: Services) -> int:
+    handoffs = app.store.handoffs(status=None if args.all else "queued")
     # what a person should pick up first: urgent, then the earliest promised reply
     handoffs.sort(key=lambda h: (h["priority"] != "urgent", h["reply_by"] or "", h["created_at"]))
     if args.json:
@@ -211,19 +205,19 @@ def cmd_handoffs(args) -> int:
     return 0
 
 
-def cmd_complete_handoff(args) -> int:
+def cmd_complete_handoff(args: argparse.Namespace, app: Services) -> int:
     return _follow_up("handoff", args.handoff_ref,
-                      lambda ref: _store().complete_handoff(ref, by=args.by, note=args.note),
+                      lambda ref: app.store.complete_handoff(ref, by=args.by, note=args.note),
                       "Handoff {ref} marked done.", "Handoff {ref} was already done; nothing changed.")
 
 
-def cmd_clear_vulnerability(args) -> int:
+def cmd_clear_vulnerability(args: argparse.Namespace, app: Services) -> int:
     from bot.domain.parsing import normalise_loan_ref
     from bot.adapters.store import UnknownLoan
 
     ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
     try:
-        cleared = _store().clear_vulnerability(ref, by=args.by, note=args.note)
+        cleared = app.store.clear_vulnerability(ref, by=args.by, note=args.note)
     except UnknownLoan:
         print(f"No loan with reference {args.loan_ref!r}.", file=sys.stderr)
         return 1
@@ -232,13 +226,13 @@ def cmd_clear_vulnerability(args) -> int:
     return 0
 
 
-def cmd_endpoints(args) -> int:
+def cmd_endpoints(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.endpoints import write_endpoints
 
     from bot.ops.endpoints import write_credentials
     from bot.settings import PROJECT_ROOT
 
-    settings = get_settings()
+    settings = app.settings
     path = write_endpoints(Path(args.out), settings, action_server_url=args.action_server_url)
     credentials = write_credentials(Path(args.out).with_name("credentials.yml"), settings,
                                     PROJECT_ROOT / "credentials.yml")
@@ -246,16 +240,16 @@ def cmd_endpoints(args) -> int:
     return 0
 
 
-def cmd_web(args) -> int:
+def cmd_web(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.web import serve
 
-    settings = get_settings()
+    settings = app.settings
     serve(settings, host=args.host, port=args.port or settings.web_port,
           socket_url=args.socket_url or settings.public_base_url)
     return 0
 
 
-def cmd_cluster(args) -> int:
+def cmd_cluster(args: argparse.Namespace, app: Services) -> int:
     import os
 
     from bot.ops.cluster import run
@@ -265,11 +259,11 @@ def cmd_cluster(args) -> int:
     if model is None or not model.exists():
         print("cluster: no trained model; run `rasa train` first or pass --model", file=sys.stderr)
         return 2
-    return run(get_settings(), replicas=args.replicas, action_servers=args.action_servers,
+    return run(app.settings, replicas=args.replicas, action_servers=args.action_servers,
                port=args.port, model=model.resolve(), env=dict(os.environ), work=Path(args.work).resolve())
 
 
-def cmd_bench(args) -> int:
+def cmd_bench(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.bench import main as bench
 
     return bench(args.url.rstrip("/"), args.conversations, args.concurrency, args.long_turns,
@@ -355,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    return args.func(args, bootstrap())
 
 
 if __name__ == "__main__":

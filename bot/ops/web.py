@@ -54,9 +54,9 @@ class WidgetSite:
 
     def store(self):
         if self._store is None:
-            from bot.bootstrap import loan_store
+            from bot.bootstrap import services
 
-            self._store = loan_store()
+            self._store = services().store
         return self._store
 
     def page(self) -> bytes:

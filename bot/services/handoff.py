@@ -1,23 +1,17 @@
-"""Handing a conversation to a person: where it goes is pluggable.
+"""Handing a conversation to a person: the request, its transcript and its reply-by time.
 
-`HANDOFF_DESTINATION=database` (default) queues it in the loan store's
-`handoffs` table, which the collections team works from; `webhook` also POSTs
-it as JSON to `HANDOFF_WEBHOOK_URL` (e.g. the lender's helpdesk).
+Where it goes is pluggable (`HandoffDestination`; the destinations are in
+bot/adapters/handoff_destinations.py).
 """
 from __future__ import annotations
 
-import json
-import logging
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.domain.parsing import parse_date_of_birth
 from bot.domain.privacy import MASK, mask_personal_data
-from bot.adapters.store import LoanStore
 
-logger = logging.getLogger(__name__)
 WITHHELD = "[withheld: date of birth]"
 
 
@@ -33,53 +27,6 @@ class HandoffRequest:
 
 class HandoffDestination(Protocol):
     def send(self, request: HandoffRequest, reply_by: datetime) -> str: ...
-
-
-class DatabaseQueue:
-    def __init__(self, store: LoanStore):
-        self.store = store
-
-    def send(self, request: HandoffRequest, reply_by: datetime) -> str:
-        return self.store.enqueue_handoff(
-            conversation_id=request.conversation_id,
-            reason=request.reason,
-            transcript=request.transcript,
-            loan_ref=request.loan_ref,
-            channel=request.channel,
-            priority=request.priority,
-            reply_by=reply_by,
-        )
-
-
-class WebhookDestination(DatabaseQueue):
-    """Queues in the database (the record) and notifies the lender's system."""
-
-    def __init__(self, store: LoanStore, url: str, timeout: float = 5.0):
-        super().__init__(store)
-        self.url = url
-        self.timeout = timeout
-
-    def send(self, request: HandoffRequest, reply_by: datetime) -> str:
-        ref = super().send(request, reply_by)
-        body = json.dumps(
-            {
-                "handoff_ref": ref,
-                "conversation_id": request.conversation_id,
-                "loan_ref": request.loan_ref,
-                "channel": request.channel,
-                "reason": request.reason,
-                "priority": request.priority,
-                "reply_by": reply_by.isoformat(),
-                "transcript": request.transcript,
-            }
-        ).encode()
-        try:
-            req = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(req, timeout=self.timeout):
-                pass
-        except OSError as exc:  # the queue row is the record; the webhook is a notification
-            logger.warning("handoff webhook failed (%s); the handoff %s is queued in the database", type(exc).__name__, ref)
-        return ref
 
 
 def transcript_from_events(events: list[dict], limit: int = 100) -> list[dict]:

@@ -3,10 +3,10 @@ from alembic import context
 
 from bot.adapters.database import engine_for
 from bot.adapters.orm import Base
-from bot.settings import get_settings
+from bot.settings import load_settings
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+url = config.get_main_option("sqlalchemy.url") or load_settings().database_url
 
 
 def run_migrations_offline() -> None:
