@@ -5,12 +5,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import yaml
 
+from actions.domain_file import load_domain
 from bot.domain import conduct
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+DOMAIN = load_domain(ROOT / "domain.yml")  # a directory of topic files, merged
 
 
 def all_response_texts():

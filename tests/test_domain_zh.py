@@ -13,13 +13,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 
 from actions.common import render
+from actions.domain_file import load_domain
 from bot.domain import conduct, parsing
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = load_domain(ROOT / "domain.yml")  # a directory of topic files, merged
 RESPONSES = DOMAIN["responses"]
 
 ZH_CONDITION = [{"type": "slot", "name": "language", "value": "zh"}]
@@ -52,9 +52,15 @@ TRANSLATED = sorted(set(RESPONSES) - set(NO_ZH_VARIATION))
 
 
 def test_the_exceptions_are_real_responses_and_justified():
+    # The only responses without a zh variation are the listed exceptions, each a real
+    # response with a reason; a response that lacks one and is not listed fails here.
+    assert len(RESPONSES) > 100, "the domain's responses were not loaded"
+    without_zh = {name for name, variations in RESPONSES.items() if not any(is_zh(v) for v in variations)}
+    assert not without_zh - set(NO_ZH_VARIATION), f"no zh variation: {sorted(without_zh - set(NO_ZH_VARIATION))}"
     for name, reason in NO_ZH_VARIATION.items():
-        assert name in RESPONSES and reason.strip()
-        assert not any(is_zh(v) for v in RESPONSES[name])
+        assert name in RESPONSES, f"{name} is not a response"
+        assert reason.strip(), f"{name}: say why it has no zh variation"
+        assert name in without_zh, f"{name} has a zh variation: drop it from NO_ZH_VARIATION"
 
 
 @pytest.mark.parametrize("name", sorted(RESPONSES))
