@@ -1,13 +1,10 @@
-"""Custom Rasa graph components (loaded by config.yml).
+"""Rasa-side code: the graph components named in config.yml
+(intent_classifier.py, vulnerability.py), the stores named in the endpoints
+(tracker_store.py, lock_store.py), and the patches of Rasa (components/patches/:
+the guard that answers `utter_action_server_unavailable` when the action server
+fails, the speed-ups, long conversations).
 
-Importing the package also patches Rasa where it must: the guard for a failing
-action server (components/action_guard.py), two hot spots
-(components/speedups.py) and the work that grew with the length of a
-conversation (components/long_conversations.py). Rasa loads this package with
-the pipeline.
+Importing this package patches nothing. The modules Rasa loads call
+`components.patches.install()` themselves; components/patches/__init__.py says
+which and why.
 """
-from components import action_guard, long_conversations, speedups
-
-action_guard.install()
-speedups.install()
-long_conversations.install()

@@ -30,6 +30,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from components import patches
+
+patches.install()  # Rasa loads this module before the first message (components/patches)
+
 logger = logging.getLogger(__name__)
 
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")

@@ -23,6 +23,10 @@ import redis
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 
+from components import patches
+
+patches.install()  # Rasa loads this module before the first message (components/patches)
+
 T = TypeVar("T")
 
 

@@ -28,9 +28,11 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.domain.privacy import MASK, install_log_masking, mask_personal_data
-from components.long_conversations import SNAPSHOT, clone
+from components import patches
+from components.patches.long_conversations import SNAPSHOT, clone
 
 install_log_masking()
+patches.install()  # Rasa loads this module before the first message (components/patches)
 
 _KEPT_DOB_VALUES = (None, "checked")
 
@@ -129,7 +131,7 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
     grows with the conversation. This one keeps the masked tracker object and
     adds each turn's new events to it (masked, by `update`, so its state is
     exactly what replaying the masked events gives); `retrieve` returns a copy
-    sharing the event objects (`long_conversations.clone`). A tracker saved
+    sharing the event objects (`patches.long_conversations.clone`). A tracker saved
     that does not continue the stored one (replaced through the HTTP API, say)
     is stored from scratch, as Rasa would.
 

@@ -57,7 +57,7 @@ def test_the_base_classes_are_not_registered_as_actions():
 
 
 def test_a_call_arriving_after_rasas_deadline_does_nothing(loans):
-    """Rasa told the borrower nothing was recorded (components/action_guard.py); a late
+    """Rasa told the borrower nothing was recorded (components/patches/action_guard.py); a late
     call — e.g. from a paused action server — must not act on the conversation."""
     import time
 
@@ -83,7 +83,9 @@ def _call_an_unreachable_action_server(slots: dict | None = None) -> list:
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    import components  # noqa: F401  (installs the guard, as Rasa's pipeline does)
+    from components import patches
+
+    patches.install()  # the guard, as when Rasa loads our components
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -33,8 +33,9 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.domain.privacy import MASK
 from bot.settings import PROJECT_ROOT
-from components import long_conversations
-from components.long_conversations import FULL_HISTORY_ACTIONS, prediction_tracker
+from components import patches
+from components.patches import long_conversations
+from components.patches.long_conversations import FULL_HISTORY_ACTIONS, prediction_tracker
 from components.tracker_store import MaskingInMemoryTrackerStore, masked_tracker
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
@@ -154,7 +155,7 @@ def _call(action: str, tracker: DialogueStateTracker) -> dict:
 
 @pytest.fixture(autouse=True)
 def installed():
-    long_conversations.install()
+    patches.install()
 
 
 def test_an_action_call_of_a_long_conversation_carries_its_latest_turns():

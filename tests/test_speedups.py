@@ -1,4 +1,4 @@
-"""components/speedups.py changes how fast Rasa does things, never what it does."""
+"""components/patches/speedups.py changes how fast Rasa does things, never what it does."""
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +15,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-import components  # noqa: F401  (installs the patches, as Rasa's pipeline does)
-from components.speedups import _quickly_valid, close_kept_sessions, _response_validator, _validate_action_result
+from components import patches
+from components.patches.speedups import _quickly_valid, close_kept_sessions, _response_validator, _validate_action_result
 from tests.ports import free_port
 
 EVENT_NAMES = ["user", "action", "slot", "bot", "active_loop", "followup", "restart", "session_started",
@@ -61,6 +61,7 @@ def test_a_bad_response_gets_rasas_own_error():
 
 def test_action_calls_share_one_connection_and_survive_a_restarted_action_server():
     """Two calls, one TCP connection; after the action server restarts, the next call still works."""
+    patches.install()  # as when Rasa loads our components
     domain = Domain.load("domain.yml")
     nlg = TemplatedNaturalLanguageGenerator(domain.responses)
     port = free_port()

@@ -24,8 +24,8 @@ from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
 
-from components import long_conversations
-from components.long_conversations import prediction_tracker
+from components.patches import long_conversations
+from components.patches.long_conversations import prediction_tracker
 from tests.e2e.conftest import ROOT, _model, running_servers
 from tests.e2e.test_conversations import sender
 

@@ -21,7 +21,7 @@ Found with py-spy on the Rasa process under `python -m bot bench` (README,
    one session per event loop, whose idle connections it closes before the
    action server's keep-alive timeout (5 s in Sanic) can close them under it.
 
-Installed by `components/__init__.py`.
+Installed by `components.patches.install()` (who calls it: that package's docstring).
 """
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
+
+from components.patches import Patch
 
 ACTION_KEEPALIVE_SECONDS = 2.0  # below the action server's (Sanic's) 5 s keep-alive timeout
 
@@ -163,8 +165,13 @@ def _remote_action_init(self, name, action_endpoint) -> None:
         action_endpoint._keep_session = True
 
 
-def install() -> None:
-    RemoteAction._validate_action_result = _validate_action_result
-    Event.resolve_by_type = staticmethod(_resolve_by_type)
-    EndpointConfig.session = _action_session
-    RemoteAction.__init__ = _remote_action_init
+PATCHES = (
+    Patch("rasa.core.actions.action.RemoteAction._validate_action_result", _validate_action_result,
+          "validate action-server responses with a validator built once (32 ms -> 0.6 ms a call), same errors"),
+    Patch("rasa.shared.core.events.Event.resolve_by_type", staticmethod(_resolve_by_type),
+          "remember each event class found by its type name instead of walking all Event subclasses"),
+    Patch("rasa.utils.endpoints.EndpointConfig.session", _action_session,
+          "one kept HTTP session per event loop to the action server, instead of a new connection a call"),
+    Patch("rasa.core.actions.action.RemoteAction.__init__", _remote_action_init,
+          "mark the action endpoint, so that its calls use the kept session"),
+)

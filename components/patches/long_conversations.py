@@ -36,7 +36,7 @@ misunderstood messages the fallback counts), except for the actions that hand
 the conversation to a person (`FULL_HISTORY_ACTIONS`), whose transcript is the
 whole session. Slots, the latest message and the active form travel as before.
 
-Installed by `components/__init__.py`.
+Installed by `components.patches.install()` (who calls it: that package's docstring).
 """
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+from components.patches import Patch
 
 # The window holds at least this many messages of the borrower.
 WINDOW_TURNS = 3
@@ -373,8 +375,13 @@ class _WithoutEvents:
         return getattr(self._tracker, name)
 
 
-def install() -> None:
-    MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker
-    RemoteAction._action_call_format = _action_call_format
-    DialogueStateTracker.copy = _copy
-    DialogueStateTracker.get_last_event_for = _get_last_event_for
+PATCHES = (
+    Patch("rasa.core.processor.MessageProcessor._predict_next_with_tracker", _predict_next_with_tracker,
+          "policies predict from the latest turns continuing from a snapshot, not by replaying the session"),
+    Patch("rasa.core.actions.action.RemoteAction._action_call_format", _action_call_format,
+          "an action call carries the latest turns (a handoff the whole session), not every event"),
+    Patch("rasa.shared.core.trackers.DialogueStateTracker.copy", _copy,
+          "the tracker copy before each action without replaying every event"),
+    Patch("rasa.shared.core.trackers.DialogueStateTracker.get_last_event_for", _get_last_event_for,
+          "find the latest event of a kind in the window first, not in the whole session"),
+)

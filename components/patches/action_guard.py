@@ -12,7 +12,7 @@ cannot record anything afterwards.
 It also gives an action run without an output channel (Rasa's trigger_intent
 on a new conversation) a collecting one, so action_session_start works there.
 
-Imported by `components/__init__.py`, which Rasa loads with the pipeline.
+Installed by `components.patches.install()` (who calls it: that package's docstring).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.shared.core.events import ActiveLoop, BotUttered, FollowupAction, SlotSet
 
 from bot.bootstrap import services
+from components.patches import Patch
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ async def _guarded_run(self, output_channel, nlg, tracker, domain):
         return events + [FollowupAction("action_listen")]
 
 
-def install() -> None:
-    if RemoteAction.run is not _guarded_run:
-        RemoteAction.run = _guarded_run
+PATCHES = (
+    Patch("rasa.core.actions.action.RemoteAction.run", _guarded_run,
+          "a failed, refused or slow action call tells the borrower nothing was recorded, instead of silence"),
+)
