@@ -20,7 +20,7 @@ from actions.common import (
     verified_account,
 )
 from bot.domain.formatting import format_datetime
-from bot.adapters.store import AccountView
+from bot.domain.accounts import AccountView
 
 
 def utter_summary(dispatcher, tracker, domain, account: AccountView) -> None:

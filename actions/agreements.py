@@ -27,7 +27,7 @@ from bot.domain import conduct, plans
 from bot.services import negotiation
 from bot.domain.clock import utcnow
 from bot.domain.payment_links import payment_link
-from bot.adapters.store import AgreementProposal, OpenAgreementExists
+from bot.domain.agreements import AgreementProposal, OpenAgreementExists
 
 FORM_SLOTS = ("promise_date", "plan_months", "plan_monthly_amount", "first_payment_date")
 

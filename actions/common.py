@@ -22,7 +22,8 @@ from bot.domain.identity import METADATA_KEY, ChannelIdentity, InvalidIdentity, 
 from bot.domain.policy import ProductPolicy
 from bot.bootstrap import services
 from bot.settings import Settings
-from bot.adapters.store import AccountView, LoanStore
+from bot.adapters.store import LoanStore
+from bot.domain.accounts import AccountView
 
 logger = logging.getLogger(__name__)
 

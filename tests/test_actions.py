@@ -53,7 +53,8 @@ from actions.verification import ValidateVerifyForm
 from bot.domain.clock import utcnow
 from bot.ops.demo import PLAN_HOLDER
 from bot.domain.formatting import format_date, format_datetime, format_money
-from bot.adapters.orm import AGREEMENT_KINDS, Instalment
+from bot.adapters.orm import Instalment
+from bot.domain.agreements import AGREEMENT_KINDS
 from bot.domain.policy import PolicyBook
 from bot.domain.payment_links import verify_payment_token
 from bot.domain.privacy import unseal

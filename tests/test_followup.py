@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain import conduct
 from bot.ops.demo import seed_demo
-from bot.adapters.store import UnknownReference
+from bot.domain.accounts import UnknownReference
 from tests.conftest import TODAY
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,13 +21,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, ContactAttempt, Instalment, Loan
-from bot.services.reminders import (
-    RasaTrigger,
-    ReminderRules,
-    plan_reminders,
-    run_reminders,
-    summary,
-)
+from bot.adapters.rasa_trigger import RasaTrigger
+from bot.adapters.store import LoanStore
+from bot.services.reminders import ReminderRules, plan_reminders, run_reminders, summary
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +139,7 @@ def attempts(db) -> list[ContactAttempt]:
 
 def decisions(db, now=NOW, rules=RULES) -> dict[str, tuple[str, str | None]]:
     """{loan_ref: (trigger, skip reason or None)}"""
-    return {r.loan_ref: (r.trigger, r.skip_reason) for r in plan_reminders(db, rules, now)}
+    return {r.loan_ref: (r.trigger, r.skip_reason) for r in plan_reminders(LoanStore(db), rules, now)}
 
 
 # ---------------------------------------------------------------- triggers
@@ -176,7 +172,7 @@ def test_one_reminder_per_loan_the_most_important_trigger(db):
     add_agreement(db, "LN-A", "instalment_plan", [TODAY - timedelta(days=5), TODAY + timedelta(days=3)])
     add_loan(db, "LN-B", dpd=14)  # at a reminder day, with an instalment due soon
     add_agreement(db, "LN-B", "instalment_plan", [TODAY + timedelta(days=3)])
-    plan = plan_reminders(db, RULES, NOW)
+    plan = plan_reminders(LoanStore(db), RULES, NOW)
     assert [(r.loan_ref, r.trigger) for r in plan] == [("LN-A", "missed_instalment"), ("LN-B", "instalment_due")]
 
 
@@ -200,7 +196,7 @@ def test_a_missed_instalment_is_reminded_once(db, rasa):
     add_loan(db, "LN-M")
     add_agreement(db, "LN-M", "instalment_plan", [TODAY - timedelta(days=1), TODAY + timedelta(days=29)])
     trigger = RasaTrigger(rasa.url)
-    assert summary(run_reminders(db, RULES, NOW, trigger))["sent"] == 1
+    assert summary(run_reminders(LoanStore(db), RULES, NOW, trigger))["sent"] == 1
     assert decisions(db, now=NOW + timedelta(hours=2)) == {"LN-M": ("missed_instalment", "already_reminded_today")}
     assert decisions(db, now=NOW + timedelta(days=1)) == {}  # covered by yesterday's reminder
     # the next instalment is missed too: a new reminder
@@ -221,7 +217,7 @@ def test_reminders_start_conversations_on_the_preferred_channel(db, rasa):
     add_loan(db, "LN-SMS", dpd=7, channel="sms", phone="+447700900001")
     add_loan(db, "LN-WA", dpd=7, channel="whatsapp", phone="+447700900002")
     add_loan(db, "LN-TG", dpd=7, channel="telegram", phone=None, chat_id="7000012345")
-    results = run_reminders(db, RULES, NOW, RasaTrigger(rasa.url, token="s3cret"))
+    results = run_reminders(LoanStore(db), RULES, NOW, RasaTrigger(rasa.url, token="s3cret"))
     assert summary(results) == {"sent": 3, "skipped": 0, "failed": 0}
     calls = {r["path"]: r for r in rasa.requests}
     assert set(calls) == {
@@ -246,7 +242,7 @@ def test_reminders_start_conversations_on_the_preferred_channel(db, rasa):
 
 def test_a_reminder_is_started_in_the_borrower_language(db, rasa):
     add_loan(db, "LN-ZH", dpd=7, phone="+8613800138000", tz="Asia/Shanghai", language="zh")
-    assert summary(run_reminders(db, RULES, NOW, RasaTrigger(rasa.url)))["sent"] == 1  # 18:00 in Shanghai
+    assert summary(run_reminders(LoanStore(db), RULES, NOW, RasaTrigger(rasa.url)))["sent"] == 1  # 18:00 in Shanghai
     [call] = rasa.requests
     assert call["json"]["entities"] == {"loan_ref": "LN-ZH", "language": "zh"}
 
@@ -255,25 +251,25 @@ def test_a_rasa_error_is_recorded_as_failed_and_the_run_goes_on(db, rasa):
     add_loan(db, "LN-F1", dpd=7)
     add_loan(db, "LN-F2", dpd=14)
     rasa.status = 500
-    results = run_reminders(db, RULES, NOW, RasaTrigger(rasa.url))
+    results = run_reminders(LoanStore(db), RULES, NOW, RasaTrigger(rasa.url))
     assert [(r.reminder.loan_ref, r.outcome, r.reason) for r in results] == [
         ("LN-F1", "failed", "rasa_http_500"), ("LN-F2", "failed", "rasa_http_500")]
     assert [(a.outcome, a.skip_reason) for a in attempts(db)] == [("failed", "rasa_http_500")] * 2
     # a failure is not a reminder: the next run tries again
     rasa.status = 200
-    assert summary(run_reminders(db, RULES, NOW + timedelta(minutes=15), RasaTrigger(rasa.url)))["sent"] == 2
+    assert summary(run_reminders(LoanStore(db), RULES, NOW + timedelta(minutes=15), RasaTrigger(rasa.url)))["sent"] == 2
 
 
 def test_a_rasa_timeout_counts_as_sent_and_no_server_as_failed(db, rasa):
     add_loan(db, "LN-T", dpd=7)
     rasa.delay = 1.0
     # Rasa may deliver after we stop waiting: the attempt counts, so no second message today.
-    [result] = run_reminders(db, RULES, NOW, RasaTrigger(rasa.url, timeout=0.2))
+    [result] = run_reminders(LoanStore(db), RULES, NOW, RasaTrigger(rasa.url, timeout=0.2))
     assert (result.outcome, result.reason) == ("sent", "rasa_timeout_unconfirmed")
-    [result] = run_reminders(db, RULES, NOW + timedelta(minutes=15), RasaTrigger(rasa.url))
+    [result] = run_reminders(LoanStore(db), RULES, NOW + timedelta(minutes=15), RasaTrigger(rasa.url))
     assert (result.outcome, result.reason) == ("skipped", "already_reminded_today")
     add_loan(db, "LN-U", dpd=7)
-    [result] = [r for r in run_reminders(db, RULES, NOW, RasaTrigger("http://127.0.0.1:9", timeout=0.5))
+    [result] = [r for r in run_reminders(LoanStore(db), RULES, NOW, RasaTrigger("http://127.0.0.1:9", timeout=0.5))
                 if r.reminder.loan_ref == "LN-U"]
     assert (result.outcome, result.reason) == ("failed", "rasa_unreachable")
 
@@ -281,7 +277,7 @@ def test_a_rasa_timeout_counts_as_sent_and_no_server_as_failed(db, rasa):
 def test_dry_run_contacts_nobody_and_writes_nothing(db, rasa):
     add_loan(db, "LN-D1", dpd=7)
     add_loan(db, "LN-D2", dpd=7, phone=None)
-    plan = plan_reminders(db, RULES, NOW)
+    plan = plan_reminders(LoanStore(db), RULES, NOW)
     assert [(r.loan_ref, r.send, r.skip_reason) for r in plan] == [("LN-D1", True, None), ("LN-D2", False, "no_address")]
     assert rasa.requests == [] and attempts(db) == []
 
@@ -418,10 +414,10 @@ def test_already_reminded_today_and_reruns_are_safe(db, rasa):
     add_loan(db, "LN-R", dpd=7, tz="America/New_York")
     add_loan(db, "LN-S", dpd=7, phone=None)
     trigger = RasaTrigger(rasa.url)
-    first = run_reminders(db, RULES, datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc), trigger)  # 09:00 New York
+    first = run_reminders(LoanStore(db), RULES, datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc), trigger)  # 09:00 New York
     assert summary(first) == {"sent": 1, "skipped": 1, "failed": 0}
     for minutes in (15, 30):
-        again = run_reminders(db, RULES, datetime(2026, 11, 23, 14, minutes, tzinfo=timezone.utc), trigger)
+        again = run_reminders(LoanStore(db), RULES, datetime(2026, 11, 23, 14, minutes, tzinfo=timezone.utc), trigger)
         assert [(r.reminder.loan_ref, r.outcome, r.reason) for r in again] == [
             ("LN-R", "skipped", "already_reminded_today"), ("LN-S", "skipped", "no_address")]
     assert len(rasa.requests) == 1
@@ -441,7 +437,7 @@ def test_sends_and_skips_are_recorded_on_both_databases(store, rasa):
     add_loan(db, "LN-P2", dpd=7, phone="+447700900202")
     store.record_opt_out("LN-P2", "all")
     for minutes in (0, 30):
-        run_reminders(db, RULES, NOW + timedelta(minutes=minutes), RasaTrigger(rasa.url))
+        run_reminders(LoanStore(db), RULES, NOW + timedelta(minutes=minutes), RasaTrigger(rasa.url))
     recorded = [(a.trigger, a.outcome, a.skip_reason, a.conversation_id, a.created_at) for a in attempts(db)]
     assert sorted(recorded, key=lambda r: (r[1], r[2] or "")) == [
         ("days_past_due_7", "sent", None, "+447700900201", NOW),

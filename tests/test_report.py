@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.ops.demo import seed_demo
 from bot.adapters.orm import Case
 from bot.services.reporting import build_report, default_period, parse_day, render_text, write_plot
-from bot.adapters.store import AgreementProposal
+from bot.domain.agreements import AgreementProposal
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = timezone.utc
@@ -68,7 +68,7 @@ def clock(monkeypatch):
             self.now = moment
 
     c = Clock()
-    monkeypatch.setattr("bot.adapters.store.utcnow", lambda: c.now)
+    monkeypatch.setattr("bot.adapters.store.rows.utcnow", lambda: c.now)
     return c
 
 

@@ -13,7 +13,8 @@ from sqlalchemy.exc import DatabaseError
 
 from bot.ops.demo import PLAN_HOLDER, seed_demo
 from bot.adapters.orm import Base
-from bot.adapters.store import AgreementProposal, OpenAgreementExists, UnknownLoan
+from bot.domain.accounts import UnknownLoan
+from bot.domain.agreements import AgreementProposal, OpenAgreementExists
 from tests.conftest import TODAY
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
+
 Base = declarative_base()
 
 
@@ -70,9 +71,8 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-# Agreement statuses that count as "open": at most one open agreement per loan,
-# enforced by a partial unique index (see Agreement.__table_args__).
-OPEN_AGREEMENT_STATUSES = ("active",)
+# The partial unique index behind "one open agreement per loan"
+# (bot.domain.agreements.OPEN_AGREEMENT_STATUSES; see Agreement.__table_args__).
 _OPEN_SQL = "status = 'active'"
 
 
@@ -291,7 +291,3 @@ class ContactAttempt(Base):
 
     __table_args__ = (Index("ix_contact_attempts_borrower_time", "borrower_id", "created_at"),)
 
-
-AGREEMENT_KINDS = ("pay_now", "promise_to_pay", "instalment_plan", "hardship_deferral", "settlement")
-CASE_KINDS = ("dispute", "fraud_claim", "payment_claim")
-HOLD_CASE_KINDS = ("dispute", "fraud_claim")

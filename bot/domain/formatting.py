@@ -150,3 +150,9 @@ _CHANNEL_NAMES = {
 def format_channel(channel: str | None, language: str | None) -> str:
     names = _CHANNEL_NAMES["zh" if locale_for(language).startswith("zh") else "en"]
     return names.get(channel or "", names["rest"])
+
+
+def money_str(amount: Decimal, currency: str) -> str:
+    """An amount as a plain decimal string with the currency's minor units (e.g. "450.00"),
+    for machines (JSON, the audit log), not for borrowers."""
+    return str(amount.quantize(Decimal(1).scaleb(-babel_numbers.get_currency_precision(currency))))

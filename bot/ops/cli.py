@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.domain.clock import local_today
 from bot.bootstrap import Services, bootstrap
-from bot.adapters.store import CASE_OUTCOMES
+from bot.domain.accounts import CASE_OUTCOMES
 
 
 def cmd_migrate(args: argparse.Namespace, app: Services) -> int:
@@ -60,7 +60,7 @@ def cmd_agreements(args: argparse.Namespace, app: Services) -> int:
 
 def cmd_loan(args: argparse.Namespace, app: Services) -> int:
     from bot.domain.parsing import normalise_loan_ref
-    from bot.adapters.store import UnknownLoan
+    from bot.domain.accounts import UnknownLoan
 
     ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
     try:
@@ -112,7 +112,8 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
     from datetime import datetime
 
     from bot.domain.clock import utcnow
-    from bot.services.reminders import RasaTrigger, ReminderRules, plan_reminders, run_reminders, summary
+    from bot.adapters.rasa_trigger import RasaTrigger
+    from bot.services.reminders import ReminderRules, plan_reminders, run_reminders, summary
 
     settings = app.settings
     try:
@@ -125,7 +126,7 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
         return 2
     db = app.store.db
     if args.dry_run:
-        plan = plan_reminders(db, rules, now)
+        plan = plan_reminders(app.store, rules, now)
         if args.json:
             print(json.dumps({"now": now.isoformat(), "dry_run": True, "plan": [r.to_json() for r in plan]}, indent=2))
             return 0
@@ -139,7 +140,7 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
         if not only_run:  # two runs at once would both see the same loans as due
             print("remind: another run is in progress; nothing sent", file=sys.stderr)
             return 3
-        results = run_reminders(db, rules, now, RasaTrigger(settings.rasa_url, settings.rasa_token))
+        results = run_reminders(app.store, rules, now, RasaTrigger(settings.rasa_url, settings.rasa_token))
     counts = summary(results)
     if args.json:
         print(json.dumps({"now": now.isoformat(), "dry_run": False, **counts,
@@ -170,7 +171,7 @@ def cmd_cases(args: argparse.Namespace, app: Services) -> int:
 
 def _follow_up(kind: str, ref: str, step, done: str, unchanged: str) -> int:
     """One step of the team's follow-up on a case or handoff, by its reference."""
-    from bot.adapters.store import UnknownReference
+    from bot.domain.accounts import UnknownReference
 
     ref = ref.strip().upper()
     try:
@@ -213,7 +214,7 @@ def cmd_complete_handoff(args: argparse.Namespace, app: Services) -> int:
 
 def cmd_clear_vulnerability(args: argparse.Namespace, app: Services) -> int:
     from bot.domain.parsing import normalise_loan_ref
-    from bot.adapters.store import UnknownLoan
+    from bot.domain.accounts import UnknownLoan
 
     ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
     try:

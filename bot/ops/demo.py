@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from bot.domain.plans import build_schedule
-from bot.adapters.store import AgreementProposal, LoanStore, OpenAgreementExists
+from bot.adapters.store import LoanStore
+from bot.domain.agreements import AgreementProposal, OpenAgreementExists
 
 # loan_ref, name, date of birth, phone, product, currency, principal, outstanding, overdue, dpd, tz, language
 _PORTFOLIO = [

@@ -15,7 +15,8 @@ from bot.domain import plans
 from bot.domain.policy import ProductPolicy
 from dateutil.relativedelta import relativedelta
 
-from bot.adapters.store import AccountView, AgreementProposal, AgreementView
+from bot.domain.accounts import AccountView
+from bot.domain.agreements import AgreementProposal, AgreementView
 
 
 @dataclass(frozen=True)

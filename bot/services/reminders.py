@@ -25,27 +25,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from urllib.parse import quote
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-import requests
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
-
 from bot.domain import conduct
-from bot.adapters.database import Database
-from bot.adapters.orm import (
-    HOLD_CASE_KINDS,
-    OPEN_AGREEMENT_STATUSES,
-    Agreement,
-    AuditEvent,
-    Borrower,
-    Case,
-    ContactAttempt,
-    Instalment,
-    Loan,
-)
 from bot.settings import Settings
 
 INTENT = "EXTERNAL_payment_reminder"
@@ -60,8 +45,6 @@ OPT_OUT_NAMES = {
 }
 MISSED_TRIGGERS = ("broken_promise", "missed_instalment")
 PROMISE_KINDS = ("promise_to_pay", "pay_now")  # agreements whose instalment is a promise to pay by a date
-# Longer than Rasa takes for a turn (its action calls give up after 10 s each).
-RASA_TIMEOUT_SECONDS = 30.0
 # A timeout may still have reached the borrower: it counts as a contact.
 UNCONFIRMED = "rasa_timeout_unconfirmed"
 
@@ -140,38 +123,75 @@ class ReminderFailed(Exception):
     """Rasa did not start the conversation; the message is the reason recorded."""
 
 
-class RasaTrigger:
-    """Starts a conversation through Rasa's HTTP API (POST /conversations/{id}/trigger_intent)."""
+class TriggerIntent(Protocol):
+    """Starts the conversation (bot.adapters.rasa_trigger.RasaTrigger); raises ReminderFailed."""
 
-    def __init__(self, rasa_url: str, token: str = "", timeout: float = RASA_TIMEOUT_SECONDS):
-        self.rasa_url = rasa_url.rstrip("/")
-        self.token = token
-        self.timeout = timeout
+    def __call__(self, conversation_id: str, connector: str, loan_ref: str, language: str | None = None) -> None: ...
 
-    def __call__(self, conversation_id: str, connector: str, loan_ref: str, language: str | None = None) -> None:
-        # "+" and ":" stay as they are: Rasa's router does not unquote the path.
-        url = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='+:')}/trigger_intent"
-        params = {"output_channel": connector}
-        if self.token:
-            params["token"] = self.token
-        entities = {"loan_ref": loan_ref}
-        if language:
-            entities["language"] = language  # read by action_set_reminder_language
-        body = {"name": INTENT, "entities": entities}
-        try:
-            response = requests.post(url, params=params, json=body, timeout=self.timeout)
-        except requests.Timeout:
-            raise ReminderFailed("rasa_timeout") from None
-        except requests.RequestException:
-            raise ReminderFailed("rasa_unreachable") from None
-        if response.status_code != 200:
-            raise ReminderFailed(f"rasa_http_{response.status_code}")
+
+@dataclass(frozen=True)
+class Arrangement:
+    """The loan's open agreement, as reminders see it."""
+
+    kind: str
+    scheduled_due_dates: tuple[date, ...]  # of its instalments still scheduled
+
+
+@dataclass(frozen=True)
+class BorrowerContact:
+    id: int
+    timezone: str
+    language: str
+    preferred_channel: str
+    phone: str | None
+    telegram_chat_id: str | None
+    vulnerable: bool
+    opted_out: tuple[str, ...]  # channels, or "all"
+
+
+@dataclass(frozen=True)
+class ReminderCandidate:
+    loan_id: int
+    loan_ref: str
+    days_past_due: int
+    overdue_amount: Decimal
+    borrower: BorrowerContact
+    arrangement: Arrangement | None
+
+
+@dataclass(frozen=True)
+class SentReminder:
+    loan_id: int | None
+    borrower_id: int
+    trigger: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutreachSnapshot:
+    """What the loan store knows that the contact rules need, read in one go."""
+
+    candidates: list[ReminderCandidate]  # in loan reference order
+    holds: dict[int, set[str]]  # loan id -> kinds of open dispute / fraud cases
+    sent: list[SentReminder]  # to these borrowers in the last 7 days, or missed-payment reminders of these loans
+    last_conversation: dict[int, datetime]  # loan id -> latest verification within the quiet days
+
+
+class OutreachStore(Protocol):
+    """The loan store's side of reminders (bot.adapters.store.outreach)."""
+
+    def outreach_snapshot(
+        self, *, days_past_due: frozenset[int], latest_due: date, now: datetime, missed_triggers: tuple[str, ...],
+        quiet_days: int,
+    ) -> OutreachSnapshot: ...
+
+    def record_contact_attempt(self, reminder: Reminder, outcome: str, reason: str | None, now: datetime) -> bool: ...
 
 
 # ---------------------------------------------------------------- planning
 
 
-def conversation_id_for(borrower: Borrower, channel: str) -> str | None:
+def conversation_id_for(borrower: BorrowerContact, channel: str) -> str | None:
     """The channel's own conversation id: the phone number, "whatsapp:" + it, or the Telegram chat id."""
     if channel == "sms":
         return borrower.phone or None
@@ -182,104 +202,60 @@ def conversation_id_for(borrower: Borrower, channel: str) -> str | None:
     return None
 
 
-def plan_reminders(db: Database, rules: ReminderRules, now: datetime) -> list[Reminder]:
+def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) -> list[Reminder]:
     """Every loan with a trigger now, in loan reference order, each with send or a skip reason."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    with db.reader() as s:
-        loans = _candidate_loans(s, rules, now)
-        if not loans:
-            return []
-        loan_ids = [loan.id for loan in loans]
-        borrower_ids = {loan.borrower_id for loan in loans}
-        holds = defaultdict(set)
-        for loan_id, kind in s.execute(
-            select(Case.loan_id, Case.kind).where(
-                Case.loan_id.in_(loan_ids), Case.status == "open", Case.kind.in_(HOLD_CASE_KINDS)
-            )
-        ):
-            holds[loan_id].add(kind)
-        sent = s.scalars(
-            select(ContactAttempt).where(
-                ContactAttempt.outcome == "sent",
-                or_(
-                    and_(ContactAttempt.borrower_id.in_(borrower_ids), ContactAttempt.created_at > now - timedelta(days=7)),
-                    and_(ContactAttempt.loan_id.in_(loan_ids), ContactAttempt.trigger.in_(MISSED_TRIGGERS)),
-                ),
-            )
-        ).all()
-
-        # when each loan's borrower last passed verification (talked with us about it)
-        last_conversation = dict(s.execute(
-            select(AuditEvent.loan_id, func.max(AuditEvent.occurred_at))
-            .where(AuditEvent.loan_id.in_(loan_ids), AuditEvent.event_type == "verification_passed",
-                   AuditEvent.occurred_at > now - timedelta(days=conduct.QUIET_DAYS_AFTER_CONVERSATION))
-            .group_by(AuditEvent.loan_id)
-        ).all())
-
-        week_ago = now - timedelta(days=7)
-        sent_this_week = Counter(a.borrower_id for a in sent if week_ago < a.created_at <= now)
-        sent_by_loan = defaultdict(list)
-        for attempt in sent:
-            sent_by_loan[attempt.loan_id].append(attempt)
-        plan = []
-        for loan in loans:
-            borrower = loan.borrower
-            zone = _zone(borrower.timezone)
-            today = now.astimezone(zone).date()
-            loan_sent = sent_by_loan[loan.id]
-            trigger = _trigger(loan, today, rules, loan_sent, zone)
-            if trigger is None:
-                continue
-            channel = borrower.preferred_channel
-            reason = _skip_reason(loan, channel, trigger, holds[loan.id], loan_sent, last_conversation.get(loan.id),
-                                  sent_this_week, rules, now, today, zone)
-            reminder = Reminder(
-                loan_id=loan.id,
-                borrower_id=borrower.id,
-                loan_ref=loan.loan_ref,
-                trigger=trigger,
-                channel=channel,
-                conversation_id=conversation_id_for(borrower, channel),
-                skip_reason=reason,
-                language=borrower.language,
-            )
-            if reminder.send:
-                sent_this_week[borrower.id] += 1  # counts towards the cap for the borrower's other loans
-            plan.append(reminder)
-        return plan
-
-
-def _candidate_loans(s, rules: ReminderRules, now: datetime) -> list[Loan]:
-    """Loans at a reminder day past due, or with a scheduled instalment of an active agreement due soon or missed."""
-    latest_due = now.astimezone(timezone.utc).date() + timedelta(days=rules.due_in_days + 1)  # no borrower is more than a day ahead of UTC
-    with_instalments = (
-        select(Agreement.loan_id)
-        .join(Instalment, Instalment.agreement_id == Agreement.id)
-        .where(
-            Agreement.status.in_(OPEN_AGREEMENT_STATUSES),
-            Instalment.status == "scheduled",
-            Instalment.due_date <= latest_due,
-        )
+    snapshot = store.outreach_snapshot(
+        days_past_due=rules.days_past_due,
+        # no borrower is more than a day ahead of UTC
+        latest_due=now.astimezone(timezone.utc).date() + timedelta(days=rules.due_in_days + 1),
+        now=now,
+        missed_triggers=MISSED_TRIGGERS,
+        quiet_days=conduct.QUIET_DAYS_AFTER_CONVERSATION,
     )
-    return s.scalars(
-        select(Loan)
-        .where(or_(Loan.days_past_due.in_(sorted(rules.days_past_due)), Loan.id.in_(with_instalments)))
-        .options(
-            selectinload(Loan.borrower).selectinload(Borrower.opt_outs),
-            selectinload(Loan.agreements).selectinload(Agreement.instalments),
+    week_ago = now - timedelta(days=7)
+    sent_this_week = Counter(a.borrower_id for a in snapshot.sent if week_ago < a.created_at <= now)
+    sent_by_loan: dict[int | None, list[SentReminder]] = defaultdict(list)
+    for attempt in snapshot.sent:
+        sent_by_loan[attempt.loan_id].append(attempt)
+    plan = []
+    for loan in snapshot.candidates:
+        borrower = loan.borrower
+        zone = _zone(borrower.timezone)
+        today = now.astimezone(zone).date()
+        loan_sent = sent_by_loan[loan.loan_id]
+        trigger = _trigger(loan, today, rules, loan_sent, zone)
+        if trigger is None:
+            continue
+        channel = borrower.preferred_channel
+        reason = _skip_reason(loan, channel, trigger, snapshot.holds.get(loan.loan_id, set()), loan_sent,
+                              snapshot.last_conversation.get(loan.loan_id), sent_this_week, rules, now, today, zone)
+        reminder = Reminder(
+            loan_id=loan.loan_id,
+            borrower_id=borrower.id,
+            loan_ref=loan.loan_ref,
+            trigger=trigger,
+            channel=channel,
+            conversation_id=conversation_id_for(borrower, channel),
+            skip_reason=reason,
+            language=borrower.language,
         )
-        .order_by(Loan.loan_ref)
-    ).all()
+        if reminder.send:
+            sent_this_week[borrower.id] += 1  # counts towards the cap for the borrower's other loans
+        plan.append(reminder)
+    return plan
 
 
-def _trigger(loan: Loan, today: date, rules: ReminderRules, loan_sent: list, zone) -> str | None:
+def _trigger(
+    loan: ReminderCandidate, today: date, rules: ReminderRules, loan_sent: list[SentReminder], zone: tzinfo
+) -> str | None:
     """The most important reason to remind this loan today, or None."""
-    agreement = next((a for a in loan.agreements if a.status in OPEN_AGREEMENT_STATUSES), None)
-    if agreement is not None:
-        promise = agreement.kind in PROMISE_KINDS
-        scheduled = [i for i in agreement.instalments if i.status == "scheduled"]
-        missed = [i.due_date for i in scheduled if i.due_date < today]
+    arrangement = loan.arrangement
+    if arrangement is not None:
+        promise = arrangement.kind in PROMISE_KINDS
+        scheduled = arrangement.scheduled_due_dates
+        missed = [due for due in scheduled if due < today]
         if missed:
             trigger = "broken_promise" if promise else "missed_instalment"
             # Once per miss: a reminder sent on an earlier day after the latest missed
@@ -288,7 +264,7 @@ def _trigger(loan: Loan, today: date, rules: ReminderRules, loan_sent: list, zon
             until = _midnight(today, zone)
             if not any(a.trigger == trigger and since <= a.created_at < until for a in loan_sent):
                 return trigger
-        if any(i.due_date == today + timedelta(days=rules.due_in_days) for i in scheduled):
+        if any(due == today + timedelta(days=rules.due_in_days) for due in scheduled):
             return "promise_due" if promise else "instalment_due"
         return None
     if loan.days_past_due in rules.days_past_due and loan.overdue_amount > 0:
@@ -296,11 +272,14 @@ def _trigger(loan: Loan, today: date, rules: ReminderRules, loan_sent: list, zon
     return None
 
 
-def _skip_reason(loan, channel, trigger, hold_kinds, loan_sent, last_conversation, sent_this_week, rules, now, today,
-                 zone) -> str | None:
+def _skip_reason(
+    loan: ReminderCandidate, channel: str, trigger: str, hold_kinds: set[str], loan_sent: list[SentReminder],
+    last_conversation: datetime | None, sent_this_week: Counter[int], rules: ReminderRules, now: datetime,
+    today: date, zone: tzinfo,
+) -> str | None:
     """Why this loan must not be contacted now (None: send). The first rule that applies wins."""
     borrower = loan.borrower
-    opted_out = tuple(o.channel for o in borrower.opt_outs)
+    opted_out = borrower.opted_out
     if "all" in opted_out:
         return "opted_out_all"
     if any(conduct.opted_out(name, opted_out) for name in OPT_OUT_NAMES.get(channel, {channel})):
@@ -327,83 +306,56 @@ def _arrears_trigger(trigger: str) -> bool:
     return trigger == "newly_overdue" or trigger.startswith("days_past_due_")
 
 
-def _zone(name: str):
+def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except Exception:  # unknown zone from imported data: contact hours will refuse it anyway
         return timezone.utc
 
 
-def _midnight(day: date, zone) -> datetime:
+def _midnight(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+
+
+def start_of_local_day(now: datetime, timezone_name: str) -> datetime:
+    """Midnight of `now`'s date in the borrower's time zone, in UTC."""
+    zone = _zone(timezone_name)
+    return _midnight(now.astimezone(zone).date(), zone)
 
 
 # ---------------------------------------------------------------- running
 
 
-def run_reminders(db: Database, rules: ReminderRules, now: datetime, trigger_intent) -> list[Result]:
+def run_reminders(store: OutreachStore, rules: ReminderRules, now: datetime, trigger_intent: TriggerIntent) -> list[Result]:
     """Plan, send each reminder and record every attempt and skip in contact_attempts.
 
     `trigger_intent(conversation_id, connector, loan_ref, language)` starts the conversation
     (a RasaTrigger) and raises ReminderFailed on an error; the run goes on.
     For a dry run, call `plan_reminders` instead: it contacts nobody and writes nothing.
     """
-    plan = plan_reminders(db, rules, now)
+    plan = plan_reminders(store, rules, now)
     results = []
     for reminder in plan:
         if not reminder.send:
-            recorded = _record(db, reminder, "skipped", reminder.skip_reason, now)
+            recorded = store.record_contact_attempt(reminder, "skipped", reminder.skip_reason, now)
             results.append(Result(reminder, "skipped", reminder.skip_reason, recorded))
             continue
         try:
-            trigger_intent(reminder.conversation_id, CONNECTORS[reminder.channel], reminder.loan_ref,
+            trigger_intent(reminder.conversation_id or "", CONNECTORS[reminder.channel], reminder.loan_ref,
                            reminder.language)
         except ReminderFailed as failure:
             if str(failure) == "rasa_timeout":
                 # Rasa may have sent it after we stopped waiting: count it as sent,
                 # so the caps and "already reminded today" hold.
-                _record(db, reminder, "sent", UNCONFIRMED, now)
+                store.record_contact_attempt(reminder, "sent", UNCONFIRMED, now)
                 results.append(Result(reminder, "sent", UNCONFIRMED))
                 continue
-            _record(db, reminder, "failed", str(failure), now)
+            store.record_contact_attempt(reminder, "failed", str(failure), now)
             results.append(Result(reminder, "failed", str(failure)))
             continue
-        _record(db, reminder, "sent", None, now)
+        store.record_contact_attempt(reminder, "sent", None, now)
         results.append(Result(reminder, "sent"))
     return results
-
-
-def _record(db: Database, reminder: Reminder, outcome: str, reason: str | None, now: datetime) -> bool:
-    """One contact_attempts row; a skip already recorded today for the same reason is not written again."""
-    with db.transaction() as s:
-        if outcome == "skipped":
-            borrower_tz = s.scalar(select(Borrower.timezone).where(Borrower.id == reminder.borrower_id))
-            zone = _zone(borrower_tz)
-            since = _midnight(now.astimezone(zone).date(), zone)
-            already = s.scalar(
-                select(ContactAttempt.id).where(
-                    ContactAttempt.loan_id == reminder.loan_id,
-                    ContactAttempt.trigger == reminder.trigger,
-                    ContactAttempt.outcome == "skipped",
-                    ContactAttempt.skip_reason == reason,
-                    ContactAttempt.created_at >= since,
-                ).limit(1)
-            )
-            if already is not None:
-                return False
-        s.add(
-            ContactAttempt(
-                borrower_id=reminder.borrower_id,
-                loan_id=reminder.loan_id,
-                channel=reminder.channel,
-                trigger=reminder.trigger,
-                outcome=outcome,
-                skip_reason=reason,
-                conversation_id=reminder.conversation_id,
-                created_at=now,
-            )
-        )
-    return True
 
 
 def summary(results: list[Result]) -> dict:

@@ -15,20 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from dataclasses import dataclass
+from typing import Protocol
 
-from bot.adapters.orm import (
-    AGREEMENT_KINDS,
-    CASE_KINDS,
-    OPEN_AGREEMENT_STATUSES,
-    Agreement,
-    AuditEvent,
-    Case,
-    ContactOptOut,
-    DelinquencyReason,
-    Handoff,
-)
-from bot.adapters.store import LoanStore, money_str
+from bot.domain.accounts import CASE_KINDS
+from bot.domain.agreements import AGREEMENT_KINDS, OPEN_AGREEMENT_STATUSES
+from bot.domain.formatting import money_str
 
 DEFAULT_DAYS = 30
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -64,62 +56,31 @@ def _sorted_counts(counter: Counter) -> dict[str, int]:
     return {k: v for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
-def build_report(store: LoanStore, start: date, end: date) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReportRows:
+    """What happened in a period, as the loan store holds it (bot.adapters.store.reports)."""
+
+    started: int  # conversations
+    verified: int
+    locked_out: int  # verification lockouts
+    agreements: list[tuple[str, str, str, Decimal]]  # kind, status, currency, total
+    reasons: list[str]  # reason codes
+    cases: list[tuple[str, str]]  # kind, status
+    opt_outs: list[str]  # channels
+    handoffs: list[tuple[str, str]]  # reason, priority
+    vulnerability_details: list[dict[str, Any]]
+
+
+class ReportStore(Protocol):
+    def report_rows(self, since: datetime, until: datetime) -> ReportRows: ...
+
+
+def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
     lo, hi = _bounds(start, end)
-    with store.db.reader() as s:
-
-        def conversations(event_type: str) -> int:
-            return s.scalar(
-                select(func.count(distinct(AuditEvent.conversation_id))).where(
-                    AuditEvent.event_type == event_type,
-                    AuditEvent.conversation_id.is_not(None),
-                    AuditEvent.occurred_at >= lo,
-                    AuditEvent.occurred_at < hi,
-                )
-            ) or 0
-
-        locked_out = s.scalar(
-            select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.event_type == "verification_locked",
-                AuditEvent.occurred_at >= lo,
-                AuditEvent.occurred_at < hi,
-            )
-        ) or 0
-
-        agreement_rows = s.execute(
-            select(Agreement.kind, Agreement.status, Agreement.currency, Agreement.total_amount).where(
-                Agreement.created_at >= lo, Agreement.created_at < hi
-            )
-        ).all()
-
-        reason_rows = s.scalars(
-            select(DelinquencyReason.reason_code).where(
-                DelinquencyReason.recorded_at >= lo, DelinquencyReason.recorded_at < hi
-            )
-        ).all()
-
-        case_rows = s.execute(
-            select(Case.kind, Case.status).where(Case.opened_at >= lo, Case.opened_at < hi)
-        ).all()
-
-        opt_out_rows = s.scalars(
-            select(ContactOptOut.channel).where(ContactOptOut.created_at >= lo, ContactOptOut.created_at < hi)
-        ).all()
-
-        handoff_rows = s.execute(
-            select(Handoff.reason, Handoff.priority).where(Handoff.created_at >= lo, Handoff.created_at < hi)
-        ).all()
-
-        vulnerability_details = s.scalars(
-            select(AuditEvent.details).where(
-                AuditEvent.event_type == "vulnerability_flagged",
-                AuditEvent.occurred_at >= lo,
-                AuditEvent.occurred_at < hi,
-            )
-        ).all()
-
-        started = conversations("conversation_started")
-        verified = conversations("verification_passed")
+    rows = store.report_rows(lo, hi)
+    started, verified, locked_out = rows.started, rows.verified, rows.locked_out
+    agreement_rows, reason_rows, case_rows = rows.agreements, rows.reasons, rows.cases
+    opt_out_rows, handoff_rows, vulnerability_details = rows.opt_outs, rows.handoffs, rows.vulnerability_details
 
     # agreements: every known kind is listed, zero or not, so the shape is stable
     counts: Counter = Counter()

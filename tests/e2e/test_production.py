@@ -271,7 +271,7 @@ def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
 
     from bot.domain.clock import utcnow
     from bot.domain.identity import conversation_id_for, widget_token
-    from bot.services.reminders import RasaTrigger
+    from bot.adapters.rasa_trigger import RasaTrigger
     from channels.socketio import CHANNEL
 
     loan = "LN-10004"

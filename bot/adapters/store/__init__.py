@@ -1,0 +1,39 @@
+"""The loan store: the only code that touches the ORM.
+
+Actions, services, the CLI and the importer call `LoanStore` methods and get
+plain, immutable views (bot.domain) back. Every write is one transaction that
+also appends to the audit log, so a record and its audit event are stored
+together or not at all. The methods are grouped by concern, one module each;
+`LoanStore` puts them behind one door.
+"""
+from __future__ import annotations
+
+from bot.adapters.database import Database
+from bot.adapters.store.accounts import AccountRecords
+from bot.adapters.store.agreements import AgreementRecords
+from bot.adapters.store.cases import CaseRecords
+from bot.adapters.store.contact import ContactRecords
+from bot.adapters.store.handoffs import HandoffRecords
+from bot.adapters.store.outreach import OutreachRecords
+from bot.adapters.store.portfolio import PortfolioRecords
+from bot.adapters.store.reports import ReportRecords
+from bot.adapters.store.verification import VerificationRecords
+
+__all__ = ["LoanStore"]
+
+
+class LoanStore(
+    VerificationRecords,
+    AccountRecords,
+    AgreementRecords,
+    CaseRecords,
+    HandoffRecords,
+    ContactRecords,
+    OutreachRecords,
+    ReportRecords,
+    PortfolioRecords,
+):
+    def __init__(self, database: Database, *, max_attempts: int = 3, lock_minutes: int = 30):
+        self.db = database
+        self.max_attempts = max_attempts
+        self.lock_minutes = lock_minutes

@@ -1,0 +1,139 @@
+"""Reading a loan as views and reports; what was said about it (disclosure, reasons, audit events)."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from bot.adapters.database import Database
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, DelinquencyReason, Loan
+from bot.adapters.store import rows
+from bot.domain.accounts import AccountView
+from bot.domain.agreements import AgreementView
+from bot.domain.formatting import money_str
+from bot.domain.reasons import REASON_CODES
+
+
+class AccountRecords:
+    db: Database
+
+    def account(self, loan_ref: str) -> AccountView:
+        with self.db.reader() as s:
+            loan = rows.loan(s, loan_ref)
+            open_agreement = rows.open_agreement(s, loan.id)
+            open_cases = s.scalars(
+                select(Case.kind).where(Case.loan_id == loan.id, Case.status == "open")
+            ).all()
+            return AccountView(
+                loan_ref=loan.loan_ref,
+                product=loan.product,
+                currency=loan.currency,
+                principal=loan.principal,
+                outstanding_balance=loan.outstanding_balance,
+                overdue_amount=loan.overdue_amount,
+                days_past_due=loan.days_past_due,
+                next_due_date=loan.next_due_date,
+                status=loan.status,
+                borrower_first_name=loan.borrower.full_name.split()[0],
+                language=loan.borrower.language,
+                timezone=loan.borrower.timezone,
+                open_agreement=rows.agreement_view(open_agreement) if open_agreement else None,
+                open_cases=tuple(sorted(set(open_cases))),
+                vulnerable=loan.borrower.vulnerable,
+                opted_out_channels=tuple(sorted(o.channel for o in loan.borrower.opt_outs)),
+            )
+    def agreements(self) -> list[AgreementView]:
+        with self.db.reader() as s:
+            found = s.scalars(
+                select(Agreement)
+                .options(selectinload(Agreement.instalments), selectinload(Agreement.loan))
+                .order_by(Agreement.id)
+            ).all()
+            return [rows.agreement_view(a) for a in found]
+    def loan_report(self, loan_ref: str) -> dict[str, Any]:
+        """Everything the collections team may see about one loan (no date of birth)."""
+        with self.db.reader() as s:
+            loan = rows.loan(s, loan_ref)
+            borrower = loan.borrower
+            events = s.scalars(
+                select(AuditEvent).where(AuditEvent.loan_id == loan.id).order_by(AuditEvent.id)
+            ).all()
+            return {
+                "loan_ref": loan.loan_ref,
+                "product": loan.product,
+                "currency": loan.currency,
+                "principal": money_str(loan.principal, loan.currency),
+                "outstanding_balance": money_str(loan.outstanding_balance, loan.currency),
+                "overdue_amount": money_str(loan.overdue_amount, loan.currency),
+                "days_past_due": loan.days_past_due,
+                "next_due_date": loan.next_due_date.isoformat() if loan.next_due_date else None,
+                "status": loan.status,
+                "borrower": {
+                    "full_name": borrower.full_name,
+                    "phone": borrower.phone,
+                    "email": borrower.email,
+                    "timezone": borrower.timezone,
+                    "language": borrower.language,
+                    "contact_preferences": borrower.contact_preferences,
+                },
+                "reasons": [
+                    {
+                        "reason_code": r.reason_code,
+                        "borrower_words": r.borrower_words,
+                        "channel": r.channel,
+                        "recorded_at": r.recorded_at.isoformat(),
+                    }
+                    for r in loan.reasons
+                ],
+                "agreements": [rows.agreement_view(a).to_json() for a in loan.agreements],
+                "audit_events": [
+                    {
+                        "event_type": e.event_type,
+                        "channel": e.channel,
+                        "details": e.details,
+                        "occurred_at": e.occurred_at.isoformat(),
+                    }
+                    for e in events
+                ],
+            }
+    def audit_events(self, loan_ref: str | None = None) -> list[dict]:
+        with self.db.reader() as s:
+            query = select(AuditEvent).order_by(AuditEvent.id)
+            if loan_ref is not None:
+                query = query.join(Loan, Loan.id == AuditEvent.loan_id).where(Loan.loan_ref == loan_ref)
+            return [
+                {"event_type": e.event_type, "details": e.details, "conversation_id": e.conversation_id}
+                for e in s.scalars(query).all()
+            ]
+    def count(self, what: str) -> int:
+        model = {"loans": Loan, "borrowers": Borrower, "agreements": Agreement}[what]
+        with self.db.reader() as s:
+            return s.scalar(select(func.count()).select_from(model))
+    def record_disclosure(self, loan_ref: str, *, conversation_id=None, channel=None) -> None:
+        """The debt-collection statement and account summary were given to the verified borrower."""
+        with self.db.transaction() as s:
+            rows.audit(s, "disclosure_given", loan=rows.loan(s, loan_ref), conversation_id=conversation_id, channel=channel)
+    def record_reason(
+        self, loan_ref: str, reason_code: str, borrower_words: str | None, *, conversation_id=None, channel=None
+    ) -> None:
+        if reason_code not in REASON_CODES:
+            raise ValueError(f"unknown reason code {reason_code!r}")
+        words = rows.kept_words(borrower_words)
+        with self.db.transaction() as s:
+            loan = rows.loan(s, loan_ref)
+            s.add(
+                DelinquencyReason(
+                    loan=loan,
+                    reason_code=reason_code,
+                    borrower_words=words,
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    recorded_at=rows.utcnow(),
+                )
+            )
+            rows.audit(s, "reason_recorded", loan=loan, conversation_id=conversation_id, channel=channel, reason_code=reason_code)
+    def record_event(self, event_type: str, *, loan_ref: str | None = None, conversation_id=None, channel=None, **details) -> None:
+        with self.db.transaction() as s:
+            loan = rows.loan(s, loan_ref) if loan_ref else None
+            rows.audit(s, event_type, loan=loan, conversation_id=conversation_id, channel=channel, **details)

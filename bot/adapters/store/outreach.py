@@ -1,0 +1,146 @@
+"""The reminder run's reads and writes: who may be due a reminder, what was sent, each attempt."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.adapters.database import Database
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, ContactAttempt, Instalment, Loan
+from bot.domain.accounts import HOLD_CASE_KINDS
+from bot.domain.agreements import OPEN_AGREEMENT_STATUSES
+from bot.services.reminders import (
+    Arrangement,
+    BorrowerContact,
+    OutreachSnapshot,
+    Reminder,
+    ReminderCandidate,
+    SentReminder,
+    start_of_local_day,
+)
+
+
+class OutreachRecords:
+    db: Database
+
+    def outreach_snapshot(
+        self, *, days_past_due: frozenset[int], latest_due: date, now: datetime, missed_triggers: tuple[str, ...],
+        quiet_days: int,
+    ) -> OutreachSnapshot:
+        """Loans at a reminder day past due or with a scheduled instalment of an open
+        agreement due by `latest_due` (or missed), and what the contact rules need about them."""
+        with self.db.reader() as s:
+            loans = _candidate_loans(s, days_past_due, latest_due)
+            if not loans:
+                return OutreachSnapshot([], {}, [], {})
+            loan_ids = [loan.id for loan in loans]
+            borrower_ids = {loan.borrower_id for loan in loans}
+            holds: dict[int, set[str]] = defaultdict(set)
+            for loan_id, kind in s.execute(
+                select(Case.loan_id, Case.kind).where(
+                    Case.loan_id.in_(loan_ids), Case.status == "open", Case.kind.in_(HOLD_CASE_KINDS)
+                )
+            ):
+                holds[loan_id].add(kind)
+            sent = s.scalars(
+                select(ContactAttempt).where(
+                    ContactAttempt.outcome == "sent",
+                    or_(
+                        and_(ContactAttempt.borrower_id.in_(borrower_ids),
+                             ContactAttempt.created_at > now - timedelta(days=7)),
+                        and_(ContactAttempt.loan_id.in_(loan_ids), ContactAttempt.trigger.in_(missed_triggers)),
+                    ),
+                )
+            ).all()
+            # when each loan's borrower last passed verification (talked with us about it)
+            last_conversation = dict(s.execute(
+                select(AuditEvent.loan_id, func.max(AuditEvent.occurred_at))
+                .where(AuditEvent.loan_id.in_(loan_ids), AuditEvent.event_type == "verification_passed",
+                       AuditEvent.occurred_at > now - timedelta(days=quiet_days))
+                .group_by(AuditEvent.loan_id)
+            ).all())
+            return OutreachSnapshot(
+                candidates=[_candidate(loan) for loan in loans],
+                holds=dict(holds),
+                sent=[SentReminder(a.loan_id, a.borrower_id, a.trigger, a.created_at) for a in sent],
+                last_conversation=last_conversation,
+            )
+
+    def record_contact_attempt(self, reminder: Reminder, outcome: str, reason: str | None, now: datetime) -> bool:
+        """One contact_attempts row; a skip already recorded today (the borrower's
+        today) for the same reason is not written again."""
+        with self.db.transaction() as s:
+            if outcome == "skipped":
+                borrower_tz = s.scalar(select(Borrower.timezone).where(Borrower.id == reminder.borrower_id))
+                already = s.scalar(
+                    select(ContactAttempt.id).where(
+                        ContactAttempt.loan_id == reminder.loan_id,
+                        ContactAttempt.trigger == reminder.trigger,
+                        ContactAttempt.outcome == "skipped",
+                        ContactAttempt.skip_reason == reason,
+                        ContactAttempt.created_at >= start_of_local_day(now, borrower_tz),
+                    ).limit(1)
+                )
+                if already is not None:
+                    return False
+            s.add(
+                ContactAttempt(
+                    borrower_id=reminder.borrower_id,
+                    loan_id=reminder.loan_id,
+                    channel=reminder.channel,
+                    trigger=reminder.trigger,
+                    outcome=outcome,
+                    skip_reason=reason,
+                    conversation_id=reminder.conversation_id,
+                    created_at=now,
+                )
+            )
+        return True
+
+
+def _candidate_loans(s: Session, days_past_due: frozenset[int], latest_due: date) -> list[Loan]:
+    with_instalments = (
+        select(Agreement.loan_id)
+        .join(Instalment, Instalment.agreement_id == Agreement.id)
+        .where(
+            Agreement.status.in_(OPEN_AGREEMENT_STATUSES),
+            Instalment.status == "scheduled",
+            Instalment.due_date <= latest_due,
+        )
+    )
+    return list(s.scalars(
+        select(Loan)
+        .where(or_(Loan.days_past_due.in_(sorted(days_past_due)), Loan.id.in_(with_instalments)))
+        .options(
+            selectinload(Loan.borrower).selectinload(Borrower.opt_outs),
+            selectinload(Loan.agreements).selectinload(Agreement.instalments),
+        )
+        .order_by(Loan.loan_ref)
+    ).all())
+
+
+def _candidate(loan: Loan) -> ReminderCandidate:
+    borrower = loan.borrower
+    agreement = next((a for a in loan.agreements if a.status in OPEN_AGREEMENT_STATUSES), None)
+    return ReminderCandidate(
+        loan_id=loan.id,
+        loan_ref=loan.loan_ref,
+        days_past_due=loan.days_past_due,
+        overdue_amount=loan.overdue_amount,
+        borrower=BorrowerContact(
+            id=borrower.id,
+            timezone=borrower.timezone,
+            language=borrower.language,
+            preferred_channel=borrower.preferred_channel,
+            phone=borrower.phone,
+            telegram_chat_id=borrower.telegram_chat_id,
+            vulnerable=borrower.vulnerable,
+            opted_out=tuple(o.channel for o in borrower.opt_outs),
+        ),
+        arrangement=Arrangement(
+            kind=agreement.kind,
+            scheduled_due_dates=tuple(i.due_date for i in agreement.instalments if i.status == "scheduled"),
+        ) if agreement is not None else None,
+    )

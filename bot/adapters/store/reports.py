@@ -1,0 +1,82 @@
+"""The collections report's reads: what happened in a period."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import distinct, func, select
+
+from bot.adapters.database import Database
+from bot.adapters.orm import Agreement, AuditEvent, Case, ContactOptOut, DelinquencyReason, Handoff
+from bot.services.reporting import ReportRows
+
+
+class ReportRecords:
+    db: Database
+
+    def report_rows(self, since: datetime, until: datetime) -> ReportRows:
+        with self.db.reader() as s:
+
+            def conversations(event_type: str) -> int:
+                return s.scalar(
+                    select(func.count(distinct(AuditEvent.conversation_id))).where(
+                        AuditEvent.event_type == event_type,
+                        AuditEvent.conversation_id.is_not(None),
+                        AuditEvent.occurred_at >= since,
+                        AuditEvent.occurred_at < until,
+                    )
+                ) or 0
+
+            locked_out = s.scalar(
+                select(func.count()).select_from(AuditEvent).where(
+                    AuditEvent.event_type == "verification_locked",
+                    AuditEvent.occurred_at >= since,
+                    AuditEvent.occurred_at < until,
+                )
+            ) or 0
+
+            agreement_rows = s.execute(
+                select(Agreement.kind, Agreement.status, Agreement.currency, Agreement.total_amount).where(
+                    Agreement.created_at >= since, Agreement.created_at < until
+                )
+            ).all()
+
+            reason_rows = s.scalars(
+                select(DelinquencyReason.reason_code).where(
+                    DelinquencyReason.recorded_at >= since, DelinquencyReason.recorded_at < until
+                )
+            ).all()
+
+            case_rows = s.execute(
+                select(Case.kind, Case.status).where(Case.opened_at >= since, Case.opened_at < until)
+            ).all()
+
+            opt_out_rows = s.scalars(
+                select(ContactOptOut.channel).where(ContactOptOut.created_at >= since, ContactOptOut.created_at < until)
+            ).all()
+
+            handoff_rows = s.execute(
+                select(Handoff.reason, Handoff.priority).where(Handoff.created_at >= since, Handoff.created_at < until)
+            ).all()
+
+            vulnerability_details = s.scalars(
+                select(AuditEvent.details).where(
+                    AuditEvent.event_type == "vulnerability_flagged",
+                    AuditEvent.occurred_at >= since,
+                    AuditEvent.occurred_at < until,
+                )
+            ).all()
+
+            started = conversations("conversation_started")
+            verified = conversations("verification_passed")
+
+        return ReportRows(
+            started=started,
+            verified=verified,
+            locked_out=locked_out,
+            agreements=[tuple(r) for r in agreement_rows],
+            reasons=list(reason_rows),
+            cases=[tuple(r) for r in case_rows],
+            opt_outs=list(opt_out_rows),
+            handoffs=[tuple(r) for r in handoff_rows],
+            vulnerability_details=[d or {} for d in vulnerability_details],
+        )

@@ -1,0 +1,130 @@
+"""What every part of the loan store shares: loading rows, turning them into
+views, new references and the audit record written in the same transaction."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Instalment, Loan
+from bot.domain.accounts import UnknownLoan
+from bot.domain.agreements import OPEN_AGREEMENT_STATUSES, AgreementProposal, AgreementView, InstalmentView
+from bot.domain.clock import utcnow
+from bot.domain.privacy import mask_personal_data
+
+MAX_WORDS_STORED = 1000
+
+
+def loan(s: Session, loan_ref: str) -> Loan:
+    """The loan and its borrower (with opt-outs); reasons and agreements load
+    when used. Every action reads the account, so this is kept to two queries."""
+    row = s.scalar(
+        select(Loan)
+        .where(Loan.loan_ref == loan_ref)
+        .options(joinedload(Loan.borrower).selectinload(Borrower.opt_outs))
+    )
+    if row is None:
+        raise UnknownLoan(loan_ref)
+    return row
+
+
+def open_agreement(s: Session, loan_id: int) -> Agreement | None:
+    return s.scalar(
+        select(Agreement)
+        .where(Agreement.loan_id == loan_id, Agreement.status.in_(OPEN_AGREEMENT_STATUSES))
+        .options(selectinload(Agreement.instalments), selectinload(Agreement.loan))
+    )
+
+
+def by_idempotency_key(s: Session, key: str) -> Agreement | None:
+    return s.scalar(
+        select(Agreement)
+        .where(Agreement.idempotency_key == key)
+        .options(selectinload(Agreement.instalments), selectinload(Agreement.loan))
+    )
+
+
+def agreement_view(a: Agreement) -> AgreementView:
+    return AgreementView(
+        agreement_ref=a.agreement_ref,
+        loan_ref=a.loan.loan_ref,
+        kind=a.kind,
+        status=a.status,
+        total_amount=a.total_amount,
+        currency=a.currency,
+        terms=dict(a.terms or {}),
+        created_at=a.created_at,
+        channel=a.channel,
+        instalments=tuple(InstalmentView(i.sequence, i.due_date, i.amount, i.status) for i in a.instalments),
+    )
+
+
+def insert_agreement(
+    s: Session,
+    loan: Loan,
+    proposal: AgreementProposal,
+    idempotency_key: str,
+    now: datetime,
+    *,
+    conversation_id: str | None,
+    channel: str | None,
+    amends_id: int | None = None,
+) -> Agreement:
+    """An active agreement and its scheduled instalments (the caller audits it)."""
+    agreement = Agreement(
+        agreement_ref=new_ref("AG-"),
+        loan=loan,
+        kind=proposal.kind,
+        status="active",
+        total_amount=proposal.total_amount,
+        currency=proposal.currency,
+        terms=proposal.terms,
+        conversation_id=conversation_id,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        amends_id=amends_id,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(agreement)
+    for sequence, (due, amount) in enumerate(proposal.instalments, start=1):
+        s.add(Instalment(agreement=agreement, sequence=sequence, due_date=due, amount=amount, status="scheduled"))
+    s.flush()
+    return agreement
+
+
+def new_ref(prefix: str) -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def audit(
+    s: Session,
+    event_type: str,
+    *,
+    loan: Loan | None = None,
+    conversation_id: str | None = None,
+    channel: str | None = None,
+    now: datetime | None = None,
+    **details: Any,
+) -> None:
+    s.add(
+        AuditEvent(
+            event_type=event_type,
+            loan_id=loan.id if loan is not None else None,
+            borrower_id=loan.borrower_id if loan is not None else None,
+            conversation_id=conversation_id,
+            channel=channel,
+            details=details,
+            occurred_at=now or utcnow(),
+        )
+    )
+
+
+def kept_words(borrower_words: str | None) -> str | None:
+    """What the borrower said, as the lender keeps it: trimmed, with card and ID
+    numbers and dates of birth masked (bot.domain.privacy)."""
+    return mask_personal_data((borrower_words or "").strip())[:MAX_WORDS_STORED] or None
