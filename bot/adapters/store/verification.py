@@ -1,7 +1,7 @@
 """Verifying a borrower (date of birth, lockout) and finding the loan a channel identity points to."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -10,10 +10,13 @@ from bot.adapters.database import Database
 from bot.adapters.orm import Borrower, Loan
 from bot.adapters.store import rows
 from bot.domain.accounts import VerificationOutcome
+from bot.domain.verification import LoanLockState, check_date_of_birth
 
 
 class VerificationRecords:
     db: Database
+    max_attempts: int
+    lock_minutes: int
 
     def verify(
         self,
@@ -37,30 +40,22 @@ class VerificationRecords:
             if loan is None:
                 rows.audit(s, "verification_failed", reason="unknown_loan", **ctx)
                 return VerificationOutcome("unknown_loan")
-            if loan.verification_locked_until and loan.verification_locked_until > now:
-                rows.audit(s, "verification_refused_locked", loan=loan, **ctx)
-                return VerificationOutcome("locked", locked_until=loan.verification_locked_until)
-            if loan.borrower.date_of_birth == date_of_birth:
-                loan.verification_failures = 0
-                loan.verification_locked_until = None
-                rows.audit(s, "verification_passed", loan=loan, **ctx)
-                return VerificationOutcome("verified")
-            loan.verification_failures += 1
-            if loan.verification_failures >= self.max_attempts:
-                loan.verification_failures = 0
-                loan.verification_locked_until = now + timedelta(minutes=self.lock_minutes)
-                rows.audit(
-                    s,
-                    "verification_locked",
-                    loan=loan,
-                    locked_until=loan.verification_locked_until.isoformat(),
-                    **ctx,
-                )
-                return VerificationOutcome("locked", locked_until=loan.verification_locked_until)
-            rows.audit(s, "verification_failed", loan=loan, reason="date_of_birth_mismatch", **ctx)
-            return VerificationOutcome(
-                "mismatch", attempts_left=self.max_attempts - loan.verification_failures
+            state = LoanLockState(loan.verification_failures, loan.verification_locked_until)
+            outcome, after = check_date_of_birth(
+                state, loan.borrower.date_of_birth == date_of_birth, now,
+                max_attempts=self.max_attempts, lock_minutes=self.lock_minutes,
             )
+            loan.verification_failures, loan.verification_locked_until = after.failures, after.locked_until
+            if outcome.status == "verified":
+                rows.audit(s, "verification_passed", loan=loan, **ctx)
+            elif outcome.status == "mismatch":
+                rows.audit(s, "verification_failed", loan=loan, reason="date_of_birth_mismatch", **ctx)
+            elif after == state:
+                rows.audit(s, "verification_refused_locked", loan=loan, **ctx)
+            else:
+                rows.audit(s, "verification_locked", loan=loan, locked_until=after.locked_until.isoformat(), **ctx)
+            return outcome
+
     def candidate_loan(self, kind: str, value: str) -> str | None:
         """The loan a channel identity points to, if exactly one is in collections.
 
