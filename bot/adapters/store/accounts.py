@@ -7,12 +7,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, DelinquencyReason, Loan
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, Loan
 from bot.adapters.store import rows
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import AgreementView
 from bot.domain.formatting import money_str
-from bot.domain.reasons import REASON_CODES
 
 
 class AccountRecords:
@@ -117,22 +116,9 @@ class AccountRecords:
     def record_reason(
         self, loan_ref: str, reason_code: str, borrower_words: str | None, *, conversation_id=None, channel=None
     ) -> None:
-        if reason_code not in REASON_CODES:
-            raise ValueError(f"unknown reason code {reason_code!r}")
-        words = rows.kept_words(borrower_words)
         with self.db.transaction() as s:
-            loan = rows.loan(s, loan_ref)
-            s.add(
-                DelinquencyReason(
-                    loan=loan,
-                    reason_code=reason_code,
-                    borrower_words=words,
-                    conversation_id=conversation_id,
-                    channel=channel,
-                    recorded_at=rows.utcnow(),
-                )
-            )
-            rows.audit(s, "reason_recorded", loan=loan, conversation_id=conversation_id, channel=channel, reason_code=reason_code)
+            rows.add_reason(s, rows.loan(s, loan_ref), reason_code, borrower_words,
+                            conversation_id=conversation_id, channel=channel)
     def record_event(self, event_type: str, *, loan_ref: str | None = None, conversation_id=None, channel=None, **details) -> None:
         with self.db.transaction() as s:
             loan = rows.loan(s, loan_ref) if loan_ref else None

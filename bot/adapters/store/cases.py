@@ -19,14 +19,21 @@ class CaseRecords:
         borrower_words: str | None = None,
         *,
         details: dict | None = None,
+        reason_code: str | None = None,
         conversation_id: str | None = None,
         channel: str | None = None,
     ) -> str:
-        """Open a dispute, fraud claim or payment claim; reuse an open one of the same kind."""
+        """Open a dispute, fraud claim or payment claim; reuse an open one of the same kind.
+
+        With `reason_code`, the reason for the missed payment (in the same words) is
+        recorded in the same transaction.
+        """
         if kind not in CASE_KINDS:
             raise ValueError(f"unknown case kind {kind!r}")
         with self.db.transaction() as s:
             loan = rows.loan(s, loan_ref)
+            if reason_code is not None:
+                rows.add_reason(s, loan, reason_code, borrower_words, conversation_id=conversation_id, channel=channel)
             existing = s.scalar(
                 select(Case).where(Case.loan_id == loan.id, Case.kind == kind, Case.status == "open")
             )

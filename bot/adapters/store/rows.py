@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from bot.adapters.orm import Agreement, AuditEvent, Borrower, Instalment, Loan
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, DelinquencyReason, Instalment, Loan
 from bot.domain.accounts import UnknownLoan
 from bot.domain.agreements import OPEN_AGREEMENT_STATUSES, AgreementProposal, AgreementView, InstalmentView
 from bot.domain.clock import utcnow
 from bot.domain.privacy import mask_personal_data
+from bot.domain.reasons import REASON_CODES
 
 MAX_WORDS_STORED = 1000
 
@@ -128,3 +129,23 @@ def kept_words(borrower_words: str | None) -> str | None:
     """What the borrower said, as the lender keeps it: trimmed, with card and ID
     numbers and dates of birth masked (bot.domain.privacy)."""
     return mask_personal_data((borrower_words or "").strip())[:MAX_WORDS_STORED] or None
+
+
+def add_reason(
+    s: Session, loan: Loan, reason_code: str, borrower_words: str | None, *,
+    conversation_id: str | None, channel: str | None,
+) -> None:
+    """Why the payment was missed, in the borrower's words (masked), with its audit event."""
+    if reason_code not in REASON_CODES:
+        raise ValueError(f"unknown reason code {reason_code!r}")
+    s.add(
+        DelinquencyReason(
+            loan=loan,
+            reason_code=reason_code,
+            borrower_words=kept_words(borrower_words),
+            conversation_id=conversation_id,
+            channel=channel,
+            recorded_at=utcnow(),
+        )
+    )
+    audit(s, "reason_recorded", loan=loan, conversation_id=conversation_id, channel=channel, reason_code=reason_code)
