@@ -638,11 +638,14 @@ def test_payment_date_in_sentences(text, expected):
 
 def test_internal_bug_reads_as_not_understood(monkeypatch):
     import bot.domain.parsing as parsing
+    from bot.domain.parsing import date_of_birth, dates, money, months, references
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(parsing, "_clean", boom)
+    # each parser module holds its own reference to the shared _clean
+    for module in (date_of_birth, dates, money, months, references):
+        monkeypatch.setattr(module, "_clean", boom)
     assert parsing.parse_amount("£50") is None
     assert parsing.parse_months("6 months") is None
     assert parsing.parse_payment_date("tomorrow", TODAY) is None
