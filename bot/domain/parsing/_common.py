@@ -8,7 +8,9 @@ import logging
 import re
 import unicodedata
 import warnings
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import ParamSpec, TypeVar
 
 # the package's logger, as before the split into modules
 log = logging.getLogger(__package__)
@@ -18,6 +20,10 @@ MAX_CHARS = 300
 
 _TAG_RE = re.compile(r"<[^<>]{0,200}>")
 _SPACE_RE = re.compile(r"\s+")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_D = TypeVar("_D")
 
 
 def _clean(text: object, limit: int = MAX_CHARS) -> str:
@@ -33,14 +39,14 @@ def _clean(text: object, limit: int = MAX_CHARS) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
-def _total(default):
+def _total(default: _D) -> Callable[[Callable[_P, _R]], Callable[_P, _R | _D]]:
     """Last line of defence for the public parsers: a bug in this module must
     not crash a conversation, so any exception is logged and read as "not
     understood"."""
 
-    def wrap(fn):
+    def wrap(fn: Callable[_P, _R]) -> Callable[_P, _R | _D]:
         @functools.wraps(fn)
-        def inner(*args, **kwargs):
+        def inner(*args: _P.args, **kwargs: _P.kwargs) -> _R | _D:
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:  # the message text may be in the traceback: log the type only
@@ -63,7 +69,7 @@ def _blank(text: str, pattern: re.Pattern[str]) -> str:
     return pattern.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def _quiet(fn, *args, **kwargs):
+def _quiet(fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R | None:
     """Call a third-party parser; any exception or warning means "no result"."""
     try:
         with warnings.catch_warnings():

@@ -15,7 +15,7 @@ _CJK_NUMBER_RE = re.compile(r"[0-9]*[零〇一二两三四五六七八九十百�
 _CJK_UNITS = "元块圆期个月年号日天周岁"
 
 
-def _cjk_number(match: re.Match) -> str:
+def _cjk_number(match: re.Match[str]) -> str:
     run, after = match.group(0), match.string[match.end():match.end() + 1]
     if (run == "一" and after not in _CJK_UNITS) or run.startswith("万"):
         return run

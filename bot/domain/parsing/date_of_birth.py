@@ -43,7 +43,7 @@ def _dob_problem(d: date, today: date) -> str | None:
     return None
 
 
-def _dob_settings(today: date, order: str) -> dict:
+def _dob_settings(today: date, order: str) -> dict[str, object]:
     return {
         "REQUIRE_PARTS": ["day", "month", "year"],
         "DATE_ORDER": order,
@@ -79,9 +79,10 @@ def parse_date_of_birth(text: str, today: date) -> DateOfBirthParse:
     candidate is a plausible date of birth it is taken as the value.
     """
     cleaned = _clean(text)
-    today = _as_date(today)  # type: ignore[assignment]
-    if not cleaned or today is None:
+    as_of = _as_date(today)  # callers may pass a datetime, or anything
+    if not cleaned or as_of is None:
         return _UNPARSEABLE
+    today = as_of
 
     parsed: date | None = None
     candidates: tuple[date, ...] = ()

@@ -228,9 +228,10 @@ def parse_payment_date(text: str, today: date, date_order: str = "DMY") -> date 
     past dates are returned as they are (the caller checks the window).
     """
     cleaned = _words_to_digits(_clean(text))
-    today = _as_date(today)  # type: ignore[assignment]
-    if not cleaned or today is None or not isinstance(date_order, str):
+    as_of = _as_date(today)  # callers may pass a datetime, or anything
+    if not cleaned or as_of is None or not isinstance(date_order, str):
         return None
+    today = as_of
 
     if m := _ISO_DATE_RE.search(cleaned):
         return _ymd(*(int(g) for g in m.groups()))
@@ -286,9 +287,10 @@ def parse_past_date(text: str, today: date, date_order: str = "DMY") -> date | N
     "yesterday", "last Monday", "on Friday", "20 November", "20/11", "the 20th",
     "2026-11-18", "2 days ago". Dates without a year are the latest occurrence."""
     cleaned = _words_to_digits(_clean(text))
-    today = _as_date(today)  # type: ignore[assignment]
-    if not cleaned or today is None or not isinstance(date_order, str):
+    as_of = _as_date(today)  # callers may pass a datetime, or anything
+    if not cleaned or as_of is None or not isinstance(date_order, str):
         return None
+    today = as_of
     if _FUTURE_WORDS_RE.search(cleaned):
         return None
     if m := _ISO_DATE_RE.search(cleaned):

@@ -65,7 +65,8 @@ def _money_candidates(text: str) -> list[_Money]:
             continue
         if m.group("mult"):
             amount *= 1000
-        if amount == amount.to_integral_value() and amount.as_tuple().exponent < 0:
+        exponent = amount.as_tuple().exponent  # an int: the amount is finite
+        if amount == amount.to_integral_value() and isinstance(exponent, int) and exponent < 0:
             amount = amount.quantize(Decimal(1))
         if m.group("sign") or m.group("sign2"):
             amount = -amount
