@@ -164,7 +164,7 @@ class TurnCollector(CollectingOutputChannel):
         super().__init__()
         self._channel_name = channel_name
 
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return self._channel_name
 
 

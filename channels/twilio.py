@@ -64,7 +64,7 @@ class TwilioTextOutput(OutputChannel):
         self.from_number = from_number
         self._agent = agent
 
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return self._channel_name
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:

@@ -99,15 +99,16 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        to_classify = [m for m in messages if (m.get(TEXT) or "").strip()] if self.model is not None else []
+        model = self.model
+        to_classify = [m for m in messages if (m.get(TEXT) or "").strip()] if model is not None else []
         for message in messages:
             if message.get(INTENT) is None:  # no text (or no model): no intent, as DIET leaves it
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
-        if not to_classify:
+        if model is None or not to_classify:
             return messages
-        probabilities = self.model.predict_proba([m.get(TEXT) for m in to_classify])
-        labels = self.model.classes_
+        probabilities = model.predict_proba([m.get(TEXT) for m in to_classify])
+        labels = model.classes_
         for message, row in zip(to_classify, probabilities):
             order = row.argsort()[::-1][: self.config["ranking_length"]]
             ranking = [{INTENT_NAME_KEY: str(labels[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order]

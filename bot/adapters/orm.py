@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -27,7 +28,11 @@ from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
 
-Base = declarative_base()
+# SQLAlchemy 1.4 ships no type information (no py.typed, and its stubs are not
+# installed), so declarative_base() returns an unknown dynamic class; mypy cannot use
+# a variable as a base class. Annotating it Any lets the mapped classes below inherit
+# from it; their columns are untyped either way.
+Base: Any = declarative_base()
 
 
 class Money(TypeDecorator):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote
 
 import jwt
@@ -36,7 +37,7 @@ def payment_link(
     return url_template.format(token=quote(token, safe=""))
 
 
-def verify_payment_token(token: str, secret: str) -> dict:
+def verify_payment_token(token: str, secret: str) -> dict[str, Any]:
     """Raise jwt.InvalidTokenError (incl. expiry) unless the token is ours and current."""
     claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat"]})
     if claims.get("purpose") != "payment":

@@ -52,7 +52,7 @@ class PlanOffer:
 
     @classmethod
     def of(cls, currency: str, instalments: tuple[Instalment, ...]) -> "PlanOffer":
-        return cls(len(instalments), currency, instalments, sum(i.amount for i in instalments))
+        return cls(len(instalments), currency, instalments, sum((i.amount for i in instalments), Decimal(0)))
 
     @property
     def instalment_amount(self) -> Decimal:
@@ -301,6 +301,7 @@ def counter_offer(
     implied = _months_needed(overdue_amount, requested)
     minimum = _minimum(policy.min_instalment, currency)
 
+    plan: PlanOffer | None
     if requested < minimum:
         at_minimum = _months_needed(overdue_amount, minimum)
         if 2 <= at_minimum <= policy.max_months:

@@ -9,10 +9,11 @@ product and the field instead of surfacing mid-conversation.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -128,8 +129,8 @@ class PolicyBook:
 class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that rejects duplicate keys, which YAML would otherwise silently overwrite."""
 
-    def construct_mapping(self, node, deep=False):
-        seen = set()
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Hashable] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
@@ -144,7 +145,7 @@ def _where(product: str, field: str) -> str:
     return f"product {product!r}, field {field!r}"
 
 
-def _section(value: Any, product: str, prefix: str, allowed: tuple[str, ...]) -> dict:
+def _section(value: Any, product: str, prefix: str, allowed: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         where = _where(product, prefix.rstrip(".")) if prefix else f"product {product!r}"
         raise PolicyError(f"{where}: must be a mapping of field: value, got {value!r}")
@@ -157,7 +158,7 @@ def _section(value: Any, product: str, prefix: str, allowed: tuple[str, ...]) ->
     return dict(value)
 
 
-def _merge(default: dict, overrides: dict, product: str) -> dict:
+def _merge(default: dict[str, Any], overrides: dict[str, Any], product: str) -> dict[str, Any]:
     merged = dict(default)
     for key, value in overrides.items():
         if key in _SECTIONS:
@@ -169,7 +170,7 @@ def _merge(default: dict, overrides: dict, product: str) -> dict:
     return merged
 
 
-def _build(product: str, raw: dict) -> ProductPolicy:
+def _build(product: str, raw: dict[str, Any]) -> ProductPolicy:
     hardship_raw = _section(_require(raw, "hardship", product), product, "hardship.", _HARDSHIP_FIELDS)
     settlement_raw = _section(
         _require(raw, "settlement", product), product, "settlement.", _SETTLEMENT_FIELDS
@@ -207,13 +208,13 @@ def _build(product: str, raw: dict) -> ProductPolicy:
     )
 
 
-def _require(raw: Mapping, key: str, product: str, prefix: str = "") -> Any:
+def _require(raw: Mapping[str, Any], key: str, product: str, prefix: str = "") -> Any:
     if key not in raw or raw[key] is None:
         raise PolicyError(f"{_where(product, prefix + key)}: missing (and no default)")
     return raw[key]
 
 
-def _positive_int(raw: Mapping, key: str, product: str, prefix: str = "", minimum: int = 1) -> int:
+def _positive_int(raw: Mapping[str, Any], key: str, product: str, prefix: str = "", minimum: int = 1) -> int:
     value = _require(raw, key, product, prefix)
     if isinstance(value, bool) or not isinstance(value, int):
         raise PolicyError(f"{_where(product, prefix + key)}: must be a whole number, got {value!r}")
@@ -222,7 +223,7 @@ def _positive_int(raw: Mapping, key: str, product: str, prefix: str = "", minimu
     return value
 
 
-def _decimal(raw: Mapping, key: str, product: str, prefix: str) -> Decimal:
+def _decimal(raw: Mapping[str, Any], key: str, product: str, prefix: str) -> Decimal:
     value = _require(raw, key, product, prefix)
     if isinstance(value, float):
         raise PolicyError(
@@ -240,14 +241,14 @@ def _decimal(raw: Mapping, key: str, product: str, prefix: str) -> Decimal:
     return number
 
 
-def _amount(raw: Mapping, key: str, product: str, prefix: str = "") -> Decimal:
+def _amount(raw: Mapping[str, Any], key: str, product: str, prefix: str = "") -> Decimal:
     number = _decimal(raw, key, product, prefix)
     if number <= 0:
         raise PolicyError(f"{_where(product, prefix + key)}: must be a positive amount, got {number}")
     return number
 
 
-def _fraction(raw: Mapping, key: str, product: str, prefix: str = "") -> Decimal:
+def _fraction(raw: Mapping[str, Any], key: str, product: str, prefix: str = "") -> Decimal:
     number = _decimal(raw, key, product, prefix)
     if not Decimal(0) <= number < Decimal(1):
         raise PolicyError(
@@ -257,7 +258,7 @@ def _fraction(raw: Mapping, key: str, product: str, prefix: str = "") -> Decimal
     return number
 
 
-def _plan_lengths(raw: Mapping, product: str, max_months: int) -> tuple[int, ...]:
+def _plan_lengths(raw: Mapping[str, Any], product: str, max_months: int) -> tuple[int, ...]:
     value = _require(raw, "plan_lengths", product)
     where = _where(product, "plan_lengths")
     if not isinstance(value, (list, tuple)) or not value:

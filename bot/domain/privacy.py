@@ -22,7 +22,9 @@ import base64
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from stdnum.us import ssn
@@ -104,7 +106,7 @@ def _fernet(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"sealed-choice:" + secret.encode()).digest()))
 
 
-def _is_old(match: re.Match, today: date) -> bool:
+def _is_old(match: re.Match[str], today: date) -> bool:
     groups = match.groupdict()
     if groups.get("compact"):
         digits = groups["compact"]
@@ -121,10 +123,10 @@ class _MaskingRecordFactory:
     """Wraps the log-record factory so every record's message is masked,
     whichever logger or handler it goes to (Rasa logs user messages at debug)."""
 
-    def __init__(self, wrapped):
+    def __init__(self, wrapped: Callable[..., logging.LogRecord]) -> None:
         self.wrapped = wrapped
 
-    def __call__(self, *args, **kwargs) -> logging.LogRecord:
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         record = self.wrapped(*args, **kwargs)
         try:
             message = record.getMessage()

@@ -146,9 +146,11 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
         print(json.dumps({"now": now.isoformat(), "dry_run": False, **counts,
                           "results": [r.to_json() for r in results]}, indent=2))
     else:
-        for r in results:
-            if r.outcome == "failed":
-                print(f"failed: {r.reminder.loan_ref} {r.reminder.trigger} {r.reminder.channel}: {r.reason}", file=sys.stderr)
+        for result in results:
+            if result.outcome == "failed":
+                reminder = result.reminder
+                print(f"failed: {reminder.loan_ref} {reminder.trigger} {reminder.channel}: {result.reason}",
+                      file=sys.stderr)
         print(f"Reminders at {now.isoformat()}: {counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed.")
     return 1 if counts["failed"] else 0
 

@@ -93,7 +93,7 @@ class Child:
     log: Path
     port: int = 0
     health_path: str = "/"
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     restarts: int = field(default=0)
 
     @property
@@ -104,7 +104,7 @@ class Child:
     def health(self) -> str:
         return f"http://{self.address}{self.health_path}"
 
-    def start(self, env: dict) -> None:
+    def start(self, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
             self.args, cwd=PROJECT_ROOT, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT
         )
@@ -113,12 +113,14 @@ class Child:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.alive():
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        proc = self.proc
+        if proc is None or proc.poll() is not None:  # never started, or already gone
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def plan(settings: Settings, *, replicas: int, action_servers: int, port: int, model: Path,
@@ -178,7 +180,7 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def run(settings: Settings, *, replicas: int, action_servers: int, port: int, model: Path, env: dict,
+def run(settings: Settings, *, replicas: int, action_servers: int, port: int, model: Path, env: dict[str, str],
         work: Path) -> int:
     # A conversation's queued messages wait on Redis tickets that expire after
     # TICKET_LOCK_LIFETIME seconds (Rasa's default: 60). Under a burst on a busy
@@ -224,7 +226,9 @@ def run(settings: Settings, *, replicas: int, action_servers: int, port: int, mo
                 stopping = True
             time.sleep(1)
     def record_pids() -> None:
-        (work / "processes.json").write_text(json.dumps({c.name: c.proc.pid for c in [*children, proxy]}))
+        # Every child has been started by now (the start-up loop starts each one).
+        pids = {c.name: c.proc.pid for c in [*children, proxy] if c.proc is not None}
+        (work / "processes.json").write_text(json.dumps(pids))
 
     if not stopping:
         record_pids()

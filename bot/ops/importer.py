@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
@@ -38,7 +39,7 @@ class ImportRejected(Exception):
         self.errors = errors
 
 
-def read_loans_csv(path: Path) -> list[dict]:
+def read_loans_csv(path: Path) -> list[dict[str, Any]]:
     """Parse and validate the file; raise ImportRejected listing every bad line."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -59,7 +60,9 @@ def read_loans_csv(path: Path) -> list[dict]:
             raise ImportRejected([RowError(1, "header must be exactly: " + ",".join(COLUMNS)
                                            + " (optionally followed by " + ",".join(OPTIONAL_COLUMNS) + ")")])
         columns = names
-        rows, errors, seen = [], [], {}
+        rows: list[dict[str, Any]] = []
+        errors: list[RowError] = []
+        seen: dict[str, int] = {}  # loan_ref -> the line it was first on
         try:
             for line_no, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
@@ -83,12 +86,12 @@ def read_loans_csv(path: Path) -> list[dict]:
     return rows
 
 
-def _validate(raw: dict, n_values: int, n_columns: int) -> tuple[dict, list[str]]:
+def _validate(raw: dict[str, str], n_values: int, n_columns: int) -> tuple[dict[str, Any], list[str]]:
     problems: list[str] = []
     if n_values != n_columns:
         return {}, [f"expected {n_columns} columns, found {n_values}"]
     v = {k: (raw.get(k) or "").strip() for k in (*COLUMNS, *OPTIONAL_COLUMNS)}
-    row: dict = {}
+    row: dict[str, Any] = {}
 
     if v["preferred_channel"]:
         if v["preferred_channel"] not in CHANNELS:
@@ -166,7 +169,8 @@ def _date(text: str, name: str, problems: list[str], *, required: bool) -> date 
 def _amount(text: str, name: str, problems: list[str]) -> Decimal | None:
     try:
         value = Decimal(text)
-        if not value.is_finite() or value < 0 or value.as_tuple().exponent < -4 or value >= Decimal("1e14"):
+        exponent = value.as_tuple().exponent  # "n", "N" or "F" for NaN, sNaN and infinity
+        if not isinstance(exponent, int) or value < 0 or exponent < -4 or value >= Decimal("1e14"):
             raise InvalidOperation
         return value
     except InvalidOperation:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain.parsing import parse_date_of_birth
 from bot.domain.privacy import MASK, mask_personal_data
@@ -19,7 +19,7 @@ WITHHELD = "[withheld: date of birth]"
 class HandoffRequest:
     conversation_id: str
     reason: str  # requested | crisis | vulnerability | fraud | insult | stuck
-    transcript: list[dict]
+    transcript: list[dict[str, str]]  # {"from": borrower | assistant, "text": ...}
     loan_ref: str | None = None
     channel: str | None = None
     priority: str = "normal"  # urgent for crisis
@@ -29,7 +29,7 @@ class HandoffDestination(Protocol):
     def send(self, request: HandoffRequest, reply_by: datetime) -> str: ...
 
 
-def transcript_from_events(events: list[dict], limit: int = 100) -> list[dict]:
+def transcript_from_events(events: list[dict[str, Any]], limit: int = 100) -> list[dict[str, str]]:
     """User and bot messages of the conversation so far, dates of birth withheld
     (earlier turns come masked from the tracker store), card and ID numbers masked."""
     lines = []

@@ -106,7 +106,7 @@ def reschedule_proposal(agreement: AgreementView, new_first_date: date) -> Agree
     """The remaining instalments, same amounts, monthly from a new date."""
     remaining = [i for i in agreement.instalments if i.status == "scheduled"]
     dates = [new_first_date + relativedelta(months=n) for n in range(len(remaining))]
-    total = sum(i.amount for i in remaining)
+    total = sum((i.amount for i in remaining), Decimal(0))
     return AgreementProposal(
         kind=agreement.kind,
         total_amount=total,

@@ -95,7 +95,7 @@ class Reminder:
     def send(self) -> bool:
         return self.skip_reason is None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str | None]:
         """What operators see: the loan reference, never names, phone numbers or chat ids."""
         return {
             "loan_ref": self.loan_ref,
@@ -113,7 +113,7 @@ class Result:
     reason: str | None = None
     recorded: bool = True  # False for a skip already recorded today (not written twice)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str | None]:
         r = self.reminder
         return {"loan_ref": r.loan_ref, "trigger": r.trigger, "channel": r.channel,
                 "outcome": self.outcome, "reason": self.reason}
@@ -358,6 +358,6 @@ def run_reminders(store: OutreachStore, rules: ReminderRules, now: datetime, tri
     return results
 
 
-def summary(results: list[Result]) -> dict:
+def summary(results: list[Result]) -> dict[str, int]:
     counts = Counter(r.outcome for r in results)
     return {"sent": counts["sent"], "skipped": counts["skipped"], "failed": counts["failed"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -51,7 +52,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return lo, hi
 
 
-def _sorted_counts(counter: Counter) -> dict[str, int]:
+def _sorted_counts(counter: Counter[str]) -> dict[str, int]:
     """Largest first, then by name, so the output is stable."""
     return {k: v for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))}
 
@@ -83,8 +84,8 @@ def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
     opt_out_rows, handoff_rows, vulnerability_details = rows.opt_outs, rows.handoffs, rows.vulnerability_details
 
     # agreements: every known kind is listed, zero or not, so the shape is stable
-    counts: Counter = Counter()
-    active: Counter = Counter()
+    counts: Counter[str] = Counter()
+    active: Counter[str] = Counter()
     amounts: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for kind, status, currency, total in agreement_rows:
         counts[kind] += 1
@@ -140,11 +141,11 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
-def _agreement_total(report: dict) -> int:
+def _agreement_total(report: dict[str, Any]) -> int:
     return sum(k["count"] for k in report["agreements"]["by_kind"].values())
 
 
-def render_text(report: dict) -> str:
+def render_text(report: dict[str, Any]) -> str:
     period = report["period"]
     conv = report["conversations"]
     lines = [f"Collections report {period['from']} to {period['to']} (UTC, inclusive)", ""]
@@ -195,16 +196,17 @@ def render_text(report: dict) -> str:
 
 
 # ---------------------------------------------------------------- plot
+# matplotlib 3.5 ships no type information, so its figures, axes and bars are Any here.
 
 
-def write_plot(report: dict, path: str | Path) -> Path:
+def write_plot(report: dict[str, Any], path: str | Path) -> Path:
     """One PNG with four panels: agreements, reasons, the funnel and the attention counts."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"matplotlib\b")
         return _write_plot(report, Path(path))
 
 
-def _write_plot(report: dict, path: Path) -> Path:
+def _write_plot(report: dict[str, Any], path: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -219,7 +221,7 @@ def _write_plot(report: dict, path: Path) -> Path:
     )
     (ax_agr, ax_rsn), (ax_fun, ax_att) = axes
 
-    def annotate(ax, bars, labels, horizontal=True):
+    def annotate(ax: Any, bars: Iterable[Any], labels: Iterable[str], horizontal: bool = True) -> None:
         for bar, text in zip(bars, labels):
             if horizontal:
                 ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2),
@@ -228,12 +230,12 @@ def _write_plot(report: dict, path: Path) -> Path:
                 ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                             xytext=(0, 3), textcoords="offset points", ha="center", fontsize=10)
 
-    def headroom(ax, values, horizontal=True):
+    def headroom(ax: Any, values: Iterable[int], horizontal: bool = True) -> None:
         top = max([0, *values])
         limit = max(1, top) * 1.25
         (ax.set_xlim if horizontal else ax.set_ylim)(0, limit)
 
-    def integer_axis(ax, horizontal=True):
+    def integer_axis(ax: Any, horizontal: bool = True) -> None:
         from matplotlib.ticker import MaxNLocator
 
         (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
@@ -333,7 +335,7 @@ def _with_rate(part: int, whole: int, of: str) -> str:
     return f"{part}  ({_pct(part, whole)} {of})" if whole and part <= whole else str(part)
 
 
-def _empty(ax, message: str) -> None:
+def _empty(ax: Any, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12, color="grey", transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])

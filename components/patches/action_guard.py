@@ -62,7 +62,7 @@ async def _guarded_run(self, output_channel, nlg, tracker, domain):
         return events + [FollowupAction("action_listen")]
 
 
-PATCHES = (
+PATCHES: tuple[Patch, ...] = (
     Patch("rasa.core.actions.action.RemoteAction.run", _guarded_run,
           "a failed, refused or slow action call tells the borrower nothing was recorded, instead of silence"),
 )

@@ -375,7 +375,7 @@ class _WithoutEvents:
         return getattr(self._tracker, name)
 
 
-PATCHES = (
+PATCHES: tuple[Patch, ...] = (
     Patch("rasa.core.processor.MessageProcessor._predict_next_with_tracker", _predict_next_with_tracker,
           "policies predict from the latest turns continuing from a snapshot, not by replaying the session"),
     Patch("rasa.core.actions.action.RemoteAction._action_call_format", _action_call_format,

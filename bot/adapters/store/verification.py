@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -11,6 +12,14 @@ from bot.adapters.orm import Borrower, Loan
 from bot.adapters.store import rows
 from bot.domain.accounts import VerificationOutcome
 from bot.domain.verification import LoanLockState, check_date_of_birth
+
+
+class _AuditContext(TypedDict):
+    """Where and when, for every audit event of one verification attempt (`rows.audit`'s keywords)."""
+
+    conversation_id: str | None
+    channel: str | None
+    now: datetime
 
 
 class VerificationRecords:
@@ -36,7 +45,7 @@ class VerificationRecords:
                 .options(selectinload(Loan.borrower))
                 .with_for_update()
             )
-            ctx = {"conversation_id": conversation_id, "channel": channel, "now": now}
+            ctx: _AuditContext = {"conversation_id": conversation_id, "channel": channel, "now": now}
             if loan is None:
                 rows.audit(s, "verification_failed", reason="unknown_loan", **ctx)
                 return VerificationOutcome("unknown_loan")
@@ -53,7 +62,9 @@ class VerificationRecords:
             elif after == state:
                 rows.audit(s, "verification_refused_locked", loan=loan, **ctx)
             else:
-                rows.audit(s, "verification_locked", loan=loan, locked_until=after.locked_until.isoformat(), **ctx)
+                until = after.locked_until
+                assert until is not None, "check_date_of_birth locks with an end time"
+                rows.audit(s, "verification_locked", loan=loan, locked_until=until.isoformat(), **ctx)
             return outcome
 
     def candidate_loan(self, kind: str, value: str) -> str | None:
