@@ -1,26 +1,25 @@
 """After verification: the debt-collection statement and the account summary."""
 from __future__ import annotations
 
-from actions.common import SafeAction
-
 from datetime import datetime
 
 from rasa_sdk.events import SlotSet
 
 from actions.common import (
+    SafeAction,
     contact_values,
     conversation,
     fmt_for,
     language,
     product_name,
     render,
-    require_account,
     settings,
     store,
     verified_account,
 )
-from bot.domain.formatting import format_datetime
+from actions.guards import verified_account_required
 from bot.domain.accounts import AccountView
+from bot.domain.formatting import format_datetime
 
 
 def utter_summary(dispatcher, tracker, domain, account: AccountView) -> None:
@@ -107,10 +106,8 @@ class ActionTellBalance(SafeAction):
     def name(self) -> str:
         return "action_tell_balance"
 
-    async def run(self, dispatcher, tracker, domain):
-        account = require_account(dispatcher, tracker)
-        if account is None:
-            return []
+    @verified_account_required
+    async def run(self, dispatcher, tracker, domain, account):
         utter_summary(dispatcher, tracker, domain, account)
         if account.open_agreement is not None:
             utter_open_agreement(dispatcher, tracker, domain, account)

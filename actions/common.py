@@ -6,24 +6,26 @@ domain with values formatted by `bot.domain.formatting` in the borrower's langua
 from __future__ import annotations
 
 import functools
-import time
-from abc import ABCMeta, abstractmethod
 import logging
+import time
+import weakref
+from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 
-from bot.domain import formatting
-from bot.domain.clock import local_today, utcnow
 from bot.adapters.database import CommitDeadlinePassed, commit_deadline
+from bot.adapters.store import LoanStore
+from bot.bootstrap import services
+from bot.domain import formatting
+from bot.domain.accounts import AccountView
+from bot.domain.clock import local_today, utcnow
 from bot.domain.identity import METADATA_KEY, ChannelIdentity, InvalidIdentity, read_channel_identity
 from bot.domain.policy import ProductPolicy
-from bot.bootstrap import services
 from bot.settings import Settings
-from bot.adapters.store import LoanStore
-from bot.domain.accounts import AccountView
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +170,24 @@ def reject(dispatcher, tracker: Tracker, slot: str, response: str | None = None,
 
 def stuck(tracker: Tracker) -> bool:
     return int(tracker.get_slot("invalid_answers") or 0) >= MAX_INVALID_ANSWERS
+
+
+class TrackerMemo:
+    """A value computed once per Tracker object, i.e. once per action call (rasa-sdk builds
+    a Tracker for each call). Tracker defines `__eq__` and so can't be a dict or
+    WeakKeyDictionary key: the memo is keyed by identity and forgets a tracker when it is
+    garbage-collected."""
+
+    def __init__(self, compute: Callable[[Tracker], Any]):
+        self._compute = compute
+        self._values: dict[int, Any] = {}
+
+    def get(self, tracker: Tracker) -> Any:
+        key = id(tracker)
+        if key not in self._values:
+            self._values[key] = self._compute(tracker)
+            weakref.finalize(tracker, self._values.pop, key, None)
+        return self._values[key]
 
 
 class GuardedFormValidation:

@@ -1,10 +1,7 @@
 """General conversation: questions answered from the domain, and the two-stage fallback."""
 from __future__ import annotations
 
-from actions.common import SafeAction
-
-
-from actions.common import contact_values
+from actions.common import SafeAction, contact_values
 
 FAQ_INTENTS = (
     "ask_credit_impact",

@@ -1,21 +1,30 @@
 """Questions about, and changes to, an arrangement the borrower already has."""
 from __future__ import annotations
 
-from actions.common import SafeAction, SafeFormValidation
-
 from datetime import date
 from typing import Any
 
 from rasa_sdk.events import SlotSet
 
-from actions.agreements import read_back
-from actions.offers import ask_for_instalment_date
 from actions.common import (
-    GuardedFormValidation, fmt_for, policy_for, reject, render, require_account, settings, stuck, today_for, verified_account,
+    GuardedFormValidation,
+    SafeAction,
+    SafeFormValidation,
+    fmt_for,
+    policy_for,
+    reject,
+    render,
+    settings,
+    stuck,
+    today_for,
+    verified_account,
 )
+from actions.guards import verified_account_required
+from actions.offering import ask_for_instalment_date, read_back
+from actions.presenters import date_problem
 from bot.domain import plans
-from bot.services import negotiation
 from bot.domain.parsing import parse_payment_date
+from bot.services import negotiation
 
 
 def _remaining(agreement):
@@ -28,10 +37,8 @@ class ActionPlanStatus(SafeAction):
     def name(self) -> str:
         return "action_plan_status"
 
-    async def run(self, dispatcher, tracker, domain):
-        account = require_account(dispatcher, tracker)
-        if account is None:
-            return []
+    @verified_account_required
+    async def run(self, dispatcher, tracker, domain, account):
         agreement = account.open_agreement
         remaining = _remaining(agreement) if agreement else []
         if not remaining:
@@ -73,13 +80,9 @@ class ValidateChangeDateForm(GuardedFormValidation, SafeFormValidation):
             return reject(dispatcher, tracker, "new_payment_date", response="utter_date_invalid")
         problem = plans.check_first_due_date(chosen, policy_for(account), today)
         if problem:
-            fmt = fmt_for(tracker, account)
-            earliest, latest = plans.first_instalment_window(policy_for(account), today)
-            response = "utter_date_in_past" if problem == "date_in_past" else "utter_date_too_far"
-            return reject(
-                dispatcher, tracker, "new_payment_date", response,
-                date=fmt.date(chosen), earliest_date=fmt.date(earliest), latest_date=fmt.date(latest),
-            )
+            window = plans.first_instalment_window(policy_for(account), today)
+            dispatcher.utter_message(**date_problem(fmt_for(tracker, account), problem, chosen, window))
+            return reject(dispatcher, tracker, "new_payment_date")
         return {"new_payment_date": chosen.isoformat(), "invalid_answers": 0}
 
 
@@ -87,8 +90,9 @@ class ActionAskNewPaymentDate(SafeAction):
     def name(self) -> str:
         return "action_ask_new_payment_date"
 
-    async def run(self, dispatcher, tracker, domain):
-        return ask_for_instalment_date(dispatcher, tracker, "utter_ask_new_payment_date")
+    @verified_account_required
+    async def run(self, dispatcher, tracker, domain, account):
+        return ask_for_instalment_date(dispatcher, tracker, account, "utter_ask_new_payment_date")
 
 
 class ActionProposeDateChange(SafeAction):
@@ -107,7 +111,7 @@ class ActionProposeDateChange(SafeAction):
             return [SlotSet("new_payment_date", None), SlotSet("invalid_answers", 0)]
         proposal = negotiation.reschedule_proposal(account.open_agreement, date.fromisoformat(chosen))
         return [SlotSet("new_payment_date", None), SlotSet("invalid_answers", 0)] + read_back(
-            dispatcher, tracker, domain, proposal
+            dispatcher, tracker, domain, account, proposal
         )
 
 
@@ -121,4 +125,4 @@ class ActionProposeCancel(SafeAction):
             dispatcher.utter_message(response="utter_no_active_plan")
             return []
         proposal = negotiation.cancel_proposal(account.open_agreement)
-        return read_back(dispatcher, tracker, domain, proposal)
+        return read_back(dispatcher, tracker, domain, account, proposal)

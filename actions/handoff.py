@@ -1,14 +1,11 @@
 """Handing the conversation to a person, with the conversation so far."""
 from __future__ import annotations
 
-from actions.common import SafeAction
-
-
-from actions.common import contact_values, conversation, fmt_for, settings, verified_account
+from actions.common import SafeAction, contact_values, conversation, fmt_for, settings, verified_account
+from bot.bootstrap import services
 from bot.domain.clock import utcnow
 from bot.domain.formatting import format_datetime
 from bot.services.handoff import HandoffRequest, reply_by, transcript_from_events
-from bot.bootstrap import services
 
 
 def hand_off(dispatcher, tracker, reason: str, *, priority: str = "normal", tell: bool = True) -> str:

@@ -1,14 +1,12 @@
 """Why the payment was missed: record the code and the borrower's words, answer with empathy."""
 from __future__ import annotations
 
-from actions.common import SafeAction
-
 from rasa_sdk.events import SlotSet
 
-from actions.common import conversation, require_account, store
-from actions.offers import utter_offer_menu
+from actions.common import SafeAction, contact_values, conversation, store
+from actions.guards import verified_account_required
+from actions.offering import utter_offer_menu
 from actions.situations import handle_vulnerability
-from actions.common import contact_values
 from bot.domain.reasons import HARDSHIP_REASONS, NO_COLLECTION_REASONS, reason_for_intent
 
 
@@ -16,10 +14,8 @@ class ActionRecordReason(SafeAction):
     def name(self) -> str:
         return "action_record_reason"
 
-    async def run(self, dispatcher, tracker, domain):
-        account = require_account(dispatcher, tracker)
-        if account is None:
-            return []
+    @verified_account_required
+    async def run(self, dispatcher, tracker, domain, account):
         code = reason_for_intent(tracker.get_intent_of_latest_message())
         words = tracker.latest_message.get("text")
         store().record_reason(account.loan_ref, code, words, **conversation(tracker))
@@ -33,5 +29,5 @@ class ActionRecordReason(SafeAction):
             return events + [SlotSet("collection_stopped", True)]
         dispatcher.utter_message(response=f"utter_empathy_{code}")
         if account.open_agreement is None:
-            utter_offer_menu(dispatcher, tracker, domain, hardship_first=code in HARDSHIP_REASONS)
+            await utter_offer_menu(dispatcher, tracker, domain, hardship_first=code in HARDSHIP_REASONS)
         return events

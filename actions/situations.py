@@ -3,35 +3,34 @@ third parties, opt-outs, and vulnerability or crisis. The conduct rules these
 follow are in bot/domain/conduct.py and docs/conduct.md."""
 from __future__ import annotations
 
-from actions.common import SafeAction, SafeFormValidation
-
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from bot.domain import formatting
-
 from actions.common import (
     GuardedFormValidation,
+    SafeAction,
+    SafeFormValidation,
     channel_identity,
-    language,
-    reject,
     contact_values,
     conversation,
     fmt_for,
+    language,
+    reject,
     render,
-    require_account,
     settings,
     store,
     today_for,
     verified_account,
 )
+from actions.guards import verified_account_required
 from actions.handoff import hand_off
+from bot.domain import formatting
 from bot.domain.conduct import detect_vulnerability
-from bot.domain.plans import quantize
 from bot.domain.parsing import parse_amount, parse_past_date
+from bot.domain.plans import quantize
 
 STOP_COLLECTING = [SlotSet("collection_stopped", True), SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
 
@@ -48,10 +47,8 @@ class ActionRecordDispute(SafeAction):
     def name(self) -> str:
         return "action_record_dispute"
 
-    async def run(self, dispatcher, tracker, domain):
-        account = require_account(dispatcher, tracker)
-        if account is None:
-            return []
+    @verified_account_required
+    async def run(self, dispatcher, tracker, domain, account):
         words = tracker.latest_message.get("text")
         ctx = conversation(tracker)
         store().record_reason(account.loan_ref, "dispute", words, **ctx)
@@ -111,10 +108,8 @@ class ActionRecordPaymentClaim(SafeAction):
     def name(self) -> str:
         return "action_record_payment_claim"
 
-    async def run(self, dispatcher, tracker, domain):
-        account = require_account(dispatcher, tracker)
-        if account is None:
-            return []
+    @verified_account_required
+    async def run(self, dispatcher, tracker, domain, account):
         paid_on, amount, method = (tracker.get_slot(n) for n in ("paid_on", "paid_amount", "paid_method"))
         if not (paid_on and amount and method):  # the form stopped after two misses; a person was offered
             return [SlotSet("invalid_answers", 0)]

@@ -1350,7 +1350,7 @@ def responses_unused() -> set[str]:
     used = responses_used_by_actions()
     files = list((ROOT / "data").rglob("*.yml")) + list((ROOT / "tests").glob("test_stories*.yml"))
     # Rasa-side code that utters responses itself: the action guard, the channels.
-    files += list((ROOT / "components").glob("*.py")) + list((ROOT / "channels").glob("*.py"))
+    files += list((ROOT / "components").rglob("*.py")) + list((ROOT / "channels").glob("*.py"))
     for path in files:
         used |= set(re.findall(r"\butter_[A-Za-z0-9_]+", path.read_text(encoding="utf-8")))
     # Forms ask for a slot with utter_ask_<slot> unless there is an action_ask_<slot>.
