@@ -31,16 +31,11 @@ from bot.domain import formatting
 from bot.domain.conduct import detect_vulnerability
 from bot.domain.parsing import parse_amount, parse_past_date
 from bot.domain.plans import quantize
+from bot.services import situations
 
 STOP_COLLECTING = [SlotSet("collection_stopped", True), SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
 
 
-def dispute_kind(text: str) -> str:
-    """"wrong_amount" when the borrower questions the figure, otherwise "not_owed"."""
-    lowered = (text or "").lower()
-    if any(w in lowered for w in ("amount", "wrong", "charge", "fee", "interest", "balance", "too much", "figure")):
-        return "wrong_amount"
-    return "not_owed"
 
 
 class ActionRecordDispute(SafeAction):
@@ -51,8 +46,7 @@ class ActionRecordDispute(SafeAction):
     async def run(self, dispatcher, tracker, domain, account):
         words = tracker.latest_message.get("text")
         ctx = conversation(tracker)
-        store().record_reason(account.loan_ref, "dispute", words, **ctx)
-        case_ref = store().open_case(account.loan_ref, "dispute", words, details={"dispute_kind": dispute_kind(words)}, **ctx)
+        case_ref = situations.record_dispute(store(), account.loan_ref, words, **ctx)
         dispatcher.utter_message(response="utter_dispute_recorded", case_ref=case_ref)
         dispatcher.utter_message(response="utter_dispute_next_steps")
         return STOP_COLLECTING + [SlotSet("reason_code", "dispute")]
@@ -70,8 +64,7 @@ class ActionRecordFraudClaim(SafeAction):
             return []
         words = tracker.latest_message.get("text")
         ctx = conversation(tracker)
-        store().record_reason(account.loan_ref, "fraud_not_my_loan", words, **ctx)
-        case_ref = store().open_case(account.loan_ref, "fraud_claim", words, **ctx)
+        case_ref = situations.record_fraud_claim(store(), account.loan_ref, words, **ctx)
         dispatcher.utter_message(response="utter_fraud_recorded", case_ref=case_ref)
         hand_off(dispatcher, tracker, "fraud")
         return STOP_COLLECTING + [SlotSet("reason_code", "fraud_not_my_loan")]
@@ -114,12 +107,9 @@ class ActionRecordPaymentClaim(SafeAction):
         if not (paid_on and amount and method):  # the form stopped after two misses; a person was offered
             return [SlotSet("invalid_answers", 0)]
         ctx = conversation(tracker)
-        store().record_reason(account.loan_ref, "already_paid", None, **ctx)
-        case_ref = store().open_case(
-            account.loan_ref,
-            "payment_claim",
-            details={"paid_on": paid_on, "amount": amount, "currency": account.currency, "method": method},
-            **ctx,
+        case_ref = situations.record_payment_claim(
+            store(), account.loan_ref, paid_on=date.fromisoformat(paid_on), amount=Decimal(amount),
+            currency=account.currency, method=method, **ctx,
         )
         fmt = fmt_for(tracker, account)
         dispatcher.utter_message(

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from actions.common import (
@@ -19,6 +19,7 @@ from actions.common import (
 from bot.domain.clock import utcnow
 from bot.domain.parsing import normalise_loan_ref, parse_date_of_birth
 from bot.domain.privacy import seal, unseal
+from bot.services.verification import verify_borrower
 
 
 def dob_choice_payload(candidate: date, secret: str) -> str:
@@ -69,9 +70,15 @@ class ValidateVerifyForm(SafeFormValidation):
         loan_ref = tracker.get_slot("loan_ref")
         if not loan_ref:
             return {"date_of_birth": None}
-        outcome = store().verify(loan_ref, parsed.value, **conversation(tracker))
-        if outcome.status == "verified":
-            account = store().account(loan_ref)
+        s = settings()
+        attempt = verify_borrower(
+            store(), loan_ref, parsed.value,
+            failures_so_far=int(tracker.get_slot("verification_failures") or 0),
+            max_attempts=s.verification_max_attempts, lock_minutes=s.verification_lock_minutes,
+            now=utcnow(), **conversation(tracker),
+        )
+        if attempt.account is not None:
+            account = attempt.account
             dispatcher.utter_message(response="utter_verified", first_name=account.borrower_first_name)
             # The date of birth itself is not kept in the conversation.
             return {
@@ -80,22 +87,15 @@ class ValidateVerifyForm(SafeFormValidation):
                 "verified": True,
                 "verified_loan_ref": loan_ref,
                 "language": account.language,
-                "lender_name": settings().text("lender_name", account.language),
+                "lender_name": s.text("lender_name", account.language),
             }
-
-        s = settings()
-        failures = int(tracker.get_slot("verification_failures") or 0) + 1
-        if outcome.status == "locked" or failures >= s.verification_max_attempts:
-            until = outcome.locked_until or utcnow() + timedelta(minutes=s.verification_lock_minutes)
+        if attempt.locked_until is not None:
             # The form ends (required_slots is empty); action_account_summary explains.
             return {
                 "verification_locked": True,
-                "locked_until": until.isoformat(),
-                "verification_failures": failures,
+                "locked_until": attempt.locked_until.isoformat(),
+                "verification_failures": attempt.failures,
                 "date_of_birth": None,
             }
-        attempts_left = s.verification_max_attempts - failures
-        if outcome.status == "mismatch":
-            attempts_left = min(attempts_left, outcome.attempts_left)
-        dispatcher.utter_message(response="utter_verification_failed", attempts_left=attempts_left)
-        return {"loan_ref": None, "date_of_birth": None, "verification_failures": failures}
+        dispatcher.utter_message(response="utter_verification_failed", attempts_left=attempt.attempts_left)
+        return {"loan_ref": None, "date_of_birth": None, "verification_failures": attempt.failures}

@@ -41,6 +41,7 @@ from actions.forbearance import ActionOfferHardship, ActionOfferSettlement
 from actions.handoff import ActionRequestHuman
 from actions.offers import ActionAskPlanMonths, ActionAskPromiseDate, ActionOfferOptions, ValidatePlanForm, ValidatePromiseForm
 from actions.reasons import ActionRecordReason
+from bot.domain.situations import dispute_kind
 from actions.situations import (
     ActionHandleThirdParty,
     ActionHandleVulnerability,
@@ -49,7 +50,6 @@ from actions.situations import (
     ActionRecordPaymentClaim,
     ActionStopContact,
     ValidatePaymentClaimForm,
-    dispute_kind,
 )
 from actions.verification import ValidateVerifyForm
 from bot.domain.clock import local_today, utcnow
