@@ -1,4 +1,5 @@
 """After verification: the debt-collection statement and the account summary."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -37,6 +38,8 @@ def utter_summary(dispatcher, tracker, domain, account: AccountView) -> None:
 
 def utter_open_agreement(dispatcher, tracker, domain, account: AccountView) -> None:
     agreement = account.open_agreement
+    if agreement is None:
+        return
     fmt = fmt_for(tracker, account)
     kind = render(domain, f"utter_kind_{agreement.kind}", fmt.lang)
     upcoming = [i for i in agreement.instalments if i.status == "scheduled"]
@@ -79,8 +82,9 @@ class ActionAccountSummary(SafeAction):
                 response="utter_verification_locked", locked_until=until_text, **contact_values(tracker)
             )
             return []
-        dispatcher.utter_message(response="utter_debt_collection_statement",
-                                 lender_name=settings().text("lender_name", language(tracker)))
+        dispatcher.utter_message(
+            response="utter_debt_collection_statement", lender_name=settings().text("lender_name", language(tracker))
+        )
         utter_summary(dispatcher, tracker, domain, account)
         store().record_disclosure(account.loan_ref, **conversation(tracker))
         if account.on_collection_hold:
@@ -101,7 +105,7 @@ class ActionAccountSummary(SafeAction):
 
 
 class ActionTellBalance(SafeAction):
-    """"How much do I owe?" from a verified borrower."""
+    """ "How much do I owe?" from a verified borrower."""
 
     def name(self) -> str:
         return "action_tell_balance"

@@ -1,4 +1,5 @@
 """Read-back of exact terms, an explicit yes, and one transaction that records the agreement."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -78,7 +79,9 @@ class ActionProposePlan(SafeAction):
         monthly = tracker.get_slot("plan_monthly_amount")
         if monthly:
             # The same counter-offer the borrower was told about: their plan, or the nearest that fits.
-            counter = plans.counter_offer(account.overdue_amount, account.currency, Decimal(monthly), policy, first_date)
+            counter = plans.counter_offer(
+                account.overdue_amount, account.currency, Decimal(monthly), policy, first_date
+            )
             plan = counter.plan
             source = "borrower_amount" if counter.status == plans.FITS else "nearest_to_borrower_amount"
         else:
@@ -111,7 +114,9 @@ class ActionRecordAgreement(SafeAction):
             confirmed = carry_out(store(), operation, loan_ref=account.loan_ref, **conversation(tracker))
         except OpenAgreementExists as exists:
             dispatcher.utter_message(
-                response="utter_agreement_exists", agreement_ref=exists.agreement.agreement_ref, **contact_values(tracker)
+                response="utter_agreement_exists",
+                agreement_ref=exists.agreement.agreement_ref,
+                **contact_values(tracker),
             )
             return proposal_settled()
         except Exception as exc:  # the database is down or refused: say so, keep the proposal for a retry

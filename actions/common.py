@@ -3,6 +3,7 @@
 Actions stay thin: they read slots, call `bot/`, and utter responses from the
 domain with values formatted by `bot.domain.formatting` in the borrower's language.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,7 +14,7 @@ from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 
@@ -42,7 +43,12 @@ def language(tracker: Tracker) -> str:
     return tracker.get_slot("language") or settings().default_language
 
 
-def conversation(tracker: Tracker) -> dict[str, str | None]:
+class Conversation(TypedDict):
+    conversation_id: str
+    channel: str | None
+
+
+def conversation(tracker: Tracker) -> Conversation:
     """Who and where, for the audit log (never the borrower's words)."""
     return {"conversation_id": tracker.sender_id, "channel": tracker.get_latest_input_channel()}
 
@@ -84,7 +90,9 @@ def channel_identity(tracker: Tracker) -> ChannelIdentity | None:
             continue
         try:
             identity = read_channel_identity(
-                metadata[METADATA_KEY], settings().channel_identity_secret, now=utcnow(),
+                metadata[METADATA_KEY],
+                settings().channel_identity_secret,
+                now=utcnow(),
                 conversation_id=tracker.sender_id,
             )
         except InvalidIdentity as exc:
@@ -110,7 +118,10 @@ class Fmt:
         self.currency = currency
 
     def money(self, amount: Decimal, currency: str | None = None) -> str:
-        return formatting.format_money(amount, currency or self.currency, self.lang)
+        currency = currency or self.currency
+        if currency is None:
+            raise ValueError("money needs a currency")
+        return formatting.format_money(amount, currency, self.lang)
 
     def date(self, value: date) -> str:
         return formatting.format_date(value, self.lang)
@@ -150,8 +161,11 @@ def product_name(domain: dict, product: str, lang: str) -> str:
 def contact_values(tracker: Tracker) -> dict[str, str]:
     """How to reach the lender, in the borrower's language."""
     s, lang = settings(), language(tracker)
-    return {"lender_phone": s.lender_phone, "lender_hours": s.text("lender_hours", lang),
-            "lender_name": s.text("lender_name", lang)}
+    return {
+        "lender_phone": s.lender_phone,
+        "lender_hours": s.text("lender_hours", lang),
+        "lender_name": s.text("lender_name", lang),
+    }
 
 
 MAX_INVALID_ANSWERS = 2

@@ -1,4 +1,5 @@
 """General conversation: questions answered from the domain, and the two-stage fallback."""
+
 from __future__ import annotations
 
 from actions.common import SafeAction, contact_values

@@ -8,6 +8,7 @@ responses are joined, anything else (version, session_config) must agree. A
 name defined in two files is an error here, as it is a warning for Rasa.
 A single domain file is read as it is.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Questions about, and changes to, an arrangement the borrower already has."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -32,7 +33,7 @@ def _remaining(agreement):
 
 
 class ActionPlanStatus(SafeAction):
-    """"When is my next payment?" / "How much is left on my plan?" from the store."""
+    """ "When is my next payment?" / "How much is left on my plan?" from the store."""
 
     def name(self) -> str:
         return "action_plan_status"
@@ -63,7 +64,12 @@ class ValidateChangeDateForm(GuardedFormValidation, SafeFormValidation):
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
         account = verified_account(tracker)
-        if account is None or account.open_agreement is None or not _remaining(account.open_agreement) or stuck(tracker):
+        if (
+            account is None
+            or account.open_agreement is None
+            or not _remaining(account.open_agreement)
+            or stuck(tracker)
+        ):
             return []
         return domain_slots
 

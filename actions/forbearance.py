@@ -1,4 +1,5 @@
 """Hardship arrangements and settlements (FCA CONC 7 forbearance; policy in collections_policy.yml)."""
+
 from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
@@ -31,7 +32,9 @@ class ActionOfferHardship(SafeAction):
         chosen = tracker.get_slot("holiday_months")
         picked = next((a for a in arrangements if str(a.holiday_months) == str(chosen)), None)
         if picked is None:
-            dispatcher.utter_message(response="utter_hardship_options", buttons=hardship_buttons(domain, fmt, arrangements))
+            dispatcher.utter_message(
+                response="utter_hardship_options", buttons=hardship_buttons(domain, fmt, arrangements)
+            )
             return [SlotSet("holiday_months", None)]
         proposal = negotiation.hardship_proposal(picked)
         return [SlotSet("holiday_months", None)] + read_back(dispatcher, tracker, domain, account, proposal)

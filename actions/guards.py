@@ -15,6 +15,7 @@ guards fit `Action.run` (SafeAction still wraps the whole, guards included) and
 plain async helpers alike. `stop_with` gives the events a stopped step returns
 (`[]` unless given).
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Handing the conversation to a person, with the conversation so far."""
+
 from __future__ import annotations
 
 from actions.common import SafeAction, contact_values, conversation, fmt_for, settings, verified_account

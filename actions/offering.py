@@ -1,6 +1,7 @@
 """What several conversation steps share when they offer or propose an arrangement:
 the offer menu, the read-back that waits for a yes, the settlement on offer, the
 question for an instalment date, and what the offer forms leave behind."""
+
 from __future__ import annotations
 
 import functools

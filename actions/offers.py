@@ -1,4 +1,5 @@
 """Offers from the plan engine and the forms that collect a plan's or a promise's terms."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -73,12 +74,19 @@ class ValidatePromiseForm(CollectingForm, SafeFormValidation):
                 return reject(dispatcher, tracker, "promise_date", "utter_amount_not_positive")
             if amount > account.overdue_amount:
                 return reject(
-                    dispatcher, tracker, "promise_date", "utter_amount_above_overdue",
+                    dispatcher,
+                    tracker,
+                    "promise_date",
+                    "utter_amount_above_overdue",
                     overdue_amount=fmt.money(account.overdue_amount),
                 )
             return reject(
-                dispatcher, tracker, "promise_date", "utter_promise_must_cover_overdue",
-                overdue_amount=fmt.money(account.overdue_amount), amount=fmt.money(amount),
+                dispatcher,
+                tracker,
+                "promise_date",
+                "utter_promise_must_cover_overdue",
+                overdue_amount=fmt.money(account.overdue_amount),
+                amount=fmt.money(amount),
             )
         if chosen is None:
             if tracker.get_intent_of_latest_message() == "choose_promise_to_pay":
@@ -133,7 +141,10 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         if not allowed:
             return reject(dispatcher, tracker, "plan_months", "utter_no_plan_available")
         return reject(
-            dispatcher, tracker, "plan_months", "utter_plan_months_invalid",
+            dispatcher,
+            tracker,
+            "plan_months",
+            "utter_plan_months_invalid",
             allowed_months=", ".join(str(m) for m in allowed),
         )
 
@@ -153,7 +164,9 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         if result.status == plans.COVERS_ALL:
             return reject(dispatcher, tracker, "plan_months", response="utter_counter_offer_covers_all", **values)
         if result.plan is None:
-            return reject(dispatcher, tracker, "plan_months", response="utter_counter_offer_none", **contact_values(tracker))
+            return reject(
+                dispatcher, tracker, "plan_months", response="utter_counter_offer_none", **contact_values(tracker)
+            )
         if result.status == plans.FITS:
             dispatcher.utter_message(response="utter_counter_offer_fits", months=result.plan.months, **values)
             return {"plan_months": str(result.plan.months), "plan_monthly_amount": str(amount), "invalid_answers": 0}

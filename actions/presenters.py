@@ -4,6 +4,7 @@ Presenters take values (a `Fmt`, the domain, a proposal or an offer) and return
 message keyword arguments or button dicts, or utter them through the
 dispatcher. They read no store and decide nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ from bot.services.negotiation import OfferMenu
 
 
 def schedule_text(domain: dict, fmt: Fmt, amounts: Sequence[Decimal]) -> str:
-    """"3 payments of £83.33" or "2 payments of £83.33 and a final £83.34"."""
+    """ "3 payments of £83.33" or "2 payments of £83.33 and a final £83.34"."""
     regular, final = amounts[0], amounts[-1]
     if final == regular:
         return render(domain, "utter_schedule_equal", fmt.lang, count=len(amounts), amount=fmt.money(regular))

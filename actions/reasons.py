@@ -1,4 +1,5 @@
 """Why the payment was missed: record the code and the borrower's words, answer with empathy."""
+
 from __future__ import annotations
 
 from rasa_sdk.events import SlotSet

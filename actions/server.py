@@ -13,6 +13,7 @@
   this server parsed. The actions get the same domain, read once from
   domain.yml, which is deployed with them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,9 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 
 from actions.domain_file import load_domain
-from bot.ops.endpoints import SECRET_HEADER
-from bot.domain.privacy import install_log_masking
 from bot.bootstrap import bootstrap
+from bot.domain.privacy import install_log_masking
+from bot.ops.endpoints import SECRET_HEADER
 from bot.settings import PROJECT_ROOT
 
 OPEN_PATHS = ("/health",)  # everything else (/webhook, /actions, with or without a slash) needs the secret
@@ -87,8 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true", help="log at debug level (personal data stays masked)")
     args = parser.parse_args(argv)
     install_log_masking()
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = bootstrap().settings  # reads and checks the settings once, at start-up
     app = create_action_server(settings.action_server_secret)
     app.run(args.host, args.port, workers=1, access_log=False)

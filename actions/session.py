@@ -1,5 +1,6 @@
 """Session start: introduce the assistant as the lender's automated assistant.
 A reminder's opening: the language the reminder was sent for."""
+
 from __future__ import annotations
 
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet

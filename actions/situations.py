@@ -1,6 +1,7 @@
 """What borrowers say besides "yes, let's pay": disputes, fraud, payment claims,
 third parties, opt-outs, and vulnerability or crisis. The conduct rules these
 follow are in bot/domain/conduct.py and docs/conduct.md."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -33,9 +34,11 @@ from bot.domain.parsing import parse_amount, parse_past_date
 from bot.domain.plans import quantize
 from bot.services import situations
 
-STOP_COLLECTING = [SlotSet("collection_stopped", True), SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
-
-
+STOP_COLLECTING = [
+    SlotSet("collection_stopped", True),
+    SlotSet("pending_agreement", None),
+    SlotSet("awaiting_confirmation", False),
+]
 
 
 class ActionRecordDispute(SafeAction):
@@ -108,8 +111,13 @@ class ActionRecordPaymentClaim(SafeAction):
             return [SlotSet("invalid_answers", 0)]
         ctx = conversation(tracker)
         case_ref = situations.record_payment_claim(
-            store(), account.loan_ref, paid_on=date.fromisoformat(paid_on), amount=Decimal(amount),
-            currency=account.currency, method=method, **ctx,
+            store(),
+            account.loan_ref,
+            paid_on=date.fromisoformat(paid_on),
+            amount=Decimal(amount),
+            currency=account.currency,
+            method=method,
+            **ctx,
         )
         fmt = fmt_for(tracker, account)
         dispatcher.utter_message(
@@ -164,8 +172,9 @@ class ActionStopContact(SafeAction):
                 else:  # every borrower reached at this number or chat
                     loans = store().loans_at_address(identity.kind, identity.value)
                 for loan_ref in loans:
-                    store().record_opt_out(loan_ref, ctx["channel"], conversation_id=ctx["conversation_id"],
-                                           requested_on=ctx["channel"])
+                    store().record_opt_out(
+                        loan_ref, ctx["channel"], conversation_id=ctx["conversation_id"], requested_on=ctx["channel"]
+                    )
             if loans:
                 dispatcher.utter_message(
                     response="utter_opt_out_recorded_channel",
@@ -181,13 +190,24 @@ class ActionStopContact(SafeAction):
             dispatcher.utter_message(
                 response="utter_ask_opt_out_scope",
                 buttons=[
-                    {"title": render(domain, "utter_button_opt_out_channel", lang), "payload": '/stop_contact{"opt_out_scope": "channel"}'},
-                    {"title": render(domain, "utter_button_opt_out_all", lang), "payload": '/stop_contact{"opt_out_scope": "all"}'},
+                    {
+                        "title": render(domain, "utter_button_opt_out_channel", lang),
+                        "payload": '/stop_contact{"opt_out_scope": "channel"}',
+                    },
+                    {
+                        "title": render(domain, "utter_button_opt_out_all", lang),
+                        "payload": '/stop_contact{"opt_out_scope": "all"}',
+                    },
                 ],
             )
             return []
         channel = ctx["channel"] or "web"
-        store().record_opt_out(account.loan_ref, "all" if scope == "all" else channel, conversation_id=ctx["conversation_id"], requested_on=channel)
+        store().record_opt_out(
+            account.loan_ref,
+            "all" if scope == "all" else channel,
+            conversation_id=ctx["conversation_id"],
+            requested_on=channel,
+        )
         if scope == "all":
             dispatcher.utter_message(response="utter_opt_out_recorded_all")
         else:
@@ -216,8 +236,13 @@ def handle_vulnerability(dispatcher, tracker, category: str) -> list:
         store().flag_vulnerable(account.loan_ref, category, **conversation(tracker))
     else:
         store().record_event("vulnerability_disclosed_unverified", category=category, **conversation(tracker))
-    hand_off(dispatcher, tracker, "crisis" if category == "crisis" else "vulnerability",
-             priority="urgent" if category == "crisis" else "normal", tell=False)
+    hand_off(
+        dispatcher,
+        tracker,
+        "crisis" if category == "crisis" else "vulnerability",
+        priority="urgent" if category == "crisis" else "normal",
+        tell=False,
+    )
     return STOP_COLLECTING + [ActiveLoop(None)]
 
 

@@ -1,4 +1,5 @@
 """Verification: loan reference and date of birth before anything about the loan is said."""
+
 from __future__ import annotations
 
 import json
@@ -72,10 +73,14 @@ class ValidateVerifyForm(SafeFormValidation):
             return {"date_of_birth": None}
         s = settings()
         attempt = verify_borrower(
-            store(), loan_ref, parsed.value,
+            store(),
+            loan_ref,
+            parsed.value,
             failures_so_far=int(tracker.get_slot("verification_failures") or 0),
-            max_attempts=s.verification_max_attempts, lock_minutes=s.verification_lock_minutes,
-            now=utcnow(), **conversation(tracker),
+            max_attempts=s.verification_max_attempts,
+            lock_minutes=s.verification_lock_minutes,
+            now=utcnow(),
+            **conversation(tracker),
         )
         if attempt.account is not None:
             account = attempt.account

@@ -5,6 +5,7 @@ Rasa-side components and channels) and hand what they need down. Rasa and
 rasa-sdk instantiate our classes themselves, so those reach the booted objects
 through `services()`; tests install their own with `bootstrap(settings)`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,12 +4,13 @@ Every setting has a safe default for a developer's machine. In production
 (`APP_ENV=production`) the secrets must be set: `Settings.check()` refuses the
 development defaults.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from dotenv import load_dotenv
 
@@ -130,8 +131,7 @@ class Settings:
     def check(self) -> None:
         """Refuse to run production with development secrets."""
         if self.production:
-            for name in ("payment_link_secret", "widget_jwt_secret", "channel_identity_secret",
-                         "action_server_secret"):
+            for name in ("payment_link_secret", "widget_jwt_secret", "channel_identity_secret", "action_server_secret"):
                 if getattr(self, name) == DEV_SECRET:
                     raise RuntimeError(f"{name.upper()} must be set when APP_ENV=production")
         if self.production and self.widget_origins.strip() == "*":
@@ -180,8 +180,11 @@ def load_settings() -> Settings:
         debt_advice=_str("DEBT_ADVICE", defaults.debt_advice),
         emergency_number=_str("EMERGENCY_NUMBER", defaults.emergency_number),
         translations={
-            lang: {name: os.environ[f"{name.upper()}_{lang.upper()}"] for name in BORROWER_TEXTS
-                   if os.environ.get(f"{name.upper()}_{lang.upper()}")}
+            lang: {
+                name: os.environ[f"{name.upper()}_{lang.upper()}"]
+                for name in BORROWER_TEXTS
+                if os.environ.get(f"{name.upper()}_{lang.upper()}")
+            }
             for lang in TRANSLATED_LANGUAGES
         },
         widget_jwt_secret=_str("WIDGET_JWT_SECRET", defaults.widget_jwt_secret),
@@ -216,4 +219,3 @@ def load_settings() -> Settings:
     )
     settings.check()
     return settings
-

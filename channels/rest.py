@@ -9,6 +9,7 @@ in production.) Production
 turns it off altogether (`python -m bot endpoints` drops it from the
 credentials when APP_ENV=production).
 """
+
 from __future__ import annotations
 
 import json

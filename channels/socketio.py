@@ -21,15 +21,17 @@ After `session_request` the socket receives `session_confirm` and then `history`
 the user and bot messages of the conversation's current session, replayed from
 the tracker store, so a reload (or another device) shows the conversation again.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -64,8 +66,8 @@ class Binding:
     """The conversation one socket is bound to, decided when it connects."""
 
     conversation_id: str
-    loan_ref: Optional[str] = None  # set when a valid widget token vouched for it
-    ticket: Optional[str] = None  # resume ticket for anonymous visitors
+    loan_ref: str | None = None  # set when a valid widget token vouched for it
+    ticket: str | None = None  # resume ticket for anonymous visitors
     token_rejected: bool = False
 
     def confirmation(self) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def _ticket_mac(conversation_id: str, issued: int, secret: str) -> str:
     return hmac.new(secret.encode(), f"resume:{conversation_id}:{issued}".encode(), hashlib.sha256).hexdigest()
 
 
-def read_ticket(ticket: object, secret: str, *, now: datetime) -> Optional[str]:
+def read_ticket(ticket: object, secret: str, *, now: datetime) -> str | None:
     """The anonymous conversation a ticket signed by us names, else None.
 
     Only anonymous ids can be resumed this way: a borrower's conversation needs
@@ -107,7 +109,7 @@ def read_ticket(ticket: object, secret: str, *, now: datetime) -> Optional[str]:
     return conversation_id
 
 
-def message_text(data: object) -> Optional[str]:
+def message_text(data: object) -> str | None:
     """The text of a `user_uttered` payload, or None for anything unusable."""
     if isinstance(data, str):  # a bare string is accepted too
         text = data
@@ -137,7 +139,7 @@ def history_messages(events: list[dict], *, session_minutes: float, now: datetim
     # A session begins with action_session_start, whose greeting comes before its session_started.
     starts = [i for i, e in enumerate(events) if e.get("event") == "action" and e.get("name") == "action_session_start"]
     starts = starts or [i for i, e in enumerate(events) if e.get("event") == "session_started"]
-    current = events[starts[-1]:] if starts else events
+    current = events[starts[-1] :] if starts else events
     if not current:
         return []
     if session_minutes > 0 and now.timestamp() - _event_time(current[-1]) > session_minutes * 60:
@@ -203,7 +205,7 @@ class SecureSocketIOInput(SocketIOInput):
     """
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         from bot.bootstrap import services
 
         credentials = credentials or {}
@@ -241,7 +243,7 @@ class SecureSocketIOInput(SocketIOInput):
 
     # --- the decisions (no socket involved) ---
 
-    def origin_allowed(self, origin: Optional[str]) -> bool:
+    def origin_allowed(self, origin: str | None) -> bool:
         """Browsers always send Origin; other clients may not, and could fake it anyway."""
         return "*" in self.origins or not origin or origin.rstrip("/") in self.origins
 
@@ -273,12 +275,15 @@ class SecureSocketIOInput(SocketIOInput):
         if binding.loan_ref is None:
             return {}
         identity = ChannelIdentity(CHANNEL, "loan_ref", binding.loan_ref)
-        return {METADATA_KEY: mint_channel_identity(identity, self.identity_secret, now=now,
-                                                    conversation_id=binding.conversation_id)}
+        return {
+            METADATA_KEY: mint_channel_identity(
+                identity, self.identity_secret, now=now, conversation_id=binding.conversation_id
+            )
+        }
 
     # --- the socket ---
 
-    async def history(self, app: Optional[Sanic], conversation_id: str) -> list[dict]:
+    async def history(self, app: Sanic | None, conversation_id: str) -> list[dict]:
         agent = getattr(getattr(app, "ctx", None), "agent", None)
         if agent is None or agent.tracker_store is None:
             return []
@@ -293,8 +298,9 @@ class SecureSocketIOInput(SocketIOInput):
         # CORS is left to Sanic (rasa run --cors); the widget uses WebSocket only,
         # and the Origin header is checked in `connect`.
         manager = AsyncRedisManager(self.redis_url, channel="debtbot-socketio") if self.redis_url else None
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_PAYLOAD_BYTES,
-                          client_manager=manager)
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_PAYLOAD_BYTES, client_manager=manager
+        )
         blueprint = _AppBlueprint(sio, self.socketio_path, "secure_socketio_webhook", __name__)
         self.sio = sio
 

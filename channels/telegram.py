@@ -16,13 +16,15 @@ action server (bot.domain.identity). Buttons stay real (an inline keyboard); a t
 "2" chooses the second one too. Only private chats are served: a debt is
 never discussed in a group.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from aiogram import Bot
@@ -36,7 +38,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.bootstrap import services
-from channels.text_options import MessagingInput, TurnCollector, first_delivery, identity_metadata, pending_buttons, resolve_reply, tracker_for
+from channels.text_options import (
+    MessagingInput,
+    TurnCollector,
+    first_delivery,
+    identity_metadata,
+    pending_buttons,
+    resolve_reply,
+    tracker_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +67,7 @@ class TelegramBotOutput(TelegramOutput):
             keyboard.row(InlineKeyboardButton(button["title"], callback_data=callback_data(button, number)))
         await self.send_message(recipient_id, text, reply_markup=keyboard)
 
-    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         try:
             await super().send_response(recipient_id, message)
         except (TelegramAPIError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -88,7 +98,7 @@ def read_update(body: bytes) -> Update:
         raise Malformed(type(exc).__name__) from None
 
 
-def incoming(update: Update) -> Optional[tuple[Chat, str, Optional[str]]]:
+def incoming(update: Update) -> tuple[Chat, str, str | None] | None:
     """(chat, text, callback query id) for a typed message or a tapped button; None for
     what isn't answered (edits, stickers, channel posts ...); Malformed for nonsense."""
     query = update.callback_query
@@ -114,7 +124,7 @@ class TelegramBotInput(MessagingInput):
         return "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Values in credentials.yml win; the rest (secrets above all) come from settings."""
         credentials = credentials or {}
         settings = services().settings
@@ -129,7 +139,7 @@ class TelegramBotInput(MessagingInput):
         self.token = token
         self.webhook_secret = webhook_secret
         self.api_base_url = api_base_url.rstrip("/")
-        self._output: Optional[TelegramBotOutput] = None
+        self._output: TelegramBotOutput | None = None
 
     def secret_ok(self, request: Request) -> bool:
         if not (self.webhook_secret and self.token):
@@ -199,11 +209,13 @@ class TelegramBotInput(MessagingInput):
 
         return webhook
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         if self._output is None:
             try:
                 self._output = TelegramBotOutput(self.token, self.api_base_url)
             except ValidationError:
-                self._warn_once("no_output", "telegram: TELEGRAM_BOT_TOKEN is missing or malformed; replies are dropped")
+                self._warn_once(
+                    "no_output", "telegram: TELEGRAM_BOT_TOKEN is missing or malformed; replies are dropped"
+                )
                 return None
         return self._output

@@ -8,6 +8,7 @@ payload of that button. The buttons come from the conversation's tracker (the
 last bot message with buttons since the borrower last wrote), so this works
 after a restart and on any replica, and an old list never answers a new question.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,17 +16,17 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
-from sanic import Blueprint, Sanic, response
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Blueprint, Sanic, response
 
+from bot.bootstrap import services
 from bot.domain.clock import utcnow
 from bot.domain.formatting import format_choices
 from bot.domain.identity import METADATA_KEY, ChannelIdentity, mint_channel_identity
-from bot.bootstrap import services
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +34,13 @@ REPLY_RESPONSE = "utter_reply_with_number"
 _CHOICE = re.compile(r"^\s*(?:option|number|no\.?|#)?\s*(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)
 
 
-def chosen_number(text: Optional[str]) -> Optional[int]:
+def chosen_number(text: str | None) -> int | None:
     """The option number a reply names ("2", "option 2", " 2. ", "#2"), else None."""
     match = _CHOICE.match(text or "")
     return int(match.group(1)) if match else None
 
 
-def pending_buttons(tracker: Optional[DialogueStateTracker]) -> list[dict]:
+def pending_buttons(tracker: DialogueStateTracker | None) -> list[dict]:
     """Buttons of the latest bot message that has some, if the borrower hasn't written since."""
     if tracker is None:
         return []
@@ -59,7 +60,7 @@ def resolve_reply(text: str, buttons: list[dict]) -> str:
     return str(buttons[number - 1].get("payload") or buttons[number - 1].get("title") or text)
 
 
-def numbered_options(text: Optional[str], buttons: list[dict], reply_line: Optional[str]) -> str:
+def numbered_options(text: str | None, buttons: list[dict], reply_line: str | None) -> str:
     """A message with buttons as plain text: the text, "1. <title>" lines, the reply line."""
     lines = [text.strip()] if text and text.strip() else []
     lines += [f"{i}. {button.get('title', '')}" for i, button in enumerate(buttons, start=1)]
@@ -68,12 +69,12 @@ def numbered_options(text: Optional[str], buttons: list[dict], reply_line: Optio
     return "\n".join(lines)
 
 
-def language_of(tracker: Optional[DialogueStateTracker]) -> str:
+def language_of(tracker: DialogueStateTracker | None) -> str:
     language = tracker.get_slot("language") if tracker is not None else None
     return language or services().settings.default_language
 
 
-async def reply_line(agent: Any, tracker: Optional[DialogueStateTracker], channel: str, count: int) -> Optional[str]:
+async def reply_line(agent: Any, tracker: DialogueStateTracker | None, channel: str, count: int) -> str | None:
     """`utter_reply_with_number` from the running agent's domain, choices in the borrower's language."""
     if agent is None or getattr(agent, "nlg", None) is None or count < 1:
         return None
@@ -89,7 +90,7 @@ async def reply_line(agent: Any, tracker: Optional[DialogueStateTracker], channe
     return (generated or {}).get("text")
 
 
-async def tracker_for(agent: Any, sender_id: str) -> Optional[DialogueStateTracker]:
+async def tracker_for(agent: Any, sender_id: str) -> DialogueStateTracker | None:
     """The conversation as stored (None if the agent or the conversation isn't there yet)."""
     store = getattr(agent, "tracker_store", None)
     if store is None:
@@ -126,7 +127,7 @@ class _DeliveriesInProcess:
 _IN_PROCESS = _DeliveriesInProcess()
 
 
-def first_delivery(agent: Any, channel: str, message_id: Optional[str]) -> bool:
+def first_delivery(agent: Any, channel: str, message_id: str | None) -> bool:
     """False when this platform message was already received (a webhook retry):
     the caller acknowledges it and does nothing else, so the borrower's message
     is handled once. Across replicas the Redis lock store remembers ids
@@ -149,7 +150,9 @@ def identity_metadata(channel: str, kind: str, value: str) -> dict:
 
     The sender (phone number or chat id) is also the conversation id."""
     token = mint_channel_identity(
-        ChannelIdentity(channel, kind, value), services().settings.channel_identity_secret, now=utcnow(),
+        ChannelIdentity(channel, kind, value),
+        services().settings.channel_identity_secret,
+        now=utcnow(),
         conversation_id=value,
     )
     return {METADATA_KEY: token}
@@ -174,7 +177,7 @@ class MessagingInput(InputChannel):
     logged once, and delivering a turn's replies."""
 
     def __init__(self) -> None:
-        self._app: Optional[Sanic] = None
+        self._app: Sanic | None = None
         self._warned: set[str] = set()
 
     def _warn_once(self, key: str, message: str) -> None:
@@ -198,7 +201,7 @@ class MessagingInput(InputChannel):
 
         return webhook
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         raise NotImplementedError
 
     async def deliver(self, recipient: str, messages: list[dict]) -> None:

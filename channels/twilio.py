@@ -16,11 +16,13 @@ The conversation id is Twilio's `From` ("+447700900001" or
 action server (bot.domain.identity), so a known borrower is asked only for their date
 of birth. Buttons become numbered options (channels.text_options).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -103,7 +105,7 @@ class TwilioSMSInput(MessagingInput):
         return settings.twilio_sms_number
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Values in credentials.yml win; the rest (secrets above all) come from settings."""
         credentials = credentials or {}
         settings = services().settings
@@ -122,7 +124,7 @@ class TwilioSMSInput(MessagingInput):
         self.number = number
         self.public_base_url = public_base_url.rstrip("/")
         self.api_base_url = api_base_url.rstrip("/")
-        self._output: Optional[TwilioTextOutput] = None
+        self._output: TwilioTextOutput | None = None
 
     # -- who may write ---------------------------------------------------
 
@@ -188,7 +190,7 @@ class TwilioSMSInput(MessagingInput):
 
         return webhook
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         if self._output is None:
             if not (self.account_sid and self.auth_token and self.number):
                 self._warn_once(
@@ -197,7 +199,11 @@ class TwilioSMSInput(MessagingInput):
                     "are needed to send messages; replies are dropped",
                 )
                 return None
-            client = Client(self.account_sid, self.auth_token, http_client=AsyncTwilioHttpClient(pool_connections=False, logger=HTTP_LOGGER))
+            client = Client(
+                self.account_sid,
+                self.auth_token,
+                http_client=AsyncTwilioHttpClient(pool_connections=False, logger=HTTP_LOGGER),
+            )
             client.api.base_url = self.api_base_url  # a local fake in tests
             self._output = TwilioTextOutput(self.name(), client, self.number, self._agent)
         return self._output

@@ -11,10 +11,11 @@ no featurizer before it in the pipeline.
 The model is saved with skops (no pickle): only scikit-learn and NumPy types
 are trusted when it is loaded.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import numpy as np
 import skops.io as sio
@@ -42,7 +43,7 @@ _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class TfidfIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             "C": 100.0,  # little regularisation: the n-gram space is large but the data is clean
             "char_ngram_range": [1, 4],
@@ -51,16 +52,22 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             "ranking_length": 10,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[Pipeline] = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, model: Pipeline | None = None
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.model = _fast_scoring(model)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TfidfIntentClassifier":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TfidfIntentClassifier:
         return cls(config, model_storage, resource)
 
     def _new_model(self) -> Pipeline:
@@ -83,8 +90,14 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "TfidfIntentClassifier":
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TfidfIntentClassifier:
         try:
             with model_storage.read_from(resource) as directory:
                 path = directory / "intent_classifier.skops"
@@ -98,7 +111,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             model = None
         return cls(config, model_storage, resource, model)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         model = self.model
         to_classify = [m for m in messages if (m.get(TEXT) or "").strip()] if model is not None else []
         for message in messages:
@@ -109,7 +122,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             return messages
         probabilities = model.predict_proba([m.get(TEXT) for m in to_classify])
         labels = model.classes_
-        for message, row in zip(to_classify, probabilities):
+        for message, row in zip(to_classify, probabilities, strict=False):
             order = row.argsort()[::-1][: self.config["ranking_length"]]
             ranking = [{INTENT_NAME_KEY: str(labels[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
@@ -117,7 +130,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         return messages
 
 
-def _fast_scoring(model: Optional[Pipeline]) -> Optional[Pipeline]:
+def _fast_scoring(model: Pipeline | None) -> Pipeline | None:
     """The same model, its weights laid out for scoring one message at a time.
 
     Scoring multiplies a sparse row by the transposed weights; scipy needs that

@@ -14,10 +14,12 @@ Selected in Rasa's endpoints as
 `lock_store: {type: components.lock_store.AtomicRedisLockStore, ...}`
 (`python -m bot endpoints` writes it when LOCK_STORE_URL is set).
 """
+
 from __future__ import annotations
 
 import json
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 from rasa.core.lock import TicketLock

@@ -12,14 +12,16 @@ endpoints.yml names one of them (`python -m bot endpoints` does):
 `components.tracker_store.MaskingSQLTrackerStore` (production, same options as
 Rasa's SQL store).
 """
+
 from __future__ import annotations
 
 import copy
 import re
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
@@ -151,16 +153,17 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
         if base is None:
             events, asked_for_dob = mask_events(tracker.events)
             kept = DialogueStateTracker.from_events(
-                tracker.sender_id, events, self.domain.slots,
-                sender_source=tracker.sender_source, max_event_history=tracker._max_event_history,
+                tracker.sender_id,
+                events,
+                self.domain.slots,
+                sender_source=tracker.sender_source,
+                max_event_history=tracker._max_event_history,
             )
             # as Rasa streams it: what goes beyond the session retrieved before
             offset = len(stored.current_session().events) if stored else 0
             new_events = events[offset:]
         else:
-            new_events, asked_for_dob = mask_events(
-                islice(tracker.events, len(base.events), None), base.asked_for_dob
-            )
+            new_events, asked_for_dob = mask_events(islice(tracker.events, len(base.events), None), base.asked_for_dob)
             kept = clone(base.tracker)
             for event in new_events:
                 kept.update(event)
@@ -173,11 +176,11 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         self._conversations[tracker.sender_id] = _Stored(_Version(kept, asked_for_dob))
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         stored = self._conversations.get(sender_id)
         return clone(stored.current_session().tracker) if stored else None
 
-    async def retrieve_full_tracker(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         stored = self._conversations.get(sender_id)
         return clone(stored.full.tracker) if stored else None
 
@@ -205,19 +208,22 @@ class _Stored:
     asked for (what `retrieve` gives and what the next save continues)."""
 
     full: _Version
-    _session: Optional[_Version] = None
+    _session: _Version | None = None
 
     def current_session(self) -> _Version:
         if self._session is None:
             self._session = self.full
             starts = [
-                i for i, e in enumerate(self.full.events)
+                i
+                for i, e in enumerate(self.full.events)
                 if isinstance(e, ActionExecuted) and e.action_name == ACTION_SESSION_START_NAME
             ]
             if starts and starts[-1] > 0:
                 last = list(islice(self.full.events, starts[-1], None))
                 session = DialogueStateTracker.from_events(
-                    self.full.tracker.sender_id, last, self.full.tracker.slots.values(),
+                    self.full.tracker.sender_id,
+                    last,
+                    self.full.tracker.slots.values(),
                     sender_source=self.full.tracker.sender_source,
                     max_event_history=self.full.tracker._max_event_history,
                 )
@@ -225,7 +231,7 @@ class _Stored:
                 self._session = _Version(session, self.full.asked_for_dob)
         return self._session
 
-    def continued_by(self, tracker: DialogueStateTracker) -> Optional[_Version]:
+    def continued_by(self, tracker: DialogueStateTracker) -> _Version | None:
         """The stored version `tracker` was retrieved from, if it was."""
         for version in (self._session, self.full):
             if version is not None and _continues(tracker.events, version.events):

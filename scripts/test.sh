@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything and run the whole test suite:
-#   1. pytest: domain core, loan store (SQLite and PostgreSQL), actions
-#   2. rasa data validate
-#   3. train the model once (skipped when nothing changed)
-#   4. rasa test: the test stories, failing on any prediction error
-#   5. pytest -m e2e: real action server + Rasa server over HTTP, checking the database
+#   1. code checks: ruff (lint and format), mypy, import-linter (layers, no cycles)
+#   2. pytest: tests/unit, tests/integration (loan store on SQLite and PostgreSQL, Redis), tests/actions
+#   3. rasa data validate
+#   4. train the model once (skipped when nothing changed)
+#   5. rasa test: tests/stories, failing on any prediction error
+#   6. pytest -m e2e: real action server + Rasa server over HTTP, checking the database
 # PostgreSQL tests use TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
-# Without a reachable server they are skipped and reported, unless REQUIRE_POSTGRES=1.
+# Tests whose server (PostgreSQL, Redis, RabbitMQ) is not reachable are skipped and reported,
+# unless REQUIRE_POSTGRES=1 / REQUIRE_REDIS=1 / REQUIRE_RABBITMQ=1 (tests/services.py).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 setup_venv
 setup_web
@@ -17,20 +19,26 @@ command -v chromium >/dev/null || apt_install chromium
 cd "$ROOT"
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 
-log "1/5 Unit and integration tests"
+log "1/6 Code checks: ruff, mypy, import contracts"
+ruff check .
+ruff format --check .
+mypy
+lint-imports
+
+log "2/6 Unit, integration and action tests"
 python -m pytest -m "not e2e" -q
 
-log "2/5 Validating the training data"
+log "3/6 Validating the training data"
 rasa data validate --fail-on-warnings --quiet
 
-log "3/5 (training)"; train_model
+log "4/6 (training)"; train_model
 MODEL="$(ls -t models/*.tar.gz | head -n 1)"
 
-log "4/5 Test stories with $MODEL"
+log "5/6 Test stories with $MODEL"
 rm -rf results/stories  # (results/nlu-cv, from scripts/nlu_report.sh, is left alone)
-rasa test core --model "$MODEL" --stories tests/ --fail-on-prediction-errors --out results/stories --quiet
+rasa test core --model "$MODEL" --stories tests/stories --fail-on-prediction-errors --out results/stories --quiet
 
-log "5/5 End-to-end conversations against the real servers"
+log "6/6 End-to-end conversations against the real servers"
 RASA_MODEL="$MODEL" python -m pytest -m e2e -q
 
 log "All tests passed."

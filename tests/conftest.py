@@ -1,36 +1,14 @@
-"""Shared fixtures: a migrated loan store on SQLite and on PostgreSQL."""
+"""Shared fixtures: a migrated loan store on SQLite and on PostgreSQL (tests/services.py)."""
+
 from __future__ import annotations
 
-import os
-import uuid
-from datetime import date
-
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from bot.adapters.database import Database, engine_for
-from bot.ops.migrate import upgrade
 from bot.adapters.store import LoanStore
-
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-TODAY = date(2026, 11, 23)
-
-
-def _postgres_database():
-    """Create a throwaway PostgreSQL database; skip (or fail in CI) if the server is unreachable."""
-    admin = create_engine(PG_URL, future=True, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            name = f"test_debt_{uuid.uuid4().hex[:10]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # connection refused, auth, ...
-        admin.dispose()
-        message = f"PostgreSQL at {PG_URL} is not reachable ({type(exc).__name__}); PostgreSQL tests skipped"
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(message + " but REQUIRE_POSTGRES=1", pytrace=False)
-        pytest.skip(message)
-    base = PG_URL.rsplit("/", 1)[0]
-    return admin, name, f"{base}/{name}"
+from bot.ops.migrate import upgrade
+from tests.services import postgres_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -41,7 +19,7 @@ def database_url(request, tmp_path):
         yield url
         engine_for(url).dispose()
         return
-    admin, name, url = _postgres_database()
+    admin, name, url = postgres_database()
     try:
         upgrade(url)
         yield url
@@ -55,7 +33,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def postgres_url():
     """An empty throwaway PostgreSQL database (no migrations)."""
-    admin, name, url = _postgres_database()
+    admin, name, url = postgres_database()
     try:
         yield url
     finally:

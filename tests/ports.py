@@ -7,6 +7,7 @@ Redis, a server under test...): a port found free there may be taken by a
 connection a moment later, and a server told to use port+1 or port+110 next to
 it may find that taken already. Below the range, only servers compete.
 """
+
 from __future__ import annotations
 
 import random

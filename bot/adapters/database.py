@@ -1,13 +1,14 @@
 """The one database session helper: an engine per URL and a transactional session scope."""
+
 from __future__ import annotations
 
 import fcntl
 import time
-from contextvars import ContextVar
+from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -24,8 +25,12 @@ def engine_for(url: str) -> Engine:
         # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool);
         # a small pool keeps them, with the pragmas set once per connection.
         engine = create_engine(
-            url, future=True, connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=QueuePool, pool_size=5, max_overflow=10,
+            url,
+            future=True,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=QueuePool,
+            pool_size=5,
+            max_overflow=10,
         )
 
         @event.listens_for(engine, "connect")
@@ -72,12 +77,11 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back everything on any error
         (and when a `commit_deadline` has passed)."""
-        with self._sessions() as session:
-            with session.begin():
-                yield session
-                deadline = _commit_deadline.get()
-                if deadline is not None and time.time() > deadline:
-                    raise CommitDeadlinePassed()
+        with self._sessions() as session, session.begin():
+            yield session
+            deadline = _commit_deadline.get()
+            if deadline is not None and time.time() > deadline:
+                raise CommitDeadlinePassed()
 
     @contextmanager
     def reader(self) -> Iterator[Session]:

@@ -4,6 +4,7 @@
 `handoffs` table, which the collections team works from; `webhook` also POSTs
 each as JSON to `HANDOFF_WEBHOOK_URL` (e.g. the lender's helpdesk).
 """
+
 from __future__ import annotations
 
 import json
@@ -60,5 +61,7 @@ class WebhookDestination(DatabaseQueue):
             with urllib.request.urlopen(req, timeout=self.timeout):
                 pass
         except OSError as exc:  # the queue row is the record; the webhook is a notification
-            logger.warning("handoff webhook failed (%s); the handoff %s is queued in the database", type(exc).__name__, ref)
+            logger.warning(
+                "handoff webhook failed (%s); the handoff %s is queued in the database", type(exc).__name__, ref
+            )
         return ref

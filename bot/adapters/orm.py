@@ -3,6 +3,7 @@
 Only `bot.adapters.store` and the migrations use these classes; everything else works
 with the plain views that `bot.adapters.store` returns.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -26,7 +27,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
-
 
 # SQLAlchemy 1.4 ships no type information (no py.typed, and its stubs are not
 # installed), so declarative_base() returns an unknown dynamic class; mypy cannot use
@@ -156,9 +156,7 @@ class Agreement(Base):
     updated_at = Column(UTCDateTime(), nullable=False, default=_now, onupdate=_now)
 
     loan = relationship("Loan", back_populates="agreements")
-    instalments = relationship(
-        "Instalment", back_populates="agreement", order_by="Instalment.sequence"
-    )
+    instalments = relationship("Instalment", back_populates="agreement", order_by="Instalment.sequence")
 
     __table_args__ = (
         Index(
@@ -213,8 +211,6 @@ class AuditEvent(Base):
     channel = Column(String(32))
     details = Column(JSON, nullable=False, default=dict)
     occurred_at = Column(UTCDateTime(), nullable=False, default=_now, index=True)
-
-
 
 
 class Case(Base):
@@ -295,4 +291,3 @@ class ContactAttempt(Base):
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
 
     __table_args__ = (Index("ix_contact_attempts_borrower_time", "borrower_id", "created_at"),)
-

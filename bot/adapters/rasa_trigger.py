@@ -1,4 +1,5 @@
 """Starting a conversation through Rasa's HTTP API, for reminders."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -37,5 +38,3 @@ class RasaTrigger:
             raise ReminderFailed("rasa_unreachable") from None
         if response.status_code != 200:
             raise ReminderFailed(f"rasa_http_{response.status_code}")
-
-

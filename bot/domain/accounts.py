@@ -1,4 +1,5 @@
 """A borrower's account as the assistant may speak of it, and the outcome of verifying them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

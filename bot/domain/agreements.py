@@ -1,11 +1,12 @@
 """Agreements: what a borrower is read back, what is recorded, and the three
 operations a confirmation can carry out (create, amend, cancel)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any
 
 from bot.domain.formatting import money_str
 
@@ -138,7 +139,7 @@ class CancelAgreement:
     agreement_ref: str
 
 
-AgreementOperation = Union[CreateAgreement, AmendAgreement, CancelAgreement]
+AgreementOperation = CreateAgreement | AmendAgreement | CancelAgreement
 
 
 @dataclass(frozen=True)

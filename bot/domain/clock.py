@@ -1,4 +1,5 @@
 """The one source of the current time: timezone-aware, UTC."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone, tzinfo

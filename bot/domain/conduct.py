@@ -8,6 +8,7 @@ Sources: US FDCPA / CFPB Regulation F (12 CFR 1006), China's NIFA internet-finan
 collection convention (2018) and post-loan collection guidelines (2024), UK FCA
 CONC 7 and FG21/1 (vulnerable customers).
 """
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,6 @@ def collection_block(
     if reason_code in NO_COLLECTION_REASONS:
         return CollectionBlock("no_collection_reason")
     return None
-
 
 
 def agreement_confirmed(latest_intent: str | None, *, read_back_given: bool) -> bool:
@@ -168,23 +168,66 @@ _VULNERABLE = {
 # "死了算了" ("I'd rather be dead") stays a crisis.
 _FAMILY_ZH = r"(爸爸?|妈妈?|父亲|母亲|老爸|老妈|丈夫|老公|妻子|老婆|爱人|儿子|女儿|孩子|宝宝|哥哥?|姐姐?|弟弟?|妹妹?|爷爷|奶奶|外公|外婆|姥姥|姥爷)"
 _CRISIS_ZH = [
-    r"不想活", r"活不下去", r"不想再活", r"活着(没|没有|有什么)(意思|意义|盼头)", r"没有活下去的(理由|意义|勇气)",
-    r"自杀", r"轻生", r"寻死", r"想死", r"死了算了", r"不如死了", r"(还是|倒不如|干脆)死了", r"一了百了",
-    r"结束(自己的|我的)?生命", r"了结(自己|生命)", r"离开这个世界",
-    r"跳楼", r"跳河", r"跳江", r"割腕", r"上吊", r"(吃|吞|买|囤|攒)了?(很多|好多|一瓶|整瓶)?安眠药", r"(喝|服)了?(农药|毒药)", r"服毒",
+    r"不想活",
+    r"活不下去",
+    r"不想再活",
+    r"活着(没|没有|有什么)(意思|意义|盼头)",
+    r"没有活下去的(理由|意义|勇气)",
+    r"自杀",
+    r"轻生",
+    r"寻死",
+    r"想死",
+    r"死了算了",
+    r"不如死了",
+    r"(还是|倒不如|干脆)死了",
+    r"一了百了",
+    r"结束(自己的|我的)?生命",
+    r"了结(自己|生命)",
+    r"离开这个世界",
+    r"跳楼",
+    r"跳河",
+    r"跳江",
+    r"割腕",
+    r"上吊",
+    r"(吃|吞|买|囤|攒)了?(很多|好多|一瓶|整瓶)?安眠药",
+    r"(喝|服)了?(农药|毒药)",
+    r"服毒",
 ]
 _VULNERABLE_ZH = {
     "addiction": [r"赌博", r"赌瘾", r"网赌", r"赌输", r"(吸|戒)毒", r"毒瘾", r"酗酒", r"戒酒", r"(上|成)瘾"],
-    "mental_health": [r"抑郁", r"焦虑症", r"(精神|情绪)(崩溃|疾病|问题)", r"心理(疾病|问题)", r"崩溃了", r"撑不住", r"扛不住", r"撑不下去", r"坚持不下去",
-                      r"受不了了", r"惊恐发作"],
-    "serious_illness": [r"癌", r"肿瘤", r"化疗", r"放疗", r"晚期", r"绝症", r"白血病", r"中风", r"脑梗", r"心(脏病|梗)",
-                        r"透析", r"尿毒症", r"重症监护", r"ICU"],
+    "mental_health": [
+        r"抑郁",
+        r"焦虑症",
+        r"(精神|情绪)(崩溃|疾病|问题)",
+        r"心理(疾病|问题)",
+        r"崩溃了",
+        r"撑不住",
+        r"扛不住",
+        r"撑不下去",
+        r"坚持不下去",
+        r"受不了了",
+        r"惊恐发作",
+    ],
+    "serious_illness": [
+        r"癌",
+        r"肿瘤",
+        r"化疗",
+        r"放疗",
+        r"晚期",
+        r"绝症",
+        r"白血病",
+        r"中风",
+        r"脑梗",
+        r"心(脏病|梗)",
+        r"透析",
+        r"尿毒症",
+        r"重症监护",
+        r"ICU",
+    ],
     "bereavement": [r"去世", r"过世", r"离世", r"病逝", r"葬礼", r"丧事", r"办后事", _FAMILY_ZH + r".{0,3}(死了|走了)"],
 }
 _CRISIS_RE = re.compile("|".join(_CRISIS + _CRISIS_ZH))
-_VULNERABLE_RE = {
-    k: re.compile("|".join(v + _VULNERABLE_ZH[k]), re.IGNORECASE) for k, v in _VULNERABLE.items()
-}
+_VULNERABLE_RE = {k: re.compile("|".join(v + _VULNERABLE_ZH[k]), re.IGNORECASE) for k, v in _VULNERABLE.items()}
 
 
 def _normalise(text: str) -> str:
@@ -192,7 +235,7 @@ def _normalise(text: str) -> str:
 
 
 def detect_vulnerability(text: str) -> str | None:
-    """"crisis", "addiction", "mental_health", "serious_illness", "bereavement" or None."""
+    """ "crisis", "addiction", "mental_health", "serious_illness", "bereavement" or None."""
     normalised = _normalise(text)
     if _CRISIS_RE.search(normalised):
         return "crisis"

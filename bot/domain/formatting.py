@@ -128,9 +128,7 @@ def format_datetime(dt: datetime, tz: str, language: str | None) -> str:
 def format_percent(fraction: Decimal, language: str | None) -> str:
     """Decimal('0.10') -> '10%'; keeps up to two decimals ('0.125' -> '12.5%')."""
     fraction = _check_amount(fraction)
-    return babel_numbers.format_percent(
-        fraction, format=_PERCENT_PATTERN, locale=locale_for(language)
-    )
+    return babel_numbers.format_percent(fraction, format=_PERCENT_PATTERN, locale=locale_for(language))
 
 
 def format_choices(choices: list[str], language: str | None) -> str:
@@ -140,10 +138,24 @@ def format_choices(choices: list[str], language: str | None) -> str:
 
 # How a channel is named to the borrower (connector name -> display name).
 _CHANNEL_NAMES = {
-    "en": {"twilio": "SMS", "sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram",
-           "socketio": "this chat", "web": "this chat", "rest": "this chat"},
-    "zh": {"twilio": "短信", "sms": "短信", "whatsapp": "WhatsApp", "telegram": "Telegram",
-           "socketio": "本聊天窗口", "web": "本聊天窗口", "rest": "本聊天窗口"},
+    "en": {
+        "twilio": "SMS",
+        "sms": "SMS",
+        "whatsapp": "WhatsApp",
+        "telegram": "Telegram",
+        "socketio": "this chat",
+        "web": "this chat",
+        "rest": "this chat",
+    },
+    "zh": {
+        "twilio": "短信",
+        "sms": "短信",
+        "whatsapp": "WhatsApp",
+        "telegram": "Telegram",
+        "socketio": "本聊天窗口",
+        "web": "本聊天窗口",
+        "rest": "本聊天窗口",
+    },
 }
 
 

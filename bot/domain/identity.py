@@ -16,6 +16,7 @@ metadata: the REST channel lets a client send any metadata it likes. Either way
 the borrower still gives their date of birth before anything about the loan is
 said.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -89,9 +90,7 @@ def read_channel_identity(token: object, secret: str, *, now: datetime, conversa
     if not isinstance(token, str) or len(token) > 4096:
         raise InvalidIdentity("not a token")
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["exp"], "verify_exp": False}
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp"], "verify_exp": False})
     except jwt.PyJWTError as exc:
         raise InvalidIdentity(type(exc).__name__) from None
     if int(claims["exp"]) <= int(now.timestamp()):

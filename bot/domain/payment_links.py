@@ -3,6 +3,7 @@
 The assistant never takes card details in chat; the payment page verifies the
 token with the same secret (`verify_payment_token`).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -51,7 +51,7 @@ class PlanOffer:
             raise ValueError("instalments do not add up to the plan total")
 
     @classmethod
-    def of(cls, currency: str, instalments: tuple[Instalment, ...]) -> "PlanOffer":
+    def of(cls, currency: str, instalments: tuple[Instalment, ...]) -> PlanOffer:
         return cls(len(instalments), currency, instalments, sum((i.amount for i in instalments), Decimal(0)))
 
     @property
@@ -157,9 +157,7 @@ def _even_instalment(total: Decimal, currency: str, months: int) -> Decimal:
 # --- schedules -------------------------------------------------------------------------------
 
 
-def build_schedule(
-    total: Decimal, currency: str, months: int, first_due_date: date
-) -> tuple[Instalment, ...]:
+def build_schedule(total: Decimal, currency: str, months: int, first_due_date: date) -> tuple[Instalment, ...]:
     """Equal monthly instalments rounded down; the remainder goes on the last one."""
     total = _money(total, currency, "total")
     _check_date(first_due_date, "first_due_date")
@@ -186,8 +184,7 @@ def schedule_for_monthly_amount(
 
 def _instalments(amounts: list[Decimal], first_due_date: date) -> tuple[Instalment, ...]:
     return tuple(
-        Instalment(n + 1, first_due_date + relativedelta(months=n), amount)
-        for n, amount in enumerate(amounts)
+        Instalment(n + 1, first_due_date + relativedelta(months=n), amount) for n, amount in enumerate(amounts)
     )
 
 
@@ -260,9 +257,7 @@ def check_promise(
 # --- plans and counter-offers ----------------------------------------------------------------
 
 
-def plan_offers(
-    overdue_amount: Decimal, currency: str, policy: ProductPolicy, first_due_date: date
-) -> list[PlanOffer]:
+def plan_offers(overdue_amount: Decimal, currency: str, policy: ProductPolicy, first_due_date: date) -> list[PlanOffer]:
     """Even plans for each configured length the policy allows for this balance, shortest first."""
     overdue_amount = _money(overdue_amount, currency, "overdue_amount")
     _check_date(first_due_date, "first_due_date")
@@ -270,8 +265,7 @@ def plan_offers(
     return [
         _even_plan(overdue_amount, currency, months, first_due_date)
         for months in sorted(policy.plan_lengths)
-        if months <= policy.max_months
-        and _even_instalment(overdue_amount, currency, months) >= minimum
+        if months <= policy.max_months and _even_instalment(overdue_amount, currency, months) >= minimum
     ]
 
 
@@ -317,9 +311,7 @@ def counter_offer(
         plan = _longest_even_plan(overdue_amount, currency, minimum, policy, first_due_date)
         return CounterOffer(TOO_LONG, requested, implied, plan)
 
-    plan = PlanOffer.of(
-        currency, schedule_for_monthly_amount(overdue_amount, currency, requested, first_due_date)
-    )
+    plan = PlanOffer.of(currency, schedule_for_monthly_amount(overdue_amount, currency, requested, first_due_date))
     return CounterOffer(FITS, requested, implied, plan)
 
 
@@ -347,9 +339,7 @@ def hardship_options(
     overdue_amount = _money(overdue_amount, currency, "overdue_amount")
     _check_date(today, "today")
     hardship = policy.hardship
-    months = _longest_term(
-        overdue_amount, _minimum(hardship.min_instalment, currency), hardship.max_months
-    )
+    months = _longest_term(overdue_amount, _minimum(hardship.min_instalment, currency), hardship.max_months)
     if months is None:
         return []
     return [
@@ -384,9 +374,7 @@ def settlement_offer(
     if days_past_due < settlement.min_days_past_due:
         return None
     discount = settlement.max_discount if improved else settlement.initial_discount
-    amount = (outstanding_balance * (1 - discount)).quantize(
-        minor_unit(currency), rounding=ROUND_CEILING
-    )
+    amount = (outstanding_balance * (1 - discount)).quantize(minor_unit(currency), rounding=ROUND_CEILING)
     return SettlementOffer(
         outstanding_balance=outstanding_balance,
         discount=discount,

@@ -73,7 +73,7 @@ class PolicyBook:
         self._products = dict(products)
 
     @classmethod
-    def load(cls, path: str | Path) -> "PolicyBook":
+    def load(cls, path: str | Path) -> PolicyBook:
         path = Path(path)
         text = path.read_text(encoding="utf-8")
         try:
@@ -86,14 +86,12 @@ class PolicyBook:
             raise PolicyError(f"{path}: {exc}") from exc
 
     @classmethod
-    def from_dict(cls, data: Any) -> "PolicyBook":
+    def from_dict(cls, data: Any) -> PolicyBook:
         if not isinstance(data, Mapping):
             raise PolicyError("the policy must be a mapping with a 'default' section")
         unknown = sorted(str(k) for k in data if k not in (DEFAULT, "products"))
         if unknown:
-            raise PolicyError(
-                f"unknown top-level key(s) {', '.join(unknown)}; expected 'default' and 'products'"
-            )
+            raise PolicyError(f"unknown top-level key(s) {', '.join(unknown)}; expected 'default' and 'products'")
         if DEFAULT not in data:
             raise PolicyError("missing the 'default' section")
         raw_default = _section(data[DEFAULT], DEFAULT, "", _TOP_FIELDS)
@@ -134,9 +132,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -152,8 +148,7 @@ def _section(value: Any, product: str, prefix: str, allowed: tuple[str, ...]) ->
     unknown = [str(k) for k in value if k not in allowed]
     if unknown:
         raise PolicyError(
-            f"{_where(product, prefix + unknown[0])}: unknown field; "
-            f"expected one of {', '.join(allowed)}"
+            f"{_where(product, prefix + unknown[0])}: unknown field; expected one of {', '.join(allowed)}"
         )
     return dict(value)
 
@@ -172,9 +167,7 @@ def _merge(default: dict[str, Any], overrides: dict[str, Any], product: str) -> 
 
 def _build(product: str, raw: dict[str, Any]) -> ProductPolicy:
     hardship_raw = _section(_require(raw, "hardship", product), product, "hardship.", _HARDSHIP_FIELDS)
-    settlement_raw = _section(
-        _require(raw, "settlement", product), product, "settlement.", _SETTLEMENT_FIELDS
-    )
+    settlement_raw = _section(_require(raw, "settlement", product), product, "settlement.", _SETTLEMENT_FIELDS)
 
     max_months = _positive_int(raw, "max_months", product, minimum=2)
     plan_lengths = _plan_lengths(raw, product, max_months)
@@ -227,7 +220,7 @@ def _decimal(raw: Mapping[str, Any], key: str, product: str, prefix: str) -> Dec
     value = _require(raw, key, product, prefix)
     if isinstance(value, float):
         raise PolicyError(
-            f"{_where(product, prefix + key)}: write it as a quoted string (e.g. \"{value}\") "
+            f'{_where(product, prefix + key)}: write it as a quoted string (e.g. "{value}") '
             f"so it is read exactly, got the number {value!r}"
         )
     if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -253,7 +246,7 @@ def _fraction(raw: Mapping[str, Any], key: str, product: str, prefix: str = "") 
     if not Decimal(0) <= number < Decimal(1):
         raise PolicyError(
             f"{_where(product, prefix + key)}: must be a fraction from 0 up to (not including) 1, "
-            f"e.g. \"0.10\" for 10%, got {number}"
+            f'e.g. "0.10" for 10%, got {number}'
         )
     return number
 

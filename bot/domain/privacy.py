@@ -16,6 +16,7 @@ Masked, wherever they appear in a message:
 An answer to "what is your date of birth?" is masked whole (`MASK`), however it
 was written.
 """
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Why a payment was missed: the reason codes and how NLU intents map onto them."""
+
 from __future__ import annotations
 
 REASON_CODES = (

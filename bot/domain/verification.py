@@ -4,6 +4,7 @@ Two counts apply: the loan's (kept in the loan store, so a lockout holds across
 conversations and channels) and the conversation's (so one conversation never
 gets more tries than the policy allows, whatever the loan's count says).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -13,6 +13,7 @@ on this machine. `--baseline` also creates the stock `rasa init` assistant
 (default config) under var/bench/stock, serves it and drives it with the same
 load shape, and prints each figure as a ratio to it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -64,7 +65,7 @@ class Phase:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
     @property
     def rate(self) -> float:
@@ -133,11 +134,20 @@ def add_bench_loans(count: int) -> list[str]:
     refs = [f"LN-9{base + i:06d}"[:10] for i in range(count)]
     services().store.upsert_loans(
         {
-            "loan_ref": ref, "borrower_name": f"Bench Borrower {i}", "date_of_birth": date(1980, 6, 1),
-            "phone": None, "email": None, "timezone": "Europe/London", "language": "en",
-            "product": "personal_loan", "currency": "GBP", "principal": Decimal("5000.00"),
-            "outstanding_balance": Decimal("3200.00"), "overdue_amount": Decimal("250.00"),
-            "days_past_due": 20, "next_due_date": local_today("Europe/London") + timedelta(days=10),
+            "loan_ref": ref,
+            "borrower_name": f"Bench Borrower {i}",
+            "date_of_birth": date(1980, 6, 1),
+            "phone": None,
+            "email": None,
+            "timezone": "Europe/London",
+            "language": "en",
+            "product": "personal_loan",
+            "currency": "GBP",
+            "principal": Decimal("5000.00"),
+            "outstanding_balance": Decimal("3200.00"),
+            "overdue_amount": Decimal("250.00"),
+            "days_past_due": 20,
+            "next_due_date": local_today("Europe/London") + timedelta(days=10),
         }
         for i, ref in enumerate(refs)
     )
@@ -162,8 +172,9 @@ def peak_memory_mb() -> dict[str, float]:
     return out
 
 
-def run_load(url: str, script: list[str], refs_for, conversations: int, concurrency: int,
-             long_turns: int, check: str | None) -> dict:
+def run_load(
+    url: str, script: list[str], refs_for, conversations: int, concurrency: int, long_turns: int, check: str | None
+) -> dict:
     single = asyncio.run(_run_phase(url, "one at a time", script, refs_for(max(3, conversations // 10)), 1, check))
     loaded = asyncio.run(_run_phase(url, "saturation", script, refs_for(conversations), concurrency, check))
     early, late, long_phase = asyncio.run(_long_conversation(url, script[:3], long_turns, refs_for(1)[0]))
@@ -171,9 +182,13 @@ def run_load(url: str, script: list[str], refs_for, conversations: int, concurre
         "messages": single.messages + loaded.messages + long_phase.messages,
         "errors": single.errors + loaded.errors + long_phase.errors,
         "p50_ms_one_at_a_time": single.pct(50),
-        "p50_ms": loaded.pct(50), "p95_ms": loaded.pct(95), "p99_ms": loaded.pct(99),
+        "p50_ms": loaded.pct(50),
+        "p95_ms": loaded.pct(95),
+        "p99_ms": loaded.pct(99),
         "messages_per_second": loaded.rate,
-        "turn5_ms": early, f"turn{long_turns}_ms": late, "long_ratio": late / early if early else float("nan"),
+        "turn5_ms": early,
+        f"turn{long_turns}_ms": late,
+        "long_ratio": late / early if early else float("nan"),
     }
 
 
@@ -185,11 +200,20 @@ def _stock_assistant(port: int) -> subprocess.Popen:
         shutil.rmtree(stock, ignore_errors=True)
         stock.mkdir(parents=True)
         print("bench: creating and training the stock `rasa init` assistant (a few minutes)", flush=True)
-        subprocess.run([rasa, "init", "--no-prompt", "--init-dir", str(stock)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=stock)
+        subprocess.run(
+            [rasa, "init", "--no-prompt", "--init-dir", str(stock)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=stock,
+        )
     log = (stock / "server.log").open("w")
-    proc = subprocess.Popen([rasa, "run", "--port", str(port), "--model", str(stock / "models")],
-                            cwd=stock, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [rasa, "run", "--port", str(port), "--model", str(stock / "models")],
+        cwd=stock,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.time() + 300
     while time.time() < deadline:
         try:
@@ -205,10 +229,13 @@ def _stock_assistant(port: int) -> subprocess.Popen:
 
 def render(ours: dict, stock: dict | None, memory: dict, long_turns: int) -> str:
     rows = [
-        ("messages sent", "messages", "{:.0f}"), ("errors", "errors", "{:.0f}"),
+        ("messages sent", "messages", "{:.0f}"),
+        ("errors", "errors", "{:.0f}"),
         ("p50 one conversation at a time (ms)", "p50_ms_one_at_a_time", "{:.0f}"),
-        ("p50 at saturation (ms)", "p50_ms", "{:.0f}"), ("p95 (ms)", "p95_ms", "{:.0f}"),
-        ("p99 (ms)", "p99_ms", "{:.0f}"), ("messages per second", "messages_per_second", "{:.1f}"),
+        ("p50 at saturation (ms)", "p50_ms", "{:.0f}"),
+        ("p95 (ms)", "p95_ms", "{:.0f}"),
+        ("p99 (ms)", "p99_ms", "{:.0f}"),
+        ("messages per second", "messages_per_second", "{:.1f}"),
         ("turn 5 latency (ms)", "turn5_ms", "{:.0f}"),
         (f"turn {long_turns} latency (ms)", f"turn{long_turns}_ms", "{:.0f}"),
         (f"turn {long_turns} / turn 5", "long_ratio", "{:.2f}"),
@@ -242,8 +269,15 @@ def main(url: str, conversations: int, concurrency: int, long_turns: int, baseli
         port = 5099
         proc = _stock_assistant(port)
         try:
-            stock = run_load(f"http://127.0.0.1:{port}", STOCK_SCRIPT, lambda n: ["-"] * n,
-                             conversations, concurrency, long_turns, check=None)
+            stock = run_load(
+                f"http://127.0.0.1:{port}",
+                STOCK_SCRIPT,
+                lambda n: ["-"] * n,
+                conversations,
+                concurrency,
+                long_turns,
+                check=None,
+            )
         finally:
             memory = peak_memory_mb()
             proc.terminate()

@@ -1,4 +1,5 @@
 """Operator command line: `python -m bot COMMAND` (also installed as `debt-assistant`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from bot.domain.clock import local_today
 from bot.bootstrap import Services, bootstrap
 from bot.domain.accounts import CASE_OUTCOMES
+from bot.domain.clock import local_today
 
 
 def cmd_migrate(args: argparse.Namespace, app: Services) -> int:
@@ -59,8 +60,8 @@ def cmd_agreements(args: argparse.Namespace, app: Services) -> int:
 
 
 def cmd_loan(args: argparse.Namespace, app: Services) -> int:
-    from bot.domain.parsing import normalise_loan_ref
     from bot.domain.accounts import UnknownLoan
+    from bot.domain.parsing import normalise_loan_ref
 
     ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
     try:
@@ -72,8 +73,10 @@ def cmd_loan(args: argparse.Namespace, app: Services) -> int:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
     print(f"{report['loan_ref']}  {report['product']}  {report['borrower']['full_name']}")
-    print(f"  overdue {report['overdue_amount']} {report['currency']}, {report['days_past_due']} days past due, "
-          f"outstanding {report['outstanding_balance']}, status {report['status']}")
+    print(
+        f"  overdue {report['overdue_amount']} {report['currency']}, {report['days_past_due']} days past due, "
+        f"outstanding {report['outstanding_balance']}, status {report['status']}"
+    )
     for r in report["reasons"]:
         print(f"  reason  {r['recorded_at'][:16]}  {r['reason_code']}: {r['borrower_words'] or ''}")
     for a in report["agreements"]:
@@ -111,8 +114,8 @@ def cmd_report(args: argparse.Namespace, app: Services) -> int:
 def cmd_remind(args: argparse.Namespace, app: Services) -> int:
     from datetime import datetime
 
-    from bot.domain.clock import utcnow
     from bot.adapters.rasa_trigger import RasaTrigger
+    from bot.domain.clock import utcnow
     from bot.services.reminders import ReminderRules, plan_reminders, run_reminders, summary
 
     settings = app.settings
@@ -132,7 +135,9 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
             return 0
         print(f"Dry run at {now.isoformat()}: nobody is contacted, nothing is recorded.")
         for r in plan:
-            print(f"{r.loan_ref:<12} {r.trigger:<18} {r.channel:<9} " + ("send" if r.send else f"skip: {r.skip_reason}"))
+            print(
+                f"{r.loan_ref:<12} {r.trigger:<18} {r.channel:<9} " + ("send" if r.send else f"skip: {r.skip_reason}")
+            )
         to_send = sum(r.send for r in plan)
         print(f"{to_send} to send, {len(plan) - to_send} to skip.")
         return 0
@@ -143,15 +148,23 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
         results = run_reminders(app.store, rules, now, RasaTrigger(settings.rasa_url, settings.rasa_token))
     counts = summary(results)
     if args.json:
-        print(json.dumps({"now": now.isoformat(), "dry_run": False, **counts,
-                          "results": [r.to_json() for r in results]}, indent=2))
+        print(
+            json.dumps(
+                {"now": now.isoformat(), "dry_run": False, **counts, "results": [r.to_json() for r in results]},
+                indent=2,
+            )
+        )
     else:
         for result in results:
             if result.outcome == "failed":
                 reminder = result.reminder
-                print(f"failed: {reminder.loan_ref} {reminder.trigger} {reminder.channel}: {result.reason}",
-                      file=sys.stderr)
-        print(f"Reminders at {now.isoformat()}: {counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed.")
+                print(
+                    f"failed: {reminder.loan_ref} {reminder.trigger} {reminder.channel}: {result.reason}",
+                    file=sys.stderr,
+                )
+        print(
+            f"Reminders at {now.isoformat()}: {counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed."
+        )
     return 1 if counts["failed"] else 0
 
 
@@ -164,10 +177,12 @@ def cmd_cases(args: argparse.Namespace, app: Services) -> int:
         print("No open cases." if not args.all else "No cases.")
     for c in cases:
         outcome = (c["details"] or {}).get("outcome")
-        print(f"{c['case_ref']}  {c['loan_ref']}  {c['kind']:<14} {c['status']:<7} opened {c['opened_at'][:16]}"
-              + (f"  outcome {outcome}" if outcome else ""))
+        print(
+            f"{c['case_ref']}  {c['loan_ref']}  {c['kind']:<14} {c['status']:<7} opened {c['opened_at'][:16]}"
+            + (f"  outcome {outcome}" if outcome else "")
+        )
         if c["borrower_words"]:
-            print(f"    \"{c['borrower_words'][:200]}\"")
+            print(f'    "{c["borrower_words"][:200]}"')
     return 0
 
 
@@ -186,9 +201,13 @@ def _follow_up(kind: str, ref: str, step, done: str, unchanged: str) -> int:
 
 
 def cmd_close_case(args: argparse.Namespace, app: Services) -> int:
-    return _follow_up("case", args.case_ref,
-                      lambda ref: app.store.close_case(ref, args.outcome, by=args.by, note=args.note),
-                      f"Case {{ref}} closed ({args.outcome}).", "Case {ref} was already closed; nothing changed.")
+    return _follow_up(
+        "case",
+        args.case_ref,
+        lambda ref: app.store.close_case(ref, args.outcome, by=args.by, note=args.note),
+        f"Case {{ref}} closed ({args.outcome}).",
+        "Case {ref} was already closed; nothing changed.",
+    )
 
 
 def cmd_handoffs(args: argparse.Namespace, app: Services) -> int:
@@ -201,22 +220,28 @@ def cmd_handoffs(args: argparse.Namespace, app: Services) -> int:
     if not handoffs:
         print("Nobody is waiting for a person." if not args.all else "No handoffs.")
     for h in handoffs:
-        print(f"{h['handoff_ref']}  {h['priority']:<6} {h['reason']:<14} {h['loan_ref'] or '-':<10} "
-              f"{h['channel'] or '-':<9} {h['status']:<6} reply by {(h['reply_by'] or '-')[:16]}")
+        print(
+            f"{h['handoff_ref']}  {h['priority']:<6} {h['reason']:<14} {h['loan_ref'] or '-':<10} "
+            f"{h['channel'] or '-':<9} {h['status']:<6} reply by {(h['reply_by'] or '-')[:16]}"
+        )
     if handoffs:
         print("Transcripts: python -m bot handoffs --json")
     return 0
 
 
 def cmd_complete_handoff(args: argparse.Namespace, app: Services) -> int:
-    return _follow_up("handoff", args.handoff_ref,
-                      lambda ref: app.store.complete_handoff(ref, by=args.by, note=args.note),
-                      "Handoff {ref} marked done.", "Handoff {ref} was already done; nothing changed.")
+    return _follow_up(
+        "handoff",
+        args.handoff_ref,
+        lambda ref: app.store.complete_handoff(ref, by=args.by, note=args.note),
+        "Handoff {ref} marked done.",
+        "Handoff {ref} was already done; nothing changed.",
+    )
 
 
 def cmd_clear_vulnerability(args: argparse.Namespace, app: Services) -> int:
-    from bot.domain.parsing import normalise_loan_ref
     from bot.domain.accounts import UnknownLoan
+    from bot.domain.parsing import normalise_loan_ref
 
     ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
     try:
@@ -224,21 +249,23 @@ def cmd_clear_vulnerability(args: argparse.Namespace, app: Services) -> int:
     except UnknownLoan:
         print(f"No loan with reference {args.loan_ref!r}.", file=sys.stderr)
         return 1
-    print(f"{ref}: the vulnerability flag is cleared; the assistant may discuss payment again." if cleared
-          else f"{ref}: the borrower was not flagged; nothing changed.")
+    print(
+        f"{ref}: the vulnerability flag is cleared; the assistant may discuss payment again."
+        if cleared
+        else f"{ref}: the borrower was not flagged; nothing changed."
+    )
     return 0
 
 
 def cmd_endpoints(args: argparse.Namespace, app: Services) -> int:
-    from bot.ops.endpoints import write_endpoints
-
-    from bot.ops.endpoints import write_credentials
+    from bot.ops.endpoints import write_credentials, write_endpoints
     from bot.settings import PROJECT_ROOT
 
     settings = app.settings
     path = write_endpoints(Path(args.out), settings, action_server_url=args.action_server_url)
-    credentials = write_credentials(Path(args.out).with_name("credentials.yml"), settings,
-                                    PROJECT_ROOT / "credentials.yml")
+    credentials = write_credentials(
+        Path(args.out).with_name("credentials.yml"), settings, PROJECT_ROOT / "credentials.yml"
+    )
     print(f"Rasa endpoints written to {path}, channels to {credentials}")
     return 0
 
@@ -247,8 +274,12 @@ def cmd_web(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.web import serve
 
     settings = app.settings
-    serve(settings, host=args.host, port=args.port or settings.web_port,
-          socket_url=args.socket_url or settings.public_base_url)
+    serve(
+        settings,
+        host=args.host,
+        port=args.port or settings.web_port,
+        socket_url=args.socket_url or settings.public_base_url,
+    )
     return 0
 
 
@@ -262,15 +293,21 @@ def cmd_cluster(args: argparse.Namespace, app: Services) -> int:
     if model is None or not model.exists():
         print("cluster: no trained model; run `rasa train` first or pass --model", file=sys.stderr)
         return 2
-    return run(app.settings, replicas=args.replicas, action_servers=args.action_servers,
-               port=args.port, model=model.resolve(), env=dict(os.environ), work=Path(args.work).resolve())
+    return run(
+        app.settings,
+        replicas=args.replicas,
+        action_servers=args.action_servers,
+        port=args.port,
+        model=model.resolve(),
+        env=dict(os.environ),
+        work=Path(args.work).resolve(),
+    )
 
 
 def cmd_bench(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.bench import main as bench
 
-    return bench(args.url.rstrip("/"), args.conversations, args.concurrency, args.long_turns,
-                 args.baseline, args.json)
+    return bench(args.url.rstrip("/"), args.conversations, args.concurrency, args.long_turns, args.baseline, args.json)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="closed cases too")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cases)
-    p = sub.add_parser("close-case", help="close a case; the collection hold ends with the last open dispute or fraud claim")
+    p = sub.add_parser(
+        "close-case", help="close a case; the collection hold ends with the last open dispute or fraud claim"
+    )
     p.add_argument("case_ref")
     p.add_argument("--outcome", required=True, choices=CASE_OUTCOMES, help="upheld: the borrower was right")
     p.add_argument("--by", required=True, help="who decided (kept in the audit log)")
@@ -320,7 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("remind", help="send due payment reminders through Rasa (run from cron)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and reasons; contact nobody, write nothing")
-    p.add_argument("--now", metavar="ISO-8601", help="the time to plan for (default: now), e.g. 2026-11-23T10:00:00+00:00")
+    p.add_argument(
+        "--now", metavar="ISO-8601", help="the time to plan for (default: now), e.g. 2026-11-23T10:00:00+00:00"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_remind)
     p = sub.add_parser("endpoints", help="write Rasa's endpoints file from settings (the deployment profile)")

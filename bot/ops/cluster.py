@@ -13,6 +13,7 @@ their own nginx upstream.
 The supervisor restarts a replica or action server that exits, until it is
 stopped with Ctrl-C / SIGTERM.
 """
+
 from __future__ import annotations
 
 import json
@@ -123,8 +124,9 @@ class Child:
             proc.kill()
 
 
-def plan(settings: Settings, *, replicas: int, action_servers: int, port: int, model: Path,
-         work: Path, first_port: int) -> tuple[list[Child], list[Child], str]:
+def plan(
+    settings: Settings, *, replicas: int, action_servers: int, port: int, model: Path, work: Path, first_port: int
+) -> tuple[list[Child], list[Child], str]:
     """The processes and nginx configuration for a cluster (nothing started)."""
     if replicas > 1 and not (settings.tracker_store_url and settings.lock_store_url):
         raise SystemExit(
@@ -138,8 +140,13 @@ def plan(settings: Settings, *, replicas: int, action_servers: int, port: int, m
         work / "endpoints.yml", settings, action_server_url=f"http://127.0.0.1:{actions_port}/webhook"
     )
     action_children = [
-        Child(f"actions-{i}", [python, "-m", "actions.server", "--port", str(first_port + i)],
-              work / f"actions-{i}.log", first_port + i, "/health")
+        Child(
+            f"actions-{i}",
+            [python, "-m", "actions.server", "--port", str(first_port + i)],
+            work / f"actions-{i}.log",
+            first_port + i,
+            "/health",
+        )
         for i in range(action_servers)
     ]
     credentials = write_credentials(work / "credentials.yml", settings, PROJECT_ROOT / "credentials.yml")
@@ -150,8 +157,12 @@ def plan(settings: Settings, *, replicas: int, action_servers: int, port: int, m
     for i in range(replicas):
         p = first_port + 100 + i
         rasa_children.append(
-            Child(f"rasa-{i}", [rasa, "run", "--model", str(model), "--port", str(p), *rasa_args],
-                  work / f"rasa-{i}.log", p)
+            Child(
+                f"rasa-{i}",
+                [rasa, "run", "--model", str(model), "--port", str(p), *rasa_args],
+                work / f"rasa-{i}.log",
+                p,
+            )
         )
     conf = NGINX_CONF.format(
         work=work,
@@ -180,8 +191,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def run(settings: Settings, *, replicas: int, action_servers: int, port: int, model: Path, env: dict[str, str],
-        work: Path) -> int:
+def run(
+    settings: Settings, *, replicas: int, action_servers: int, port: int, model: Path, env: dict[str, str], work: Path
+) -> int:
     # A conversation's queued messages wait on Redis tickets that expire after
     # TICKET_LOCK_LIFETIME seconds (Rasa's default: 60). Under a burst on a busy
     # machine the wait can exceed that, and expired tickets would let two
@@ -194,19 +206,27 @@ def run(settings: Settings, *, replicas: int, action_servers: int, port: int, mo
     (work / "tmp").mkdir(parents=True, exist_ok=True)
     (work / "tmp").chmod(0o1777)  # nginx workers run as an unprivileged user
     rasa_children, action_children, conf = plan(
-        settings, replicas=replicas, action_servers=action_servers, port=port, model=model,
-        work=work, first_port=port + 10,
+        settings,
+        replicas=replicas,
+        action_servers=action_servers,
+        port=port,
+        model=model,
+        work=work,
+        first_port=port + 10,
     )
     (work / "nginx.conf").write_text(conf)
-    proxy = Child("nginx", [nginx, "-c", str(work / "nginx.conf"), "-e", str(work / "nginx-error.log"),
-                            "-g", "daemon off;"], work / "nginx.log", port)
+    proxy = Child(
+        "nginx",
+        [nginx, "-c", str(work / "nginx.conf"), "-e", str(work / "nginx-error.log"), "-g", "daemon off;"],
+        work / "nginx.log",
+        port,
+    )
     children = [*action_children, *rasa_children]
     # A port taken by another program would pass the health check below with
     # somebody else's server: refuse to start instead.
     taken = [p for p in (port, port + 1, *(c.port for c in children)) if not _port_free(p)]
     if taken:
-        print(f"cluster: port(s) {', '.join(map(str, taken))} already in use; choose another --port",
-              file=sys.stderr)
+        print(f"cluster: port(s) {', '.join(map(str, taken))} already in use; choose another --port", file=sys.stderr)
         return 2
     stopping = False
 
@@ -225,6 +245,7 @@ def run(settings: Settings, *, replicas: int, action_servers: int, port: int, mo
                 print(f"cluster: {child.name} did not start; see {child.log}", file=sys.stderr)
                 stopping = True
             time.sleep(1)
+
     def record_pids() -> None:
         # Every child has been started by now (the start-up loop starts each one).
         pids = {c.name: c.proc.pid for c in [*children, proxy] if c.proc is not None}
@@ -232,8 +253,11 @@ def run(settings: Settings, *, replicas: int, action_servers: int, port: int, mo
 
     if not stopping:
         record_pids()
-        print(f"cluster: {replicas} Rasa replica(s) and {action_servers} action server(s) behind "
-              f"http://127.0.0.1:{port} (logs in var/cluster/)", flush=True)
+        print(
+            f"cluster: {replicas} Rasa replica(s) and {action_servers} action server(s) behind "
+            f"http://127.0.0.1:{port} (logs in var/cluster/)",
+            flush=True,
+        )
     while not stopping:
         for child in children:
             if not child.alive():

@@ -6,6 +6,7 @@ server on localhost, trackers and locks in memory. Production: TRACKER_STORE_URL
 and optionally EVENT_BROKER_URL (RabbitMQ, Rasa's pika broker). The file holds
 the action server's secret, so it is written readable by its owner only.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,8 +61,10 @@ def write_credentials(path: Path, settings: Settings, source: Path) -> Path:
         for unauthenticated in ("rest", "channels.rest.StrictRestInput"):
             channels.pop(unauthenticated, None)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# Written by `python -m bot endpoints` from credentials.yml; do not edit.\n"
-                    + yaml.safe_dump(channels, sort_keys=False))
+    path.write_text(
+        "# Written by `python -m bot endpoints` from credentials.yml; do not edit.\n"
+        + yaml.safe_dump(channels, sort_keys=False)
+    )
     return path
 
 

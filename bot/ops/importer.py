@@ -1,4 +1,5 @@
 """`import-loans FILE.csv`: validate every row first; write all rows or none."""
+
 from __future__ import annotations
 
 import csv
@@ -14,10 +15,22 @@ from babel.numbers import is_currency
 from bot.domain.parsing import normalise_loan_ref
 from bot.settings import LANGUAGES
 
-COLUMNS = (
-    "loan_ref,borrower_name,date_of_birth,phone,email,timezone,language,product,currency,"
-    "principal,outstanding_balance,overdue_amount,days_past_due,next_due_date"
-).split(",")
+COLUMNS = [
+    "loan_ref",
+    "borrower_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "timezone",
+    "language",
+    "product",
+    "currency",
+    "principal",
+    "outstanding_balance",
+    "overdue_amount",
+    "days_past_due",
+    "next_due_date",
+]
 # Optional trailing columns: how the lender reaches the borrower first.
 OPTIONAL_COLUMNS = ("preferred_channel", "telegram_chat_id")
 CHANNELS = ("sms", "whatsapp", "telegram")
@@ -54,11 +67,23 @@ def read_loans_csv(path: Path) -> list[dict[str, Any]]:
         if header is None:
             raise ImportRejected([RowError(1, "the file is empty")])
         names = [h.strip() for h in header]
-        if names[: len(COLUMNS)] != COLUMNS or tuple(names[len(COLUMNS):]) not in (
-            (), OPTIONAL_COLUMNS[:1], OPTIONAL_COLUMNS
+        if names[: len(COLUMNS)] != COLUMNS or tuple(names[len(COLUMNS) :]) not in (
+            (),
+            OPTIONAL_COLUMNS[:1],
+            OPTIONAL_COLUMNS,
         ):
-            raise ImportRejected([RowError(1, "header must be exactly: " + ",".join(COLUMNS)
-                                           + " (optionally followed by " + ",".join(OPTIONAL_COLUMNS) + ")")])
+            raise ImportRejected(
+                [
+                    RowError(
+                        1,
+                        "header must be exactly: "
+                        + ",".join(COLUMNS)
+                        + " (optionally followed by "
+                        + ",".join(OPTIONAL_COLUMNS)
+                        + ")",
+                    )
+                ]
+            )
         columns = names
         rows: list[dict[str, Any]] = []
         errors: list[RowError] = []
@@ -70,7 +95,7 @@ def read_loans_csv(path: Path) -> list[dict[str, Any]]:
                 if len(rows) + len(errors) >= MAX_ROWS:
                     errors.append(RowError(line_no, f"more than {MAX_ROWS} rows"))
                     break
-                row, problems = _validate(dict(zip(columns, values)), len(values), len(columns))
+                row, problems = _validate(dict(zip(columns, values, strict=False)), len(values), len(columns))
                 ref = row.get("loan_ref")
                 if ref and ref in seen:
                     problems.append(f"loan_ref {ref} repeats line {seen[ref]}")
@@ -141,9 +166,9 @@ def _validate(raw: dict[str, str], n_values: int, n_columns: int) -> tuple[dict[
 
     for name in ("principal", "outstanding_balance", "overdue_amount"):
         row[name] = _amount(v[name], name, problems)
-    if row["overdue_amount"] is not None and row["outstanding_balance"] is not None:
-        if row["overdue_amount"] > row["outstanding_balance"]:
-            problems.append("overdue_amount is larger than outstanding_balance")
+    overdue, outstanding = row["overdue_amount"], row["outstanding_balance"]
+    if overdue is not None and outstanding is not None and overdue > outstanding:
+        problems.append("overdue_amount is larger than outstanding_balance")
 
     try:
         row["days_past_due"] = int(v["days_past_due"])

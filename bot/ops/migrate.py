@@ -1,4 +1,5 @@
 """Run the Alembic migrations programmatically (`python -m bot migrate`)."""
+
 from __future__ import annotations
 
 from alembic import command

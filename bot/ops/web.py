@@ -9,6 +9,7 @@ In development (APP_ENV != production) `POST /demo/token` mints a widget token
 for a loan in the store, so a developer can "log in as a demo borrower". In
 production that route does not exist: the lender's own app signs the tokens.
 """
+
 from __future__ import annotations
 
 import html
@@ -94,7 +95,7 @@ def make_handler(site: WidgetSite):
         server_version = "widget"
         sys_version = ""
 
-        def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+        def log_message(self, format, *args):
             logger.debug("%s %s", self.address_string(), format % args)
 
         def _send(self, status: int, body: bytes, content_type: str, extra: dict | None = None) -> None:
@@ -112,11 +113,15 @@ def make_handler(site: WidgetSite):
         def _json(self, status: int, data: dict) -> None:
             self._send(status, json.dumps(data).encode(), "application/json", {"Cache-Control": "no-store"})
 
-        def do_GET(self):  # noqa: N802 - the stdlib's name
+        def do_GET(self):
             path = urlsplit(self.path).path
             if path in ("/", "/index.html"):
-                self._send(200, site.page(), "text/html; charset=utf-8",
-                           {"Content-Security-Policy": site.csp(), "Cache-Control": "no-store"})
+                self._send(
+                    200,
+                    site.page(),
+                    "text/html; charset=utf-8",
+                    {"Content-Security-Policy": site.csp(), "Cache-Control": "no-store"},
+                )
             elif path == "/health":
                 self._json(200, {"status": "ok"})
             elif path in STATIC and STATIC[path][0].is_file():
@@ -127,7 +132,7 @@ def make_handler(site: WidgetSite):
 
         do_HEAD = do_GET
 
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             path = urlsplit(self.path).path
             if path != "/demo/token" or not site.demo_login:
                 self._json(404, {"error": "not found"})

@@ -1,4 +1,5 @@
 """Carrying out what a borrower confirmed after the read-back: create, amend or cancel."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,13 +21,23 @@ class AgreementBook(Protocol):
     """The loan store's agreement writes (bot.adapters.store.agreements)."""
 
     def record_agreement(
-        self, loan_ref: str, proposal: AgreementProposal, *, idempotency_key: str,
-        conversation_id: str | None = None, channel: str | None = None,
+        self,
+        loan_ref: str,
+        proposal: AgreementProposal,
+        *,
+        idempotency_key: str,
+        conversation_id: str | None = None,
+        channel: str | None = None,
     ) -> RecordedAgreement: ...
 
     def amend_agreement(
-        self, agreement_ref: str, proposal: AgreementProposal, *, idempotency_key: str,
-        conversation_id: str | None = None, channel: str | None = None,
+        self,
+        agreement_ref: str,
+        proposal: AgreementProposal,
+        *,
+        idempotency_key: str,
+        conversation_id: str | None = None,
+        channel: str | None = None,
     ) -> RecordedAgreement: ...
 
     def cancel_agreement(

@@ -3,6 +3,7 @@
 Where it goes is pluggable (`HandoffDestination`; the destinations are in
 bot/adapters/handoff_destinations.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ This is the use-case layer between the plan engine (pure arithmetic) and the
 conversation: what may be offered to this borrower today, and the exact terms
 that are read back before anything is recorded.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -11,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot.domain import plans
-from bot.domain.policy import ProductPolicy
 from dateutil.relativedelta import relativedelta
 
+from bot.domain import plans
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import AgreementProposal, AgreementView
+from bot.domain.policy import ProductPolicy
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,7 @@ def default_first_due_date(policy: ProductPolicy, today: date) -> date:
 
 def offer_menu(account: AccountView, policy: ProductPolicy, today: date) -> OfferMenu:
     _, promise_latest = plans.promise_window(policy, today)
-    offers = plans.plan_offers(
-        account.overdue_amount, account.currency, policy, default_first_due_date(policy, today)
-    )
+    offers = plans.plan_offers(account.overdue_amount, account.currency, policy, default_first_due_date(policy, today))
     return OfferMenu(account.overdue_amount, account.currency, promise_latest, tuple(offers))
 
 
@@ -111,7 +110,7 @@ def reschedule_proposal(agreement: AgreementView, new_first_date: date) -> Agree
         kind=agreement.kind,
         total_amount=total,
         currency=agreement.currency,
-        instalments=tuple(zip(dates, (i.amount for i in remaining))),
+        instalments=tuple(zip(dates, (i.amount for i in remaining), strict=False)),
         terms={
             **{k: v for k, v in agreement.terms.items() if k != "idempotency_key"},
             "operation": "amend",

@@ -21,6 +21,7 @@ Triggers, most important first (one reminder per loan per run):
   is one of REMINDER_DAYS_PAST_DUE, it has an overdue amount and no active
   agreement (an arrangement in place is reminded through its instalments).
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -60,7 +61,7 @@ class ReminderRules:
     max_per_7_days: int = conduct.MAX_ATTEMPTS_PER_7_DAYS
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ReminderRules":
+    def from_settings(cls, settings: Settings) -> ReminderRules:
         try:
             days = frozenset(int(d) for d in settings.reminder_days_past_due.split(",") if d.strip())
         except ValueError:
@@ -115,8 +116,13 @@ class Result:
 
     def to_json(self) -> dict[str, str | None]:
         r = self.reminder
-        return {"loan_ref": r.loan_ref, "trigger": r.trigger, "channel": r.channel,
-                "outcome": self.outcome, "reason": self.reason}
+        return {
+            "loan_ref": r.loan_ref,
+            "trigger": r.trigger,
+            "channel": r.channel,
+            "outcome": self.outcome,
+            "reason": self.reason,
+        }
 
 
 class ReminderFailed(Exception):
@@ -181,7 +187,12 @@ class OutreachStore(Protocol):
     """The loan store's side of reminders (bot.adapters.store.outreach)."""
 
     def outreach_snapshot(
-        self, *, days_past_due: frozenset[int], latest_due: date, now: datetime, missed_triggers: tuple[str, ...],
+        self,
+        *,
+        days_past_due: frozenset[int],
+        latest_due: date,
+        now: datetime,
+        missed_triggers: tuple[str, ...],
         quiet_days: int,
     ) -> OutreachSnapshot: ...
 
@@ -229,8 +240,19 @@ def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) ->
         if trigger is None:
             continue
         channel = borrower.preferred_channel
-        reason = _skip_reason(loan, channel, trigger, snapshot.holds.get(loan.loan_id, set()), loan_sent,
-                              snapshot.last_conversation.get(loan.loan_id), sent_this_week, rules, now, today, zone)
+        reason = _skip_reason(
+            loan,
+            channel,
+            trigger,
+            snapshot.holds.get(loan.loan_id, set()),
+            loan_sent,
+            snapshot.last_conversation.get(loan.loan_id),
+            sent_this_week,
+            rules,
+            now,
+            today,
+            zone,
+        )
         reminder = Reminder(
             loan_id=loan.loan_id,
             borrower_id=borrower.id,
@@ -273,9 +295,17 @@ def _trigger(
 
 
 def _skip_reason(
-    loan: ReminderCandidate, channel: str, trigger: str, hold_kinds: set[str], loan_sent: list[SentReminder],
-    last_conversation: datetime | None, sent_this_week: Counter[int], rules: ReminderRules, now: datetime,
-    today: date, zone: tzinfo,
+    loan: ReminderCandidate,
+    channel: str,
+    trigger: str,
+    hold_kinds: set[str],
+    loan_sent: list[SentReminder],
+    last_conversation: datetime | None,
+    sent_this_week: Counter[int],
+    rules: ReminderRules,
+    now: datetime,
+    today: date,
+    zone: tzinfo,
 ) -> str | None:
     """Why this loan must not be contacted now (None: send). The first rule that applies wins."""
     borrower = loan.borrower
@@ -326,7 +356,9 @@ def start_of_local_day(now: datetime, timezone_name: str) -> datetime:
 # ---------------------------------------------------------------- running
 
 
-def run_reminders(store: OutreachStore, rules: ReminderRules, now: datetime, trigger_intent: TriggerIntent) -> list[Result]:
+def run_reminders(
+    store: OutreachStore, rules: ReminderRules, now: datetime, trigger_intent: TriggerIntent
+) -> list[Result]:
     """Plan, send each reminder and record every attempt and skip in contact_attempts.
 
     `trigger_intent(conversation_id, connector, loan_ref, language)` starts the conversation
@@ -341,8 +373,9 @@ def run_reminders(store: OutreachStore, rules: ReminderRules, now: datetime, tri
             results.append(Result(reminder, "skipped", reminder.skip_reason, recorded))
             continue
         try:
-            trigger_intent(reminder.conversation_id or "", CONNECTORS[reminder.channel], reminder.loan_ref,
-                           reminder.language)
+            trigger_intent(
+                reminder.conversation_id or "", CONNECTORS[reminder.channel], reminder.loan_ref, reminder.language
+            )
         except ReminderFailed as failure:
             if str(failure) == "rasa_timeout":
                 # Rasa may have sent it after we stopped waiting: count it as sent,

@@ -5,19 +5,18 @@
 Dates are inclusive and interpreted in UTC. Money is summed in Python with
 Decimal (Money columns are text on SQLite) and reported as decimal strings.
 """
+
 from __future__ import annotations
 
 import re
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain.accounts import CASE_KINDS
 from bot.domain.agreements import AGREEMENT_KINDS, OPEN_AGREEMENT_STATUSES
@@ -103,16 +102,15 @@ def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
     }
 
     cases: dict[str, dict[str, int]] = {
-        kind: {"opened": 0, "open": 0} for kind in list(CASE_KINDS) + sorted({k for k, _ in case_rows} - set(CASE_KINDS))
+        kind: {"opened": 0, "open": 0}
+        for kind in list(CASE_KINDS) + sorted({k for k, _ in case_rows} - set(CASE_KINDS))
     }
     for kind, status in case_rows:
         cases[kind]["opened"] += 1
         if status == "open":
             cases[kind]["open"] += 1
 
-    vulnerability = Counter(
-        str((details or {}).get("category") or "unspecified") for details in vulnerability_details
-    )
+    vulnerability = Counter(str((details or {}).get("category") or "unspecified") for details in vulnerability_details)
 
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
@@ -222,13 +220,25 @@ def _write_plot(report: dict[str, Any], path: Path) -> Path:
     (ax_agr, ax_rsn), (ax_fun, ax_att) = axes
 
     def annotate(ax: Any, bars: Iterable[Any], labels: Iterable[str], horizontal: bool = True) -> None:
-        for bar, text in zip(bars, labels):
+        for bar, text in zip(bars, labels, strict=False):
             if horizontal:
-                ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                            xytext=(4, 0), textcoords="offset points", va="center", fontsize=10)
+                ax.annotate(
+                    text,
+                    (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    xytext=(4, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=10,
+                )
             else:
-                ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                            xytext=(0, 3), textcoords="offset points", ha="center", fontsize=10)
+                ax.annotate(
+                    text,
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    xytext=(0, 3),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=10,
+                )
 
     def headroom(ax: Any, values: Iterable[int], horizontal: bool = True) -> None:
         top = max([0, *values])
@@ -249,8 +259,9 @@ def _write_plot(report: dict[str, Any], path: Path) -> Path:
     ax_agr.barh(y, counts, color="#9ecae1", label="recorded")
     ax_agr.barh(y, actives, color="#3182bd", label="still active")
     money = [", ".join(f"{c} {a}" for c, a in by_kind[k]["amounts"].items()) for k in kinds]
-    annotate(ax_agr, ax_agr.patches[: len(kinds)],
-             [f"{n}  {m}" if n else "0" for n, m in zip(counts, money)])
+    annotate(
+        ax_agr, ax_agr.patches[: len(kinds)], [f"{n}  {m}" if n else "0" for n, m in zip(counts, money, strict=False)]
+    )
     ax_agr.set_yticks(list(y))
     ax_agr.set_yticklabels([_label(k) for k in kinds])
     ax_agr.invert_yaxis()
@@ -331,7 +342,7 @@ def _write_plot(report: dict[str, Any], path: Path) -> Path:
 
 
 def _with_rate(part: int, whole: int, of: str) -> str:
-    """"2  (50% of started)"; just the count when a rate would mislead (no base, above 100%)."""
+    """ "2  (50% of started)"; just the count when a rate would mislead (no base, above 100%)."""
     return f"{part}  ({_pct(part, whole)} {of})" if whole and part <= whole else str(part)
 
 

@@ -1,4 +1,5 @@
 """Verifying the borrower who is writing: the use case behind the verification form."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,7 +49,5 @@ def verify_borrower(
     outcome = book.verify(loan_ref, date_of_birth, conversation_id=conversation_id, channel=channel)
     if outcome.status == "verified":
         return Verification(book.account(loan_ref))
-    verdict = after_failed_attempt(
-        outcome, failures_so_far, now, max_attempts=max_attempts, lock_minutes=lock_minutes
-    )
+    verdict = after_failed_attempt(outcome, failures_so_far, now, max_attempts=max_attempts, lock_minutes=lock_minutes)
     return Verification(None, verdict.locked_until, verdict.attempts_left, verdict.failures)

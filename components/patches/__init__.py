@@ -19,9 +19,9 @@ they were checked against (RASA_VERSION, the pin in pyproject.toml): on any
 other, importing this package or calling `install()` raises RuntimeError
 before anything is replaced, and Rasa does not start.
 Equivalence tests show they change how fast Rasa works, never what it does:
-tests/test_speedups.py, tests/test_long_conversations.py,
-tests/test_action_failures.py, tests/e2e/test_long_conversations.py;
-tests/test_patches.py checks the registry itself.
+tests/integration/test_speedups.py, tests/integration/test_long_conversations.py,
+tests/actions/test_action_failures.py, tests/e2e/test_long_conversations.py;
+tests/integration/test_patches.py checks the registry itself.
 
 Who calls install(), and why there. Importing `components` patches nothing.
 Rasa instantiates our classes itself, so each module through which Rasa enters
@@ -55,12 +55,13 @@ One would do; what each way of starting Rasa loads:
 - tests: those of patched behaviour call `install()` or import one of these
   modules; the e2e tests start Rasa as above.
 
-tests/test_patches.py checks that every module named by config.yml,
+tests/integration/test_patches.py checks that every module named by config.yml,
 endpoints.yml, `python -m bot endpoints` and credentials.yml installs the
 patches when Rasa imports it.
 
 `install()` is idempotent: a patch already in place is left as it is.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -70,7 +71,7 @@ from typing import Any
 import rasa
 
 # The Rasa the patches were checked against: rasa==... in pyproject.toml
-# (tests/test_patches.py checks that the two agree).
+# (tests/integration/test_patches.py checks that the two agree).
 RASA_VERSION = "3.6.21"
 
 
@@ -92,8 +93,8 @@ def check_rasa_version() -> None:
             f"Rasa {installed} is installed, but the patches in components/patches/ replace internals of "
             f"rasa=={RASA_VERSION} (the pin in pyproject.toml) and were checked only against it; they could "
             f"silently change what this Rasa does. Either install rasa=={RASA_VERSION}, or move to Rasa "
-            f"{installed} deliberately: run the equivalence tests (python -m pytest tests/test_patches.py "
-            "tests/test_speedups.py tests/test_long_conversations.py tests/test_action_failures.py, and "
+            f"{installed} deliberately: run the equivalence tests (python -m pytest tests/integration/test_patches.py "
+            "tests/integration/test_speedups.py tests/integration/test_long_conversations.py tests/actions/test_action_failures.py, and "
             "pytest -m e2e tests/e2e/test_long_conversations.py), fix or drop the patches they fail, then "
             "update RASA_VERSION in components/patches/__init__.py and the rasa pin in pyproject.toml "
             "and requirements.lock."

@@ -1,4 +1,5 @@
 """`python -m components.patches`: install the patches and list them."""
+
 from components.patches import install, installed_patches
 
 install()

@@ -14,13 +14,13 @@ on a new conversation) a collecting one, so action_session_start works there.
 
 Installed by `components.patches.install()` (who calls it: that package's docstring).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-from rasa.core.actions.action import create_bot_utterance
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.shared.core.events import ActiveLoop, BotUttered, FollowupAction, SlotSet
 
@@ -49,12 +49,16 @@ async def _guarded_run(self, output_channel, nlg, tracker, domain):
     except ActionExecutionRejection:
         raise  # a form rejecting its activation: Rasa handles it
     except (Exception, asyncio.TimeoutError) as exc:
-        logger.error("custom action %s failed (%s); the borrower is told nothing was recorded",
-                     self.name(), type(exc).__name__)
+        logger.error(
+            "custom action %s failed (%s); the borrower is told nothing was recorded", self.name(), type(exc).__name__
+        )
         s = services().settings
         response = await nlg.generate(
-            RESPONSE, tracker, output_channel.name(),
-            lender_phone=s.lender_phone, lender_hours=s.text("lender_hours", tracker.get_slot("language")),
+            RESPONSE,
+            tracker,
+            output_channel.name(),
+            lender_phone=s.lender_phone,
+            lender_hours=s.text("lender_hours", tracker.get_slot("language")),
         )
         events = [create_bot_utterance(response)] if response else []
         if tracker.active_loop_name:
@@ -63,6 +67,9 @@ async def _guarded_run(self, output_channel, nlg, tracker, domain):
 
 
 PATCHES: tuple[Patch, ...] = (
-    Patch("rasa.core.actions.action.RemoteAction.run", _guarded_run,
-          "a failed, refused or slow action call tells the borrower nothing was recorded, instead of silence"),
+    Patch(
+        "rasa.core.actions.action.RemoteAction.run",
+        _guarded_run,
+        "a failed, refused or slow action call tells the borrower nothing was recorded, instead of silence",
+    ),
 )

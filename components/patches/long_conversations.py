@@ -38,15 +38,17 @@ whole session. Slots, the latest message and the active form travel as before.
 
 Installed by `components.patches.install()` (who calls it: that package's docstring).
 """
+
 from __future__ import annotations
 
 import copy
 import dataclasses
 import json
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any
 
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
@@ -59,8 +61,8 @@ from rasa.shared.core.events import (
     FollowupAction,
     Restarted,
     SessionStarted,
-    UserUttered,
     UserUtteranceReverted,
+    UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
@@ -76,11 +78,13 @@ MIN_EVENTS = 60
 KEPT_STATES = 10
 
 # Their transcript (bot.services.handoff.transcript_from_events) is the whole session.
-FULL_HISTORY_ACTIONS = frozenset({
-    "action_request_human",
-    "action_record_fraud_claim",
-    "action_handle_vulnerability",
-})
+FULL_HISTORY_ACTIONS = frozenset(
+    {
+        "action_request_human",
+        "action_record_fraud_claim",
+        "action_handle_vulnerability",
+    }
+)
 
 SNAPSHOT = "_window_snapshot"
 
@@ -113,16 +117,22 @@ class _Carry:
     """How `Domain.states_for_tracker_history` ended after some events."""
 
     states: list  # the last KEPT_STATES states
-    last_ml_action: Optional[dict] = None
+    last_ml_action: dict | None = None
     turn_was_hidden: bool = False
 
 
-def _variant(omit_unset_slots: bool, ignore_rule_only_turns: bool, rule_only_data: Optional[dict]) -> tuple:
+def _variant(omit_unset_slots: bool, ignore_rule_only_turns: bool, rule_only_data: dict | None) -> tuple:
     return omit_unset_slots, ignore_rule_only_turns, json.dumps(rule_only_data, sort_keys=True, default=str)
 
 
-def _states(domain, prior_trackers: Iterable, carry: _Carry, omit_unset_slots: bool,
-            ignore_rule_only_turns: bool, rule_only_data: Optional[dict]) -> tuple[list, _Carry]:
+def _states(
+    domain,
+    prior_trackers: Iterable,
+    carry: _Carry,
+    omit_unset_slots: bool,
+    ignore_rule_only_turns: bool,
+    rule_only_data: dict | None,
+) -> tuple[list, _Carry]:
     """Rasa 3.6's `Domain.states_for_tracker_history`, continued from `carry`:
     the new states, and the carry after them."""
     states: list = []
@@ -132,7 +142,7 @@ def _states(domain, prior_trackers: Iterable, carry: _Carry, omit_unset_slots: b
         if ignore_rule_only_turns:
             if not turn_was_hidden:
                 last_ml_action = domain._get_prev_action_sub_state(tr)
-            if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+            if not tr.followup_action and tr.latest_action_name != tr.active_loop_name:
                 turn_was_hidden = hide_rule_turn
             if turn_was_hidden:
                 continue
@@ -172,7 +182,7 @@ class _Snapshot:
 
     index: int
     state: DialogueStateTracker
-    previous: Optional["_Snapshot"] = None  # to continue carries from
+    previous: _Snapshot | None = None  # to continue carries from
     carries: dict = field(default_factory=dict)
 
     def belongs_to(self, events: deque) -> bool:
@@ -188,8 +198,11 @@ class _Snapshot:
         if key not in self.carries:
             before = self.previous
             if before is not None and key in before.carries:
-                start, carry, events = _empty_clone(before.state), before.carries[key], islice(
-                    self.state.events, before.index, self.index)
+                start, carry, events = (
+                    _empty_clone(before.state),
+                    before.carries[key],
+                    islice(self.state.events, before.index, self.index),
+                )
             else:
                 start, carry, events = self.state.init_copy(), _Carry([]), islice(self.state.events, 0, self.index)
             _, self.carries[key] = _states(domain, _prior_trackers(start, events, final=False), carry, *args)
@@ -204,15 +217,20 @@ class _WindowTracker(DialogueStateTracker):
     def init_copy(self) -> DialogueStateTracker:
         return _empty_clone(self._snapshot.state)
 
-    def past_states(self, domain, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
-                    rule_only_data: Optional[dict] = None) -> list:
+    def past_states(
+        self,
+        domain,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: dict | None = None,
+    ) -> list:
         args = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         carry = self._snapshot.carry(domain, _variant(*args), args)
         states, _ = _states(domain, self.generate_all_prior_trackers(), carry, *args)
         return copy.deepcopy(carry.states) + states
 
 
-def _window_start(events: deque, turns: int) -> Optional[int]:
+def _window_start(events: deque, turns: int) -> int | None:
     """The latest message of the borrower with at least `turns` messages from
     it to the end, no form active before it and no revert in its turn."""
     seen_turns = 0
@@ -241,7 +259,7 @@ def _loop_active_before(events: deque, index: int) -> bool:
     return False
 
 
-def _snapshot_at(tracker: DialogueStateTracker, index: int, kept: Optional[_Snapshot]) -> _Snapshot:
+def _snapshot_at(tracker: DialogueStateTracker, index: int, kept: _Snapshot | None) -> _Snapshot:
     if kept is not None and kept.index <= index:
         state, previous = clone(kept.state), kept
         kept.previous = None  # only the latest two are kept
@@ -254,8 +272,9 @@ def _snapshot_at(tracker: DialogueStateTracker, index: int, kept: Optional[_Snap
     return _Snapshot(index, state, previous)
 
 
-def prediction_tracker(tracker: DialogueStateTracker, *, turns: int = WINDOW_TURNS,
-                       min_events: int = MIN_EVENTS) -> DialogueStateTracker:
+def prediction_tracker(
+    tracker: DialogueStateTracker, *, turns: int = WINDOW_TURNS, min_events: int = MIN_EVENTS
+) -> DialogueStateTracker:
     """What the policies see: the whole tracker while the conversation is
     short, else its latest turns continuing from a snapshot."""
     events = tracker.events
@@ -327,8 +346,13 @@ def _copy(self: DialogueStateTracker) -> DialogueStateTracker:
 _original_get_last_event_for = DialogueStateTracker.get_last_event_for
 
 
-def _get_last_event_for(self, event_type, action_names_to_exclude=None, skip: int = 0,
-                        event_verbosity: EventVerbosity = EventVerbosity.APPLIED):
+def _get_last_event_for(
+    self,
+    event_type,
+    action_names_to_exclude=None,
+    skip: int = 0,
+    event_verbosity: EventVerbosity = EventVerbosity.APPLIED,
+):
     """Rasa's, looking in the window first: the window's applied events are the
     end of the whole conversation's (Rasa asks for the latest user message on
     every message, to see whether the session has expired)."""
@@ -376,12 +400,24 @@ class _WithoutEvents:
 
 
 PATCHES: tuple[Patch, ...] = (
-    Patch("rasa.core.processor.MessageProcessor._predict_next_with_tracker", _predict_next_with_tracker,
-          "policies predict from the latest turns continuing from a snapshot, not by replaying the session"),
-    Patch("rasa.core.actions.action.RemoteAction._action_call_format", _action_call_format,
-          "an action call carries the latest turns (a handoff the whole session), not every event"),
-    Patch("rasa.shared.core.trackers.DialogueStateTracker.copy", _copy,
-          "the tracker copy before each action without replaying every event"),
-    Patch("rasa.shared.core.trackers.DialogueStateTracker.get_last_event_for", _get_last_event_for,
-          "find the latest event of a kind in the window first, not in the whole session"),
+    Patch(
+        "rasa.core.processor.MessageProcessor._predict_next_with_tracker",
+        _predict_next_with_tracker,
+        "policies predict from the latest turns continuing from a snapshot, not by replaying the session",
+    ),
+    Patch(
+        "rasa.core.actions.action.RemoteAction._action_call_format",
+        _action_call_format,
+        "an action call carries the latest turns (a handoff the whole session), not every event",
+    ),
+    Patch(
+        "rasa.shared.core.trackers.DialogueStateTracker.copy",
+        _copy,
+        "the tracker copy before each action without replaying every event",
+    ),
+    Patch(
+        "rasa.shared.core.trackers.DialogueStateTracker.get_last_event_for",
+        _get_last_event_for,
+        "find the latest event of a kind in the window first, not in the whole session",
+    ),
 )

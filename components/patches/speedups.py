@@ -23,21 +23,22 @@ Found with py-spy on the Rasa process under `python -m bot bench` (README,
 
 Installed by `components.patches.install()` (who calls it: that package's docstring).
 """
+
 from __future__ import annotations
 
 import asyncio
 import weakref
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
-from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
 
 from components.patches import Patch
@@ -106,7 +107,7 @@ def _validate_action_result(self, result) -> bool:
     raise error
 
 
-def _resolve_by_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
+def _resolve_by_type(type_name: str, default: type | None = None) -> type | None:
     found = _event_classes.get(type_name)
     if found is None:
         found = _rasa_resolve_by_type(type_name, default)
@@ -130,7 +131,7 @@ class _KeptSession:
 
 _rasa_session = EndpointConfig.session
 # event loop -> {(url, headers, basic auth) of an action endpoint: its session}; forgotten with the loop
-_kept_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, aiohttp.ClientSession]]" = (
+_kept_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, aiohttp.ClientSession]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -145,7 +146,9 @@ def _action_session(self: EndpointConfig):
     if session is None or session.closed:
         auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
         session = aiohttp.ClientSession(  # as Rasa's EndpointConfig.session, plus the connector
-            headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            headers=self.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(keepalive_timeout=ACTION_KEEPALIVE_SECONDS),
         )
         sessions[key] = session
@@ -168,12 +171,24 @@ def _remote_action_init(self, name, action_endpoint) -> None:
 
 
 PATCHES: tuple[Patch, ...] = (
-    Patch("rasa.core.actions.action.RemoteAction._validate_action_result", _validate_action_result,
-          "validate action-server responses with a validator built once (32 ms -> 0.6 ms a call), same errors"),
-    Patch("rasa.shared.core.events.Event.resolve_by_type", staticmethod(_resolve_by_type),
-          "remember each event class found by its type name instead of walking all Event subclasses"),
-    Patch("rasa.utils.endpoints.EndpointConfig.session", _action_session,
-          "one kept HTTP session per event loop to the action server, instead of a new connection a call"),
-    Patch("rasa.core.actions.action.RemoteAction.__init__", _remote_action_init,
-          "mark the action endpoint, so that its calls use the kept session"),
+    Patch(
+        "rasa.core.actions.action.RemoteAction._validate_action_result",
+        _validate_action_result,
+        "validate action-server responses with a validator built once (32 ms -> 0.6 ms a call), same errors",
+    ),
+    Patch(
+        "rasa.shared.core.events.Event.resolve_by_type",
+        staticmethod(_resolve_by_type),
+        "remember each event class found by its type name instead of walking all Event subclasses",
+    ),
+    Patch(
+        "rasa.utils.endpoints.EndpointConfig.session",
+        _action_session,
+        "one kept HTTP session per event loop to the action server, instead of a new connection a call",
+    ),
+    Patch(
+        "rasa.core.actions.action.RemoteAction.__init__",
+        _remote_action_init,
+        "mark the action endpoint, so that its calls use the kept session",
+    ),
 )

@@ -2,6 +2,7 @@
 
 Needs a trained model: RASA_MODEL (scripts/test.sh sets it) or the newest file in models/.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -11,20 +12,20 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from bot.adapters.database import Database
-from bot.ops.demo import seed_demo
-from bot.domain.clock import local_today
-from bot.ops.migrate import upgrade
-from bot.ops.endpoints import write_endpoints
-from bot.settings import Settings
 from bot.adapters.store import LoanStore
+from bot.domain.clock import local_today
+from bot.ops.demo import seed_demo
+from bot.ops.endpoints import write_endpoints
+from bot.ops.migrate import upgrade
+from bot.settings import Settings
 from tests.e2e.platform_fake import PlatformFake
 from tests.ports import free_port
 
@@ -96,8 +97,14 @@ TEST_SETTINGS = {
 
 
 class Servers:
-    def __init__(self, rasa_url: str, database_url: str, platform: PlatformFake | None = None,
-                 actions_url: str = "", work: Path | None = None):
+    def __init__(
+        self,
+        rasa_url: str,
+        database_url: str,
+        platform: PlatformFake | None = None,
+        actions_url: str = "",
+        work: Path | None = None,
+    ):
         self.rasa_url = rasa_url
         self.work = work  # trackers.db, rasa.log and actions.log are here
         self.database_url = database_url
@@ -111,23 +118,44 @@ class Servers:
         return log_tails(self.work)
 
     def new_loan(
-        self, *, overdue="250.00", outstanding="3200.00", days_past_due=20, product="personal_loan",
-        phone: str | None = None, telegram_chat_id: str | None = None,
-        language: str = "en", currency: str = "GBP", timezone: str = "Europe/London",
+        self,
+        *,
+        overdue="250.00",
+        outstanding="3200.00",
+        days_past_due=20,
+        product="personal_loan",
+        phone: str | None = None,
+        telegram_chat_id: str | None = None,
+        language: str = "en",
+        currency: str = "GBP",
+        timezone: str = "Europe/London",
     ) -> str:
         """A fresh loan for one test (borrower born 1 June 1980), so tests don't share state.
 
         `phone` / `telegram_chat_id` let a messaging channel recognise the borrower."""
         self._next_ref += 1
         ref = f"LN-{self._next_ref}"
-        self.store.upsert_loans([{
-            "loan_ref": ref, "borrower_name": f"Test Borrower {self._next_ref}",
-            "date_of_birth": date(1980, 6, 1), "phone": phone, "email": None, "telegram_chat_id": telegram_chat_id,
-            "timezone": timezone, "language": language, "product": product, "currency": currency,
-            "principal": Decimal("5000.00"), "outstanding_balance": Decimal(outstanding),
-            "overdue_amount": Decimal(overdue), "days_past_due": days_past_due,
-            "next_due_date": local_today(timezone) + timedelta(days=10),
-        }])
+        self.store.upsert_loans(
+            [
+                {
+                    "loan_ref": ref,
+                    "borrower_name": f"Test Borrower {self._next_ref}",
+                    "date_of_birth": date(1980, 6, 1),
+                    "phone": phone,
+                    "email": None,
+                    "telegram_chat_id": telegram_chat_id,
+                    "timezone": timezone,
+                    "language": language,
+                    "product": product,
+                    "currency": currency,
+                    "principal": Decimal("5000.00"),
+                    "outstanding_balance": Decimal(outstanding),
+                    "overdue_amount": Decimal(overdue),
+                    "days_past_due": days_past_due,
+                    "next_due_date": local_today(timezone) + timedelta(days=10),
+                }
+            ]
+        )
         return ref
 
     def send(self, sender: str, message: str) -> list[dict]:
@@ -199,21 +227,45 @@ def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str |
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "actions.server", "--port", str(actions_port), "--debug"],
-                cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=env,
+                stdout=actions_log.open("w"),
+                stderr=subprocess.STDOUT,
             )
         )
         procs.append(
             subprocess.Popen(
-                [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
-                 "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-                 "--enable-api", "--auth-token", TEST_SETTINGS["RASA_TOKEN"], "--debug"],
-                cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+                [
+                    str(BIN / "rasa"),
+                    "run",
+                    "--model",
+                    str(model),
+                    "--port",
+                    str(rasa_port),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    str(ROOT / "credentials.yml"),
+                    "--enable-api",
+                    "--auth-token",
+                    TEST_SETTINGS["RASA_TOKEN"],
+                    "--debug",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=rasa_log.open("w"),
+                stderr=subprocess.STDOUT,
             )
         )
         _wait_for(f"http://127.0.0.1:{actions_port}/health", procs[0], actions_log)
         _wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/", procs[1], rasa_log)
-        yield Servers(f"http://127.0.0.1:{rasa_port}", database_url, platform,
-                      actions_url=f"http://127.0.0.1:{actions_port}", work=work)
+        yield Servers(
+            f"http://127.0.0.1:{rasa_port}",
+            database_url,
+            platform,
+            actions_url=f"http://127.0.0.1:{actions_port}",
+            work=work,
+        )
     finally:
         for proc in procs:
             proc.terminate()

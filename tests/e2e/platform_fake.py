@@ -4,6 +4,7 @@ The Rasa server under test is pointed at it (TWILIO_API_BASE_URL,
 TELEGRAM_API_BASE_URL), so everything the assistant sends to a borrower on
 those channels is captured here instead of leaving the machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,7 @@ class PlatformFake:
             return [
                 s
                 for s in self.sent
-                if s.platform == platform
-                and str(s.params.get("To") or s.params.get("chat_id") or "") == recipient
+                if s.platform == platform and str(s.params.get("To") or s.params.get("chat_id") or "") == recipient
             ]
 
     def texts_to(self, platform: str, recipient: str) -> list[str]:

@@ -5,6 +5,7 @@ once the borrower is verified it speaks theirs (the loan store's `language`),
 with the lender's texts and the product's name in Chinese. Crisis language in
 Chinese is recognised whatever the (English-trained) intent classifier makes
 of it."""
+
 from __future__ import annotations
 
 import uuid
@@ -35,8 +36,10 @@ def test_a_chinese_borrower_hears_chinese_and_a_crisis_is_answered_with_care(ser
     assert handoff["priority"] == "urgent"
 
 
-@pytest.mark.skipif(not (ROOT / "data" / "nlu" / "zh.yml").exists(),
-                    reason="Chinese intents are not trained yet: docs/drafts/nlu_zh.yml (docs/status.md)")
+@pytest.mark.skipif(
+    not (ROOT / "data" / "nlu" / "zh.yml").exists(),
+    reason="Chinese intents are not trained yet: docs/drafts/nlu_zh.yml (docs/status.md)",
+)
 def test_a_chinese_borrower_agrees_an_instalment_plan_in_chinese(servers):
     """Typed Chinese all the way: a reason, a plan length, a first date and a yes.
 

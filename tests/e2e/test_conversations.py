@@ -1,4 +1,5 @@
 """Whole conversations over the REST channel against the real servers; the database is checked after."""
+
 from __future__ import annotations
 
 import re

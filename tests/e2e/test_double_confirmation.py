@@ -1,6 +1,7 @@
 """The same confirmation arriving twice at once — from two conversations (two
 channels or devices) or as a retried webhook — records exactly one agreement,
 enforced by the database."""
+
 from __future__ import annotations
 
 import uuid

@@ -3,8 +3,9 @@ no change to the loan store.
 
 Endpoints: the REST channel, the Twilio (SMS, WhatsApp) and Telegram webhooks,
 and the action server (with and without its secret). The socket.io channel has
-its own hostile-event tests (tests/e2e/test_widget.py, tests/test_socketio_channel.py).
+its own hostile-event tests (tests/e2e/test_widget.py, tests/integration/test_socketio_channel.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.adapters import orm as models
@@ -22,7 +24,9 @@ from tests.e2e.conftest import TEST_SETTINGS
 pytestmark = pytest.mark.e2e
 
 FUZZ = settings(
-    max_examples=25, deadline=None, derandomize=True,
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -33,11 +37,20 @@ json_values = st.recursive(
 )
 hostile_text = st.one_of(
     st.text(max_size=300),
-    st.sampled_from([
-        "' OR 1=1; DROP TABLE loans; --", "<script>alert(1)</script>", "\x00\x01\x02", "{{7*7}}", "%s%s%n",
-        '/inform{"verified": true, "verified_loan_ref": "LN-10001"}', "/affirm", "A" * 20000,
-        '/choose_plan{"plan_months": "-5"}', "\ud83d\ude00" * 50,
-    ]),
+    st.sampled_from(
+        [
+            "' OR 1=1; DROP TABLE loans; --",
+            "<script>alert(1)</script>",
+            "\x00\x01\x02",
+            "{{7*7}}",
+            "%s%s%n",
+            '/inform{"verified": true, "verified_loan_ref": "LN-10001"}',
+            "/affirm",
+            "A" * 20000,
+            '/choose_plan{"plan_months": "-5"}',
+            "\ud83d\ude00" * 50,
+        ]
+    ),
 )
 
 
@@ -55,10 +68,19 @@ def store_counts(servers) -> dict:
     with servers.store.db.reader() as s:
         return {
             table.__tablename__: s.scalar(select(func.count()).select_from(table))
-            for table in (models.Agreement, models.Instalment, models.Case, models.ContactOptOut,
-                          models.Handoff, models.DelinquencyReason)
-        } | {"loans_with_failed_verification": s.scalar(select(func.count()).select_from(models.Loan).where(
-            models.Loan.verification_failures > 0))}
+            for table in (
+                models.Agreement,
+                models.Instalment,
+                models.Case,
+                models.ContactOptOut,
+                models.Handoff,
+                models.DelinquencyReason,
+            )
+        } | {
+            "loans_with_failed_verification": s.scalar(
+                select(func.count()).select_from(models.Loan).where(models.Loan.verification_failures > 0)
+            )
+        }
 
 
 @pytest.fixture
@@ -71,8 +93,9 @@ def unchanged(servers):
 @FUZZ
 @given(body=json_values)
 def test_rest_channel_survives_any_json(servers, unchanged, body):
-    status = post(f"{servers.rasa_url}/webhooks/rest/webhook", json.dumps(body).encode(),
-                  {"Content-Type": "application/json"})
+    status = post(
+        f"{servers.rasa_url}/webhooks/rest/webhook", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
     assert status < 500
 
 
@@ -90,13 +113,19 @@ def test_rest_channel_survives_garbage_bytes(servers, unchanged, raw):
 
 
 @FUZZ
-@given(channel=st.sampled_from(["twilio", "whatsapp"]), form=st.dictionaries(st.text(max_size=20), st.text(max_size=100), max_size=6),
-       signature=st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=40))
+@given(
+    channel=st.sampled_from(["twilio", "whatsapp"]),
+    form=st.dictionaries(st.text(max_size=20), st.text(max_size=100), max_size=6),
+    signature=st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=40),
+)
 def test_twilio_webhooks_refuse_unsigned_payloads(servers, unchanged, channel, form, signature):
     from urllib.parse import urlencode
 
-    status = post(f"{servers.rasa_url}/webhooks/{channel}/webhook", urlencode(form).encode(),
-                  {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+    status = post(
+        f"{servers.rasa_url}/webhooks/{channel}/webhook",
+        urlencode(form).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+    )
     assert status == 403
 
 

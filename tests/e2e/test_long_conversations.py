@@ -11,6 +11,7 @@ And on the embedded default profile (in-memory tracker store), a borrower
 who has talked for a long time still reaches an agreement, and a person
 taking over sees the whole conversation.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,7 +20,7 @@ import random
 import numpy as np
 import pytest
 from rasa.core.agent import Agent
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered, UserUtteranceReverted
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUtteranceReverted, UserUttered
 from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
@@ -40,9 +41,13 @@ def processor():
 @pytest.fixture(scope="module")
 def stories():
     importer = TrainingDataImporter.load_from_config(
-        str(ROOT / "config.yml"), str(ROOT / "domain.yml"),
-        [str(ROOT / "data"), str(ROOT / "tests" / "test_stories_core.yml"),
-         str(ROOT / "tests" / "test_stories_situations.yml")],
+        str(ROOT / "config.yml"),
+        str(ROOT / "domain.yml"),
+        [
+            str(ROOT / "data"),
+            str(ROOT / "tests" / "test_stories_core.yml"),
+            str(ROOT / "tests" / "test_stories_situations.yml"),
+        ],
     )
     generator = TrainingDataGenerator(
         importer.get_stories(), importer.get_domain(), augmentation_factor=0, remove_duplicates=False
@@ -122,7 +127,7 @@ def test_the_window_gives_the_states_of_the_whole_conversation(processor, storie
             whole = tracker.past_states(domain, *args)
             part = window.past_states(domain, *args)
             assert len(part) >= long_conversations.KEPT_STATES or len(part) == len(whole)
-            assert part == whole[-len(part):], f"at event {len(tracker.events)} asked {args}"
+            assert part == whole[-len(part) :], f"at event {len(tracker.events)} asked {args}"
         compared += 1
     assert compared > 50
 
@@ -135,8 +140,12 @@ def embedded(tmp_path_factory, platform):
 
 DOB = "1 June 1980"
 QUESTIONS = [
-    "will this affect my credit score", "what fees will I pay", "how can I pay",
-    "why are you contacting me", "how do you use my data", "are you a bot",
+    "will this affect my credit score",
+    "what fees will I pay",
+    "how can I pay",
+    "why are you contacting me",
+    "how do you use my data",
+    "are you a bot",
 ]
 
 

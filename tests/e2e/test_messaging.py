@@ -5,6 +5,7 @@ Telegram: an Update with the secret header); what the assistant sends back is
 captured by the platform fake (tests/e2e/platform_fake.py); the database is
 checked after.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -17,10 +18,10 @@ from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
 
 from bot.adapters import orm as models
 from tests.e2e.conftest import TEST_SETTINGS
-from twilio.request_validator import RequestValidator
 
 pytestmark = pytest.mark.e2e
 DOB = "1 June 1980"
@@ -64,15 +65,19 @@ class TextChannel:
         """Send one message; return everything the assistant texted back, joined.
         The same `message_sid` again is how Twilio retries a delivery."""
         params = {
-            "MessageSid": message_sid or f"SM{next(_numbers):032d}", "AccountSid": TEST_SETTINGS["TWILIO_ACCOUNT_SID"],
-            "From": self.address, "To": self.our_number, "Body": text, "NumMedia": "0",
+            "MessageSid": message_sid or f"SM{next(_numbers):032d}",
+            "AccountSid": TEST_SETTINGS["TWILIO_ACCOUNT_SID"],
+            "From": self.address,
+            "To": self.our_number,
+            "Body": text,
+            "NumMedia": "0",
         }
         assert twilio_post(self.servers, self.channel, params) == 200
         return "\n".join(self.new_texts())
 
     def new_texts(self) -> list[str]:
         sent = self.servers.platform.messages_to("twilio", self.address)
-        new, self._seen = sent[self._seen:], len(sent)
+        new, self._seen = sent[self._seen :], len(sent)
         for message in new:
             assert message.params["From"] == self.our_number
         return [m.params["Body"] for m in new]
@@ -84,8 +89,9 @@ class TelegramChat:
         self._seen = 0
         self._update_id = next(_numbers) * 1000
 
-    def _post(self, update: dict, secret: str | None = TEST_SETTINGS["TELEGRAM_WEBHOOK_SECRET"],
-              repeat: bool = False) -> int:
+    def _post(
+        self, update: dict, secret: str | None = TEST_SETTINGS["TELEGRAM_WEBHOOK_SECRET"], repeat: bool = False
+    ) -> int:
         """`repeat`: deliver the last update again, as Telegram retries one."""
         if not repeat:
             self._update_id += 1
@@ -99,22 +105,41 @@ class TelegramChat:
         return {"id": int(self.chat_id), "type": "private", "first_name": "Test"}
 
     def say(self, text: str, **kw) -> int:
-        return self._post({"message": {"message_id": self._update_id, "date": 1767000000,
-                                       "chat": self._chat(), "from": self._user(), "text": text}}, **kw)
+        return self._post(
+            {
+                "message": {
+                    "message_id": self._update_id,
+                    "date": 1767000000,
+                    "chat": self._chat(),
+                    "from": self._user(),
+                    "text": text,
+                }
+            },
+            **kw,
+        )
 
     def tap(self, callback_data: str) -> int:
-        return self._post({"callback_query": {
-            "id": f"cb{self._update_id}", "from": self._user(), "chat_instance": "ci", "data": callback_data,
-            "message": {"message_id": 1, "date": 1767000000, "chat": self._chat(), "text": "..."},
-        }})
+        return self._post(
+            {
+                "callback_query": {
+                    "id": f"cb{self._update_id}",
+                    "from": self._user(),
+                    "chat_instance": "ci",
+                    "data": callback_data,
+                    "message": {"message_id": 1, "date": 1767000000, "chat": self._chat(), "text": "..."},
+                }
+            }
+        )
 
     def _user(self) -> dict:
         return {"id": int(self.chat_id), "is_bot": False, "first_name": "Test"}
 
     def replies(self) -> list[dict]:
         """New sendMessage calls: {"text", "buttons": [(title, callback_data)]}."""
-        sent = [s for s in self.servers.platform.messages_to("telegram", self.chat_id) if s.path.endswith("/sendMessage")]
-        new, self._seen = sent[self._seen:], len(sent)
+        sent = [
+            s for s in self.servers.platform.messages_to("telegram", self.chat_id) if s.path.endswith("/sendMessage")
+        ]
+        new, self._seen = sent[self._seen :], len(sent)
         out = []
         for s in new:
             markup = json.loads(s.params.get("reply_markup") or "{}")
@@ -138,8 +163,11 @@ def row_counts(servers) -> dict:
     with servers.store.db.reader() as s:
         return {
             table: s.scalar(select(func.count()).select_from(model))
-            for table, model in [("audit_events", models.AuditEvent), ("agreements", models.Agreement),
-                                 ("contact_attempts", models.ContactAttempt)]
+            for table, model in [
+                ("audit_events", models.AuditEvent),
+                ("agreements", models.Agreement),
+                ("contact_attempts", models.ContactAttempt),
+            ]
         }
 
 
@@ -191,9 +219,12 @@ def test_a_twilio_retry_of_the_same_message_is_handled_once(servers):
     assert sms.say("yes", message_sid=yes_sid) == ""  # Twilio timed out and sent the "yes" again
     assert len(agreements_for(servers, ref)) == 1
 
-    tracker = json.loads(urllib.request.urlopen(
-        f"{servers.rasa_url}/conversations/{urllib.parse.quote(phone, safe='+')}/tracker?token={TEST_SETTINGS['RASA_TOKEN']}",
-        timeout=30).read())
+    tracker = json.loads(
+        urllib.request.urlopen(
+            f"{servers.rasa_url}/conversations/{urllib.parse.quote(phone, safe='+')}/tracker?token={TEST_SETTINGS['RASA_TOKEN']}",
+            timeout=30,
+        ).read()
+    )
     said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
     assert said.count("hi") == 1 and said.count("yes") == 1
 
@@ -238,8 +269,10 @@ def test_whatsapp_conversation_to_a_payment_today(servers):
 
     [agreement] = agreements_for(servers, ref)
     assert agreement.kind == "pay_now" and agreement.channel == "whatsapp"
-    assert all(m.params["From"] == TEST_SETTINGS["TWILIO_WHATSAPP_NUMBER"]
-               for m in servers.platform.messages_to("twilio", f"whatsapp:{phone}"))
+    assert all(
+        m.params["From"] == TEST_SETTINGS["TWILIO_WHATSAPP_NUMBER"]
+        for m in servers.platform.messages_to("twilio", f"whatsapp:{phone}")
+    )
 
 
 def test_telegram_conversation_with_buttons_and_a_typed_number(servers):
@@ -307,11 +340,13 @@ def test_unsigned_and_badly_signed_twilio_webhooks_are_refused(servers):
         assert twilio_post(servers, channel, params, signature=None) == 403
         assert twilio_post(servers, channel, params, signature="bm90IGEgc2lnbmF0dXJl") == 403
         wrong = RequestValidator("another-token").compute_signature(
-            f"{servers.rasa_url}/webhooks/{channel}/webhook", params)
+            f"{servers.rasa_url}/webhooks/{channel}/webhook", params
+        )
         assert twilio_post(servers, channel, params, signature=wrong) == 403
         # signed for the other channel's URL
         other = RequestValidator(TEST_SETTINGS["TWILIO_AUTH_TOKEN"]).compute_signature(
-            f"{servers.rasa_url}/webhooks/rest/webhook", params)
+            f"{servers.rasa_url}/webhooks/rest/webhook", params
+        )
         assert twilio_post(servers, channel, params, signature=other) == 403
         assert servers.platform.messages_to("twilio", sender) == []
     assert row_counts(servers) == before
@@ -340,8 +375,10 @@ def test_malformed_but_signed_webhooks_get_400(servers):
     assert twilio_post(servers, "twilio", {"From": f"whatsapp:{phone}", "Body": "hi"}) == 400
     assert twilio_post(servers, "whatsapp", {"From": phone, "Body": "hi"}) == 400
     url = f"{servers.rasa_url}/webhooks/telegram/webhook"
-    secret = {"X-Telegram-Bot-Api-Secret-Token": TEST_SETTINGS["TELEGRAM_WEBHOOK_SECRET"],
-              "Content-Type": "application/json"}
+    secret = {
+        "X-Telegram-Bot-Api-Secret-Token": TEST_SETTINGS["TELEGRAM_WEBHOOK_SECRET"],
+        "Content-Type": "application/json",
+    }
     assert post(url, b"not json", secret) == 400
     assert post(url, b'{"update_id": 1, "message": {"text": "hi"}}', secret) == 400
     assert post(url, b'{"update_id": 1, "message": "hi"}', secret) == 400

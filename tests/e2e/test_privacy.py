@@ -1,6 +1,7 @@
 """What a borrower types that is personal (date of birth, card and ID numbers)
 is in neither the tracker store's tables nor the servers' logs (both servers
 run at debug level in these tests, where Rasa logs every message)."""
+
 from __future__ import annotations
 
 import json

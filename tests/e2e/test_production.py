@@ -7,6 +7,7 @@ mid-conversation resumes it from the shared tracker store; concurrent messages
 of one conversation are processed one at a time and none is lost; the event
 broker receives the conversation.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,22 +15,25 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.adapters.database import Database
-from bot.ops.demo import seed_demo
-from bot.domain.clock import local_today
-from bot.ops.migrate import upgrade
 from bot.adapters.store import LoanStore
+from bot.domain.clock import local_today
+from bot.ops.demo import seed_demo
+from bot.ops.migrate import upgrade
 from tests.e2e.conftest import ROOT, TEST_SETTINGS, _free_port, _model, log_tails
+from tests.services import unavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -90,15 +94,18 @@ class Cluster:
         return [(t, json.loads(d).get("text") or "") for t, d in rows if t in ("user", "bot")]
 
 
+def _host_port(url: str, default_port: int) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
 def _create_database(name: str) -> str:
     engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # no server: the profile cannot be tested here
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            raise
-        pytest.skip(f"PostgreSQL not reachable ({type(exc).__name__})")
+        unavailable("postgres", f"PostgreSQL not reachable ({type(exc).__name__})")
     finally:
         engine.dispose()
     return POSTGRES.rsplit("/", 1)[0] + f"/{name}"
@@ -115,12 +122,20 @@ def _drop_database(name: str) -> None:
 def cluster(tmp_path_factory):
     model = _model()
     work = tmp_path_factory.mktemp("production")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        unavailable("redis", f"Redis not reachable ({type(exc).__name__})")
+    try:
+        socket.create_connection(_host_port(RABBITMQ, 5672), timeout=2).close()
+    except OSError as exc:
+        unavailable("rabbitmq", f"RabbitMQ not reachable ({type(exc).__name__})")
     suffix = uuid.uuid4().hex[:10]
     loans_db, tracker_db = f"e2e_loans_{suffix}", f"e2e_tracker_{suffix}"
     loans_url = _create_database(loans_db)
     tracker_url = _create_database(tracker_db)
-    import redis
-
     redis.Redis.from_url(REDIS).flushdb()
     upgrade(loans_url)
     store = LoanStore(Database(loans_url))
@@ -130,14 +145,34 @@ def cluster(tmp_path_factory):
     # nginx on port and port+1, action servers from port+10, replicas from port+110 (bot/ops/cluster.py)
     port = _free_port(1, 10, 11, 110, 111)
     env = {
-        **os.environ, **TEST_SETTINGS,
-        "DATABASE_URL": loans_url, "TRACKER_STORE_URL": tracker_url, "LOCK_STORE_URL": REDIS,
-        "EVENT_BROKER_URL": RABBITMQ, "EVENT_BROKER_QUEUE": queue, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        **os.environ,
+        **TEST_SETTINGS,
+        "DATABASE_URL": loans_url,
+        "TRACKER_STORE_URL": tracker_url,
+        "LOCK_STORE_URL": REDIS,
+        "EVENT_BROKER_URL": RABBITMQ,
+        "EVENT_BROKER_QUEUE": queue,
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "cluster", "--replicas", "2", "--port", str(port),
-         "--model", str(model), "--work", str(work)],
-        cwd=ROOT, env=env, stdout=(work / "cluster.log").open("w"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "cluster",
+            "--replicas",
+            "2",
+            "--port",
+            str(port),
+            "--model",
+            str(model),
+            "--work",
+            str(work),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=(work / "cluster.log").open("w"),
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.time() + 400
@@ -260,8 +295,9 @@ def test_events_reach_the_event_broker(cluster):
     # masked before it is streamed (components/tracker_store.py)
     streamed = json.dumps(events)
     assert "4111 1111 1111 1111" not in streamed and "4111111111111111" not in streamed
-    assert any(e.get("sender_id") == who and e.get("event") == "user" and e.get("text") == "my card is ••••••"
-               for e in events)
+    assert any(
+        e.get("sender_id") == who and e.get("event") == "user" and e.get("text") == "my card is ••••••" for e in events
+    )
 
 
 def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
@@ -269,9 +305,9 @@ def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
     replica 1's API. python-socketio's Redis manager carries the reply across."""
     import socketio
 
+    from bot.adapters.rasa_trigger import RasaTrigger
     from bot.domain.clock import utcnow
     from bot.domain.identity import conversation_id_for, widget_token
-    from bot.adapters.rasa_trigger import RasaTrigger
     from channels.socketio import CHANNEL
 
     loan = "LN-10004"
@@ -284,8 +320,9 @@ def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
         client.on("bot_uttered", received.put_nowait)
         # Long-polling: python-engineio's WebSocket client needs a newer aiohttp
         # than Rasa 3.6 allows (the widget itself uses WebSocket).
-        await client.connect(cluster.replica_url(0), transports=["polling"], auth={"token": token},
-                             socketio_path="/socket.io")
+        await client.connect(
+            cluster.replica_url(0), transports=["polling"], auth={"token": token}, socketio_path="/socket.io"
+        )
         try:
             await client.emit("session_request", {})
             await asyncio.sleep(1)

@@ -2,6 +2,7 @@
 through Rasa's trigger_intent API on the borrower's SMS, the text names the
 lender and not the debt, and the borrower's reply continues the same
 conversation with only the date of birth asked."""
+
 from __future__ import annotations
 
 import os
@@ -23,13 +24,19 @@ pytestmark = pytest.mark.e2e
 
 def remind(servers, *args: str) -> subprocess.CompletedProcess:
     env = {
-        **os.environ, **TEST_SETTINGS,
-        "DATABASE_URL": servers.database_url, "RASA_URL": servers.rasa_url,
+        **os.environ,
+        **TEST_SETTINGS,
+        "DATABASE_URL": servers.database_url,
+        "RASA_URL": servers.rasa_url,
     }
     noon = datetime.combine(datetime.now(timezone.utc).date(), time(12, 0), tzinfo=timezone.utc)
     return subprocess.run(
         [sys.executable, "-m", "bot", "remind", "--now", noon.isoformat(), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -65,7 +72,9 @@ def test_a_reminder_by_sms_then_the_borrower_replies(servers):
     # Run again the same day: not reminded twice (the skip and its reason are recorded).
     remind(servers)
     assert [(a.outcome, a.skip_reason) for a in attempts_for(servers, loan_ref)] == [
-        ("sent", None), ("skipped", "already_reminded_today")]
+        ("sent", None),
+        ("skipped", "already_reminded_today"),
+    ]
 
 
 def test_a_chinese_speaking_borrower_is_reminded_in_chinese(servers):

@@ -1,8 +1,8 @@
 """Every borrower situation end to end over REST, against the real servers and database."""
+
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 
@@ -84,7 +84,7 @@ def test_already_paid_records_a_payment_claim_and_asks_for_nothing(servers):
 
 
 def test_someone_else_answering_learns_nothing(servers):
-    ref = servers.new_loan()
+    servers.new_loan()
     who = sender()
     servers.say(who, "hi")
     reply = servers.say(who, "this is his wife, he's in hospital")
@@ -93,7 +93,7 @@ def test_someone_else_answering_learns_nothing(servers):
     events = [e for e in servers.store.audit_events() if e["event_type"] == "third_party_contact"]
     assert any(e["conversation_id"] == who for e in events)
     # Even after a verification, a third party taking over resets it.
-    who2, ref2 = verified(servers)
+    who2, _ref2 = verified(servers)
     servers.say(who2, "I'm his brother actually, he can't come to the phone")
     reply = servers.say(who2, "how much does he owe")
     assert "can't share any account details" in reply and "£" not in reply
@@ -150,7 +150,7 @@ def test_vulnerability_is_flagged_with_free_advice_and_a_person(servers):
 
 
 def test_asking_for_a_person_queues_the_conversation(servers):
-    who, ref = verified(servers)
+    who, _ref = verified(servers)
     reply = servers.say(who, "can I speak to a real person please")
     assert "asked a member of our team" in reply and "HO-" in reply and "reply by" in reply
     [handoff] = [h for h in servers.store.handoffs() if h["conversation_id"] == who]

@@ -4,6 +4,7 @@ against the real Rasa and action servers, with the database checked after.
 Needs /usr/bin/chromium (scripts/test.sh installs it) and web/node_modules (npm ci).
 Screenshots go to each test's tmp_path.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.identity import conversation_id_for
+from channels.socketio import DOB_MASK
 from tests.e2e.conftest import ROOT, _free_port, _wait_for
-
-from channels.socketio import DOB_MASK  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +29,14 @@ expect = playwright_api.expect
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 REPLY_TIMEOUT_MS = 90_000  # the first messages wait for the model and the action server
@@ -44,7 +50,10 @@ def web(servers, tmp_path_factory):
     env = {**os.environ, **servers.settings, "APP_ENV": "development", "DATABASE_URL": servers.database_url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "web", "--port", str(port), "--socket-url", servers.rasa_url],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/health", proc, log, timeout=30)
@@ -220,8 +229,10 @@ def test_an_expired_token_falls_back_to_an_anonymous_conversation(servers, web, 
     expired = widget_token(loan, servers.settings["WIDGET_JWT_SECRET"], now=utcnow() - timedelta(hours=2))
     page = phone.new_page()
     page.goto(web)
-    page.evaluate("([t, l]) => { sessionStorage.setItem('demo-widget-token', t); sessionStorage.setItem('demo-widget-loan', l); }",
-                  [expired, loan])
+    page.evaluate(
+        "([t, l]) => { sessionStorage.setItem('demo-widget-token', t); sessionStorage.setItem('demo-widget-loan', l); }",
+        [expired, loan],
+    )
     page.reload()
     expect(page.locator(".cw[data-state=online]")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("button", name="Log in")).to_be_visible()  # the page was told to log in again

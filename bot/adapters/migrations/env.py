@@ -1,4 +1,5 @@
 """Alembic environment: the URL comes from the config (set by bot.ops.migrate) or the settings."""
+
 from alembic import context
 
 from bot.adapters.database import engine_for

@@ -6,6 +6,7 @@ also appends to the audit log, so a record and its audit event are stored
 together or not at all. The methods are grouped by concern, one module each;
 `LoanStore` puts them behind one door.
 """
+
 from __future__ import annotations
 
 from bot.adapters.database import Database

@@ -1,4 +1,5 @@
 """Reading a loan as views and reports; what was said about it (disclosure, reasons, audit events)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,9 +22,7 @@ class AccountRecords:
         with self.db.reader() as s:
             loan = rows.loan(s, loan_ref)
             open_agreement = rows.open_agreement(s, loan.id)
-            open_cases = s.scalars(
-                select(Case.kind).where(Case.loan_id == loan.id, Case.status == "open")
-            ).all()
+            open_cases = s.scalars(select(Case.kind).where(Case.loan_id == loan.id, Case.status == "open")).all()
             return AccountView(
                 loan_ref=loan.loan_ref,
                 product=loan.product,
@@ -42,6 +41,7 @@ class AccountRecords:
                 vulnerable=loan.borrower.vulnerable,
                 opted_out_channels=tuple(sorted(o.channel for o in loan.borrower.opt_outs)),
             )
+
     def agreements(self) -> list[AgreementView]:
         with self.db.reader() as s:
             found = s.scalars(
@@ -50,14 +50,13 @@ class AccountRecords:
                 .order_by(Agreement.id)
             ).all()
             return [rows.agreement_view(a) for a in found]
+
     def loan_report(self, loan_ref: str) -> dict[str, Any]:
         """Everything the collections team may see about one loan (no date of birth)."""
         with self.db.reader() as s:
             loan = rows.loan(s, loan_ref)
             borrower = loan.borrower
-            events = s.scalars(
-                select(AuditEvent).where(AuditEvent.loan_id == loan.id).order_by(AuditEvent.id)
-            ).all()
+            events = s.scalars(select(AuditEvent).where(AuditEvent.loan_id == loan.id).order_by(AuditEvent.id)).all()
             return {
                 "loan_ref": loan.loan_ref,
                 "product": loan.product,
@@ -96,6 +95,7 @@ class AccountRecords:
                     for e in events
                 ],
             }
+
     def audit_events(self, loan_ref: str | None = None) -> list[dict]:
         with self.db.reader() as s:
             query = select(AuditEvent).order_by(AuditEvent.id)
@@ -105,21 +105,30 @@ class AccountRecords:
                 {"event_type": e.event_type, "details": e.details, "conversation_id": e.conversation_id}
                 for e in s.scalars(query).all()
             ]
+
     def count(self, what: str) -> int:
         model = {"loans": Loan, "borrowers": Borrower, "agreements": Agreement}[what]
         with self.db.reader() as s:
             return s.scalar(select(func.count()).select_from(model))
+
     def record_disclosure(self, loan_ref: str, *, conversation_id=None, channel=None) -> None:
         """The debt-collection statement and account summary were given to the verified borrower."""
         with self.db.transaction() as s:
-            rows.audit(s, "disclosure_given", loan=rows.loan(s, loan_ref), conversation_id=conversation_id, channel=channel)
+            rows.audit(
+                s, "disclosure_given", loan=rows.loan(s, loan_ref), conversation_id=conversation_id, channel=channel
+            )
+
     def record_reason(
         self, loan_ref: str, reason_code: str, borrower_words: str | None, *, conversation_id=None, channel=None
     ) -> None:
         with self.db.transaction() as s:
-            rows.add_reason(s, rows.loan(s, loan_ref), reason_code, borrower_words,
-                            conversation_id=conversation_id, channel=channel)
-    def record_event(self, event_type: str, *, loan_ref: str | None = None, conversation_id=None, channel=None, **details) -> None:
+            rows.add_reason(
+                s, rows.loan(s, loan_ref), reason_code, borrower_words, conversation_id=conversation_id, channel=channel
+            )
+
+    def record_event(
+        self, event_type: str, *, loan_ref: str | None = None, conversation_id=None, channel=None, **details
+    ) -> None:
         with self.db.transaction() as s:
             loan = rows.loan(s, loan_ref) if loan_ref else None
             rows.audit(s, event_type, loan=loan, conversation_id=conversation_id, channel=channel, **details)

@@ -1,8 +1,9 @@
 """Recording what the borrower agreed: each confirmation once, one open agreement per loan."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -57,9 +58,16 @@ class AgreementRecords:
                 s, loan, proposal, idempotency_key, now, conversation_id=conversation_id, channel=channel
             )
             rows.audit(
-                s, "agreement_created", loan=loan, conversation_id=conversation_id, channel=channel, now=now,
-                agreement_ref=agreement.agreement_ref, kind=proposal.kind,
-                total_amount=str(proposal.total_amount), currency=proposal.currency,
+                s,
+                "agreement_created",
+                loan=loan,
+                conversation_id=conversation_id,
+                channel=channel,
+                now=now,
+                agreement_ref=agreement.agreement_ref,
+                kind=proposal.kind,
+                total_amount=str(proposal.total_amount),
+                currency=proposal.currency,
             )
             return agreement
 
@@ -87,11 +95,25 @@ class AgreementRecords:
             old.updated_at = now
             s.flush()  # frees the one-open-agreement-per-loan slot
             new = rows.insert_agreement(
-                s, old.loan, proposal, idempotency_key, now,
-                conversation_id=conversation_id, channel=channel, amends_id=old.id,
+                s,
+                old.loan,
+                proposal,
+                idempotency_key,
+                now,
+                conversation_id=conversation_id,
+                channel=channel,
+                amends_id=old.id,
             )
-            rows.audit(s, "agreement_amended", loan=old.loan, conversation_id=conversation_id, channel=channel,
-                       now=now, agreement_ref=new.agreement_ref, replaces=old.agreement_ref)
+            rows.audit(
+                s,
+                "agreement_amended",
+                loan=old.loan,
+                conversation_id=conversation_id,
+                channel=channel,
+                now=now,
+                agreement_ref=new.agreement_ref,
+                replaces=old.agreement_ref,
+            )
             return new
 
         return self._write_once(idempotency_key, amend)
@@ -108,8 +130,14 @@ class AgreementRecords:
             for instalment in agreement.instalments:
                 if instalment.status == "scheduled":
                     instalment.status = "cancelled"
-            rows.audit(s, "agreement_cancelled", loan=agreement.loan, conversation_id=conversation_id,
-                       channel=channel, agreement_ref=agreement_ref)
+            rows.audit(
+                s,
+                "agreement_cancelled",
+                loan=agreement.loan,
+                conversation_id=conversation_id,
+                channel=channel,
+                agreement_ref=agreement_ref,
+            )
             return True
 
     def _write_once(

@@ -1,4 +1,5 @@
 """Disputes, fraud claims and payment claims, and the collection hold they put on a loan."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -34,9 +35,7 @@ class CaseRecords:
             loan = rows.loan(s, loan_ref)
             if reason_code is not None:
                 rows.add_reason(s, loan, reason_code, borrower_words, conversation_id=conversation_id, channel=channel)
-            existing = s.scalar(
-                select(Case).where(Case.loan_id == loan.id, Case.kind == kind, Case.status == "open")
-            )
+            existing = s.scalar(select(Case).where(Case.loan_id == loan.id, Case.kind == kind, Case.status == "open"))
             if existing is not None:
                 if details:
                     existing.details = {**(existing.details or {}), **details}
@@ -55,8 +54,11 @@ class CaseRecords:
             s.add(case)
             if kind in HOLD_CASE_KINDS:
                 loan.status = "on_hold"
-            rows.audit(s, f"{kind}_opened", loan=loan, conversation_id=conversation_id, channel=channel, case_ref=case.case_ref)
+            rows.audit(
+                s, f"{kind}_opened", loan=loan, conversation_id=conversation_id, channel=channel, case_ref=case.case_ref
+            )
             return case.case_ref
+
     def cases(self, loan_ref: str | None = None, *, status: str | None = None) -> list[dict]:
         with self.db.reader() as s:
             query = select(Case, Loan.loan_ref).join(Loan, Loan.id == Case.loan_id).order_by(Case.id)
@@ -77,6 +79,7 @@ class CaseRecords:
                 }
                 for c, ref in s.execute(query).all()
             ]
+
     def close_case(self, case_ref: str, outcome: str, *, by: str, note: str | None = None) -> bool:
         """Close a case after the team looked into it. When no dispute or fraud claim
         stays open, the loan's collection hold ends. False if it was already closed."""
@@ -92,10 +95,13 @@ class CaseRecords:
             case.details = {**(case.details or {}), "outcome": outcome}
             loan = s.get(Loan, case.loan_id)
             still_held = s.scalar(
-                select(func.count()).select_from(Case).where(
-                    Case.loan_id == loan.id, Case.status == "open", Case.kind.in_(HOLD_CASE_KINDS))
+                select(func.count())
+                .select_from(Case)
+                .where(Case.loan_id == loan.id, Case.status == "open", Case.kind.in_(HOLD_CASE_KINDS))
             )
             if loan.status == "on_hold" and not still_held:
                 loan.status = "delinquent" if loan.days_past_due > 0 else "current"
-            rows.audit(s, "case_closed", loan=loan, case_ref=case_ref, kind=case.kind, outcome=outcome, by=by, note=note)
+            rows.audit(
+                s, "case_closed", loan=loan, case_ref=case_ref, kind=case.kind, outcome=outcome, by=by, note=note
+            )
             return True

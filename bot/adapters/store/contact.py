@@ -1,4 +1,5 @@
 """Whether and how a borrower may be contacted: vulnerability flags and opt-outs."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -18,7 +19,15 @@ class ContactRecords:
             if not loan.borrower.vulnerable:
                 loan.borrower.vulnerable = True
                 loan.borrower.vulnerability_noted_at = rows.utcnow()
-            rows.audit(s, "vulnerability_flagged", loan=loan, conversation_id=conversation_id, channel=channel, category=category)
+            rows.audit(
+                s,
+                "vulnerability_flagged",
+                loan=loan,
+                conversation_id=conversation_id,
+                channel=channel,
+                category=category,
+            )
+
     def clear_vulnerability(self, loan_ref: str, *, by: str, note: str) -> bool:
         """A person reviewed the borrower's situation and agreed how to go on (FCA FG21/1):
         the assistant may collect again. False if the borrower was not flagged."""
@@ -29,6 +38,7 @@ class ContactRecords:
             loan.borrower.vulnerable = False
             rows.audit(s, "vulnerability_reviewed", loan=loan, by=by, note=note)
             return True
+
     def record_opt_out(self, loan_ref: str, channel: str, *, conversation_id=None, requested_on=None) -> bool:
         """Stop contact on a channel ("all" for every channel). Returns False if already opted out."""
         with self.db.transaction() as s:
@@ -49,5 +59,12 @@ class ContactRecords:
                     created_at=rows.utcnow(),
                 )
             )
-            rows.audit(s, "contact_opt_out", loan=loan, conversation_id=conversation_id, channel=requested_on, opted_out_channel=channel)
+            rows.audit(
+                s,
+                "contact_opt_out",
+                loan=loan,
+                conversation_id=conversation_id,
+                channel=requested_on,
+                opted_out_channel=channel,
+            )
             return True

@@ -1,4 +1,5 @@
 """The queue of conversations waiting for a person."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -49,8 +50,17 @@ class HandoffRecords:
                 reply_by=reply_by,
             )
             s.add(handoff)
-            rows.audit(s, "handoff_requested", loan=loan, conversation_id=conversation_id, channel=channel, reason=reason, handoff_ref=handoff.handoff_ref)
+            rows.audit(
+                s,
+                "handoff_requested",
+                loan=loan,
+                conversation_id=conversation_id,
+                channel=channel,
+                reason=reason,
+                handoff_ref=handoff.handoff_ref,
+            )
             return handoff.handoff_ref
+
     def handoffs(self, *, status: str | None = None) -> list[dict]:
         with self.db.reader() as s:
             query = select(Handoff, Loan.loan_ref).outerjoin(Loan, Loan.id == Handoff.loan_id).order_by(Handoff.id)
@@ -71,6 +81,7 @@ class HandoffRecords:
                 }
                 for h, loan_ref in s.execute(query).all()
             ]
+
     def complete_handoff(self, handoff_ref: str, *, by: str, note: str | None = None) -> bool:
         """A person has picked the conversation up. False if it was already done."""
         with self.db.transaction() as s:
@@ -81,6 +92,13 @@ class HandoffRecords:
                 return False
             handoff.status = "done"
             loan = s.get(Loan, handoff.loan_id) if handoff.loan_id else None
-            rows.audit(s, "handoff_completed", loan=loan, conversation_id=handoff.conversation_id,
-                   handoff_ref=handoff_ref, by=by, note=note)
+            rows.audit(
+                s,
+                "handoff_completed",
+                loan=loan,
+                conversation_id=handoff.conversation_id,
+                handoff_ref=handoff_ref,
+                by=by,
+                note=note,
+            )
             return True

@@ -1,4 +1,5 @@
 """The reminder run's reads and writes: who may be due a reminder, what was sent, each attempt."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -26,7 +27,12 @@ class OutreachRecords:
     db: Database
 
     def outreach_snapshot(
-        self, *, days_past_due: frozenset[int], latest_due: date, now: datetime, missed_triggers: tuple[str, ...],
+        self,
+        *,
+        days_past_due: frozenset[int],
+        latest_due: date,
+        now: datetime,
+        missed_triggers: tuple[str, ...],
         quiet_days: int,
     ) -> OutreachSnapshot:
         """Loans at a reminder day past due or with a scheduled instalment of an open
@@ -48,19 +54,26 @@ class OutreachRecords:
                 select(ContactAttempt).where(
                     ContactAttempt.outcome == "sent",
                     or_(
-                        and_(ContactAttempt.borrower_id.in_(borrower_ids),
-                             ContactAttempt.created_at > now - timedelta(days=7)),
+                        and_(
+                            ContactAttempt.borrower_id.in_(borrower_ids),
+                            ContactAttempt.created_at > now - timedelta(days=7),
+                        ),
                         and_(ContactAttempt.loan_id.in_(loan_ids), ContactAttempt.trigger.in_(missed_triggers)),
                     ),
                 )
             ).all()
             # when each loan's borrower last passed verification (talked with us about it)
-            last_conversation = dict(s.execute(
-                select(AuditEvent.loan_id, func.max(AuditEvent.occurred_at))
-                .where(AuditEvent.loan_id.in_(loan_ids), AuditEvent.event_type == "verification_passed",
-                       AuditEvent.occurred_at > now - timedelta(days=quiet_days))
-                .group_by(AuditEvent.loan_id)
-            ).all())
+            last_conversation = dict(
+                s.execute(
+                    select(AuditEvent.loan_id, func.max(AuditEvent.occurred_at))
+                    .where(
+                        AuditEvent.loan_id.in_(loan_ids),
+                        AuditEvent.event_type == "verification_passed",
+                        AuditEvent.occurred_at > now - timedelta(days=quiet_days),
+                    )
+                    .group_by(AuditEvent.loan_id)
+                ).all()
+            )
             return OutreachSnapshot(
                 candidates=[_candidate(loan) for loan in loans],
                 holds=dict(holds),
@@ -75,13 +88,15 @@ class OutreachRecords:
             if outcome == "skipped":
                 borrower_tz = s.scalar(select(Borrower.timezone).where(Borrower.id == reminder.borrower_id))
                 already = s.scalar(
-                    select(ContactAttempt.id).where(
+                    select(ContactAttempt.id)
+                    .where(
                         ContactAttempt.loan_id == reminder.loan_id,
                         ContactAttempt.trigger == reminder.trigger,
                         ContactAttempt.outcome == "skipped",
                         ContactAttempt.skip_reason == reason,
                         ContactAttempt.created_at >= start_of_local_day(now, borrower_tz),
-                    ).limit(1)
+                    )
+                    .limit(1)
                 )
                 if already is not None:
                     return False
@@ -110,15 +125,17 @@ def _candidate_loans(s: Session, days_past_due: frozenset[int], latest_due: date
             Instalment.due_date <= latest_due,
         )
     )
-    return list(s.scalars(
-        select(Loan)
-        .where(or_(Loan.days_past_due.in_(sorted(days_past_due)), Loan.id.in_(with_instalments)))
-        .options(
-            selectinload(Loan.borrower).selectinload(Borrower.opt_outs),
-            selectinload(Loan.agreements).selectinload(Agreement.instalments),
-        )
-        .order_by(Loan.loan_ref)
-    ).all())
+    return list(
+        s.scalars(
+            select(Loan)
+            .where(or_(Loan.days_past_due.in_(sorted(days_past_due)), Loan.id.in_(with_instalments)))
+            .options(
+                selectinload(Loan.borrower).selectinload(Borrower.opt_outs),
+                selectinload(Loan.agreements).selectinload(Agreement.instalments),
+            )
+            .order_by(Loan.loan_ref)
+        ).all()
+    )
 
 
 def _candidate(loan: Loan) -> ReminderCandidate:
@@ -142,5 +159,7 @@ def _candidate(loan: Loan) -> ReminderCandidate:
         arrangement=Arrangement(
             kind=agreement.kind,
             scheduled_due_dates=tuple(i.due_date for i in agreement.instalments if i.status == "scheduled"),
-        ) if agreement is not None else None,
+        )
+        if agreement is not None
+        else None,
     )

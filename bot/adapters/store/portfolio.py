@@ -1,7 +1,9 @@
 """Loading the lender's portfolio (the importer and the demo seed)."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -22,7 +24,9 @@ class PortfolioRecords:
         created = updated = 0
         with self.db.transaction() as s:
             for row in loans:
-                loan = s.scalar(select(Loan).where(Loan.loan_ref == row["loan_ref"]).options(selectinload(Loan.borrower)))
+                loan = s.scalar(
+                    select(Loan).where(Loan.loan_ref == row["loan_ref"]).options(selectinload(Loan.borrower))
+                )
                 if loan is None:
                     borrower = s.scalar(
                         select(Borrower).where(
@@ -30,7 +34,9 @@ class PortfolioRecords:
                             Borrower.date_of_birth == row["date_of_birth"],
                         )
                     ) or Borrower(contact_preferences={}, created_at=rows.utcnow())
-                    loan = Loan(loan_ref=row["loan_ref"], borrower=borrower, verification_failures=0, created_at=rows.utcnow())
+                    loan = Loan(
+                        loan_ref=row["loan_ref"], borrower=borrower, verification_failures=0, created_at=rows.utcnow()
+                    )
                     s.add(loan)
                     created += 1
                 else:

@@ -1,4 +1,5 @@
 """The collections report's reads: what happened in a period."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,22 +18,30 @@ class ReportRecords:
         with self.db.reader() as s:
 
             def conversations(event_type: str) -> int:
-                return s.scalar(
-                    select(func.count(distinct(AuditEvent.conversation_id))).where(
-                        AuditEvent.event_type == event_type,
-                        AuditEvent.conversation_id.is_not(None),
+                return (
+                    s.scalar(
+                        select(func.count(distinct(AuditEvent.conversation_id))).where(
+                            AuditEvent.event_type == event_type,
+                            AuditEvent.conversation_id.is_not(None),
+                            AuditEvent.occurred_at >= since,
+                            AuditEvent.occurred_at < until,
+                        )
+                    )
+                    or 0
+                )
+
+            locked_out = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(AuditEvent)
+                    .where(
+                        AuditEvent.event_type == "verification_locked",
                         AuditEvent.occurred_at >= since,
                         AuditEvent.occurred_at < until,
                     )
-                ) or 0
-
-            locked_out = s.scalar(
-                select(func.count()).select_from(AuditEvent).where(
-                    AuditEvent.event_type == "verification_locked",
-                    AuditEvent.occurred_at >= since,
-                    AuditEvent.occurred_at < until,
                 )
-            ) or 0
+                or 0
+            )
 
             agreement_rows = s.execute(
                 select(Agreement.kind, Agreement.status, Agreement.currency, Agreement.total_amount).where(

@@ -1,5 +1,6 @@
 """What every part of the loan store shares: loading rows, turning them into
 views, new references and the audit record written in the same transaction."""
+
 from __future__ import annotations
 
 import secrets
@@ -23,9 +24,7 @@ def loan(s: Session, loan_ref: str) -> Loan:
     """The loan and its borrower (with opt-outs); reasons and agreements load
     when used. Every action reads the account, so this is kept to two queries."""
     row = s.scalar(
-        select(Loan)
-        .where(Loan.loan_ref == loan_ref)
-        .options(joinedload(Loan.borrower).selectinload(Borrower.opt_outs))
+        select(Loan).where(Loan.loan_ref == loan_ref).options(joinedload(Loan.borrower).selectinload(Borrower.opt_outs))
     )
     if row is None:
         raise UnknownLoan(loan_ref)
@@ -132,8 +131,13 @@ def kept_words(borrower_words: str | None) -> str | None:
 
 
 def add_reason(
-    s: Session, loan: Loan, reason_code: str, borrower_words: str | None, *,
-    conversation_id: str | None, channel: str | None,
+    s: Session,
+    loan: Loan,
+    reason_code: str,
+    borrower_words: str | None,
+    *,
+    conversation_id: str | None,
+    channel: str | None,
 ) -> None:
     """Why the payment was missed, in the borrower's words (masked), with its audit event."""
     if reason_code not in REASON_CODES:

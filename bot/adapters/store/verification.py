@@ -1,4 +1,5 @@
 """Verifying a borrower (date of birth, lockout) and finding the loan a channel identity points to."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -40,10 +41,7 @@ class VerificationRecords:
         now = now or rows.utcnow()
         with self.db.transaction() as s:
             loan = s.scalar(
-                select(Loan)
-                .where(Loan.loan_ref == loan_ref)
-                .options(selectinload(Loan.borrower))
-                .with_for_update()
+                select(Loan).where(Loan.loan_ref == loan_ref).options(selectinload(Loan.borrower)).with_for_update()
             )
             ctx: _AuditContext = {"conversation_id": conversation_id, "channel": channel, "now": now}
             if loan is None:
@@ -51,8 +49,11 @@ class VerificationRecords:
                 return VerificationOutcome("unknown_loan")
             state = LoanLockState(loan.verification_failures, loan.verification_locked_until)
             outcome, after = check_date_of_birth(
-                state, loan.borrower.date_of_birth == date_of_birth, now,
-                max_attempts=self.max_attempts, lock_minutes=self.lock_minutes,
+                state,
+                loan.borrower.date_of_birth == date_of_birth,
+                now,
+                max_attempts=self.max_attempts,
+                lock_minutes=self.lock_minutes,
             )
             loan.verification_failures, loan.verification_locked_until = after.failures, after.locked_until
             if outcome.status == "verified":
@@ -86,11 +87,10 @@ class VerificationRecords:
             else:
                 return None
             refs = s.scalars(
-                select(Loan.loan_ref).where(
-                    Loan.borrower_id.in_(borrower_ids), Loan.overdue_amount > 0
-                )
+                select(Loan.loan_ref).where(Loan.borrower_id.in_(borrower_ids), Loan.overdue_amount > 0)
             ).all()
             return refs[0] if len(refs) == 1 else None
+
     def loans_at_address(self, kind: str, value: str) -> list[str]:
         """One loan reference per borrower reached at a phone number or Telegram chat
         (to honour a STOP from that address for every borrower there)."""
@@ -102,7 +102,6 @@ class VerificationRecords:
             else:
                 return []
             found = s.execute(
-                select(Loan.borrower_id, func.min(Loan.loan_ref)).join(Borrower).where(match)
-                .group_by(Loan.borrower_id)
+                select(Loan.borrower_id, func.min(Loan.loan_ref)).join(Borrower).where(match).group_by(Loan.borrower_id)
             ).all()
             return [ref for _, ref in found]

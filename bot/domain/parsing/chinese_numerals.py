@@ -16,7 +16,7 @@ _CJK_UNITS = "元块圆期个月年号日天周岁"
 
 
 def _cjk_number(match: re.Match[str]) -> str:
-    run, after = match.group(0), match.string[match.end():match.end() + 1]
+    run, after = match.group(0), match.string[match.end() : match.end() + 1]
     if (run == "一" and after not in _CJK_UNITS) or run.startswith("万"):
         return run
     value = _quiet(cn2an.cn2an, run, "smart")

@@ -14,9 +14,7 @@ _DATEPARSER_LANGUAGES = ["en", "zh"]
 
 _MONTHS = "|".join(
     sorted(
-        {m.lower() for m in calendar.month_name[1:]}
-        | {m.lower() for m in calendar.month_abbr[1:]}
-        | {"sept"},
+        {m.lower() for m in calendar.month_name[1:]} | {m.lower() for m in calendar.month_abbr[1:]} | {"sept"},
         key=len,
         reverse=True,
     )
@@ -32,9 +30,7 @@ _ORD = r"(?:st|nd|rd|th)"
 
 # Date expressions that must never be read as an amount or a number of months.
 _ISO_DATE_RE = re.compile(r"(?<![0-9])([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?![0-9])")
-_NUMERIC_DMY_RE = re.compile(
-    r"(?<![0-9.,/-])([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4}|[0-9]{2})(?![0-9/.-])"
-)
+_NUMERIC_DMY_RE = re.compile(r"(?<![0-9.,/-])([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4}|[0-9]{2})(?![0-9/.-])")
 _NUMERIC_DM_RE = re.compile(r"(?<![0-9.,/])([0-9]{1,2})/([0-9]{1,2})(?![0-9/])")
 _MONTH_DATE_RE = re.compile(
     rf"\b(?:{_DAY}{_ORD}?\s+(?:of\s+)?(?:{_MONTHS})\.?(?:,?\s+[0-9]{{4}})?"
@@ -48,9 +44,7 @@ _ON_THE_DAY_RE = re.compile(
     r"(?![.,]?[0-9]|\s*(?:months?|years?|weeks?|days?|mos?\b|k\b|%|-?\s*month))",
     re.I,
 )
-_TIME_RE = re.compile(
-    r"\b[0-9]{1,2}(?::[0-9]{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b[0-9]{1,2}:[0-9]{2}\b", re.I
-)
+_TIME_RE = re.compile(r"\b[0-9]{1,2}(?::[0-9]{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b[0-9]{1,2}:[0-9]{2}\b", re.I)
 _CJK_YMD_RE = re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]?")
 _CJK_MD_RE = re.compile(r"(?<![0-9年])([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]")
 _CJK_D_RE = re.compile(r"(?<![0-9月])([0-9]{1,2})\s*[日号]")

@@ -53,7 +53,6 @@ def _dob_settings(today: date, order: str) -> dict[str, object]:
     }
 
 
-
 def _dateparser_dob(fragment: str, today: date, order: str) -> date | None:
     dt = _quiet(
         dateparser.parse,
@@ -67,7 +66,6 @@ def _dateparser_dob(fragment: str, today: date, order: str) -> date | None:
 def _year_written(d: date, text: str) -> bool:
     """Reject relative phrases ('today', '2 days ago'): the year must be typed."""
     return str(d.year) in text or re.search(rf"(?<![0-9]){d.year % 100:02d}(?![0-9])", text) is not None
-
 
 
 @_total(_UNPARSEABLE)

@@ -32,6 +32,7 @@ from .date_expressions import (
 from .money import _money_candidates, _pick_money
 from .number_words import _words_to_digits
 
+
 def _next_day_of_month(day: int, today: date) -> date | None:
     """Next date on/after today whose day-of-month is ``day`` (skips short months)."""
     if not 1 <= day <= 31:
@@ -59,9 +60,7 @@ _END_OF_MONTH_RE = re.compile(
     r"|(?P<next_cjk>下个?月)月?[底末]|月[底末]",
     re.I,
 )
-_START_OF_NEXT_MONTH_RE = re.compile(
-    r"\b(?:start|beginning)\s+of\s+(?:the\s+)?next\s+month\b|下个?月初", re.I
-)
+_START_OF_NEXT_MONTH_RE = re.compile(r"\b(?:start|beginning)\s+of\s+(?:the\s+)?next\s+month\b|下个?月初", re.I)
 
 
 def _end_of_month(text: str, today: date) -> date | None:
@@ -151,8 +150,15 @@ def _cjk_date(text: str, today: date) -> tuple[bool, date | None]:
 
 # 周五 / 星期五 / 礼拜五, with 这/本 (this week), 下 (next week), 下下, 上 (last week).
 # Weeks start on Monday. dateparser 1.2.0 reads 下周五 as a Monday.
-_CJK_WEEKDAY_RE = re.compile(r"(?P<which>下下|下|上上|上|这|本|今)?\s*个?\s*(?:周|星期|礼拜)(?P<day>[1-7一二三四五六日天])")
-_CJK_WEEKDAY_INDEX = {**{str(i + 1): i for i in range(7)}, **dict(zip("一二三四五六", range(6))), "日": 6, "天": 6}
+_CJK_WEEKDAY_RE = re.compile(
+    r"(?P<which>下下|下|上上|上|这|本|今)?\s*个?\s*(?:周|星期|礼拜)(?P<day>[1-7一二三四五六日天])"
+)
+_CJK_WEEKDAY_INDEX = {
+    **{str(i + 1): i for i in range(7)},
+    **dict(zip("一二三四五六", range(6), strict=False)),
+    "日": 6,
+    "天": 6,
+}
 _CJK_WEEK_OFFSET = {"下下": 2, "下": 1, "上": -1, "上上": -2, "这": 0, "本": 0, "今": 0}
 
 
@@ -187,8 +193,7 @@ def _day_of_month(text: str) -> int | None:
 
 # search_dates finds these in ordinary sentences ("I may pay", "wait a sec").
 _FALSE_DATE_MATCHES = frozenset(
-    {"may", "sec", "a sec", "second", "a second", "min", "a min", "minute", "a minute",
-     "sun", "sat", "mar", "wed"}
+    {"may", "sec", "a sec", "second", "a second", "min", "a min", "minute", "a minute", "sun", "sat", "mar", "wed"}
 )
 
 
@@ -273,7 +278,7 @@ _FUTURE_WORDS_RE = re.compile(r"\b(next|tomorrow|in \d+ (days?|weeks?|months?))\
 def _previous_day_of_month(day: int, today: date) -> date | None:
     """The most recent `day` of a month on or before today."""
     for back in range(0, 12):
-        first = (today.replace(day=1) - relativedelta(months=back))
+        first = today.replace(day=1) - relativedelta(months=back)
         if day <= calendar.monthrange(first.year, first.month)[1]:
             candidate = first.replace(day=day)
             if candidate <= today:
@@ -325,7 +330,9 @@ def parse_past_date(text: str, today: date, date_order: str = "DMY") -> date | N
     parsed = _quiet(dateparser.parse, prepared, settings=settings, languages=_DATEPARSER_LANGUAGES)
     if not isinstance(parsed, datetime):
         parsed = None
-        for matched, candidate in _quiet(search_dates, prepared, settings=settings, languages=_DATEPARSER_LANGUAGES) or ():
+        for matched, candidate in (
+            _quiet(search_dates, prepared, settings=settings, languages=_DATEPARSER_LANGUAGES) or ()
+        ):
             if matched.strip().lower() not in _FALSE_DATE_MATCHES and isinstance(candidate, datetime):
                 parsed = candidate
                 break

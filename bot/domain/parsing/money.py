@@ -13,9 +13,7 @@ from .date_expressions import _DURATION_RE, _blank_dates
 from .number_words import _words_to_digits
 from .references import _blank_loan_refs
 
-_CURRENCY_WORDS = (
-    r"quid|pounds?|sterling|dollars?|bucks|euros?|yuan|renminbi|rmb|gbp|usd|eur|cny"
-)
+_CURRENCY_WORDS = r"quid|pounds?|sterling|dollars?|bucks|euros?|yuan|renminbi|rmb|gbp|usd|eur|cny"
 _MONEY_RE = re.compile(
     r"(?<![0-9a-z.,])"
     r"(?P<sign>-|minus\s+)?"
@@ -129,7 +127,7 @@ _CURRENCY_TO_ISO = {
 }
 # ISO codes we believe when typed; price_parser also knows 'ALL', 'CUP', 'TOP'...
 # which are ordinary English words in a borrower's message.
-_KNOWN_CODES = frozenset("GBP USD EUR CNY JPY CAD AUD HKD NZD CHF INR SGD".split())
+_KNOWN_CODES = frozenset(["GBP", "USD", "EUR", "CNY", "JPY", "CAD", "AUD", "HKD", "NZD", "CHF", "INR", "SGD"])
 _CURRENCY_WORD_RE = re.compile(
     r"人民币|[元块£$€¥]|\b(?:us\$|quid|pounds?|sterling|dollars?|bucks|euros?|yuan|"
     r"renminbi|rmb|gbp|usd|eur|cny|jpy|cad|aud|hkd|nzd|chf|inr|sgd)\b",

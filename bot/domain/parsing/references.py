@@ -17,15 +17,88 @@ _LOAN_REF_PATTERNS = (
 # English words that precede a number in ordinary sentences ("in 2026",
 # "loan 48213", "owe 5000"); never accepted as a prefix when a space separates.
 _NOT_A_PREFIX = frozenset(
-    "a an and are as at be but by can did do due for from get got had has have "
-    "i in is it its me my no nr num of off on or our out owe owed paid pay ref "
-    "refs so than that the then this till to too up upto us was we were will "
-    "with you your loan loans year sum only just over date dob born plus "
-    "about near".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "did",
+        "do",
+        "due",
+        "for",
+        "from",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "nr",
+        "num",
+        "of",
+        "off",
+        "on",
+        "or",
+        "our",
+        "out",
+        "owe",
+        "owed",
+        "paid",
+        "pay",
+        "ref",
+        "refs",
+        "so",
+        "than",
+        "that",
+        "the",
+        "then",
+        "this",
+        "till",
+        "to",
+        "too",
+        "up",
+        "upto",
+        "us",
+        "was",
+        "we",
+        "were",
+        "will",
+        "with",
+        "you",
+        "your",
+        "loan",
+        "loans",
+        "year",
+        "sum",
+        "only",
+        "just",
+        "over",
+        "date",
+        "dob",
+        "born",
+        "plus",
+        "about",
+        "near",
+    ]
 )
 
 
-_CURRENCY_PREFIXES = frozenset("gbp usd eur cny rmb jpy cad aud hkd nzd chf inr sgd".split())
+_CURRENCY_PREFIXES = frozenset(
+    ["gbp", "usd", "eur", "cny", "rmb", "jpy", "cad", "aud", "hkd", "nzd", "chf", "inr", "sgd"]
+)
 
 
 def _blank_loan_refs(text: str) -> str:

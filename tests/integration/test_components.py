@@ -1,0 +1,35 @@
+"""The VulnerabilityDetector NLU component makes crisis language win over the classifier."""
+
+from __future__ import annotations
+
+from rasa.shared.nlu.training_data.message import Message
+
+from components.vulnerability import VulnerabilityDetector
+
+
+def classified(text: str, intent: str, confidence: float = 0.9) -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence}, {"name": "crisis", "confidence": 0.05}])
+    return message
+
+
+def test_crisis_language_overrides_the_predicted_intent_and_ranking():
+    [message] = VulnerabilityDetector().process([classified("I can't go on", "cancel_plan")])
+    assert message.get("intent") == {"name": "crisis", "confidence": 1.0}
+    ranking = message.get("intent_ranking")
+    assert ranking[0] == {"name": "crisis", "confidence": 1.0}
+    assert all(r["confidence"] == 0.0 for r in ranking[1:])  # no ambiguity for FallbackClassifier
+
+
+def test_other_vulnerabilities_become_disclose_vulnerability():
+    [message] = VulnerabilityDetector().process([classified("I have a gambling problem", "reason_over_indebted")])
+    assert message.get("intent")["name"] == "disclose_vulnerability"
+
+
+def test_bereavement_keeps_its_reason_intent_and_ordinary_text_is_untouched():
+    [bereaved, ordinary] = VulnerabilityDetector().process(
+        [classified("my mum passed away", "reason_bereavement"), classified("can I pay over 6 months", "choose_plan")]
+    )
+    assert bereaved.get("intent")["name"] == "reason_bereavement"
+    assert ordinary.get("intent") == {"name": "choose_plan", "confidence": 0.9}

@@ -1,0 +1,71 @@
+"""The intent classifier trains, saves (skops), loads and ranks intents."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.intent_classifier import TfidfIntentClassifier
+
+EXAMPLES = {
+    "greet": ["hi", "hello there", "hey", "good morning", "hiya"],
+    "choose_pay_now": ["I'll pay now", "pay it all today", "I can pay the full amount now", "let me pay now"],
+    "request_human": ["can I speak to a person", "I want a human", "put me through to an agent", "real person please"],
+}
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return LocalModelStorage(tmp_path)
+
+
+def _context() -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), node_name="intent_classifier")
+
+
+def _trained(storage) -> Resource:
+    resource = Resource("intent_classifier")
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
+    TfidfIntentClassifier.create({}, storage, resource, _context()).train(data)
+    return resource
+
+
+def test_a_trained_classifier_is_loaded_and_ranks_intents(storage):
+    classifier = TfidfIntentClassifier.load({}, storage, _trained(storage), _context())
+    [message] = classifier.process([Message(data={"text": "could I talk to a real person"})])
+    assert message.get("intent")["name"] == "request_human"
+    ranking = message.get("intent_ranking")
+    assert next(r["name"] for r in ranking) == "request_human" and len(ranking) == 3
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+    assert ranking[0]["confidence"] > ranking[1]["confidence"]
+
+
+def test_an_empty_message_gets_no_intent(storage):
+    classifier = TfidfIntentClassifier.load({}, storage, _trained(storage), _context())
+    empty, hello = classifier.process([Message(data={"text": "  "}), Message(data={"text": "hello"})])
+    assert empty.get("intent") == {"name": None, "confidence": 0.0} and empty.get("intent_ranking") == []
+    assert hello.get("intent")["name"] == "greet"
+
+
+def test_a_missing_model_classifies_nothing_instead_of_failing(storage):
+    classifier = TfidfIntentClassifier.load({}, storage, Resource("never_trained"), _context())
+    [message] = classifier.process([Message(data={"text": "hello"})])
+    assert message.get("intent") == {"name": None, "confidence": 0.0}
+
+
+def test_weights_laid_out_for_scoring_give_bit_identical_probabilities():
+    from copy import deepcopy
+
+    from components.intent_classifier import _fast_scoring
+
+    texts = [t for texts in EXAMPLES.values() for t in texts]
+    labels = [i for i, texts in EXAMPLES.items() for _ in texts]
+    model = TfidfIntentClassifier({}, None, None)._new_model().fit(texts, labels)
+    before = model.predict_proba(texts + ["speak to someone today", "hello, pay now"])
+    fast = _fast_scoring(deepcopy(model))
+    assert fast.steps[-1][1].coef_.T.flags["C_CONTIGUOUS"]  # scipy multiplies without copying the weights
+    assert (fast.predict_proba(texts + ["speak to someone today", "hello, pay now"]) == before).all()

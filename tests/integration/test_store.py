@@ -1,0 +1,220 @@
+"""The loan store on SQLite and PostgreSQL: verification, agreements, reasons, audit log."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from bot.adapters.orm import Base
+from bot.domain.accounts import UnknownLoan
+from bot.domain.agreements import AgreementProposal, OpenAgreementExists
+from bot.ops.demo import PLAN_HOLDER, seed_demo
+from tests.services import TODAY
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def seeded(store):
+    seed_demo(store, TODAY)
+    return store
+
+
+def plan(total="250.00", n=2) -> AgreementProposal:
+    amount = Decimal(total) / n
+    return AgreementProposal(
+        kind="instalment_plan",
+        total_amount=Decimal(total),
+        currency="GBP",
+        instalments=tuple((TODAY + timedelta(days=30 * i), amount) for i in range(n)),
+        terms={"months": n},
+    )
+
+
+def test_migrations_match_the_models(store):
+    with store.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_demo_seed_is_idempotent_and_covers_every_bucket(store):
+    seed_demo(store, TODAY)
+    seed_demo(store, TODAY)
+    assert store.count("loans") == 10
+    assert store.count("agreements") == 1
+    dpd = [store.account(f"LN-1000{i}").days_past_due for i in range(1, 10)]
+    assert any(d < 30 for d in dpd) and any(30 <= d < 60 for d in dpd)
+    assert any(60 <= d < 90 for d in dpd) and any(d >= 90 for d in dpd)
+    assert {store.account(f"LN-1000{i}").product for i in range(1, 10)} == {"personal_loan", "bnpl"}
+    assert store.account(PLAN_HOLDER).open_agreement.kind == "instalment_plan"
+
+
+def test_money_round_trips_exactly(seeded):
+    account = seeded.account("LN-10001")
+    assert account.overdue_amount == Decimal("250.00")
+    assert isinstance(account.outstanding_balance, Decimal)
+
+
+def test_verification_passes_with_the_right_date_of_birth(seeded):
+    outcome = seeded.verify("LN-10001", date(1985, 3, 12), conversation_id="c1", channel="rest", now=NOW)
+    assert outcome.status == "verified"
+    events = [e["event_type"] for e in seeded.audit_events("LN-10001")]
+    assert events[-1] == "verification_passed"
+
+
+def test_three_failures_lock_the_loan_and_are_recorded(seeded):
+    wrong = date(1980, 1, 1)
+    assert seeded.verify("LN-10001", wrong, now=NOW).status == "mismatch"
+    assert seeded.verify("LN-10001", wrong, now=NOW).attempts_left == 1
+    locked = seeded.verify("LN-10001", wrong, now=NOW)
+    assert locked.status == "locked"
+    assert locked.locked_until == NOW + timedelta(minutes=30)
+    # Even the right date of birth is refused while locked ...
+    assert seeded.verify("LN-10001", date(1985, 3, 12), now=NOW + timedelta(minutes=5)).status == "locked"
+    # ... and accepted after the lock expires.
+    assert seeded.verify("LN-10001", date(1985, 3, 12), now=NOW + timedelta(minutes=31)).status == "verified"
+    events = [e["event_type"] for e in seeded.audit_events("LN-10001")]
+    assert events.count("verification_failed") == 2
+    assert "verification_locked" in events and "verification_refused_locked" in events
+
+
+def test_unknown_loan_is_reported_and_audited_without_a_loan(seeded):
+    assert seeded.verify("LN-99999", date(1985, 3, 12), now=NOW).status == "unknown_loan"
+    assert seeded.audit_events()[-1]["details"] == {"reason": "unknown_loan"}
+
+
+def test_agreement_is_recorded_with_instalments_and_audit_event(seeded):
+    recorded = seeded.record_agreement(
+        "LN-10001", plan(), idempotency_key="k1", conversation_id="c1", channel="rest", now=NOW
+    )
+    assert recorded.created
+    a = recorded.agreement
+    assert a.agreement_ref.startswith("AG-") and a.kind == "instalment_plan" and a.status == "active"
+    assert [i.amount for i in a.instalments] == [Decimal("125.00"), Decimal("125.00")]
+    report = seeded.loan_report("LN-10001")
+    assert report["agreements"][0]["agreement_ref"] == a.agreement_ref
+    assert report["audit_events"][-1]["event_type"] == "agreement_created"
+    assert "date_of_birth" not in report["borrower"]
+
+
+def test_confirming_twice_records_one_agreement(seeded):
+    first = seeded.record_agreement("LN-10001", plan(), idempotency_key="same", now=NOW)
+    again = seeded.record_agreement("LN-10001", plan(), idempotency_key="same", now=NOW)
+    assert again.created is False
+    assert again.agreement.agreement_ref == first.agreement.agreement_ref
+    assert seeded.count("agreements") == 2  # the demo plan and this one
+
+
+def test_only_one_open_agreement_per_loan(seeded):
+    seeded.record_agreement("LN-10001", plan(), idempotency_key="a", now=NOW)
+    with pytest.raises(OpenAgreementExists):
+        seeded.record_agreement("LN-10001", plan(), idempotency_key="b", now=NOW)
+
+
+def test_the_database_itself_refuses_a_second_open_agreement(seeded):
+    seeded.record_agreement("LN-10001", plan(), idempotency_key="a", now=NOW)
+    with seeded.db.engine.begin() as conn:
+        loan_id = conn.execute(text("SELECT id FROM loans WHERE loan_ref = 'LN-10001'")).scalar()
+    with pytest.raises(DatabaseError), seeded.db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO agreements (agreement_ref, loan_id, kind, status, total_amount, currency, terms,"
+                " idempotency_key, created_at, updated_at) VALUES ('AG-RACE', :l, 'pay_now', 'active', '1', 'GBP',"
+                " '{}', 'race', :t, :t)"
+            ),
+            {"l": loan_id, "t": NOW},
+        )
+
+
+def test_concurrent_confirmations_from_two_channels_make_one_agreement(seeded):
+    results, errors = [], []
+
+    def confirm(key):
+        try:
+            results.append(seeded.record_agreement("LN-10002", plan("480.00", 3), idempotency_key=key, now=NOW))
+        except OpenAgreementExists as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=confirm, args=(k,)) for k in ("web", "sms")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 1 and len(errors) == 1
+    open_agreements = [a for a in seeded.agreements() if a.loan_ref == "LN-10002"]
+    assert len(open_agreements) == 1
+
+
+def test_bad_proposals_write_nothing(seeded):
+    with pytest.raises(ValueError):
+        seeded.record_agreement(
+            "LN-10001",
+            plan("250.00", 3).__class__(
+                kind="instalment_plan",
+                total_amount=Decimal("250.00"),
+                currency="GBP",
+                instalments=((TODAY, Decimal("100.00")),),
+                terms={},
+            ),
+            idempotency_key="x",
+            now=NOW,
+        )
+    with pytest.raises(ValueError):
+        seeded.record_agreement("LN-10001", plan("99999.00", 1), idempotency_key="y", now=NOW)
+    with pytest.raises(UnknownLoan):
+        seeded.record_agreement("LN-00000", plan(), idempotency_key="z", now=NOW)
+    assert seeded.count("agreements") == 1
+
+
+def test_reasons_are_stored_with_the_borrowers_words(seeded):
+    seeded.record_reason("LN-10001", "unemployment", "I lost my job in March", conversation_id="c1", channel="rest")
+    report = seeded.loan_report("LN-10001")
+    assert report["reasons"][0]["reason_code"] == "unemployment"
+    assert report["reasons"][0]["borrower_words"] == "I lost my job in March"
+    with pytest.raises(ValueError):
+        seeded.record_reason("LN-10001", "made_up", "x")
+
+
+def test_card_and_id_numbers_in_the_borrowers_words_are_masked(seeded):
+    seeded.record_reason(
+        "LN-10001", "other", "they took 4111 1111 1111 1111, I was born 01/06/1980", conversation_id="c1"
+    )
+    case_ref = seeded.open_case("LN-10001", "dispute", "my NI number AB123456C is on it, not my loan")
+    report = seeded.loan_report("LN-10001")
+    assert report["reasons"][0]["borrower_words"] == "they took ••••••, I was born ••••••"
+    [case] = [c for c in seeded.cases("LN-10001") if c["case_ref"] == case_ref]
+    assert case["borrower_words"] == "my NI number •••••• is on it, not my loan"
+
+
+def test_audit_log_is_append_only(seeded):
+    with pytest.raises(DatabaseError), seeded.db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET event_type = 'tampered'"))
+    with pytest.raises(DatabaseError), seeded.db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events"))
+
+
+def test_timestamps_are_timezone_aware(seeded):
+    recorded = seeded.record_agreement("LN-10001", plan(), idempotency_key="tz", now=NOW)
+    assert recorded.agreement.created_at.tzinfo is not None
+    assert seeded.agreements()[-1].created_at == NOW
+
+
+def test_a_transaction_past_its_commit_deadline_rolls_back(seeded):
+    import time as clock
+
+    from bot.adapters.database import CommitDeadlinePassed, commit_deadline
+
+    before = seeded.count("agreements"), len(seeded.loan_report("LN-10001")["audit_events"])
+    with commit_deadline(clock.time() - 1), pytest.raises(CommitDeadlinePassed):
+        seeded.record_agreement("LN-10001", plan(), idempotency_key="late", now=NOW)
+    assert (seeded.count("agreements"), len(seeded.loan_report("LN-10001")["audit_events"])) == before
+    with commit_deadline(clock.time() + 60):
+        seeded.record_agreement("LN-10001", plan(), idempotency_key="in-time", now=NOW)
+    assert seeded.count("agreements") == before[0] + 1
