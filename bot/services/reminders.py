@@ -3,8 +3,10 @@
 Chooses which loans to remind now, applies the contact rules of
 `bot.domain.conduct` (opt-outs, collection holds, vulnerability, contact hours, 7
 attempts in 7 days, no arrears reminder within 7 days of a conversation) and starts a conversation on the borrower's preferred
-channel through Rasa's HTTP API (`trigger_intent`). Every attempt and every
-skip is recorded in `contact_attempts`. The first thing the borrower reads names
+channel through Rasa's HTTP API (`trigger_intent`, bot/adapters/rasa_trigger.py).
+Every attempt and every skip is recorded in `contact_attempts`. What the rules
+need from the loan store arrives as one `OutreachSnapshot`
+(bot/adapters/store/outreach.py), so the rules here are plain Python. The first thing the borrower reads names
 the lender, not the debt (`utter_reminder_opening` in domain.yml, in the
 borrower's own language: `action_set_reminder_language`); nothing in the trigger
 call itself is shown to them.
