@@ -69,7 +69,10 @@ VALUES = st.one_of(
     st.dictionaries(st.sampled_from(["name", "x"]), st.text(max_size=3), max_size=2),
 )
 EVENTS = st.one_of(
-    st.fixed_dictionaries({"event": st.sampled_from(EVENT_NAMES)}, optional={f: VALUES for f in FIELDS}),
+    # the event's name is a known one, or anything at all (a list must not crash the quick check)
+    st.fixed_dictionaries(
+        {"event": st.one_of(st.sampled_from(EVENT_NAMES), VALUES)}, optional={f: VALUES for f in FIELDS}
+    ),
     VALUES,
 )
 RESPONSES = st.fixed_dictionaries(
@@ -85,6 +88,13 @@ RESPONSES = st.fixed_dictionaries(
 @given(RESPONSES)
 def test_the_quick_check_accepts_exactly_what_rasas_schema_accepts(response):
     assert _quickly_valid(response) == _response_validator().is_valid(response)
+
+
+@pytest.mark.parametrize("name", [["slot"], {"event": "slot"}, 3, None])
+def test_an_event_whose_name_is_not_a_string_is_refused_as_rasa_refuses_it(name):
+    response = {"events": [{"event": name}]}
+    assert _quickly_valid(response) is False
+    assert _response_validator().is_valid(response) is False
 
 
 def test_real_action_responses_pass_the_quick_check():
