@@ -1,0 +1,1 @@
+"""The rasa-sdk action server: conversation steps that call the use cases in bot/services."""

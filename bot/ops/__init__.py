@@ -1,0 +1,1 @@
+"""Tools for the lender's engineers and collections team: the CLI and what it runs."""
