@@ -76,9 +76,10 @@ class ValidateVerifyForm(SafeFormValidation):
             store(),
             loan_ref,
             parsed.value,
+            # The channel vouches for this very loan (its signed identity): the attempt
+            # counts on the borrower's own path, which strangers' guesses cannot lock.
+            vouched=identified_loan_ref(tracker) == loan_ref,
             failures_so_far=int(tracker.get_slot("verification_failures") or 0),
-            max_attempts=s.verification_max_attempts,
-            lock_minutes=s.verification_lock_minutes,
             now=utcnow(),
             **conversation(tracker),
         )

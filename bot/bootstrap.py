@@ -38,6 +38,8 @@ def bootstrap(settings: Settings | None = None) -> Services:
         Database(settings.database_url),
         max_attempts=settings.verification_max_attempts,
         lock_minutes=settings.verification_lock_minutes,
+        max_lock_minutes=settings.verification_max_lock_minutes,
+        attempt_secret=settings.verification_attempt_secret or settings.channel_identity_secret,
     )
     handoffs: HandoffDestination = (
         WebhookDestination(store, settings.handoff_webhook_url)

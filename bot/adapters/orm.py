@@ -125,8 +125,6 @@ class Loan(Base):
     days_past_due = Column(Integer, nullable=False, default=0)
     next_due_date = Column(Date)
     status = Column(String(32), nullable=False, default="delinquent")
-    verification_failures = Column(Integer, nullable=False, default=0)
-    verification_locked_until = Column(UTCDateTime())
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
     updated_at = Column(UTCDateTime(), nullable=False, default=_now, onupdate=_now)
 
@@ -196,6 +194,26 @@ class DelinquencyReason(Base):
     recorded_at = Column(UTCDateTime(), nullable=False, default=_now)
 
     loan = relationship("Loan", back_populates="reasons")
+
+
+class VerificationAttempt(Base):
+    """Failed verifications of one typed reference on one path (bot.domain.verification).
+
+    Keyed by an HMAC of the path and the reference as typed, whether or not a
+    loan has it: the reference is not stored in clear, and a real reference and
+    an unknown one are counted (and answered) alike.
+    """
+
+    __tablename__ = "verification_attempts"
+
+    id = Column(Integer, primary_key=True)
+    counter_key = Column(String(64), nullable=False, unique=True)
+    path = Column(String(16), nullable=False)  # anonymous | vouched
+    failures = Column(Integer, nullable=False, default=0)
+    locks = Column(Integer, nullable=False, default=0)
+    locked_until = Column(UTCDateTime())
+    last_failure_at = Column(UTCDateTime())
+    updated_at = Column(UTCDateTime(), nullable=False, default=_now)
 
 
 class AuditEvent(Base):

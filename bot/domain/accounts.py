@@ -41,7 +41,9 @@ class AccountView:
 
 @dataclass(frozen=True)
 class VerificationOutcome:
-    status: str  # "verified" | "mismatch" | "locked" | "unknown_loan"
+    # "verified" | "mismatch" | "locked": a reference no loan has is a "mismatch",
+    # exactly like a wrong date of birth (bot.domain.verification)
+    status: str
     attempts_left: int = 0
     locked_until: datetime | None = None
 

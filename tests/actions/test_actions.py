@@ -269,7 +269,8 @@ def test_unknown_loan_gets_the_same_answer_as_a_wrong_date(loans):
     assert result == {"loan_ref": None, "date_of_birth": None, "verification_failures": 1}
     assert names(dispatcher) == ["utter_verification_failed"]
     assert dispatcher.messages[0]["attempts_left"] == 2
-    assert loans.audit_events()[-1]["details"] == {"reason": "unknown_loan"}
+    details = loans.audit_events()[-1]["details"]
+    assert (details["reason"], details["attempts_left"], details["path"]) == ("unknown_loan", 2, "anonymous")
 
 
 def test_three_wrong_dates_lock_verification(loans):
@@ -294,7 +295,7 @@ def test_three_wrong_dates_lock_verification(loans):
     assert "verified" not in result
 
 
-def test_locked_loan_refuses_even_the_right_date(loans):
+def test_locked_reference_refuses_even_the_right_date(loans):
     for _ in range(3):
         loans.verify("LN-10001", date(1980, 1, 1), conversation_id="earlier")
     trk = tracker({"loan_ref": "LN-10001"}, intent="inform", sender="later")
@@ -311,6 +312,8 @@ def test_failures_across_different_loans_lock_the_conversation(loans):
     assert result["verification_locked"] is True
     assert result["locked_until"]
     assert dispatcher.messages == []
+    lock = loans.audit_events()[-1]
+    assert (lock["event_type"], lock["details"]["reason"]) == ("verification_locked", "conversation_attempts")
 
 
 @pytest.mark.parametrize(

@@ -77,8 +77,10 @@ def store_counts(servers) -> dict:
                 models.DelinquencyReason,
             )
         } | {
-            "loans_with_failed_verification": s.scalar(
-                select(func.count()).select_from(models.Loan).where(models.Loan.verification_failures > 0)
+            "references_with_failed_verification": s.scalar(
+                select(func.count())
+                .select_from(models.VerificationAttempt)
+                .where((models.VerificationAttempt.failures > 0) | (models.VerificationAttempt.locks > 0))
             )
         }
 

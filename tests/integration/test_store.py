@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import astuple
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -44,6 +45,24 @@ def test_migrations_match_the_models(store):
     assert diff == []
 
 
+def test_the_verification_counters_migration_runs_both_ways_on_a_full_store(seeded):
+    """0004 drops the loans' own failure columns without touching the loans (and
+    their agreements, which point at them), and gives them back on downgrade."""
+    from alembic import command
+
+    from bot.ops.migrate import alembic_config
+
+    seeded.verify("LN-10001", date(1980, 1, 1), now=NOW)
+    url = seeded.db.engine.url.render_as_string(hide_password=False)
+    seeded.db.engine.dispose()
+    command.downgrade(alembic_config(url), "0003")
+    with seeded.db.reader() as s:
+        assert s.execute(text("SELECT count(*) FROM loans WHERE verification_failures = 0")).scalar() == 10
+    command.upgrade(alembic_config(url), "head")
+    assert seeded.count("loans") == 10 and seeded.count("agreements") == 1
+    assert seeded.verify("LN-10001", date(1985, 3, 12), now=NOW).status == "verified"
+
+
 def test_demo_seed_is_idempotent_and_covers_every_bucket(store):
     seed_demo(store, TODAY)
     seed_demo(store, TODAY)
@@ -69,7 +88,7 @@ def test_verification_passes_with_the_right_date_of_birth(seeded):
     assert events[-1] == "verification_passed"
 
 
-def test_three_failures_lock_the_loan_and_are_recorded(seeded):
+def test_three_failures_lock_the_reference_and_are_recorded(seeded):
     wrong = date(1980, 1, 1)
     assert seeded.verify("LN-10001", wrong, now=NOW).status == "mismatch"
     assert seeded.verify("LN-10001", wrong, now=NOW).attempts_left == 1
@@ -80,14 +99,120 @@ def test_three_failures_lock_the_loan_and_are_recorded(seeded):
     assert seeded.verify("LN-10001", date(1985, 3, 12), now=NOW + timedelta(minutes=5)).status == "locked"
     # ... and accepted after the lock expires.
     assert seeded.verify("LN-10001", date(1985, 3, 12), now=NOW + timedelta(minutes=31)).status == "verified"
-    events = [e["event_type"] for e in seeded.audit_events("LN-10001")]
-    assert events.count("verification_failed") == 2
-    assert "verification_locked" in events and "verification_refused_locked" in events
+    events = seeded.audit_events("LN-10001")
+    types = [e["event_type"] for e in events]
+    assert types.count("verification_failed") == 2
+    assert "verification_locked" in types and "verification_refused_locked" in types
+    lock = next(e for e in events if e["event_type"] == "verification_locked")
+    assert lock["details"] == {
+        "reason": "reference_attempts",
+        "known_loan": True,
+        "lock_number": 1,
+        "locked_until": (NOW + timedelta(minutes=30)).isoformat(),
+        "path": "anonymous",
+        "counter": lock["details"]["counter"],
+    }
 
 
-def test_unknown_loan_is_reported_and_audited_without_a_loan(seeded):
-    assert seeded.verify("LN-99999", date(1985, 3, 12), now=NOW).status == "unknown_loan"
-    assert seeded.audit_events()[-1]["details"] == {"reason": "unknown_loan"}
+def outcomes(store, loan_ref: str, attempts: int, start: datetime = NOW) -> list[tuple]:
+    """What each attempt answers, each from a fresh conversation, as the caller sees it."""
+    return [
+        astuple(store.verify(loan_ref, date(1980, 1, 1), conversation_id=f"fresh-{i}", now=start))
+        for i in range(attempts)
+    ]
+
+
+def test_an_unknown_reference_is_answered_exactly_like_a_real_one_with_a_wrong_date(seeded):
+    """Attempt for attempt, lock included: nobody can tell whether a loan exists."""
+    real, unknown = outcomes(seeded, "LN-10001", 5), outcomes(seeded, "LN-99999", 5)
+    assert real == unknown
+    until = NOW + timedelta(minutes=30)
+    assert real == [("mismatch", 2, None), ("mismatch", 1, None), ("locked", 0, until), ("locked", 0, until)] + [
+        ("locked", 0, until)
+    ]
+    with seeded.db.reader() as s:
+        unknown_events = s.execute(
+            text("SELECT loan_id FROM audit_events WHERE event_type = 'verification_failed' AND loan_id IS NULL")
+        ).all()
+    assert len(unknown_events) == 2  # the team sees them, tied to no loan
+
+
+def test_unknown_references_are_audited_without_a_loan_and_locks_say_so(seeded):
+    for _ in range(3):
+        seeded.verify("LN-99999", date(1985, 3, 12), now=NOW)
+    failed, locked = seeded.audit_events()[-2], seeded.audit_events()[-1]
+    assert failed["details"]["reason"] == "unknown_loan" and failed["details"]["attempts_left"] == 1
+    assert locked["event_type"] == "verification_locked" and locked["details"]["known_loan"] is False
+    assert "verification_locked" not in [e["event_type"] for e in seeded.audit_events("LN-10001")]
+
+
+def test_typed_references_are_not_kept_in_clear(seeded):
+    seeded.verify("LN-99999", date(1985, 3, 12), now=NOW)
+    seeded.verify("LN-10001", date(1980, 1, 1), now=NOW)
+    with seeded.db.reader() as s:
+        stored = s.execute(text("SELECT * FROM verification_attempts")).all()
+        events = s.execute(text("SELECT details FROM audit_events")).all()
+    assert len(stored) == 2
+    assert not any("99999" in str(row) or "10001" in str(row) for row in [*stored, *events])
+
+
+def test_anonymous_guesses_lock_only_the_anonymous_path(seeded):
+    """Strangers lock out the reference in anonymous conversations, not the borrower
+    writing from a channel that vouches for the loan."""
+    for _ in range(6):
+        seeded.verify("LN-10001", date(1980, 1, 1), now=NOW)
+    assert seeded.verify("LN-10001", date(1985, 3, 12), now=NOW).status == "locked"
+    assert seeded.verify("LN-10001", date(1985, 3, 12), vouched=True, now=NOW).status == "verified"
+    passed = seeded.audit_events("LN-10001")[-1]
+    assert (passed["event_type"], passed["details"]["path"]) == ("verification_passed", "vouched")
+
+
+def test_the_vouched_path_has_its_own_limit(seeded):
+    assert [o[0] for o in outcomes_vouched(seeded, 3)] == ["mismatch", "mismatch", "locked"]
+    assert seeded.verify("LN-10001", date(1985, 3, 12), vouched=True, now=NOW).status == "locked"
+    assert seeded.verify("LN-10001", date(1985, 3, 12), now=NOW).status == "verified"  # a separate counter
+
+
+def outcomes_vouched(store, attempts: int) -> list[tuple]:
+    return [astuple(store.verify("LN-10001", date(1980, 1, 1), vouched=True, now=NOW)) for _ in range(attempts)]
+
+
+def test_successive_locks_of_a_reference_double(seeded):
+    now, lengths = NOW, []
+    for _ in range(3):
+        locked = outcomes(seeded, "LN-10002", 3, now)[-1]
+        lengths.append(locked[2] - now)
+        now = locked[2]
+    assert lengths == [timedelta(minutes=30), timedelta(minutes=60), timedelta(minutes=120)]
+    events = seeded.audit_events("LN-10002")
+    assert [e["details"]["lock_number"] for e in events if e["event_type"] == "verification_locked"] == [1, 2, 3]
+
+
+def test_concurrent_guesses_from_many_senders_count_every_attempt(seeded):
+    """Ten senders at once on one reference: the counter is locked per attempt, so
+    exactly two are told "mismatch" and the rest are locked out."""
+    results: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def guess(i: int) -> None:
+        barrier.wait()
+        results.append(seeded.verify("LN-10003", date(1980, 1, 1), conversation_id=f"s{i}", now=NOW).status)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["locked"] * 8 + ["mismatch"] * 2
+    assert [e["event_type"] for e in seeded.audit_events("LN-10003")].count("verification_locked") == 1
+
+
+def test_a_conversation_lock_is_audited(seeded):
+    until = NOW + timedelta(minutes=30)
+    seeded.record_conversation_lock(until, conversation_id="c9", channel="rest", now=NOW)
+    event = seeded.audit_events()[-1]
+    assert event["event_type"] == "verification_locked"
+    assert event["details"] == {"reason": "conversation_attempts", "locked_until": until.isoformat()}
 
 
 def test_agreement_is_recorded_with_instalments_and_audit_event(seeded):

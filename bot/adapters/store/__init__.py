@@ -19,6 +19,8 @@ from bot.adapters.store.outreach import OutreachRecords
 from bot.adapters.store.portfolio import PortfolioRecords
 from bot.adapters.store.reports import ReportRecords
 from bot.adapters.store.verification import VerificationRecords
+from bot.domain.verification import LockRules
+from bot.settings import DEV_SECRET
 
 __all__ = ["LoanStore"]
 
@@ -34,7 +36,16 @@ class LoanStore(
     ReportRecords,
     PortfolioRecords,
 ):
-    def __init__(self, database: Database, *, max_attempts: int = 3, lock_minutes: int = 30):
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_attempts: int = 3,
+        lock_minutes: int = 30,
+        max_lock_minutes: int = 24 * 60,
+        attempt_secret: str = DEV_SECRET,
+    ):
         self.db = database
-        self.max_attempts = max_attempts
-        self.lock_minutes = lock_minutes
+        self.lock_rules = LockRules(max_attempts, lock_minutes, max_lock_minutes)
+        # Keys the verification counters (bot.domain.verification.attempt_key).
+        self.attempt_secret = attempt_secret

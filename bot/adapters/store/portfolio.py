@@ -34,9 +34,7 @@ class PortfolioRecords:
                             Borrower.date_of_birth == row["date_of_birth"],
                         )
                     ) or Borrower(contact_preferences={}, created_at=rows.utcnow())
-                    loan = Loan(
-                        loan_ref=row["loan_ref"], borrower=borrower, verification_failures=0, created_at=rows.utcnow()
-                    )
+                    loan = Loan(loan_ref=row["loan_ref"], borrower=borrower, created_at=rows.utcnow())
                     s.add(loan)
                     created += 1
                 else:

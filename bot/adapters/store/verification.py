@@ -6,13 +6,14 @@ from datetime import date, datetime
 from typing import TypedDict
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Borrower, Loan
+from bot.adapters.orm import Borrower, Loan, VerificationAttempt
 from bot.adapters.store import rows
 from bot.domain.accounts import VerificationOutcome
-from bot.domain.verification import LoanLockState, check_date_of_birth
+from bot.domain.verification import ANONYMOUS, VOUCHED, AttemptState, LockRules, attempt_key, check_date_of_birth
 
 
 class _AuditContext(TypedDict):
@@ -25,48 +26,89 @@ class _AuditContext(TypedDict):
 
 class VerificationRecords:
     db: Database
-    max_attempts: int
-    lock_minutes: int
+    lock_rules: LockRules
+    attempt_secret: str
 
     def verify(
         self,
         loan_ref: str,
         date_of_birth: date,
         *,
+        vouched: bool = False,
         conversation_id: str | None = None,
         channel: str | None = None,
         now: datetime | None = None,
     ) -> VerificationOutcome:
-        """Check a borrower's date of birth against a loan; lock after repeated failures."""
+        """Check a date of birth against the loan with the typed reference, counted
+        on that reference's counter (bot.domain.verification): a reference no loan
+        has gets exactly the outcome of a wrong date of birth, from the same queries.
+
+        `vouched`: the channel itself vouches for this loan (the caller checked it),
+        so the attempt counts on the vouched path, which anonymous guesses never lock.
+        """
         now = now or rows.utcnow()
+        path = VOUCHED if vouched else ANONYMOUS
+        key = attempt_key(self.attempt_secret, path, loan_ref)
         with self.db.transaction() as s:
+            counter = _counter(s, key, path, now)
             loan = s.scalar(
-                select(Loan).where(Loan.loan_ref == loan_ref).options(selectinload(Loan.borrower)).with_for_update()
+                select(Loan).where(Loan.loan_ref == loan_ref).options(joinedload(Loan.borrower, innerjoin=True))
             )
-            ctx: _AuditContext = {"conversation_id": conversation_id, "channel": channel, "now": now}
-            if loan is None:
-                rows.audit(s, "verification_failed", reason="unknown_loan", **ctx)
-                return VerificationOutcome("unknown_loan")
-            state = LoanLockState(loan.verification_failures, loan.verification_locked_until)
-            outcome, after = check_date_of_birth(
-                state,
-                loan.borrower.date_of_birth == date_of_birth,
+            matches = loan is not None and loan.borrower.date_of_birth == date_of_birth
+            state = AttemptState(counter.failures, counter.locks, counter.locked_until, counter.last_failure_at)
+            outcome, after = check_date_of_birth(state, matches, now, self.lock_rules)
+            counter.failures, counter.locks = after.failures, after.locks
+            counter.locked_until, counter.last_failure_at, counter.updated_at = (
+                after.locked_until,
+                after.last_failure_at,
                 now,
-                max_attempts=self.max_attempts,
-                lock_minutes=self.lock_minutes,
             )
-            loan.verification_failures, loan.verification_locked_until = after.failures, after.locked_until
+            # The audit log says which counter (a prefix of its key, never the
+            # reference as typed) and, for the team, the loan when there is one.
+            ctx: _AuditContext = {"conversation_id": conversation_id, "channel": channel, "now": now}
+
+            def audit(event_type: str, **details: object) -> None:
+                rows.audit(s, event_type, loan=loan, path=path, counter=key[:16], **details, **ctx)
+
             if outcome.status == "verified":
-                rows.audit(s, "verification_passed", loan=loan, **ctx)
+                audit("verification_passed")
             elif outcome.status == "mismatch":
-                rows.audit(s, "verification_failed", loan=loan, reason="date_of_birth_mismatch", **ctx)
+                reason = "date_of_birth_mismatch" if loan is not None else "unknown_loan"
+                audit("verification_failed", reason=reason, attempts_left=outcome.attempts_left)
             elif after == state:
-                rows.audit(s, "verification_refused_locked", loan=loan, **ctx)
+                assert state.locked_until is not None, "a locked counter has an end time"
+                audit("verification_refused_locked", locked_until=state.locked_until.isoformat())
             else:
-                until = after.locked_until
-                assert until is not None, "check_date_of_birth locks with an end time"
-                rows.audit(s, "verification_locked", loan=loan, locked_until=until.isoformat(), **ctx)
+                assert after.locked_until is not None, "check_date_of_birth locks with an end time"
+                audit(
+                    "verification_locked",
+                    reason="reference_attempts",
+                    known_loan=loan is not None,
+                    lock_number=after.locks,
+                    locked_until=after.locked_until.isoformat(),
+                )
             return outcome
+
+    def record_conversation_lock(
+        self,
+        locked_until: datetime,
+        *,
+        conversation_id: str | None = None,
+        channel: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Audit a conversation locked by its own count of failed attempts (across
+        references; a reference's own lock is audited by `verify`)."""
+        with self.db.transaction() as s:
+            rows.audit(
+                s,
+                "verification_locked",
+                reason="conversation_attempts",
+                locked_until=locked_until.isoformat(),
+                conversation_id=conversation_id,
+                channel=channel,
+                now=now or rows.utcnow(),
+            )
 
     def candidate_loan(self, kind: str, value: str) -> str | None:
         """The loan a channel identity points to, if exactly one is in collections.
@@ -105,3 +147,18 @@ class VerificationRecords:
                 select(Loan.borrower_id, func.min(Loan.loan_ref)).join(Borrower).where(match).group_by(Loan.borrower_id)
             ).all()
             return [ref for _, ref in found]
+
+
+def _counter(s: Session, key: str, path: str, now: datetime) -> VerificationAttempt:
+    """The counter's row, created when first needed and locked for this transaction
+    (concurrent attempts on one reference from several senders queue here)."""
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    s.execute(
+        insert(VerificationAttempt)
+        .values(counter_key=key, path=path, failures=0, locks=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["counter_key"])
+    )
+    counter = s.scalar(select(VerificationAttempt).where(VerificationAttempt.counter_key == key).with_for_update())
+    assert counter is not None, "inserted above"
+    return counter
