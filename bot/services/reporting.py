@@ -12,7 +12,7 @@ import re
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -69,6 +69,9 @@ class ReportRows:
     opt_outs: list[str]  # channels
     handoffs: list[tuple[str, str]]  # reason, priority
     vulnerability_details: list[dict[str, Any]]
+    # verification locks: the loan whose reference was locked (None: an unknown
+    # reference or a conversation's own limit) and the audit event's details
+    locks: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
 
 
 class ReportStore(Protocol):
@@ -125,6 +128,25 @@ def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
             "by_reason": _sorted_counts(Counter(reason for reason, _ in handoff_rows)),
         },
         "vulnerability_flags": _sorted_counts(vulnerability),
+        "verification_locks": verification_locks(rows.locks),
+    }
+
+
+def verification_locks(locks: list[tuple[str | None, dict[str, Any]]]) -> dict[str, Any]:
+    """Who was locked out of verification, for the team: guessing at one reference
+    (a stranger, or a borrower who forgot) or one conversation trying several; on a
+    channel that vouched for the borrower (someone with their phone or app login);
+    again after an earlier lock (sustained guessing); and the real loans concerned,
+    so someone can reach the borrower on the contact details on file."""
+    guessing = [(ref, d) for ref, d in locks if d.get("reason") != "conversation_attempts"]
+    return {
+        "total": len(locks),
+        "reference_guessing": len(guessing),
+        "conversation_limit": len(locks) - len(guessing),
+        "unknown_references": sum(1 for ref, _ in guessing if ref is None),
+        "vouched_channels": sum(1 for _, d in guessing if d.get("path") == "vouched"),
+        "repeated": sum(1 for _, d in guessing if int(d.get("lock_number") or 1) > 1),
+        "loans": _sorted_counts(Counter(ref for ref, _ in guessing if ref is not None)),
     }
 
 
@@ -152,6 +174,17 @@ def render_text(report: dict[str, Any]) -> str:
     lines.append(f"  started            {conv['started']:>6}")
     lines.append(f"  verified           {conv['verified']:>6}  ({_pct(conv['verified'], conv['started'])} of started)")
     lines.append(f"  lockouts           {conv['locked_out']:>6}")
+    lines.append("")
+
+    locks = report["verification_locks"]
+    lines.append(f"Verification lockouts ({locks['total']})")
+    lines.append(f"  guessing a reference       {locks['reference_guessing']:>6}")
+    lines.append(f"    of no loan               {locks['unknown_references']:>6}")
+    lines.append(f"    on a vouched channel     {locks['vouched_channels']:>6}")
+    lines.append(f"    again after a lock       {locks['repeated']:>6}")
+    lines.append(f"  one conversation, many     {locks['conversation_limit']:>6}")
+    if locks["loans"]:
+        lines.append("  loans: " + ", ".join(f"{ref} ({n})" for ref, n in locks["loans"].items()))
     lines.append("")
 
     total = _agreement_total(report)

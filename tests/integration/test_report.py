@@ -55,6 +55,15 @@ EXPECTED = {
     "opt_outs": {"sms": 2, "whatsapp": 1},
     "handoffs": {"total": 3, "urgent": 1, "by_reason": {"borrower_request": 2, "crisis": 1}},
     "vulnerability_flags": {"mental_health": 2, "bereavement": 1},
+    "verification_locks": {
+        "total": 1,
+        "reference_guessing": 1,
+        "conversation_limit": 0,
+        "unknown_references": 0,
+        "vouched_channels": 0,
+        "repeated": 0,
+        "loans": {"LN-10003": 1},
+    },
 }
 
 
@@ -198,6 +207,7 @@ def test_build_report_counts_exactly(store, clock):
         "opt_outs",
         "handoffs",
         "vulnerability_flags",
+        "verification_locks",
     ]
 
 
@@ -241,6 +251,39 @@ def test_both_ends_of_the_range_are_inclusive_in_utc(store, clock):
         build_report(store, END, START)
 
 
+def test_every_verification_lock_is_reported_for_the_team(store, clock):
+    """Strangers guessing at a real reference (twice: the second lock is a repeat),
+    at a reference no loan has, someone failing on the borrower's own channel, and a
+    conversation trying several references: each lock counted, the loans named."""
+    from bot.services.verification import verify_borrower
+
+    seed_demo(store, IN.date())
+    wrong = date(2000, 1, 1)
+    for _ in range(3):
+        store.verify("LN-10001", wrong)
+        store.verify("LN-77777", wrong)
+        store.verify("LN-10002", wrong, vouched=True)
+    clock.at(IN + timedelta(hours=1))
+    for _ in range(3):
+        store.verify("LN-10001", wrong)
+    for failures, ref in enumerate(("LN-10004", "LN-10005", "LN-10006")):
+        verify_borrower(store, ref, wrong, vouched=False, failures_so_far=failures, now=clock.now, conversation_id="c")
+    report = build_report(store, START, END)
+    assert report["verification_locks"] == {
+        "total": 5,
+        "reference_guessing": 4,
+        "conversation_limit": 1,
+        "unknown_references": 1,
+        "vouched_channels": 1,
+        "repeated": 1,
+        "loans": {"LN-10001": 2, "LN-10002": 1},
+    }
+    assert report["conversations"]["locked_out"] == 5
+    lines = render_text(report).splitlines()
+    assert "  loans: LN-10001 (2), LN-10002 (1)" in lines
+    assert "    again after a lock            1" in lines
+
+
 def test_render_text_reads_at_a_glance(store, clock):
     populate(store, clock)
     text = render_text(build_report(store, START, END))
@@ -249,6 +292,9 @@ def test_render_text_reads_at_a_glance(store, clock):
         "  started                 4",
         "  verified                2  (50% of started)",
         "  lockouts                1",
+        "Verification lockouts (1)",
+        "  guessing a reference            1",
+        "  loans: LN-10003 (1)",
         "Agreements (8 recorded)",
         "  promise to pay          2       1  GBP 730.00",
         "  settlement              2       2  CNY 12000.00, USD 3000.50",

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Agreement, AuditEvent, Case, ContactOptOut, DelinquencyReason, Handoff
+from bot.adapters.orm import Agreement, AuditEvent, Case, ContactOptOut, DelinquencyReason, Handoff, Loan
 from bot.services.reporting import ReportRows
 
 
@@ -75,6 +75,20 @@ class ReportRecords:
                 )
             ).all()
 
+            # Each verification lock, with the loan whose reference was locked (none
+            # for an unknown reference or a conversation's own limit).
+            lock_rows = s.execute(
+                select(Loan.loan_ref, AuditEvent.details)
+                .select_from(AuditEvent)
+                .outerjoin(Loan, Loan.id == AuditEvent.loan_id)
+                .where(
+                    AuditEvent.event_type == "verification_locked",
+                    AuditEvent.occurred_at >= since,
+                    AuditEvent.occurred_at < until,
+                )
+                .order_by(AuditEvent.id)
+            ).all()
+
             started = conversations("conversation_started")
             verified = conversations("verification_passed")
 
@@ -88,4 +102,5 @@ class ReportRecords:
             opt_outs=list(opt_out_rows),
             handoffs=[tuple(r) for r in handoff_rows],
             vulnerability_details=[d or {} for d in vulnerability_details],
+            locks=[(loan_ref, details or {}) for loan_ref, details in lock_rows],
         )
