@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -253,3 +256,58 @@ def test_a_sealed_value_opens_only_with_its_secret_and_while_fresh():
     assert unseal(sealed[:-4] + "AAAA", "s3cret") is None
     assert unseal(sealed, "s3cret", max_age_seconds=-1) is None  # expired
     assert unseal("1985-03-12", "s3cret") is None
+
+
+# ------------------------------------------------------------ warnings and exceptions
+
+# A process set up as `rasa run` sets itself up (warnings once, structured log
+# lines as JSON when not on a terminal), then as components.tracker_store does.
+_RASA_LIKE_PROCESS = """
+import logging, sys
+from rasa.utils.common import configure_logging_and_warnings
+from rasa.utils.log_utils import configure_structlog
+configure_logging_and_warnings(logging.DEBUG, warn_only_once=True, filter_repeated_logs=True)
+configure_structlog(logging.DEBUG)
+from bot.domain.privacy import install_log_masking
+install_log_masking()
+
+import structlog
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.training_data.message import Message
+
+domain = Domain.from_dict({"intents": ["inform"], "entities": ["amount"]})
+for text in sys.argv[1:]:
+    YAMLStoryReader.unpack_regex_message(Message({"text": text}), domain)
+structlog.get_logger().error("rest.message.received.timeout", text=sys.argv[1])
+try:
+    raise ValueError("could not read " + sys.argv[1])
+except ValueError:
+    logging.getLogger("rasa.core.channels").exception("failed")
+print("done", flush=True)
+"""
+
+
+def test_rasa_warnings_log_lines_and_exceptions_are_masked():
+    """Rasa warns "Failed to parse arguments in line '<message>'" through
+    `warnings` (not logging) for a message starting with "/" it cannot read;
+    its structured log lines are JSON with Chinese escaped; exceptions quote."""
+    messages = [
+        f"/paid by card {CARD}, NI AB123456C",  # an intent Rasa doesn't know
+        '/inform{"amount": 5} card 4111.1111.1111.1111',  # text after the entities
+        "/inform{身份证号11010519491231002X}",  # entities that aren't JSON
+        "/inform@x 9-Sep-1970",  # a confidence that isn't a number
+    ]
+    run = subprocess.run(
+        [sys.executable, "-c", _RASA_LIKE_PROCESS, *messages],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0 and "done" in run.stdout, output
+    assert output.count("Failed to parse arguments") == 4, output  # Rasa did warn, each time
+    assert "rest.message.received.timeout" in output and "ValueError: could not read" in output
+    leaks = [s for s in (CARD, "4111.1111.1111.1111", "AB123456C", "11010519491231002X", "9-Sep-1970") if s in output]
+    assert not leaks, output
