@@ -32,6 +32,7 @@ from bot.domain import formatting
 from bot.domain.conduct import detect_vulnerability
 from bot.domain.parsing import parse_amount, parse_past_date
 from bot.domain.plans import quantize
+from bot.domain.privacy import mask_personal_data
 from bot.services import situations
 
 STOP_COLLECTING = [
@@ -96,7 +97,9 @@ class ValidatePaymentClaimForm(GuardedFormValidation, SafeFormValidation):
         return {"paid_amount": str(amount), "invalid_answers": 0}
 
     def validate_paid_method(self, value: Any, dispatcher, tracker, domain) -> dict:
-        text = " ".join(str(value or "").split())[:100]
+        """Free text ("by card 4111 ..."): masked at once, so no slot, case or
+        log holds more; never repeated back to the borrower."""
+        text = mask_personal_data(" ".join(str(value or "").split()))[:100]
         return {"paid_method": text or None}
 
 
@@ -124,7 +127,6 @@ class ActionRecordPaymentClaim(SafeAction):
             response="utter_payment_claim_recorded",
             amount=fmt.money(Decimal(amount)),
             date=fmt.date(date.fromisoformat(paid_on)),
-            method=method,
             case_ref=case_ref,
         )
         return STOP_COLLECTING + [

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
+from bot.domain.privacy import mask_personal_data
 from bot.domain.situations import dispute_kind
 
 
@@ -66,8 +67,16 @@ def record_payment_claim(
     conversation_id: str | None,
     channel: str | None,
 ) -> str:
-    """ "I already paid": when, how much and how, for the team to check. Returns the case reference."""
-    details = {"paid_on": paid_on.isoformat(), "amount": str(amount), "currency": currency, "method": method}
+    """ "I already paid": when, how much and how, for the team to check. Returns the case reference.
+
+    `method` is the borrower's words ("by card ..."): kept masked, like every
+    borrower's words the lender keeps."""
+    details = {
+        "paid_on": paid_on.isoformat(),
+        "amount": str(amount),
+        "currency": currency,
+        "method": mask_personal_data(method),
+    }
     return book.open_case(
         loan_ref,
         "payment_claim",

@@ -65,6 +65,7 @@ from bot.domain.conduct import opted_out
 from bot.domain.formatting import format_date, format_datetime, format_money
 from bot.domain.parsing import parse_past_date
 from bot.domain.payment_links import verify_payment_token
+from bot.domain.privacy import MASK
 from bot.domain.situations import dispute_kind
 from bot.ops.demo import PLAN_HOLDER
 from bot.services.handoff import WITHHELD
@@ -332,12 +333,8 @@ def test_payment_claim_is_recorded_as_a_case_and_stops_collecting(loans, today):
     assert names(dispatcher) == ["utter_payment_claim_recorded"]
     case = the_case(loans, "LN-10001")
     msg = dispatcher.messages[0]
-    assert (msg["amount"], msg["date"], msg["method"], msg["case_ref"]) == (
-        "£250.00",
-        day(paid_on),
-        "bank transfer",
-        case["case_ref"],
-    )
+    assert (msg["amount"], msg["date"], msg["case_ref"]) == ("£250.00", day(paid_on), case["case_ref"])
+    assert "method" not in msg  # the borrower's words are never repeated back
     assert (case["kind"], case["status"], case["borrower_words"]) == ("payment_claim", "open", None)
     assert case["details"] == {
         "paid_on": paid_on.isoformat(),
@@ -358,6 +355,59 @@ def test_payment_claim_is_recorded_as_a_case_and_stops_collecting(loans, today):
     assert loans.account("LN-10001").on_collection_hold is False
     dispatcher, _ = run(ActionOfferOptions(), tracker(verified(**slots_of(events))))
     assert names(dispatcher) == ["utter_no_collection_now"]
+
+
+CARD_AND_NI = "by card 4111 1111 1111 1111, NI AB123456C"
+
+
+def test_how_the_borrower_paid_is_masked_at_once():
+    _, result = validate(ValidatePaymentClaimForm(), "paid_method", CARD_AND_NI, tracker(verified(), intent="inform"))
+    assert result == {"paid_method": f"by card {MASK}, NI {MASK}"}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_payment_claim_repeats_nothing_the_borrower_typed_and_keeps_it_masked(loans, today, language):
+    """Even were the slot to hold the words unmasked, neither the reply (as Rasa
+    fills it, from the values and the slots) nor the case holds the card."""
+    slots = verified(language=language, paid_on=(today - timedelta(days=1)).isoformat(), paid_amount="50")
+    slots["paid_method"] = CARD_AND_NI
+    dispatcher, _ = run(ActionRecordPaymentClaim(), tracker(slots, intent="inform", text=CARD_AND_NI))
+    [msg] = dispatcher.messages
+    values = {**{k: v for k, v in slots.items() if v is not None}, **msg}
+    [reply] = [v["text"] for v in DOMAIN["responses"][msg["response"]] if _variation_language(v) == language]
+    reply = reply.format(**values)
+    assert msg["case_ref"] in reply
+    assert "4111" not in reply and "AB123456C" not in reply and "card" not in reply
+    assert the_case(loans, "LN-10001")["details"]["method"] == f"by card {MASK}, NI {MASK}"
+
+
+def _variation_language(variation: dict) -> str:
+    conditions = variation.get("condition") or []
+    return next((c["value"] for c in conditions if c.get("name") == "language"), "en")
+
+
+def test_a_reason_keeps_an_id_number_written_after_chinese_masked(loans):
+    words = "I lost my job last month, 身份证号11010519491231002X"
+    run(ActionRecordReason(), tracker(verified("LN-10006"), intent="reason_unemployment", text=words))
+    kept = loans.loan_report("LN-10006")["reasons"][-1]["borrower_words"]
+    assert kept == f"I lost my job last month, 身份证号{MASK}"
+
+
+def test_a_handoff_transcript_masks_what_either_side_quoted(loans):
+    """This turn's messages reach the action unmasked (the tracker store masks
+    them after the turn), the bot's as well as the borrower's."""
+    history = [
+        user_event("by card 4111.1111.1111.1111", "inform"),
+        bot_event("Thank you (by card 4111.1111.1111.1111, NI AB123456C)."),
+    ]
+    text = "a person please, 卡号4111111111111111"
+    run(ActionRequestHuman(), tracker(verified(), intent="request_human", text=text, history=history))
+    [handoff] = loans.handoffs()
+    assert [line["text"] for line in handoff["transcript"]] == [
+        f"by card {MASK}",
+        f"Thank you (by card {MASK}, NI {MASK}).",
+        f"a person please, 卡号{MASK}",
+    ]
 
 
 def test_payment_claim_in_chinese_for_a_cny_loan(loans, today):

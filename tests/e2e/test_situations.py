@@ -77,9 +77,10 @@ def test_already_paid_records_a_payment_claim_and_asks_for_nothing(servers):
     assert "how much" in servers.say(who, "last friday").lower()
     assert "How did you pay" in servers.say(who, "250")
     reply = servers.say(who, "bank transfer")
-    assert "passed your payment of £250.00" in reply and "bank transfer" in reply
+    assert "passed your payment of £250.00" in reply and "bank transfer" not in reply  # never echoed
     [case] = servers.store.cases(ref)
     assert case["kind"] == "payment_claim" and case["details"]["amount"] == "250.00"
+    assert case["details"]["method"] == "bank transfer"
     assert "monthly payments of" not in servers.say(who, "can I pay over 6 months")
 
 
