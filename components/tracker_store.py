@@ -2,7 +2,7 @@
 
 Rasa saves the tracker at the end of each message. These stores save a copy in
 which what the borrower typed (and any button that offered their date of
-birth) is masked by `bot.domain.privacy`; the actions of the current turn still see
+birth, and the bot's own text, should it ever quote the borrower) is masked by `bot.domain.privacy`; the actions of the current turn still see
 the real text, later turns and the event broker only the masked copy. An
 answer given while the verification form asks for the date of birth is masked
 whole, as is the `date_of_birth` slot until it holds "checked".
@@ -63,10 +63,11 @@ def mask_events(events: Iterable[Event], asked_for_dob: bool = False) -> tuple[l
                     event = SlotSet(event.key, masked, timestamp=event.timestamp, metadata=event.metadata)
         elif isinstance(event, UserUttered):
             event = _masked_user_message(event, whole=asked_for_dob)
-        elif isinstance(event, BotUttered) and (event.data or {}).get("buttons"):
-            # Only buttons can carry what the borrower typed (the readings of an
-            # ambiguous date of birth); the bot's own text is the domain's.
-            event = _masked_buttons(event)
+        elif isinstance(event, BotUttered):
+            # The bot's text is the domain's and never repeats what the borrower
+            # typed; masked all the same, should a response ever quote it. Its
+            # buttons can carry the readings of an ambiguous date of birth.
+            event = _masked_bot_message(event)
         result.append(event)
     return result, asked_for_dob
 
@@ -98,14 +99,18 @@ def _masked_user_message(event: UserUttered, *, whole: bool) -> Event:
     return Event.from_parameters(data)
 
 
-def _masked_buttons(event: BotUttered) -> Event:
-    buttons = event.data["buttons"]
-    if not any(_has_digit(str(value)) for button in buttons if isinstance(button, dict) for value in button.values()):
+def _masked_bot_message(event: BotUttered) -> Event:
+    buttons = (event.data or {}).get("buttons")
+    masked_buttons = buttons
+    if buttons and any(
+        _has_digit(str(value)) for button in buttons if isinstance(button, dict) for value in button.values()
+    ):
+        masked_buttons = _mask_strings(buttons)
+    masked_text = mask_personal_data(event.text) if event.text and _has_digit(event.text) else event.text
+    if masked_text == event.text and masked_buttons == buttons:
         return event
-    masked = _mask_strings(buttons)
-    if masked == buttons:
-        return event
-    return BotUttered(event.text, {**event.data, "buttons": masked}, event.metadata, timestamp=event.timestamp)
+    data = {**event.data, "buttons": masked_buttons} if masked_buttons != buttons else event.data
+    return BotUttered(masked_text, data, event.metadata, timestamp=event.timestamp)
 
 
 _DIGIT = re.compile(r"\d")

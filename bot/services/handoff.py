@@ -32,7 +32,8 @@ class HandoffDestination(Protocol):
 
 def transcript_from_events(events: list[dict[str, Any]], limit: int = 100) -> list[dict[str, str]]:
     """User and bot messages of the conversation so far, dates of birth withheld
-    (earlier turns come masked from the tracker store), card and ID numbers masked."""
+    (earlier turns come masked from the tracker store, this turn's do not),
+    card and ID numbers masked in both."""
     lines = []
     for event in events:
         kind = event.get("event")
@@ -45,6 +46,8 @@ def transcript_from_events(events: list[dict[str, Any]], limit: int = 100) -> li
                 text = WITHHELD
             else:
                 text = mask_personal_data(text)
+        else:  # the bot never quotes the borrower; masked all the same
+            text = mask_personal_data(text)
         lines.append({"from": "borrower" if kind == "user" else "assistant", "text": text[:2000]})
     return lines[-limit:]
 

@@ -5,11 +5,15 @@ run at debug level in these tests, where Rasa logs every message)."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from bot.domain.privacy import MASK
+from tests.e2e.conftest import ROOT
 from tests.e2e.test_conversations import sender
 
 pytestmark = pytest.mark.e2e
@@ -43,3 +47,93 @@ def test_personal_data_is_masked_in_the_tracker_store_and_the_logs(servers):
     for secret in (CARD, CARD.replace(" ", ""), NINO, CN_ID, WRONG_DOB, DOB, "1980-06-01", "1980-06-13"):
         assert secret not in stored, f"{secret!r} in the tracker store"
         assert secret not in logs, f"{secret!r} in the logs"
+
+
+PAID_BY = f"by card {CARD}, NI AB123456C"
+CN_ID_WORDS = f"I lost my job last month, 身份证号{CN_ID}"
+SLASH_MESSAGES = ["/paid by card 4111.1111.1111.1111", f"/inform{{身份证号{CN_ID}}}", "/inform@x born 9-Sep-1970"]
+
+
+def _cli(servers, *args: str) -> str:
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, **servers.settings, "DATABASE_URL": servers.database_url},
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+SECRETS = [CARD, CARD.replace(" ", ""), "4111.1111.1111.1111", "AB123456C", CN_ID, "9-Sep-1970"]
+
+
+def _verified(servers) -> tuple[str, str]:
+    who, ref = sender(), servers.new_loan()
+    servers.say(who, "hi")
+    servers.say(who, ref)
+    assert "you're verified" in servers.say(who, DOB)
+    return who, ref
+
+
+def _assert_kept_nowhere(servers, who: str, replies: list[str]) -> None:
+    """None of SECRETS in the replies, the tracker store's table, the servers'
+    logs or any table of the loan store (cases, reasons, handoffs, audit)."""
+    with sqlite3.connect(servers.work / "trackers.db") as connection:
+        rows = connection.execute("SELECT data FROM events WHERE sender_id = ?", (who,)).fetchall()
+    stored = json.dumps([json.loads(row[0]) for row in rows], ensure_ascii=False)  # Chinese unescaped
+    logs = (servers.work / "rasa.log").read_text() + (servers.work / "actions.log").read_text()
+    with sqlite3.connect(servers.database_url.removeprefix("sqlite:///")) as connection:
+        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = "\n".join(
+            json.dumps(list(row), default=str, ensure_ascii=False)
+            for name in names
+            for row in connection.execute(f'SELECT * FROM "{name}"')
+        )
+    for where, text in [
+        ("replies", "\n".join(replies)),
+        ("tracker store", stored),
+        ("logs", logs),
+        ("loan store", tables),
+    ]:
+        found = [s for s in SECRETS if s in text]
+        assert not found, f"{found} in the {where}"
+
+
+def test_how_a_borrower_paid_is_neither_repeated_nor_kept(servers):
+    """Issue 12: a card and NI number given as how a payment was made; the
+    team's `cases` and a handoff transcript show them masked."""
+    who, ref = _verified(servers)
+    assert "When did you make the payment" in servers.say(who, "I already paid this")
+    assert "how much" in servers.say(who, "last Monday").lower()
+    assert "How did you pay" in servers.say(who, "50")
+    reply = servers.say(who, PAID_BY)
+    assert "passed your payment of £50.00" in reply
+    assert "card" not in reply  # nothing the borrower typed is repeated
+    handoff_reply = servers.say(who, f"I want to talk to a person, my card is {CARD}")
+
+    [case] = [c for c in json.loads(_cli(servers, "cases", "--json")) if c["loan_ref"] == ref]
+    assert case["details"]["method"] == f"by card {MASK}, NI {MASK}"
+    [handoff] = [h for h in json.loads(_cli(servers, "handoffs", "--json")) if h["conversation_id"] == who]
+    assert [line["text"] for line in handoff["transcript"]][-1] == f"I want to talk to a person, my card is {MASK}"
+    _assert_kept_nowhere(servers, who, [reply, handoff_reply])
+
+
+def test_an_id_number_written_after_chinese_is_masked_in_the_reasons(servers):
+    who, ref = _verified(servers)
+    reply = servers.say(who, CN_ID_WORDS)
+    [reason] = servers.store.loan_report(ref)["reasons"]
+    assert reason["borrower_words"] == f"I lost my job last month, 身份证号{MASK}"
+    _assert_kept_nowhere(servers, who, [reply])
+
+
+def test_messages_rasa_cannot_parse_are_masked_in_its_warnings(servers):
+    """Rasa warns "Failed to parse arguments in line '<the message>'" through
+    Python's warnings, not its logging, for a "/" message it cannot read."""
+    who, _ = _verified(servers)
+    replies = [servers.say(who, text) for text in SLASH_MESSAGES]
+    logs = (servers.work / "rasa.log").read_text()
+    assert "Failed to parse arguments in line '/paid by card ••••••'" in logs
+    _assert_kept_nowhere(servers, who, replies)
