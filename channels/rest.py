@@ -1,11 +1,12 @@
 """The REST channel (development, tests and server-to-server use), made strict.
 
-Rasa's stock RestInput answers a body that is not a JSON object with a 500 and
-lets the client name its own input channel. This one refuses malformed bodies
-with a 400 that echoes nothing, always records the channel as "rest", and
-drops any channel identity from the client's metadata. (Rasa still logs the
-text of a message whose processing raised; another reason this channel is off
-in production.) Production
+Rasa's stock RestInput answers a body that is not a JSON object with a 500,
+lets the client name its own input channel, logs the text of a message whose
+processing raised, and answers `200 []` for a message it did not process. This
+one refuses malformed bodies (metadata nested too deep included) with a 400
+that echoes nothing, always records the channel as "rest", drops any channel
+identity from the client's metadata, and refuses a message it could not
+process with 429 or 503 and Retry-After (channels.deliveries). Production
 turns it off altogether (`python -m bot endpoints` drops it from the
 credentials when APP_ENV=production).
 """
@@ -16,15 +17,34 @@ import json
 import logging
 from typing import Any
 
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import response
+from sanic import Blueprint, response
 
 from bot.domain.identity import METADATA_KEY
+from channels.deliveries import run_turn
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 10_000
+MAX_METADATA_DEPTH = 16  # nesting; Python's JSON and deepcopy recurse, 2,000 levels overflow the stack
+
+
+def read_body(raw: bytes | None) -> Any:
+    """The JSON body, or None when it is not JSON (or nested too deep to read)."""
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def depth(value: Any, limit: int) -> int:
+    """How deeply `value` nests lists and objects, counting no further than `limit` + 1."""
+    if limit < 0 or not isinstance(value, (dict, list)):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((depth(child, limit - 1) for child in children), default=0)
 
 
 def body_problem(body: Any) -> str | None:
@@ -41,6 +61,8 @@ def body_problem(body: Any) -> str | None:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         return "metadata must be a JSON object"
+    if metadata is not None and depth(metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
+        return f"metadata must nest at most {MAX_METADATA_DEPTH} levels deep"
     return None
 
 
@@ -52,28 +74,32 @@ class StrictRestInput(RestInput):
     def _extract_input_channel(self, req) -> str:
         return self.name()  # never the client's say
 
-    def get_metadata(self, request) -> dict | None:
-        """Client metadata, minus any channel identity (only our connectors vouch)."""
-        metadata = super().get_metadata(request)
-        if isinstance(metadata, dict):
-            metadata = {k: v for k, v in metadata.items() if k != METADATA_KEY}
-        return metadata
-
     def blueprint(self, on_new_message):
-        blueprint = super().blueprint(on_new_message)
+        """Rasa's two routes, answering what Rasa's own answers `200 []`: a
+        malformed body 400, a message refused or not processed 429 / 503 with
+        Retry-After (channels.deliveries); an answer only when the turn ran."""
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
-        @blueprint.middleware("request")
-        async def well_formed(request):
-            if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
-                return None
-            try:
-                body = json.loads(request.body or b"null")
-            except (ValueError, UnicodeDecodeError):
-                body = None
+        @webhook.route("/", methods=["GET"])
+        async def health(_request):
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request):
+            body = read_body(request.body)
             problem = body_problem(body)
             if problem:
                 logger.info("refused a malformed REST message")
                 return response.json({"error": problem}, status=400)
-            return None
+            metadata = {k: v for k, v in (body.get("metadata") or {}).items() if k != METADATA_KEY}
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                body["message"], collector, body["sender"], input_channel=self.name(), metadata=metadata or None
+            )
+            agent = getattr(request.app.ctx, "agent", None)
+            refusal = await run_turn(agent, lambda: on_new_message(message), self.name())
+            if refusal is not None:
+                return refusal.as_json()
+            return response.json(collector.messages)
 
-        return blueprint
+        return webhook

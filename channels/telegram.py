@@ -38,10 +38,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.bootstrap import services
+from channels.deliveries import claim_delivery, in_progress, run_turn
 from channels.text_options import (
     MessagingInput,
     TurnCollector,
-    first_delivery,
     identity_metadata,
     pending_buttons,
     resolve_reply,
@@ -180,9 +180,13 @@ class TelegramBotInput(MessagingInput):
             if chat.type != "private":
                 self._warn_once("group", "telegram: messages from group chats are ignored")
                 return response.text("ok")
-            if not first_delivery(self._agent(), self.name(), str(update.update_id)):
-                logger.info("telegram: repeated delivery of an update ignored")
+            agent = self._agent()
+            delivery = claim_delivery(agent, self.name(), str(update.update_id))
+            if delivery.state == "done":
+                logger.info("telegram: repeated delivery of a handled update acknowledged")
                 return response.text("ok")
+            if delivery.state == "working":
+                return in_progress().as_text()
 
             output = self.get_output_channel()
             if query_id and output is not None:
@@ -193,17 +197,20 @@ class TelegramBotInput(MessagingInput):
             sender = str(chat.id)
             if text.split(maxsplit=1)[:1] == ["/start"]:
                 text = "/greet"  # what Telegram sends when someone opens the bot
-            text = resolve_reply(text, pending_buttons(await tracker_for(self._agent(), sender)))
+            text = resolve_reply(text, pending_buttons(await tracker_for(agent, sender)))
             collector = TurnCollector(self.name())
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=identity_metadata("telegram", "telegram_chat_id", sender),
-                )
+            message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=identity_metadata("telegram", "telegram_chat_id", sender),
             )
+            refusal = await run_turn(agent, lambda: on_new_message(message), self.name())
+            if refusal is not None:
+                delivery.failed()  # Telegram redelivers an update until it gets a 2xx
+                return refusal.as_text()
+            delivery.succeeded()
             await self.deliver(sender, collector.messages)
             return response.text("ok")
 

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
-from collections import OrderedDict
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
@@ -100,49 +97,6 @@ async def tracker_for(agent: Any, sender_id: str) -> DialogueStateTracker | None
     except Exception as exc:
         logger.error("could not read the conversation from the tracker store (%s)", type(exc).__name__)
         return None
-
-
-DELIVERY_MEMORY_SECONDS = 24 * 3600  # platforms retry within minutes; a day is ample
-
-
-class _DeliveriesInProcess:
-    """Message ids seen by this process (the embedded profile: one Rasa process)."""
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._capacity = capacity
-        self._guard = threading.Lock()
-
-    def first(self, delivery_id: str, remember_seconds: int) -> bool:
-        now = time.monotonic()
-        with self._guard:
-            while self._seen and (next(iter(self._seen.values())) < now or len(self._seen) >= self._capacity):
-                self._seen.popitem(last=False)
-            if delivery_id in self._seen:
-                return False
-            self._seen[delivery_id] = now + remember_seconds
-            return True
-
-
-_IN_PROCESS = _DeliveriesInProcess()
-
-
-def first_delivery(agent: Any, channel: str, message_id: str | None) -> bool:
-    """False when this platform message was already received (a webhook retry):
-    the caller acknowledges it and does nothing else, so the borrower's message
-    is handled once. Across replicas the Redis lock store remembers ids
-    (components.lock_store); otherwise this process does."""
-    if not message_id:
-        return True
-    delivery_id = f"{channel}:{message_id}"
-    remember = getattr(getattr(agent, "lock_store", None), "first_delivery", None)
-    if remember is not None:
-        try:
-            return remember(delivery_id, DELIVERY_MEMORY_SECONDS)
-        except Exception as exc:  # Redis down: handle the message rather than lose it
-            logger.error("could not check for a repeated delivery (%s)", type(exc).__name__)
-            return True
-    return _IN_PROCESS.first(delivery_id, DELIVERY_MEMORY_SECONDS)
 
 
 def identity_metadata(channel: str, kind: str, value: str) -> dict:

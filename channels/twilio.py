@@ -35,10 +35,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.bootstrap import services
+from channels.deliveries import claim_delivery, in_progress, run_turn
 from channels.text_options import (
     MessagingInput,
     TurnCollector,
-    first_delivery,
     identity_metadata,
     numbered_options,
     pending_buttons,
@@ -171,20 +171,26 @@ class TwilioSMSInput(MessagingInput):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
 
             agent = self._agent()
-            if not first_delivery(agent, self.name(), request.form.get("MessageSid")):
-                logger.info("%s: repeated delivery of a message ignored", self.name())
+            delivery = claim_delivery(agent, self.name(), request.form.get("MessageSid"))
+            if delivery.state == "done":
+                logger.info("%s: repeated delivery of a handled message acknowledged", self.name())
                 return response.text(EMPTY_TWIML, content_type="text/xml")
+            if delivery.state == "working":
+                return in_progress().as_text()
             text = resolve_reply(body, pending_buttons(await tracker_for(agent, sender)))
             collector = TurnCollector(self.name())
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=identity_metadata(self.identity_channel, "phone", sender),
-                )
+            message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=identity_metadata(self.identity_channel, "phone", sender),
             )
+            refusal = await run_turn(agent, lambda: on_new_message(message), self.name())
+            if refusal is not None:
+                delivery.failed()  # Twilio's retry of this message will be handled
+                return refusal.as_text()
+            delivery.succeeded()
             await self.deliver(sender, collector.messages)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 

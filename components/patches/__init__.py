@@ -1,6 +1,6 @@
 """Where this assistant replaces parts of Rasa, in the open.
 
-Three modules replace attributes of Rasa 3.6 classes. Each declares what it
+Four modules replace attributes of Rasa 3.6 classes. Each declares what it
 replaces in its PATCHES: the dotted name of the Rasa symbol and a one-line
 reason. `install()` puts all of them in place; `installed_patches()` lists
 what is in place (`python -m components.patches` prints it).
@@ -10,6 +10,9 @@ what is in place (`python -m components.patches` prints it).
 - speedups.py: two hot spots of Rasa made cheap, with the same results
   (validating action-server responses, looking up event classes) and a kept
   HTTP session to the action server.
+- tracker_store_failures.py: a tracker store that cannot be read or written
+  fails the turn (the channel refuses the message with 503) instead of Rasa
+  carrying on with a conversation it keeps nowhere (`Agent._create_tracker_store`).
 - long_conversations.py: the per-message work that grew with the length of a
   conversation (policies' `past_states`, the events in each action call,
   `DialogueStateTracker.copy`) now does not.
@@ -106,9 +109,16 @@ def check_rasa_version() -> None:
 check_rasa_version()
 
 # (after Patch: the modules declare their PATCHES with it)
-from components.patches import action_guard, long_conversations, speedups  # noqa: E402
+from components.patches import (  # noqa: E402
+    action_guard,
+    long_conversations,
+    speedups,
+    tracker_store_failures,
+)
 
-PATCHES: tuple[Patch, ...] = action_guard.PATCHES + speedups.PATCHES + long_conversations.PATCHES
+PATCHES: tuple[Patch, ...] = (
+    action_guard.PATCHES + speedups.PATCHES + long_conversations.PATCHES + tracker_store_failures.PATCHES
+)
 
 # target -> Rasa's own attribute, as found in the class before it was replaced
 _originals: dict[str, Any] = {}

@@ -12,8 +12,9 @@ from bot.settings import PROJECT_ROOT, Settings
 
 def test_the_embedded_default_keeps_trackers_and_locks_in_memory():
     config = endpoints_config(Settings(action_server_secret="s" * 32))
-    assert set(config) == {"action_endpoint", "tracker_store"}
+    assert set(config) == {"action_endpoint", "tracker_store", "lock_store"}
     assert config["tracker_store"] == {"type": "components.tracker_store.MaskingInMemoryTrackerStore"}
+    assert config["lock_store"] == {"type": "components.lock_store.BoundedInMemoryLockStore"}
     assert config["action_endpoint"]["headers"] == {SECRET_HEADER: "s" * 32}
 
 
@@ -90,15 +91,3 @@ def test_the_rest_channel_refuses_malformed_bodies():
         {"sender": "a", "message": "x", "metadata": "nope"},
     ):
         assert body_problem(bad), bad
-
-
-def test_the_rest_channel_drops_a_client_supplied_channel_identity():
-    from types import SimpleNamespace
-
-    from bot.domain.identity import METADATA_KEY
-    from channels.rest import StrictRestInput
-
-    request = SimpleNamespace(
-        json={"sender": "a", "message": "hi", "metadata": {METADATA_KEY: "forged", "locale": "en"}}
-    )
-    assert StrictRestInput().get_metadata(request) == {"locale": "en"}

@@ -9,7 +9,13 @@ import pytest
 import redis
 from rasa.utils.endpoints import EndpointConfig
 
-from components.lock_store import AtomicRedisLockStore
+from channels.deliveries import claim_delivery
+from components.lock_store import (
+    MAX_QUEUED_MESSAGES,
+    AtomicRedisLockStore,
+    BoundedInMemoryLockStore,
+    ConversationBusy,
+)
 from tests.services import unavailable
 
 REDIS_DB = 8
@@ -75,33 +81,78 @@ def test_concurrent_messages_are_served_one_at_a_time(replicas):
             inside[0] -= 1
 
     async def main():
-        await asyncio.gather(*(message(replicas[n % 4], n) for n in range(20)))
+        await asyncio.gather(*(message(replicas[n % 4], n) for n in range(MAX_QUEUED_MESSAGES + 1)))
 
     asyncio.run(main())
-    assert sorted(served) == list(range(20)) and max(overlaps) == 1
+    assert sorted(served) == list(range(MAX_QUEUED_MESSAGES + 1)) and max(overlaps) == 1
 
 
-def test_a_repeated_delivery_is_seen_once_across_replicas(replicas):
-    """Four replicas receive the same webhook retry at once: exactly one handles it."""
+@pytest.mark.parametrize("kind", ["redis", "in-memory"])
+def test_a_full_queue_refuses_the_next_message_before_doing_anything(replicas, kind):
+    """One message being answered and MAX_QUEUED_MESSAGES waiting: the next is
+    refused with a Retry-After, across replicas; once one is served, one more fits."""
+    stores = replicas if kind == "redis" else [BoundedInMemoryLockStore()] * 2
+    conversation = f"c-{uuid.uuid4().hex}"
+    tickets = [stores[n % len(stores)].issue_ticket(conversation, 60) for n in range(MAX_QUEUED_MESSAGES + 1)]
+    with pytest.raises(ConversationBusy) as refused:
+        stores[1].issue_ticket(conversation, 60)
+    assert refused.value.retry_after == MAX_QUEUED_MESSAGES * 2
+    assert len(stores[0].get_lock(conversation).tickets) == MAX_QUEUED_MESSAGES + 1  # nothing added
+    stores[0].cleanup(conversation, tickets[0])
+    assert stores[1].issue_ticket(conversation, 60) == tickets[-1] + 1
+    # other conversations are not affected: their first ticket is 0
+    assert stores[0].issue_ticket(f"c-{uuid.uuid4().hex}", 60) == 0
+
+
+def test_the_queue_bound_comes_from_the_endpoints_file():
+    config = EndpointConfig(type="components.lock_store.BoundedInMemoryLockStore", max_queued_messages=2)
+    store = BoundedInMemoryLockStore(endpoint_config=config)
+    for _ in range(3):
+        store.issue_ticket("c", 60)
+    with pytest.raises(ConversationBusy):
+        store.issue_ticket("c", 60)
+    with pytest.raises(ValueError):
+        BoundedInMemoryLockStore(max_queued_messages=0)
+
+
+def test_a_repeated_delivery_is_claimed_once_across_replicas(replicas):
+    """Four replicas receive the same webhook retry at once: exactly one handles it;
+    the others see it "working" until it succeeded, then "done"."""
     delivery = f"twilio:SM{uuid.uuid4().hex}"
-    firsts: list[bool] = []
-    threads = [threading.Thread(target=lambda s=s: firsts.append(s.first_delivery(delivery, 60))) for s in replicas]
+    claims: list[str] = []
+    threads = [threading.Thread(target=lambda s=s: claims.append(s.claim_delivery(delivery, 60))) for s in replicas]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(firsts) == [False, False, False, True]
-    assert replicas[0].first_delivery(f"twilio:SM{uuid.uuid4().hex}", 60) is True
+    assert sorted(claims) == ["new", "working", "working", "working"]
+    replicas[0].delivery_done(delivery, 60)
+    assert replicas[1].claim_delivery(delivery, 60) == "done"
+    assert replicas[0].claim_delivery(f"twilio:SM{uuid.uuid4().hex}", 60) == "new"
 
 
-def test_repeated_deliveries_in_one_process_without_redis():
+def test_a_failed_turn_lets_the_retry_through(replicas):
+    """Remembered only after success: the retry of a message whose turn failed is handled."""
+    delivery = f"twilio:SM{uuid.uuid4().hex}"
+    assert replicas[0].claim_delivery(delivery, 60) == "new"
+    replicas[0].delivery_failed(delivery)
+    assert replicas[1].claim_delivery(delivery, 60) == "new"
+
+
+@pytest.mark.parametrize("kind", ["redis", "in-process"])
+def test_deliveries_through_the_channels_helper(replicas, kind):
     from types import SimpleNamespace
 
-    from channels.text_options import first_delivery
-
-    agent = SimpleNamespace(lock_store=object())  # Rasa's in-memory lock store has no first_delivery
+    # Rasa's own in-memory lock store has no delivery records: this process keeps them.
+    agent = SimpleNamespace(lock_store=replicas[0] if kind == "redis" else object())
     message_id = uuid.uuid4().hex
-    assert first_delivery(agent, "telegram", message_id) is True
-    assert first_delivery(agent, "telegram", message_id) is False
-    assert first_delivery(agent, "twilio", message_id) is True  # ids are per channel
-    assert first_delivery(agent, "telegram", None) is True  # nothing to recognise it by
+    first = claim_delivery(agent, "telegram", message_id)
+    assert first.state == "new"
+    assert claim_delivery(agent, "telegram", message_id).state == "working"
+    assert claim_delivery(agent, "twilio", message_id).state == "new"  # ids are per channel
+    first.failed()
+    retry = claim_delivery(agent, "telegram", message_id)
+    assert retry.state == "new"
+    retry.succeeded()
+    assert claim_delivery(agent, "telegram", message_id).state == "done"
+    assert claim_delivery(agent, "telegram", None).state == "new"  # nothing to recognise it by

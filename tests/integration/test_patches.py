@@ -27,6 +27,7 @@ TARGETS = {
     "rasa.core.actions.action.RemoteAction._action_call_format",
     "rasa.shared.core.trackers.DialogueStateTracker.copy",
     "rasa.shared.core.trackers.DialogueStateTracker.get_last_event_for",
+    "rasa.core.agent.Agent._create_tracker_store",
 }
 
 
