@@ -1,13 +1,18 @@
 """Settings, read once from the environment and an optional `.env` file.
 
-Every setting has a safe default for a developer's machine. In production
-(`APP_ENV=production`) the secrets must be set: `Settings.check()` refuses the
-development defaults.
+Every setting has a safe default for a developer's machine. `APP_ENV` is
+`development` or `production` (any case); anything else is refused at start-up.
+In production `Settings.check()` refuses the development secrets, short or
+repetitive secrets, one secret used for two purposes, and origins that are not
+listed https origins (docs/deploy.md, "Production checks").
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +21,11 @@ from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEV_SECRET = "development-only-secret-change-me"
+APP_ENVS = ("development", "production")
+# Production secrets: long and random enough to resist guessing (e.g. `openssl rand -hex 32`).
+MIN_SECRET_CHARS = 32
+MIN_SECRET_BITS_PER_CHAR = 2.75  # Shannon entropy of the characters; random hex has about 3.5
+_ORIGIN = re.compile(r"https?://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
 
 # Settings whose text borrowers read. Each may be given per language with a
 # suffix (LENDER_HOURS_ZH, CRISIS_LINE_ZH, ...); `Settings.text` picks it.
@@ -63,11 +73,6 @@ class Settings:
     payment_link_ttl_minutes: int = 60 * 24
     verification_max_attempts: int = 3
     verification_lock_minutes: int = 30
-    # Successive locks of one reference double up to this (bot.domain.verification).
-    verification_max_lock_minutes: int = 24 * 60
-    # Keys the verification counters (HMAC of each typed reference); empty: derived
-    # from CHANNEL_IDENTITY_SECRET, which production requires.
-    verification_attempt_secret: str = ""
     date_order: str = "DMY"
     default_language: str = "en"
     default_timezone: str = "Europe/London"
@@ -84,8 +89,12 @@ class Settings:
     # number from a signed webhook) with CHANNEL_IDENTITY_SECRET for the actions.
     widget_jwt_secret: str = DEV_SECRET
     channel_identity_secret: str = DEV_SECRET
-    widget_origins: str = "*"
+    # Origins allowed to open the widget's socket and to call Rasa from a browser
+    # (CORS); empty: the widget page's own (http://127.0.0.1:WEB_PORT, localhost).
+    widget_origins: str = ""
     web_port: int = 8080
+    # The address Rasa (scripts/run.sh, `python -m bot cluster`'s proxy) listens on
+    rasa_interface: str = "127.0.0.1"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
     # Public base URL the platforms call (Twilio signs the full URL it posted to)
@@ -120,7 +129,49 @@ class Settings:
 
     @property
     def production(self) -> bool:
-        return self.app_env == "production"
+        """Anything but development counts as production (and `check` refuses unknown values)."""
+        return self.app_env != "development"
+
+    def allowed_origins(self) -> tuple[str, ...]:
+        """WIDGET_ORIGINS as a list, or by default the widget page's own origin."""
+        listed = tuple(o.strip().rstrip("/") for o in self.widget_origins.split(",") if o.strip())
+        return listed or (f"http://127.0.0.1:{self.web_port}", f"http://localhost:{self.web_port}")
+
+    def secrets(self) -> dict[str, str]:
+        """Our own secrets that are set, by setting name (none may serve two purposes)."""
+        named = {
+            "PAYMENT_LINK_SECRET": self.payment_link_secret,
+            "WIDGET_JWT_SECRET": self.widget_jwt_secret,
+            "CHANNEL_IDENTITY_SECRET": self.channel_identity_secret,
+            "ACTION_SERVER_SECRET": self.action_server_secret,
+            "RASA_TOKEN": self.rasa_token,
+            "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
+            "VERIFICATION_ATTEMPT_SECRET": getattr(self, "verification_attempt_secret", ""),
+        }
+        return {name: value for name, value in named.items() if value}
+
+    def _check_production(self) -> None:
+        """What production needs beyond development (docs/deploy.md, "Production checks")."""
+        for name in ("PAYMENT_LINK_SECRET", "WIDGET_JWT_SECRET", "CHANNEL_IDENTITY_SECRET", "ACTION_SERVER_SECRET"):
+            if getattr(self, name.lower()) == DEV_SECRET:
+                raise RuntimeError(f"{name} must be set when APP_ENV=production")
+        secrets = self.secrets()
+        for name, value in secrets.items():
+            if not strong_secret(value):
+                raise RuntimeError(
+                    f"{name} is too weak for production: use at least {MIN_SECRET_CHARS} random characters "
+                    "(e.g. `openssl rand -hex 32`)"
+                )
+        seen: dict[str, str] = {}
+        for name, value in secrets.items():
+            if value in seen:
+                raise RuntimeError(f"{seen[value]} and {name} must be different secrets in production")
+            seen[value] = name
+        if not self.widget_origins.strip() or "*" in self.allowed_origins():
+            raise RuntimeError("WIDGET_ORIGINS must list the host app's origins when APP_ENV=production")
+        plain = [o for o in self.allowed_origins() if not o.startswith("https://")]
+        if plain:
+            raise RuntimeError("WIDGET_ORIGINS must be https origins when APP_ENV=production")
 
     def text(self, name: str, language: str | None) -> str:
         """A borrower-facing setting (one of BORROWER_TEXTS) in the borrower's language."""
@@ -134,13 +185,16 @@ class Settings:
         return value
 
     def check(self) -> None:
-        """Refuse to run production with development secrets."""
+        """Refuse to start with settings that would fail open (and production with development ones)."""
+        if self.app_env not in APP_ENVS:
+            raise RuntimeError(f"APP_ENV must be one of {', '.join(APP_ENVS)} (in any case); refusing to start")
+        for origin in self.allowed_origins():
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise RuntimeError(
+                    "WIDGET_ORIGINS must be * or origins like https://app.example.com (scheme, host, optional port)"
+                )
         if self.production:
-            for name in ("payment_link_secret", "widget_jwt_secret", "channel_identity_secret", "action_server_secret"):
-                if getattr(self, name) == DEV_SECRET:
-                    raise RuntimeError(f"{name.upper()} must be set when APP_ENV=production")
-        if self.production and self.widget_origins.strip() == "*":
-            raise RuntimeError("WIDGET_ORIGINS must list the host app's origins when APP_ENV=production")
+            self._check_production()
         if not 0 <= self.contact_hours_start < self.contact_hours_end <= 24:
             raise RuntimeError("CONTACT_HOURS_START and CONTACT_HOURS_END must be hours with start < end")
         if self.handoff_destination not in ("database", "webhook"):
@@ -156,6 +210,15 @@ class Settings:
             raise RuntimeError("DATE_ORDER must be one of DMY, MDY, YMD")
 
 
+def strong_secret(value: str) -> bool:
+    """At least MIN_SECRET_CHARS characters, and not repetitive (see MIN_SECRET_BITS_PER_CHAR)."""
+    if len(value) < MIN_SECRET_CHARS:
+        return False
+    counts = Counter(value).values()
+    bits = -sum(n / len(value) * math.log2(n / len(value)) for n in counts)
+    return bits >= MIN_SECRET_BITS_PER_CHAR
+
+
 def load_settings() -> Settings:
     """Read settings from the environment (after loading `.env`, which never overrides)."""
     load_dotenv(PROJECT_ROOT / ".env", override=False)
@@ -164,7 +227,7 @@ def load_settings() -> Settings:
     if not policy.is_absolute():
         policy = PROJECT_ROOT / policy
     settings = Settings(
-        app_env=_str("APP_ENV", defaults.app_env),
+        app_env=_str("APP_ENV", defaults.app_env).strip().lower(),
         database_url=_str("DATABASE_URL", defaults.database_url),
         policy_file=policy,
         lender_name=_str("LENDER_NAME", defaults.lender_name),
@@ -175,8 +238,6 @@ def load_settings() -> Settings:
         payment_link_ttl_minutes=_int("PAYMENT_LINK_TTL_MINUTES", defaults.payment_link_ttl_minutes),
         verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", defaults.verification_max_attempts),
         verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", defaults.verification_lock_minutes),
-        verification_max_lock_minutes=_int("VERIFICATION_MAX_LOCK_MINUTES", defaults.verification_max_lock_minutes),
-        verification_attempt_secret=_str("VERIFICATION_ATTEMPT_SECRET", defaults.verification_attempt_secret),
         date_order=_str("DATE_ORDER", defaults.date_order).upper(),
         default_language=_str("DEFAULT_LANGUAGE", defaults.default_language),
         default_timezone=_str("DEFAULT_TIMEZONE", defaults.default_timezone),
@@ -198,6 +259,7 @@ def load_settings() -> Settings:
         channel_identity_secret=_str("CHANNEL_IDENTITY_SECRET", defaults.channel_identity_secret),
         widget_origins=_str("WIDGET_ORIGINS", defaults.widget_origins),
         web_port=_int("WEB_PORT", defaults.web_port),
+        rasa_interface=_str("RASA_INTERFACE", defaults.rasa_interface).strip(),
         rasa_url=_str("RASA_URL", defaults.rasa_url).rstrip("/"),
         rasa_token=_str("RASA_TOKEN", defaults.rasa_token),
         public_base_url=_str("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),

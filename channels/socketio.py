@@ -201,7 +201,8 @@ class SecureSocketIOInput(SocketIOInput):
           bot_message_evt: bot_uttered
 
     Secrets and allowed origins come from the settings (WIDGET_JWT_SECRET,
-    CHANNEL_IDENTITY_SECRET, WIDGET_ORIGINS), never from credentials.yml.
+    CHANNEL_IDENTITY_SECRET, WIDGET_ORIGINS: by default only the widget page's
+    own origin), never from credentials.yml.
     """
 
     @classmethod
@@ -213,7 +214,7 @@ class SecureSocketIOInput(SocketIOInput):
         return cls(
             widget_secret=settings.widget_jwt_secret,
             identity_secret=settings.channel_identity_secret,
-            origins=settings.widget_origins,
+            origins=",".join(settings.allowed_origins()),
             user_message_evt=credentials.get("user_message_evt", "user_uttered"),
             bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
             socketio_path=credentials.get("socketio_path", "/socket.io"),

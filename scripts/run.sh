@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything and run the assistant on the embedded defaults:
 # SQLite loan store (var/loans.db) with the demo portfolio, in-memory tracker
-# store, the action server on :5055 and Rasa on :5005 (REST + socket.io).
+# store, the action server on :5055 and Rasa on :5005 (REST + socket.io), all on
+# 127.0.0.1 (RASA_INTERFACE changes Rasa's), browsers allowed only from the
+# widget page's origin (WIDGET_ORIGINS changes it).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 setup_venv
 setup_web
@@ -22,17 +24,31 @@ log "Starting the action server on :${ACTIONS_PORT}"
 python -m actions.server --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
 ACTIONS_PID=$!
 
-WEB_PORT="${WEB_PORT:-8080}"
+# What the settings (.env) say Rasa listens on and whom browsers may call it from
+WEB_PORT="$(python -c 'from bot.settings import load_settings; print(load_settings().web_port)')"
+RASA_INTERFACE="$(python -c 'from bot.settings import load_settings; print(load_settings().rasa_interface)')"
+RASA_HOST="$RASA_INTERFACE"
+case "$RASA_HOST" in 0.0.0.0|"::") RASA_HOST=127.0.0.1 ;; *:*) RASA_HOST="[$RASA_HOST]" ;; esac
+mapfile -t RASA_ARGS < <(python -c '
+from bot.ops.endpoints import server_args
+from bot.settings import load_settings
+print("\n".join(server_args(load_settings())))
+' || echo "--failed")
+if [ "${RASA_ARGS[*]}" = "--failed" ] || [ "${#RASA_ARGS[@]}" -eq 0 ]; then
+  echo "Could not read the settings for Rasa (see the error above)." >&2
+  exit 1
+fi
+
 log "Starting the chat widget page on :${WEB_PORT}"
-python -m bot web --port "$WEB_PORT" --socket-url "http://127.0.0.1:${RASA_PORT}" > var/web.log 2>&1 &
+python -m bot web --port "$WEB_PORT" --socket-url "http://${RASA_HOST}:${RASA_PORT}" > var/web.log 2>&1 &
 WEB_PID=$!
 trap 'kill $ACTIONS_PID $WEB_PID 2>/dev/null || true' EXIT INT TERM
 
 cat <<INFO
 
-The assistant is starting on http://127.0.0.1:${RASA_PORT} (give it ~20 seconds).
+The assistant is starting on http://${RASA_HOST}:${RASA_PORT}, listening on ${RASA_INTERFACE} (give it ~20 seconds).
 Talk to it:
-  curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
+  curl -s -XPOST http://${RASA_HOST}:${RASA_PORT}/webhooks/rest/webhook \\
        -H 'Content-Type: application/json' -d '{"sender": "demo-1", "message": "hi"}'
   or, in another terminal:  .venv/bin/rasa shell --endpoints var/endpoints.yml
   or open the chat widget:  http://127.0.0.1:${WEB_PORT}/  ("Log in" as a demo borrower skips the loan reference)
@@ -41,9 +57,6 @@ Agreements so far:  .venv/bin/python -m bot agreements
 Stop with Ctrl-C.
 
 INFO
+# RASA_ARGS: --interface, --cors (the widget page's origin, or WIDGET_ORIGINS) and
 # Rasa's HTTP API (used by `python -m bot remind`) only with a token: set RASA_TOKEN in .env.
-API_ARGS=()
-RASA_TOKEN="$(python -c 'from bot.settings import load_settings; print(load_settings().rasa_token)')"
-if [ -n "$RASA_TOKEN" ]; then API_ARGS=(--enable-api --auth-token "$RASA_TOKEN"); fi
-rasa run --port "$RASA_PORT" --endpoints var/endpoints.yml --credentials var/credentials.yml \
-  --cors "*" "${API_ARGS[@]}"
+rasa run --port "$RASA_PORT" --endpoints var/endpoints.yml --credentials var/credentials.yml "${RASA_ARGS[@]}"

@@ -8,7 +8,8 @@ conversation and processes them one at a time, in order of arrival, across
 replicas. nginx spreads HTTP messages over the replicas (and retries another
 replica when one refuses the connection); socket.io stays on one replica per
 client (ip_hash), as its polling transport requires. Action servers sit behind
-their own nginx upstream.
+their own nginx upstream. nginx listens on RASA_INTERFACE (loopback by default);
+the replicas and action servers on loopback only, so nothing bypasses it.
 
 The supervisor restarts a replica or action server that exits, until it is
 stopped with Ctrl-C / SIGTERM.
@@ -27,7 +28,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.ops.endpoints import write_credentials, write_endpoints
+from bot.ops.endpoints import server_args, write_credentials, write_endpoints
 from bot.settings import PROJECT_ROOT, Settings
 
 NGINX_CONF = """\
@@ -54,7 +55,7 @@ http {{
 {action_servers}
     }}
     server {{
-        listen 127.0.0.1:{port};
+        listen {interface}:{port};
         location /socket.io/ {{
             proxy_pass http://rasa_socketio;
             proxy_http_version 1.1;
@@ -96,10 +97,11 @@ class Child:
     health_path: str = "/"
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = field(default=0)
+    host: str = "127.0.0.1"
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
     def health(self) -> str:
@@ -150,9 +152,13 @@ def plan(
         for i in range(action_servers)
     ]
     credentials = write_credentials(work / "credentials.yml", settings, PROJECT_ROOT / "credentials.yml")
-    rasa_args = ["--endpoints", str(endpoints), "--credentials", str(credentials)]
-    if settings.rasa_token:
-        rasa_args += ["--enable-api", "--auth-token", settings.rasa_token]
+    rasa_args = [
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(credentials),
+        *server_args(settings, interface="127.0.0.1"),  # behind nginx: never reachable around it
+    ]
     rasa_children = []
     for i in range(replicas):
         p = first_port + 100 + i
@@ -164,14 +170,21 @@ def plan(
                 p,
             )
         )
+    interface = settings.rasa_interface
     conf = NGINX_CONF.format(
         work=work,
+        interface=f"[{interface}]" if ":" in interface else interface,
         port=port,
         actions_port=actions_port,
         rasa_servers="\n".join(f"        server {c.address} max_fails=1 fail_timeout=5s;" for c in rasa_children),
         action_servers="\n".join(f"        server {c.address} max_fails=1 fail_timeout=5s;" for c in action_children),
     )
     return rasa_children, action_children, conf
+
+
+def reachable(interface: str) -> str:
+    """An address to reach a server listening on `interface` from this machine."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(interface, interface)
 
 
 def _port_free(port: int) -> bool:
@@ -220,6 +233,7 @@ def run(
         [nginx, "-c", str(work / "nginx.conf"), "-e", str(work / "nginx-error.log"), "-g", "daemon off;"],
         work / "nginx.log",
         port,
+        host=reachable(settings.rasa_interface),
     )
     children = [*action_children, *rasa_children]
     # A port taken by another program would pass the health check below with
@@ -255,7 +269,7 @@ def run(
         record_pids()
         print(
             f"cluster: {replicas} Rasa replica(s) and {action_servers} action server(s) behind "
-            f"http://127.0.0.1:{port} (logs in var/cluster/)",
+            f"http://{proxy.address} (logs in var/cluster/)",
             flush=True,
         )
     while not stopping:

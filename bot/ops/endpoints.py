@@ -5,6 +5,11 @@ server on localhost, trackers and locks in memory. Production: TRACKER_STORE_URL
 (PostgreSQL, Rasa's SQLTrackerStore, masking personal data), LOCK_STORE_URL (Redis, RedisLockStore)
 and optionally EVENT_BROKER_URL (RabbitMQ, Rasa's pika broker). The file holds
 the action server's secret, so it is written readable by its owner only.
+
+`server_args` are the `rasa run` options the settings imply: the address to
+listen on (RASA_INTERFACE, loopback by default), the origins a browser may call
+from (WIDGET_ORIGINS, by default only the widget page's) and the HTTP API only
+with RASA_TOKEN.
 """
 
 from __future__ import annotations
@@ -35,14 +40,23 @@ def endpoints_config(settings: Settings, *, action_server_url: str | None = None
         config["tracker_store"] = _sql_tracker_store(settings.tracker_store_url)
     else:
         config["tracker_store"] = {"type": "components.tracker_store.MaskingInMemoryTrackerStore"}
-    # Both lock stores bound each conversation's queue (components/lock_store.py).
     if settings.lock_store_url:
         config["lock_store"] = _redis_lock_store(settings.lock_store_url)
-    else:
-        config["lock_store"] = {"type": "components.lock_store.BoundedInMemoryLockStore"}
     if settings.event_broker_url:
         config["event_broker"] = _pika_broker(settings.event_broker_url, settings.event_broker_queue)
     return config
+
+
+def server_args(settings: Settings, *, interface: str | None = None) -> list[str]:
+    """`rasa run` options from settings (scripts/run.sh, `python -m bot cluster`, the e2e tests).
+
+    Rasa's defaults fail open: it listens on every interface, and `--cors "*"`
+    reflects any Origin with credentials allowed.
+    """
+    args = ["--interface", interface or settings.rasa_interface, "--cors", *settings.allowed_origins()]
+    if settings.rasa_token:
+        args += ["--enable-api", "--auth-token", settings.rasa_token]
+    return args
 
 
 def write_endpoints(path: Path, settings: Settings, **kwargs) -> Path:

@@ -23,7 +23,7 @@ from bot.adapters.database import Database
 from bot.adapters.store import LoanStore
 from bot.domain.clock import local_today
 from bot.ops.demo import seed_demo
-from bot.ops.endpoints import write_endpoints
+from bot.ops.endpoints import server_args, write_endpoints
 from bot.ops.migrate import upgrade
 from bot.settings import Settings
 from tests.e2e.platform_fake import PlatformFake
@@ -205,6 +205,7 @@ def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str |
     seed_demo(LoanStore(Database(database_url)), local_today("Europe/London"))
 
     actions_port, rasa_port = _free_port(), _free_port()
+    web_port = _free_port()  # the widget page's (tests/e2e/test_widget.py): the only origin allowed by default
     endpoints = write_endpoints(
         work / "endpoints.yml",
         Settings(action_server_secret=TEST_SETTINGS["ACTION_SERVER_SECRET"], tracker_store_url=tracker_store_url),
@@ -219,6 +220,7 @@ def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str |
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "TWILIO_API_BASE_URL": f"{platform.url}/twilio",
         "TELEGRAM_API_BASE_URL": f"{platform.url}/telegram",
+        "WEB_PORT": str(web_port),
     }
 
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
@@ -246,9 +248,8 @@ def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str |
                     str(endpoints),
                     "--credentials",
                     str(ROOT / "credentials.yml"),
-                    "--enable-api",
-                    "--auth-token",
-                    TEST_SETTINGS["RASA_TOKEN"],
+                    # as scripts/run.sh: loopback, CORS for the widget page only, the API with a token
+                    *server_args(Settings(rasa_token=TEST_SETTINGS["RASA_TOKEN"], web_port=web_port)),
                     "--debug",
                 ],
                 cwd=ROOT,
@@ -259,13 +260,15 @@ def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str |
         )
         _wait_for(f"http://127.0.0.1:{actions_port}/health", procs[0], actions_log)
         _wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/", procs[1], rasa_log)
-        yield Servers(
+        started = Servers(
             f"http://127.0.0.1:{rasa_port}",
             database_url,
             platform,
             actions_url=f"http://127.0.0.1:{actions_port}",
             work=work,
         )
+        started.settings["WEB_PORT"] = str(web_port)
+        yield started
     finally:
         for proc in procs:
             proc.terminate()

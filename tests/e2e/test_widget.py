@@ -44,8 +44,9 @@ REPLY_TIMEOUT_MS = 90_000  # the first messages wait for the model and the actio
 
 @pytest.fixture(scope="module")
 def web(servers, tmp_path_factory):
-    """`python -m bot web` pointing at the test Rasa server, in development mode (demo login on)."""
-    port = _free_port()
+    """`python -m bot web` pointing at the test Rasa server, in development mode (demo login on),
+    on the port whose origin the servers allow (WIDGET_ORIGINS' default: the page's own)."""
+    port = int(servers.settings.get("WEB_PORT") or _free_port())
     log = tmp_path_factory.mktemp("web") / "web.log"
     env = {**os.environ, **servers.settings, "APP_ENV": "development", "DATABASE_URL": servers.database_url}
     proc = subprocess.Popen(

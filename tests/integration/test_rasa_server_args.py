@@ -1,0 +1,51 @@
+"""How Rasa is started (bot.ops.endpoints.server_args, used by scripts/run.sh, the
+cluster and the e2e tests): loopback and the widget page's origin unless told
+otherwise (issue 12: Rasa listened on 0.0.0.0 and CORS reflected any Origin)."""
+
+from __future__ import annotations
+
+from bot.ops.cluster import plan
+from bot.ops.endpoints import server_args
+from bot.settings import PROJECT_ROOT, Settings
+
+
+def _option(args: list[str], name: str) -> list[str]:
+    """The values after `name`, up to the next option."""
+    start = args.index(name) + 1
+    end = next((i for i in range(start, len(args)) if args[i].startswith("--")), len(args))
+    return args[start:end]
+
+
+def test_by_default_rasa_listens_on_loopback_and_only_the_widget_page_may_call_it():
+    args = server_args(Settings())
+    assert _option(args, "--interface") == ["127.0.0.1"]
+    assert _option(args, "--cors") == ["http://127.0.0.1:8080", "http://localhost:8080"]
+    assert "*" not in args and "--enable-api" not in args
+
+
+def test_both_are_configurable_and_the_api_needs_a_token():
+    settings = Settings(
+        rasa_interface="0.0.0.0", widget_origins="https://app.acme.example", rasa_token="t0k3n-" + "x1y2z3" * 6
+    )
+    args = server_args(settings)
+    assert _option(args, "--interface") == ["0.0.0.0"]
+    assert _option(args, "--cors") == ["https://app.acme.example"]
+    assert _option(args, "--auth-token") == [settings.rasa_token] and "--enable-api" in args
+
+
+def test_the_cluster_replicas_listen_on_loopback_behind_the_proxy(tmp_path):
+    settings = Settings(rasa_interface="10.0.0.5", widget_origins="https://app.acme.example")
+    rasa, actions, conf = plan(
+        settings,
+        replicas=1,
+        action_servers=1,
+        port=8000,
+        model=PROJECT_ROOT / "models" / "m.tar.gz",
+        work=tmp_path,
+        first_port=8010,
+    )
+    [replica] = rasa
+    assert _option(replica.args, "--interface") == ["127.0.0.1"]
+    assert _option(replica.args, "--cors") == ["https://app.acme.example"]
+    assert "listen 10.0.0.5:8000;" in conf and "listen 127.0.0.1:8001;" in conf
+    assert all(child.address.startswith("127.0.0.1:") for child in [*rasa, *actions])
