@@ -9,7 +9,8 @@ handoff transcripts). The assistant never repeats free text back.
 
 Masked, wherever they appear in a message:
 - card-like numbers: 13 to 19 digits, bare or split by spaces or dashes, or
-  in groups of 2 to 6 digits split by dots (`4111.1111.1111.1111`);
+  in groups of up to 6 digits split by dots (`4111.1111.1111.1111`; a
+  timestamp such as `1733256333.1234567` is not one);
 - national ID numbers: China's resident identity number (18 characters, the
   last may be X; spaced 6-8-4 or not), the UK National Insurance number
   (HMRC's allocation rules) and the US Social Security number (nine bare
@@ -60,6 +61,11 @@ _MONTHS = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
+# The same, once the first letter is read (patterns start with a character class).
+_MONTHS_AFTER_FIRST = (
+    r"(?:(?<=j)(?:an(?:uary)?|une?|uly?)|(?<=f)eb(?:ruary)?|(?<=m)(?:ar(?:ch)?|ay)|(?<=a)(?:pr(?:il)?|ug(?:ust)?)"
+    r"|(?<=s)ep(?:t(?:ember)?)?|(?<=o)ct(?:ober)?|(?<=n)ov(?:ember)?|(?<=d)ec(?:ember)?)"
+)
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"'?\d{2}(?:\d{2})?"
 _SEP = r"[\s./-]"
@@ -74,12 +80,15 @@ _FULL_WIDTH.update(dict.fromkeys([0xFF0D, 0x2010, 0x2011, 0x2012, 0x2013, 0x2212
 _ASCII_VIEW = str.maketrans(_FULL_WIDTH)
 
 
-def _starts(after_none_of: str = "") -> str:
-    """A number starts where no ASCII letter or digit (nor any of `after_none_of`)
-    is before it, or right after an escape (`\\u8eab`, `\\n`)."""
+def _starts(first: str, after_none_of: str = "", *, after_letters: bool = False) -> str:
+    """`first` (a character class) where a number starts: no ASCII digit or
+    letter (unless `after_letters`), nor any of `after_none_of`, before it, or
+    an escape (`\\u8eab`, `\\n`). The class comes first so that the search
+    skips to where it can match."""
+    before = ("0-9" if after_letters else "0-9A-Za-z_") + re.escape(after_none_of)
     return (
-        rf"(?:(?<![0-9A-Za-z_{re.escape(after_none_of)}])"
-        r"|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[nrtfv]))"
+        rf"{first}(?:(?<![{before}]{first})"
+        rf"|(?<=\\u[0-9A-Fa-f]{{4}}{first})|(?<=\\[nrtfv]{first}))"
     )
 
 
@@ -90,35 +99,42 @@ def _ends(before_none_of: str = "") -> str:
     return r"(?![0-9A-Za-z_])" + tail
 
 
-_CARD_LIKE = re.compile(_starts("+-") + r"\d(?:(?:[ -]| {2})?\d){12,18}" + _ends(" -"))
-_CARD_DOTTED = re.compile(_starts("+.-") + r"\d{1,6}(?:\.\d{1,6}){2,6}" + _ends(".-"))  # 13 to 19 digits
-_CN_RESIDENT_ID = re.compile(_starts("-") + r"\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx]" + _ends("-"))
-_SSN_SHAPED = re.compile(_starts("-") + r"\d{3}([- ])\d{2}\1\d{4}" + _ends("-"))
-_BARE_NINE = re.compile(_starts("-") + r"\d{9}" + _ends("-"))
+_D = "[0-9]"
+_CARD_LIKE = re.compile(_starts(_D, "+-") + r"(?:(?:[ -]| {2})?\d){12,18}" + _ends(" -"))
+_CARD_DOTTED = re.compile(_starts(_D, "+.-") + r"\d{0,5}(?:\.\d{1,6}){2,6}" + _ends(".-"))  # 13 to 19 digits
+_CN_RESIDENT_ID = re.compile(_starts(_D, "-") + r"\d{5}[ -]?\d{8}[ -]?\d{3}[\dXx]" + _ends("-"))
+_SSN_SHAPED = re.compile(_starts(_D, "-") + r"\d{2}([- ])\d{2}\1\d{4}" + _ends("-"))
+_BARE_NINE = re.compile(_starts(_D, "-") + r"\d{8}" + _ends("-"))
 # HMRC: the first letter is not D F I Q U V, the second not D F I O Q U V, and
 # BG GB KN NK NT TN ZZ are never issued.
 _NINO = re.compile(
-    _starts() + r"(?!(?:BG|GB|KN|NK|NT|TN|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?:[ -]?\d{2}){3}[ -]?[A-D]" + _ends(),
+    _starts("[A-CEGHJ-PR-TW-Z]") + r"[A-CEGHJ-NPR-TW-Z](?<!BG|GB|KN|NK|NT|TN|ZZ)(?:[ -]?\d{2}){3}[ -]?[A-D]" + _ends(),
     re.IGNORECASE,
 )
 
 # Each date pattern names its year group.
 _DATES = [
-    re.compile(r"(?<![0-9])(?P<year>\d{4})\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}(?:\s*[日号])?" + _ends("/.-")),
-    re.compile(r"(?<![0-9])(?P<year>\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}(?:\s*[日号])?(?![0-9])"),
     re.compile(
-        _starts("/.-") + r"\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*(?P<year>\d{2}(?:\d{2})?)" + _ends("/.-"),
+        rf"(?P<year>{_starts(_D, after_letters=True)}\d{{3}})\s*[-/.年]\s*\d{{1,2}}\s*[-/.月]\s*\d{{1,2}}(?:\s*[日号])?"
+        + _ends("/.-")
     ),
     re.compile(
-        _starts() + rf"{_DAY}{_SEP}*(?:of\s+)?(?:{_MONTHS})\.?,?{_SEP}*(?P<year>{_YEAR})" + _ends(),
+        rf"(?P<year>{_starts(_D, after_letters=True)}\d)\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}(?:\s*[日号])?(?![0-9])"
+    ),
+    re.compile(_starts(_D, "/.-") + r"\d?\s*[-/.]\s*\d{1,2}\s*[-/.]\s*(?P<year>\d{2}(?:\d{2})?)" + _ends("/.-")),
+    re.compile(
+        _starts(_D) + rf"\d?(?:st|nd|rd|th)?{_SEP}*(?:of\s+)?(?:{_MONTHS})\.?,?{_SEP}*(?P<year>{_YEAR})" + _ends(),
         re.IGNORECASE,
     ),
     re.compile(
-        _starts() + rf"(?:{_MONTHS})\.?{_SEP}*{_DAY},?[\s,./-]+(?P<year>{_YEAR})" + _ends(),
+        _starts("[ADFJMNOS]") + rf"{_MONTHS_AFTER_FIRST}\.?{_SEP}*{_DAY},?[\s,./-]+(?P<year>{_YEAR})" + _ends(),
         re.IGNORECASE,
     ),
-    re.compile(_starts() + rf"(?P<year>\d{{4}}){_SEP}*(?:{_MONTHS})\.?{_SEP}*{_DAY}" + _ends(), re.IGNORECASE),
-    re.compile(r"(?<![0-9.,])(?P<compact>\d{8})(?![0-9])(?![.,][0-9])"),
+    re.compile(
+        rf"(?P<year>{_starts(_D)}\d{{3}}){_SEP}*(?:{_MONTHS})\.?{_SEP}*{_DAY}" + _ends(),
+        re.IGNORECASE,
+    ),
+    re.compile(rf"(?P<compact>{_starts(_D, '.,', after_letters=True)}\d{{7}})(?![0-9])(?![.,][0-9])"),
 ]
 _DIGIT = re.compile(r"[0-9]")
 
@@ -193,6 +209,11 @@ def _is_old(match: re.Match[str], today: date) -> bool:
 
 # A JSON \uXXXX escape (not itself escaped): Rasa's JSON log lines write Chinese
 # and full-width digits this way.
+# Escapes the masking must read unescaped: full-width digits, letters and
+# separators, and whatever follows a digit (年, 月 in a date).
+_ESCAPES_TO_READ = re.compile(
+    r"\\u(?:ff[0-5][0-9a-f]|3000|00a0|202f|201[0-3]|2212)|(?<!\\u[0-9a-f]{3})[0-9]\\u", re.IGNORECASE
+)
 _JSON_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9A-Fa-f]{4})")
 
 
@@ -201,7 +222,7 @@ def mask_log_text(text: str) -> str:
     non-ASCII characters escaped: if masking the unescaped line changes it,
     the line is written unescaped (still valid JSON) and masked."""
     masked = mask_personal_data(text)
-    if "\\u" not in masked:
+    if _ESCAPES_TO_READ.search(masked) is None:  # an escape before a number is a boundary already
         return masked
     readable = _JSON_ESCAPE.sub(_unescape, masked)
     masked_readable = mask_personal_data(readable)
