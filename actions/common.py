@@ -25,6 +25,7 @@ from bot.domain import formatting
 from bot.domain.accounts import AccountView
 from bot.domain.clock import local_today, utcnow
 from bot.domain.identity import METADATA_KEY, ChannelIdentity, InvalidIdentity, read_channel_identity
+from bot.domain.parsing import normalise_loan_ref
 from bot.domain.policy import ProductPolicy
 from bot.settings import Settings
 
@@ -71,9 +72,18 @@ def require_account(dispatcher, tracker: Tracker) -> AccountView | None:
 
 def identified_loan_ref(tracker: Tracker) -> str | None:
     """The loan a channel vouches for (a signed widget login, the phone a signed
-    SMS came from): the first verification factor. The date of birth is still asked."""
+    SMS came from): the first verification factor. The date of birth is still asked.
+
+    A widget login names the reference itself: it counts whether or not the
+    loan is on file, so the next question (the date of birth) never tells
+    whether a loan exists; an unknown one then fails like a wrong date.
+    """
     identity = channel_identity(tracker)
-    return store().candidate_loan(identity.kind, identity.value) if identity else None
+    if identity is None:
+        return None
+    if identity.kind == "loan_ref":
+        return normalise_loan_ref(identity.value)
+    return store().candidate_loan(identity.kind, identity.value)
 
 
 def channel_identity(tracker: Tracker) -> ChannelIdentity | None:

@@ -7,19 +7,27 @@ the socket connects, and ignores any `session_id` or metadata a client sends:
 
 - **logged-in borrower**: the host app's widget token (JWT HS256,
   `WIDGET_JWT_SECRET`) comes in the socket.io v4 `auth` payload (`{"token": ...}`).
-  The conversation is `conversation_id_for("web", loan_ref)`, and every message
-  carries a signed channel identity, so the assistant asks only for the date of
-  birth;
-- **anonymous visitor**: a new random conversation, or the one named by a resume
-  ticket (`{"ticket": ...}`) that this server signed in the last 24 hours. A
-  forged, unsigned or expired ticket gets a fresh conversation;
+  Every message carries a signed channel identity, so the assistant asks only
+  for the date of birth. The conversation belongs to this device, not to the
+  loan: a new random `web-…` conversation, or the one named by a resume ticket
+  (`{"token": ..., "ticket": ...}`) signed for the same loan. Another device, or
+  anyone else holding a token for the loan, starts a conversation of its own and
+  must give the date of birth again; it never sees this one's history;
+- **anonymous visitor**: a new random `web-anon-…` conversation, or the one named
+  by an anonymous resume ticket (`{"ticket": ...}`);
 - **invalid or expired token**: treated as anonymous (the borrower can still
   verify by typing the loan reference); `session_confirm` says
   `token_rejected: true` so the host app can log the borrower in again.
 
-After `session_request` the socket receives `session_confirm` and then `history`:
-the user and bot messages of the conversation's current session, replayed from
-the tracker store, so a reload (or another device) shows the conversation again.
+A ticket is signed by this server (CHANNEL_IDENTITY_SECRET), names one
+conversation and, for a borrower's, the loan; it lasts 24 hours from its last
+use. A forged, unsigned or expired ticket, an anonymous ticket with a token, or
+a borrower's ticket without a token for that loan, gets a fresh conversation.
+
+After `session_request` the socket receives `session_confirm` (with a fresh
+ticket) and then `history`: the user and bot messages of the conversation's
+current session, replayed from the tracker store, so a reload on the same device
+shows the conversation again.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -42,9 +51,9 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from bot.domain.clock import utcnow
 from bot.domain.identity import (
     METADATA_KEY,
+    WEB_CONVERSATION_PREFIX,
     ChannelIdentity,
     InvalidIdentity,
-    conversation_id_for,
     mint_channel_identity,
     read_widget_token,
 )
@@ -52,7 +61,9 @@ from bot.domain.identity import (
 logger = logging.getLogger(__name__)
 
 CHANNEL = "web"
-ANONYMOUS_PREFIX = "web-anon-"
+BORROWER_PREFIX = WEB_CONVERSATION_PREFIX  # a logged-in borrower's conversation on one device
+ANONYMOUS_PREFIX = WEB_CONVERSATION_PREFIX + "anon-"
+_CONVERSATION_ID = re.compile(r"web-(anon-)?[0-9a-f]{32}")
 MAX_MESSAGE_CHARS = 2000  # longer messages are cut; nobody types more into a chat box
 MAX_PAYLOAD_BYTES = 64 * 1024  # engine.io closes sockets that send bigger packets
 MAX_TOKEN_CHARS = 4096
@@ -67,7 +78,7 @@ class Binding:
 
     conversation_id: str
     loan_ref: str | None = None  # set when a valid widget token vouched for it
-    ticket: str | None = None  # resume ticket for anonymous visitors
+    ticket: str | None = None  # resumes this conversation on this device (with the token, for a borrower's)
     token_rejected: bool = False
 
     def confirmation(self) -> dict[str, Any]:
@@ -79,29 +90,40 @@ class Binding:
         }
 
 
-def sign_ticket(conversation_id: str, secret: str, *, now: datetime) -> str:
+def new_conversation_id(*, anonymous: bool) -> str:
+    return (ANONYMOUS_PREFIX if anonymous else BORROWER_PREFIX) + uuid.uuid4().hex
+
+
+def sign_ticket(conversation_id: str, secret: str, *, now: datetime, loan_ref: str | None = None) -> str:
+    """A resume ticket: for an anonymous conversation, or for a borrower's together with the loan."""
     issued = int(now.timestamp())
-    return f"{conversation_id}.{issued}.{_ticket_mac(conversation_id, issued, secret)}"
+    return f"{conversation_id}.{issued}.{_ticket_mac(conversation_id, issued, loan_ref, secret)}"
 
 
-def _ticket_mac(conversation_id: str, issued: int, secret: str) -> str:
-    return hmac.new(secret.encode(), f"resume:{conversation_id}:{issued}".encode(), hashlib.sha256).hexdigest()
+def _ticket_mac(conversation_id: str, issued: int, loan_ref: str | None, secret: str) -> str:
+    message = f"resume:{conversation_id}:{issued}"
+    if loan_ref is not None:  # conversation ids hold no ":", so the two forms never collide
+        message += f":loan:{loan_ref}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def read_ticket(ticket: object, secret: str, *, now: datetime) -> str | None:
-    """The anonymous conversation a ticket signed by us names, else None.
+def read_ticket(ticket: object, secret: str, *, now: datetime, loan_ref: str | None = None) -> str | None:
+    """The conversation a ticket signed by us names, else None.
 
-    Only anonymous ids can be resumed this way: a borrower's conversation needs
-    their widget token. A ticket lasts RESUME_TICKET_HOURS from its last use
-    (every connection gets a fresh one), so a shared device forgets.
+    Without `loan_ref` only an anonymous conversation can be resumed; with it
+    (the loan a valid widget token vouches for) only a borrower's conversation
+    whose ticket was signed for that same loan. A ticket lasts RESUME_TICKET_HOURS
+    from its last use (every connection gets a fresh one), so a shared device forgets.
     """
     if not isinstance(ticket, str) or len(ticket) > 200 or ticket.count(".") != 2:
         return None
     conversation_id, issued_text, mac = ticket.split(".")
-    if not conversation_id.startswith(ANONYMOUS_PREFIX) or not issued_text.isdigit() or len(issued_text) > 12:
+    if not _CONVERSATION_ID.fullmatch(conversation_id) or not issued_text.isdigit() or len(issued_text) > 12:
+        return None
+    if conversation_id.startswith(ANONYMOUS_PREFIX) != (loan_ref is None):
         return None
     issued = int(issued_text)
-    if not hmac.compare_digest(_ticket_mac(conversation_id, issued, secret), mac):
+    if not hmac.compare_digest(_ticket_mac(conversation_id, issued, loan_ref, secret), mac):
         return None
     age = now.timestamp() - issued
     if not -TICKET_CLOCK_SKEW_SECONDS <= age <= RESUME_TICKET_HOURS * 3600:
@@ -249,9 +271,16 @@ class SecureSocketIOInput(SocketIOInput):
         return "*" in self.origins or not origin or origin.rstrip("/") in self.origins
 
     def bind(self, auth: object, *, now: datetime) -> Binding:
+        """The conversation for a new socket: decided here, never by the client.
+
+        Verification belongs to the device's conversation: a token alone (a
+        second device, a copied or leaked token) always starts a new one, so the
+        date of birth is asked again and no earlier history is shown.
+        """
         auth = auth if isinstance(auth, dict) else {}
         token = auth.get("token")
         token_rejected = False
+        loan_ref: str | None = None
         if token:
             try:
                 if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
@@ -260,14 +289,13 @@ class SecureSocketIOInput(SocketIOInput):
             except InvalidIdentity as exc:
                 logger.info("widget token refused (%s): continuing as an anonymous visitor", exc)
                 token_rejected = True
-            else:
-                return Binding(conversation_id_for(CHANNEL, loan_ref, self.identity_secret), loan_ref=loan_ref)
-        conversation_id = read_ticket(auth.get("ticket"), self.identity_secret, now=now)
+        conversation_id = read_ticket(auth.get("ticket"), self.identity_secret, now=now, loan_ref=loan_ref)
         if conversation_id is None:
-            conversation_id = ANONYMOUS_PREFIX + uuid.uuid4().hex
+            conversation_id = new_conversation_id(anonymous=loan_ref is None)
         return Binding(
             conversation_id,
-            ticket=sign_ticket(conversation_id, self.identity_secret, now=now),
+            loan_ref=loan_ref,
+            ticket=sign_ticket(conversation_id, self.identity_secret, now=now, loan_ref=loan_ref),
             token_rejected=token_rejected,
         )
 
@@ -313,7 +341,13 @@ class SecureSocketIOInput(SocketIOInput):
         async def connect(sid: str, environ: dict, auth: object = None) -> None:
             if not self.origin_allowed(environ.get("HTTP_ORIGIN")):
                 raise Refused("origin not allowed")
-            binding = self.bind(auth, now=utcnow())
+            try:
+                binding = self.bind(auth, now=utcnow())
+            except Exception as exc:  # a hostile handshake never breaks the server: a fresh conversation
+                logger.error(
+                    "could not read a widget handshake (%s): a fresh anonymous conversation", type(exc).__name__
+                )
+                binding = self.bind(None, now=utcnow())
             self.bindings[sid] = binding
             await sio.enter_room(sid, binding.conversation_id)
 

@@ -66,7 +66,7 @@
           session(WHO_KEY, data.loan_ref);
           start();
         })
-        .catch(function () { form.elements.loan_ref.setCustomValidity("unknown loan"); form.reportValidity(); });
+        .catch(function () { form.elements.loan_ref.setCustomValidity("not a loan reference (like LN-10001)"); form.reportValidity(); });
     });
     form.elements.loan_ref.addEventListener("input", function () { this.setCustomValidity(""); });
     logout.addEventListener("click", function () {

@@ -15,14 +15,22 @@ The action server trusts only a channel identity it can verify, never plain
 metadata: the REST channel lets a client send any metadata it likes. Either way
 the borrower still gives their date of birth before anything about the loan is
 said.
+
+Conversation ids: the widget's are random (`web-` + 32 hex digits, `web-anon-`
+for anonymous visitors: one conversation per device, see channels/socketio.py);
+SMS uses the phone number (`+447700900001`), WhatsApp `whatsapp:` + it,
+Telegram the chat id (digits, negative for groups). Only those channels may
+write to such conversations: `another_channels_conversation` tells the REST
+channel which sender ids to refuse.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -30,6 +38,10 @@ ALGORITHM = "HS256"
 METADATA_KEY = "channel_identity"
 IDENTITY_TTL = timedelta(minutes=10)
 KINDS = ("loan_ref", "phone", "telegram_chat_id")
+WEB_CONVERSATION_PREFIX = "web-"  # the widget's conversations (channels/socketio.py)
+# Conversation ids the messaging channels use: a phone number (SMS), a scheme such
+# as "whatsapp:" before it, a Telegram chat id.
+_MESSAGING_CONVERSATION = re.compile(r"\+|[a-z][a-z0-9+.\-]*:|-?[0-9]+$")
 
 
 class InvalidIdentity(Exception):
@@ -55,7 +67,7 @@ def read_widget_token(token: str, secret: str, *, now: datetime) -> str:
     except jwt.PyJWTError as exc:
         raise InvalidIdentity(type(exc).__name__) from None
     # Expiry is checked against our clock so tests (and a skewed host) behave.
-    if int(claims["exp"]) <= int(now.timestamp()):
+    if _expiry(claims) <= now.timestamp():
         raise InvalidIdentity("expired")
     loan_ref = claims["loan_ref"]
     if not isinstance(loan_ref, str) or not 1 <= len(loan_ref) <= 32:
@@ -93,7 +105,7 @@ def read_channel_identity(token: object, secret: str, *, now: datetime, conversa
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp"], "verify_exp": False})
     except jwt.PyJWTError as exc:
         raise InvalidIdentity(type(exc).__name__) from None
-    if int(claims["exp"]) <= int(now.timestamp()):
+    if _expiry(claims) <= now.timestamp():
         raise InvalidIdentity("expired")
     if claims.get("purpose") != "channel_identity" or claims.get("kind") not in KINDS:
         raise InvalidIdentity("not a channel identity")
@@ -102,11 +114,26 @@ def read_channel_identity(token: object, secret: str, *, now: datetime, conversa
     return ChannelIdentity(str(claims["channel"]), str(claims["kind"]), str(claims["value"]))
 
 
-def conversation_id_for(channel: str, value: str, secret: str) -> str:
-    """A stable conversation id derived from a verified identity.
+def another_channels_conversation(conversation_id: str) -> bool:
+    """Whether an id has the shape of a conversation that another channel owns
+    (see the module docstring): the widget's, a phone number, a WhatsApp or
+    other `scheme:` address, a Telegram chat id.
 
-    The client never chooses it, so nobody can join another borrower's
-    conversation by guessing or reusing an id.
+    The REST channel refuses such sender ids, so nobody writes into (or reads
+    the replies of) a borrower's conversation on a channel that checked who
+    they are.
     """
-    digest = hmac.new(secret.encode(), f"{channel}:{value}".encode(), hashlib.sha256).hexdigest()
-    return f"{channel}-{digest[:32]}"
+    text = conversation_id.strip().lower()
+    return text.startswith(WEB_CONVERSATION_PREFIX) or _MESSAGING_CONVERSATION.match(text) is not None
+
+
+def _expiry(claims: dict[str, Any]) -> int | float:
+    """The `exp` claim as a number; anything else (text, a list, true, NaN) is refused."""
+    exp = claims.get("exp")
+    if (
+        isinstance(exp, bool)
+        or not isinstance(exp, (int, float))
+        or (isinstance(exp, float) and not math.isfinite(exp))
+    ):
+        raise InvalidIdentity("bad exp claim")
+    return exp

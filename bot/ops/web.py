@@ -5,8 +5,11 @@ socket.io client from web/node_modules, installed by `npm ci`); nothing comes
 from a CDN. The widget talks to Rasa's socket.io channel directly
 (channels.socketio), at `--socket-url` (default PUBLIC_BASE_URL).
 
-In development (APP_ENV != production) `POST /demo/token` mints a widget token
-for a loan in the store, so a developer can "log in as a demo borrower". In
+In development (APP_ENV=development, nothing else) `POST /demo/token` mints a
+widget token, so a developer can "log in as a demo borrower". It answers the
+same for any well-formed loan reference, on file or not, so it tells nobody
+which loans exist; a token for an unknown loan gets the same date-of-birth
+question and then the same "details don't match" as a wrong date. In
 production that route does not exist: the lender's own app signs the tokens.
 """
 
@@ -47,18 +50,10 @@ def websocket_origin(socket_url: str) -> str:
 class WidgetSite:
     """What the server answers; kept apart from the HTTP plumbing so it is easy to test."""
 
-    def __init__(self, settings: Settings, socket_url: str, store=None):
+    def __init__(self, settings: Settings, socket_url: str):
         self.settings = settings
         self.socket_url = socket_url.rstrip("/")
-        self._store = store
-        self.demo_login = not settings.production
-
-    def store(self):
-        if self._store is None:
-            from bot.bootstrap import services
-
-            self._store = services().store
-        return self._store
+        self.demo_login = settings.app_env == "development"
 
     def page(self) -> bytes:
         text = (WEB / "index.html").read_text(encoding="utf-8")
@@ -75,17 +70,21 @@ class WidgetSite:
         )
 
     def demo_token(self, body: bytes) -> tuple[int, dict]:
-        """Development only: a widget token for a loan in the store, as a host app would sign it."""
+        """Development only: a widget token for a loan reference, as a host app would sign it.
+
+        The loan store is not consulted: the answer depends only on the shape of
+        the reference, never on whether that loan exists.
+        """
         from bot.domain.parsing import normalise_loan_ref
 
         try:
             data = json.loads(body or b"{}")
-        except ValueError:
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return HTTPStatus.BAD_REQUEST, {"error": "expected JSON"}
         raw = data.get("loan_ref") if isinstance(data, dict) else None
         loan_ref = normalise_loan_ref(raw) if isinstance(raw, str) and len(raw) <= 32 else None
-        if loan_ref is None or self.store().candidate_loan("loan_ref", loan_ref) is None:
-            return HTTPStatus.NOT_FOUND, {"error": "no such loan"}
+        if loan_ref is None:
+            return HTTPStatus.BAD_REQUEST, {"error": "loan_ref must be a loan reference like LN-10001"}
         token = widget_token(loan_ref, self.settings.widget_jwt_secret, now=utcnow())
         return HTTPStatus.OK, {"token": token, "loan_ref": loan_ref}
 
@@ -146,9 +145,9 @@ def make_handler(site: WidgetSite):
                 return
             try:
                 status, data = site.demo_token(self.rfile.read(length))
-            except Exception as exc:  # e.g. the loan store is not migrated yet
+            except Exception as exc:  # never a 500 with a traceback
                 logger.error("demo token failed: %s", type(exc).__name__)
-                status, data = HTTPStatus.SERVICE_UNAVAILABLE, {"error": "loan store unavailable"}
+                status, data = HTTPStatus.SERVICE_UNAVAILABLE, {"error": "unavailable"}
             self._json(status, data)
 
     return Handler

@@ -307,17 +307,17 @@ def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
 
     from bot.adapters.rasa_trigger import RasaTrigger
     from bot.domain.clock import utcnow
-    from bot.domain.identity import conversation_id_for, widget_token
-    from channels.socketio import CHANNEL
+    from bot.domain.identity import widget_token
 
     loan = "LN-10004"
     token = widget_token(loan, TEST_SETTINGS["WIDGET_JWT_SECRET"], now=utcnow())
-    conversation = conversation_id_for(CHANNEL, loan, TEST_SETTINGS["CHANNEL_IDENTITY_SECRET"])
 
     async def scenario() -> dict:
         client = socketio.AsyncClient()
         received: asyncio.Queue = asyncio.Queue()
+        confirmed: asyncio.Queue = asyncio.Queue()
         client.on("bot_uttered", received.put_nowait)
+        client.on("session_confirm", confirmed.put_nowait)
         # Long-polling: python-engineio's WebSocket client needs a newer aiohttp
         # than Rasa 3.6 allows (the widget itself uses WebSocket).
         await client.connect(
@@ -325,7 +325,8 @@ def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
         )
         try:
             await client.emit("session_request", {})
-            await asyncio.sleep(1)
+            # the widget's conversation on this device, as the server chose it
+            conversation = (await asyncio.wait_for(confirmed.get(), timeout=30))["session_id"]
             trigger = RasaTrigger(cluster.replica_url(1), TEST_SETTINGS["RASA_TOKEN"])
             await asyncio.get_running_loop().run_in_executor(None, trigger, conversation, "socketio", loan)
             return await asyncio.wait_for(received.get(), timeout=30)

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.identity import conversation_id_for
-from channels.socketio import DOB_MASK
+from channels.socketio import BORROWER_PREFIX, DOB_MASK
 from tests.e2e.conftest import ROOT, _free_port, _wait_for
 
 pytestmark = pytest.mark.e2e
@@ -180,7 +179,8 @@ def test_a_logged_in_borrower_gives_only_the_date_of_birth_and_keeps_the_convers
 
     # Another client, in another browser profile, names the borrower's conversation
     # every way the stock channel allows, and sends a message into it.
-    victim = conversation_id_for("web", loan, servers.settings["CHANNEL_IDENTITY_SECRET"])
+    victim = page.evaluate("() => localStorage.getItem('chat-widget-ticket')").split(".")[0]
+    assert victim.startswith(BORROWER_PREFIX)
     attacker_context = browser.new_context()
     attacker = open_chat(attacker_context, web)
     seen = attacker.evaluate(
@@ -239,3 +239,43 @@ def test_an_expired_token_falls_back_to_an_anonymous_conversation(servers, web, 
     expect(page.get_by_role("button", name="Log in")).to_be_visible()  # the page was told to log in again
     say(page, "hi")
     bot_says(page, "loan reference")
+
+
+def test_a_second_device_with_a_valid_token_must_give_the_date_of_birth_again(servers, web, browser, phone):
+    """Issue 12: every holder of a valid token for a loan landed in the same, already
+    verified conversation: a second device saw the history and "how much do I owe?"
+    was answered without a date of birth."""
+    loan = servers.new_loan()
+    page = open_chat(phone, web)
+    page.locator("#demo-loan").fill(loan)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".cw[data-state=online]")).to_be_visible(timeout=30_000)
+    say(page, "hi")
+    bot_says(page, "date of birth")
+    say(page, "1 June 1980")
+    bot_says(page, "you're verified")
+    say(page, "how much do I owe?")
+    bot_says(page, "£250.00")
+
+    other_context = browser.new_context(**PHONE)  # another phone, logged in to the same loan
+    try:
+        other = open_chat(other_context, web)
+        other.locator("#demo-loan").fill(loan)
+        other.get_by_role("button", name="Log in").click()
+        expect(other.locator("#demo-who")).to_have_text(f"Logged in: {loan}")
+        expect(other.locator(".cw[data-state=online]")).to_be_visible(timeout=30_000)
+        assert transcript(other) == []  # none of the first phone's conversation
+        say(other, "how much do I owe?")
+        bot_says(other, "date of birth")
+        assert not any("£" in text or "verified" in text for text in bot_texts(other))
+        say(other, "1 June 1980")
+        bot_says(other, "you're verified")
+        say(other, "how much do I owe?")
+        bot_says(other, "£250.00")
+    finally:
+        other_context.close()
+
+    # The first phone keeps its own conversation after a reload, verified.
+    page.reload()
+    expect(page.locator(".cw-bot .cw-text").filter(has_text="£250.00").first).to_be_visible(timeout=30_000)
+    assert [line for line in transcript(page) if line == "how much do I owe?"] == ["how much do I owe?"]

@@ -15,7 +15,6 @@ import pytest
 from bot.domain.identity import (
     METADATA_KEY,
     InvalidIdentity,
-    conversation_id_for,
     read_channel_identity,
     read_widget_token,
     widget_token,
@@ -23,6 +22,7 @@ from bot.domain.identity import (
 from bot.settings import Settings
 from channels.socketio import (
     ANONYMOUS_PREFIX,
+    BORROWER_PREFIX,
     DOB_MASK,
     MAX_MESSAGE_CHARS,
     SecureSocketIOInput,
@@ -48,10 +48,12 @@ def token(loan_ref: str = "LN-10001", *, secret: str = WIDGET_SECRET, now: datet
 # --- binding a socket to a conversation ---
 
 
-def test_a_valid_token_binds_the_borrowers_conversation_and_vouches_for_the_loan():
+def test_a_valid_token_binds_a_conversation_of_this_device_and_vouches_for_the_loan():
     binding = channel().bind({"token": token()}, now=NOW)
-    assert binding.conversation_id == conversation_id_for("web", "LN-10001", IDENTITY_SECRET)
-    assert binding.loan_ref == "LN-10001" and binding.ticket is None
+    assert binding.conversation_id.startswith(BORROWER_PREFIX)
+    assert not binding.conversation_id.startswith(ANONYMOUS_PREFIX) and "LN-10001" not in binding.conversation_id
+    assert binding.loan_ref == "LN-10001"
+    assert read_ticket(binding.ticket, IDENTITY_SECRET, now=NOW, loan_ref="LN-10001") == binding.conversation_id
     assert binding.confirmation()["identified"] is True
 
     metadata = channel().metadata_for(binding, now=NOW)
@@ -61,11 +63,31 @@ def test_a_valid_token_binds_the_borrowers_conversation_and_vouches_for_the_loan
     assert (identity.channel, identity.kind, identity.value) == ("web", "loan_ref", "LN-10001")
 
 
-def test_the_same_token_always_reaches_the_same_conversation_and_other_loans_do_not():
-    a1 = channel().bind({"token": token("LN-10001")}, now=NOW)
-    a2 = channel().bind({"token": token("LN-10001", now=NOW + timedelta(minutes=5))}, now=NOW)
-    b = channel().bind({"token": token("LN-10002")}, now=NOW)
-    assert a1.conversation_id == a2.conversation_id != b.conversation_id
+def test_a_token_alone_never_enters_an_existing_conversation():
+    """Issue 12: every holder of a valid token for a loan landed in the same (verified)
+    conversation. Now a second device, or a second token, starts its own."""
+    first = channel().bind({"token": token("LN-10001")}, now=NOW)
+    second_device = channel().bind({"token": token("LN-10001")}, now=NOW)
+    new_token = channel().bind({"token": token("LN-10001", now=NOW + timedelta(minutes=5))}, now=NOW)
+    assert len({first.conversation_id, second_device.conversation_id, new_token.conversation_id}) == 3
+
+
+def test_the_same_device_resumes_its_conversation_with_its_ticket_and_a_token_for_the_loan():
+    first = channel().bind({"token": token("LN-10001")}, now=NOW)
+    # a reload, even with a token minted afresh by the host app
+    reload = channel().bind(
+        {"token": token("LN-10001", now=NOW + timedelta(minutes=5)), "ticket": first.ticket}, now=NOW
+    )
+    assert reload.conversation_id == first.conversation_id and reload.loan_ref == "LN-10001"
+    assert read_ticket(reload.ticket, IDENTITY_SECRET, now=NOW, loan_ref="LN-10001") == first.conversation_id
+    # the ticket with a token for another loan, or with no (or a rejected) token: a new conversation
+    other_loan = channel().bind({"token": token("LN-10002"), "ticket": first.ticket}, now=NOW)
+    no_token = channel().bind({"ticket": first.ticket}, now=NOW)
+    bad_token = channel().bind({"token": token(now=NOW - timedelta(hours=2)), "ticket": first.ticket}, now=NOW)
+    for binding in (other_loan, no_token, bad_token):
+        assert binding.conversation_id != first.conversation_id
+    assert no_token.conversation_id.startswith(ANONYMOUS_PREFIX) and no_token.loan_ref is None
+    assert bad_token.conversation_id.startswith(ANONYMOUS_PREFIX) and bad_token.token_rejected
 
 
 @pytest.mark.parametrize(
@@ -97,9 +119,11 @@ def test_anything_else_gets_a_fresh_anonymous_conversation_with_a_ticket(auth):
 
 
 def test_a_client_cannot_choose_its_conversation():
-    victim = conversation_id_for("web", "LN-10001", IDENTITY_SECRET)
+    victim = channel().bind({"token": token()}, now=NOW).conversation_id
     binding = channel().bind({"session_id": victim, "ticket": victim, "conversation_id": victim}, now=NOW)
     assert binding.conversation_id != victim and binding.conversation_id.startswith(ANONYMOUS_PREFIX)
+    with_token = channel().bind({"token": token(), "session_id": victim, "ticket": victim}, now=NOW)
+    assert with_token.conversation_id != victim
 
 
 def test_a_signed_ticket_resumes_the_anonymous_conversation():
@@ -108,10 +132,11 @@ def test_a_signed_ticket_resumes_the_anonymous_conversation():
     assert again.conversation_id == first.conversation_id and again.loan_ref is None
 
 
-def test_a_token_wins_over_a_ticket():
+def test_a_token_wins_over_an_anonymous_ticket():
     anonymous = channel().bind({}, now=NOW)
     binding = channel().bind({"token": token(), "ticket": anonymous.ticket}, now=NOW)
     assert binding.loan_ref == "LN-10001" and binding.conversation_id != anonymous.conversation_id
+    assert not binding.conversation_id.startswith(ANONYMOUS_PREFIX)
 
 
 def test_forged_tickets_are_refused():
@@ -143,10 +168,16 @@ def test_a_ticket_expires_a_day_after_its_last_use():
     assert read_ticket(first.ticket, IDENTITY_SECRET, now=NOW - timedelta(hours=1)) is None  # issued in the future
 
 
-def test_a_ticket_never_resumes_a_borrowers_conversation():
-    """Even signed with our secret, only anonymous ids are resumable; a borrower needs a token."""
-    borrower = conversation_id_for("web", "LN-10001", IDENTITY_SECRET)
-    assert read_ticket(sign_ticket(borrower, IDENTITY_SECRET, now=NOW), IDENTITY_SECRET, now=NOW) is None
+def test_a_ticket_alone_never_resumes_a_borrowers_conversation():
+    """Even signed with our secret: a borrower's conversation needs its ticket and a token for its loan."""
+    borrower = channel().bind({"token": token()}, now=NOW)
+    assert read_ticket(borrower.ticket, IDENTITY_SECRET, now=NOW) is None
+    assert read_ticket(borrower.ticket, IDENTITY_SECRET, now=NOW, loan_ref="LN-10002") is None
+    unbound = sign_ticket(borrower.conversation_id, IDENTITY_SECRET, now=NOW)  # signed without the loan
+    assert read_ticket(unbound, IDENTITY_SECRET, now=NOW) is None
+    assert read_ticket(unbound, IDENTITY_SECRET, now=NOW, loan_ref="LN-10001") is None
+    anonymous = channel().bind({}, now=NOW)  # an anonymous ticket is no borrower's
+    assert read_ticket(anonymous.ticket, IDENTITY_SECRET, now=NOW, loan_ref="LN-10001") is None
 
 
 def test_the_widget_secret_and_the_identity_secret_are_not_interchangeable():
@@ -293,8 +324,9 @@ class Harness:
             self.received.append(message)
 
         blueprint = self.channel.blueprint(on_new_message)
+        self.tracker_store = FakeTrackerStore(history or {})
         agent = SimpleNamespace(
-            tracker_store=FakeTrackerStore(history or {}),
+            tracker_store=self.tracker_store,
             domain=SimpleNamespace(session_config=SimpleNamespace(session_expiration_time=60)),
         )
         blueprint.ctx.app = SimpleNamespace(ctx=SimpleNamespace(agent=agent))
@@ -314,7 +346,7 @@ class Harness:
 
 
 def test_handlers_bind_on_connect_and_ignore_the_clients_session_id_and_metadata():
-    victim = conversation_id_for("web", "LN-10001", IDENTITY_SECRET)
+    victim = BORROWER_PREFIX + "0" * 32
     h = Harness(history={victim: [{"event": "user", "text": "my secret", "timestamp": 1e12}]})
     h.run("connect", "sid-1", {"HTTP_ORIGIN": "https://app.acme.example"}, {"session_id": victim})
     [(sid, room)] = h.rooms
@@ -336,21 +368,23 @@ def test_handlers_bind_on_connect_and_ignore_the_clients_session_id_and_metadata
     assert message.metadata == {} and message.input_channel == "socketio"
 
 
-def test_a_logged_in_borrower_gets_their_history_and_signed_identity():
-    mine = conversation_id_for("web", "LN-10001", IDENTITY_SECRET)
-    h = Harness(
-        history={
-            mine: [
-                {"event": "session_started", "timestamp": NOW.timestamp()},
-                {"event": "user", "text": "hi", "timestamp": 1e12},
-            ]
-        }
-    )
+def _verified_history(now: float) -> list[dict]:
+    return [
+        {"event": "action", "name": "action_session_start", "timestamp": now},
+        {"event": "session_started", "timestamp": now},
+        {"event": "user", "text": "hi", "timestamp": now},
+        {"event": "slot", "name": "verified", "value": True, "timestamp": now},
+        {"event": "bot", "text": "You owe £250.00.", "data": {}, "timestamp": now},
+    ]
+
+
+def test_a_logged_in_borrower_gets_their_history_on_the_same_device_and_a_signed_identity():
+    h = Harness()
     h.run("connect", "sid-2", {}, {"token": widget_token("LN-10001", WIDGET_SECRET, now=datetime.now(timezone.utc))})
     h.run("session_request", "sid-2", None)
-    assert h.rooms == [("sid-2", mine)]
-    assert h.emitted[0][1]["identified"] is True
-    assert h.emitted[1][1] == {"messages": [{"sender": "user", "text": "hi"}]}
+    [(_, mine)] = h.rooms
+    assert h.emitted[0][1]["identified"] is True and h.emitted[0][1]["session_id"] == mine
+    ticket = h.emitted[0][1]["ticket"]
     h.run("user_uttered", "sid-2", {"message": "12 March 1985"})
     [message] = h.received
     assert message.sender_id == mine
@@ -358,6 +392,55 @@ def test_a_logged_in_borrower_gets_their_history_and_signed_identity():
         message.metadata[METADATA_KEY], IDENTITY_SECRET, now=datetime.now(timezone.utc), conversation_id=mine
     )
     assert identity.value == "LN-10001"
+
+    # The same device reloads: its ticket and a (fresh) token for the loan resume it.
+    h.tracker_store.events_by_id[mine] = _verified_history(datetime.now(timezone.utc).timestamp())
+    h.emitted.clear()
+    fresh = widget_token("LN-10001", WIDGET_SECRET, now=datetime.now(timezone.utc))
+    h.run("connect", "sid-3", {}, {"token": fresh, "ticket": ticket})
+    h.run("session_request", "sid-3", None)
+    assert h.rooms[-1] == ("sid-3", mine)
+    assert {"sender": "bot", "text": "You owe £250.00.", "buttons": []} in h.emitted[1][1]["messages"]
+
+
+def test_a_second_device_with_a_valid_token_sees_nothing_of_the_verified_conversation():
+    """Issue 12: a second device with a token for the loan got the verified history."""
+    mine = BORROWER_PREFIX + "1" * 32
+    h = Harness(history={mine: _verified_history(datetime.now(timezone.utc).timestamp())})
+    # the first device's conversation, resumable with its ticket
+    ticket = sign_ticket(mine, IDENTITY_SECRET, now=datetime.now(timezone.utc), loan_ref="LN-10001")
+    h.run(
+        "connect",
+        "sid-a",
+        {},
+        {"token": widget_token("LN-10001", WIDGET_SECRET, now=datetime.now(timezone.utc)), "ticket": ticket},
+    )
+    h.run("session_request", "sid-a", None)
+    assert h.rooms == [("sid-a", mine)] and h.emitted[1][1]["messages"]
+
+    h.emitted.clear()
+    other = widget_token("LN-10001", WIDGET_SECRET, now=datetime.now(timezone.utc))
+    h.run("connect", "sid-b", {}, {"token": other})
+    h.run("session_request", "sid-b", None)
+    (_, second) = h.rooms[-1]
+    assert second != mine and h.emitted[0][1]["identified"] is True
+    assert h.emitted[1][1] == {"messages": []}
+    h.run("user_uttered", "sid-b", {"message": "how much do I owe?"})
+    assert h.received[-1].sender_id == second
+
+
+def test_a_signed_token_with_a_non_numeric_expiry_gets_an_anonymous_conversation_not_a_crash():
+    """Issue 12 section 5: `exp: "tomorrow"` in a correctly signed token crashed the connect handler."""
+    import jwt
+
+    h = Harness()
+    for i, exp in enumerate(["tomorrow", [1], {"a": 1}, None, float("inf")]):
+        bad = jwt.encode({"loan_ref": "LN-10001", "exp": exp}, WIDGET_SECRET, algorithm="HS256")
+        h.run("connect", f"sid-{i}", {"HTTP_ORIGIN": "https://app.acme.example"}, {"token": bad})
+        h.run("session_request", f"sid-{i}", None)
+        confirm = h.emitted[-2][1]
+        assert confirm["identified"] is False and confirm["token_rejected"] is True
+        assert confirm["session_id"].startswith(ANONYMOUS_PREFIX)
 
 
 def test_hostile_payloads_and_unknown_sockets_are_ignored():
@@ -386,11 +469,6 @@ def test_a_foreign_origin_is_refused():
 # --- the page server ---
 
 
-class FakeStore:
-    def candidate_loan(self, kind, value):
-        return value if (kind, value) == ("loan_ref", "LN-10001") else None
-
-
 @pytest.fixture
 def web_server():
     from http.server import ThreadingHTTPServer
@@ -401,7 +479,7 @@ def web_server():
 
     def start(app_env: str):
         settings = Settings(app_env=app_env, widget_jwt_secret=WIDGET_SECRET)
-        site = WidgetSite(settings, "http://127.0.0.1:5005", store=FakeStore())
+        site = WidgetSite(settings, "http://127.0.0.1:5005")
         server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(site))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -441,11 +519,22 @@ def test_demo_login_mints_a_token_in_development_only(web_server):
     status, data = _post(dev + "/demo/token", b'{"loan_ref": "ln10001"}')
     assert status == 200 and data["loan_ref"] == "LN-10001"
     assert read_widget_token(data["token"], WIDGET_SECRET, now=datetime.now(timezone.utc)) == "LN-10001"
-    for body in (b'{"loan_ref": "LN-99999"}', b'{"loan_ref": 5}', b"[]", b"not json"):
-        assert _post(dev + "/demo/token", body)[0] in (400, 404)
+    for body in (b'{"loan_ref": 5}', b'{"loan_ref": "hello"}', b"[]", b"not json", b"\xff\xfe", b"[" * 5000):
+        assert _post(dev + "/demo/token", body[:1024])[0] == 400
     assert _post(dev + "/demo/token", b"x" * 5000)[0] == 413
 
-    prod = web_server("production")
-    assert _post(prod + "/demo/token", b'{"loan_ref": "LN-10001"}') == (404, {"error": "not found"})
-    with urllib.request.urlopen(prod + "/", timeout=5) as response:
-        assert 'content="off"' in response.read().decode()
+    for env in ("production", "Production", "staging", ""):
+        prod = web_server(env)
+        assert _post(prod + "/demo/token", b'{"loan_ref": "LN-10001"}') == (404, {"error": "not found"})
+        with urllib.request.urlopen(prod + "/", timeout=5) as response:
+            assert 'content="off"' in response.read().decode()
+
+
+def test_demo_login_answers_the_same_for_loans_that_do_not_exist(web_server):
+    """Issue 12: its 404 told whether a loan exists. The store is not even asked now."""
+    dev = web_server("development")
+    known_status, known = _post(dev + "/demo/token", b'{"loan_ref": "LN-10001"}')
+    unknown_status, unknown = _post(dev + "/demo/token", b'{"loan_ref": "LN-99999"}')
+    assert known_status == unknown_status == 200
+    assert set(known) == set(unknown) == {"token", "loan_ref"}
+    assert read_widget_token(unknown["token"], WIDGET_SECRET, now=datetime.now(timezone.utc)) == "LN-99999"

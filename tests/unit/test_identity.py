@@ -10,7 +10,7 @@ import pytest
 from bot.domain.identity import (
     ChannelIdentity,
     InvalidIdentity,
-    conversation_id_for,
+    another_channels_conversation,
     mint_channel_identity,
     read_channel_identity,
     read_widget_token,
@@ -79,12 +79,62 @@ def test_a_widget_token_is_not_a_channel_identity():
         read_channel_identity(widget_token("LN-10001", SECRET, now=NOW), SECRET, now=NOW, conversation_id="c")
 
 
-def test_conversation_ids_are_stable_per_borrower_and_unguessable_without_the_secret():
-    a = conversation_id_for("web", "LN-10001", SECRET)
-    assert a == conversation_id_for("web", "LN-10001", SECRET)
-    assert a != conversation_id_for("web", "LN-10002", SECRET)
-    assert a != conversation_id_for("web", "LN-10001", "another-secret-of-at-least-32-bytes!")
-    assert "LN-10001" not in a
+@pytest.mark.parametrize(
+    "exp",
+    ["tomorrow", "1e12", [1], {"at": 1}, None, True, float("nan"), float("inf"), -float("inf")],
+    ids=["text", "numeric-text", "list", "object", "null", "true", "nan", "inf", "-inf"],
+)
+def test_a_signed_token_whose_expiry_is_not_a_number_is_refused_not_a_crash(exp):
+    """Issue 12: a non-numeric `exp` in a correctly signed token crashed the socket's connect handler."""
+    widget = jwt.encode({"loan_ref": "LN-10001", "exp": exp}, SECRET, algorithm="HS256")
+    with pytest.raises(InvalidIdentity):
+        read_widget_token(widget, SECRET, now=NOW)
+    identity = jwt.encode(
+        {
+            "purpose": "channel_identity",
+            "conversation": "c",
+            "kind": "phone",
+            "channel": "twilio",
+            "value": "+4477",
+            "exp": exp,
+        },
+        SECRET,
+        algorithm="HS256",
+    )
+    with pytest.raises(InvalidIdentity):
+        read_channel_identity(identity, SECRET, now=NOW, conversation_id="c")
+
+
+def test_expiry_may_be_a_float_or_a_huge_integer():
+    later = NOW.timestamp() + 60.5
+    assert read_widget_token(jwt.encode({"loan_ref": "LN-1", "exp": later}, SECRET), SECRET, now=NOW) == "LN-1"
+    assert read_widget_token(jwt.encode({"loan_ref": "LN-1", "exp": 10**400}, SECRET), SECRET, now=NOW) == "LN-1"
+    with pytest.raises(InvalidIdentity):
+        read_widget_token(jwt.encode({"loan_ref": "LN-1", "exp": -(10**400)}, SECRET), SECRET, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "conversation_id",
+    [
+        "web-0123456789abcdef0123456789abcdef",  # a widget conversation
+        "web-anon-0123456789abcdef0123456789abcdef",
+        "WEB-anything",
+        " web-0123",
+        "+447700900001",  # SMS
+        "whatsapp:+447700900001",
+        "WhatsApp:+447700900001",
+        "messenger:12345",
+        "7000010003",  # a Telegram chat
+        "-1001234567890",  # a Telegram group
+    ],
+)
+def test_other_channels_conversation_ids_are_recognised(conversation_id):
+    assert another_channels_conversation(conversation_id)
+
+
+@pytest.mark.parametrize("conversation_id", ["me", "demo-1", "fuzz-rest", "bench-00ff12", "c-1f2e", "webster", "a+b"])
+def test_ordinary_rest_senders_are_not(conversation_id):
+    assert not another_channels_conversation(conversation_id)
 
 
 def test_candidate_loan_by_phone_and_chat_id(store):

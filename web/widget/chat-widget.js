@@ -9,10 +9,11 @@
  *     title: "Acme Lending",
  *   });
  *
- * The server decides which conversation the socket belongs to (channels/socketio.py):
- * from the token for a logged-in borrower, or from a resume ticket it signed for an
- * anonymous visitor (kept here in localStorage). It replays the conversation on
- * every (re)connection, so a reload shows it again.
+ * The server decides which conversation the socket belongs to (channels/socketio.py),
+ * from a resume ticket it signed (kept here in localStorage), for a logged-in
+ * borrower together with their token. It replays the conversation on every
+ * (re)connection, so a reload on this device shows it again; a token alone (another
+ * device) starts a new conversation, where the date of birth is asked again.
  */
 (function (global) {
   "use strict";
@@ -152,7 +153,7 @@
       auth: function (cb) {
         Promise.resolve(typeof options.token === "function" ? options.token() : options.token)
           .catch(function () { return null; })
-          .then(function (token) { cb(token ? { token: token } : { ticket: ticket.get() }); });
+          .then(function (token) { cb(token ? { token: token, ticket: ticket.get() } : { ticket: ticket.get() }); });
       },
     });
     setStatus("connecting");
