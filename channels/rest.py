@@ -21,7 +21,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 
-from bot.domain.identity import METADATA_KEY
+from bot.domain.identity import METADATA_KEY, another_channels_conversation
 from channels.deliveries import run_turn
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ def body_problem(body: Any) -> str | None:
     sender, message = body.get("sender"), body.get("message")
     if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_CHARS:
         return f"sender must be a string of 1 to {MAX_SENDER_CHARS} characters"
+    if another_channels_conversation(sender):
+        # the widget's, an SMS/WhatsApp number's or a Telegram chat's: only that channel writes there
+        return "sender must not have the form of another channel's conversation id"
     if not isinstance(message, str):
         return "message must be a string"
     if len(message) > MAX_MESSAGE_CHARS:
