@@ -257,6 +257,24 @@ def cmd_clear_vulnerability(args: argparse.Namespace, app: Services) -> int:
     return 0
 
 
+def cmd_lift_verification_lock(args: argparse.Namespace, app: Services) -> int:
+    from bot.domain.accounts import UnknownLoan
+    from bot.domain.parsing import normalise_loan_ref
+
+    ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
+    try:
+        lifted = app.store.lift_verification_lock(ref, by=args.by, note=args.note)
+    except UnknownLoan:
+        print(f"No loan with reference {args.loan_ref!r}.", file=sys.stderr)
+        return 1
+    print(
+        f"{ref}: failed verifications forgotten ({', '.join(lifted)}); the borrower can verify in chat again."
+        if lifted
+        else f"{ref}: no failed verifications to forget; nothing changed."
+    )
+    return 0
+
+
 def cmd_endpoints(args: argparse.Namespace, app: Services) -> int:
     from bot.ops.endpoints import write_credentials, write_endpoints
     from bot.settings import PROJECT_ROOT
@@ -351,6 +369,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True)
     p.add_argument("--note", required=True, help="what was agreed with the borrower")
     p.set_defaults(func=cmd_clear_vulnerability)
+    p = sub.add_parser(
+        "lift-verification-lock",
+        help="after a person has checked the borrower, let them verify in chat again (docs/deploy.md)",
+    )
+    p.add_argument("loan_ref")
+    p.add_argument("--by", required=True, help="who checked the borrower (kept in the audit log)")
+    p.add_argument("--note", required=True, help="how they were checked (kept in the audit log)")
+    p.set_defaults(func=cmd_lift_verification_lock)
     p = sub.add_parser("report", help="summary for a date range (default: the last 30 days, UTC)")
     p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day, inclusive (UTC)")
     p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day, inclusive (UTC; default today)")

@@ -103,6 +103,35 @@ def test_a_reviewed_vulnerability_lets_the_assistant_collect_again(seeded):
     ]
 
 
+def test_a_person_lifts_a_verification_lock_after_checking_the_borrower(seeded):
+    """The lock message names the phone line; once a person has checked the borrower
+    there, the borrower can verify in chat again. Who and how is in the audit log."""
+    from datetime import date
+
+    from bot.domain.accounts import UnknownLoan
+
+    store, wrong, right = seeded, date(1980, 1, 1), date(1985, 3, 12)
+    for _ in range(3):
+        store.verify("LN-10001", wrong)
+    store.verify("LN-10001", wrong, vouched=True)
+    assert store.verify("LN-10001", right).status == "locked"
+    assert store.lift_verification_lock("LN-10001", by="kim", note="called back, checked ID") == (
+        "anonymous",
+        "vouched",
+    )
+    lifted = [e["details"] for e in store.audit_events("LN-10001") if e["event_type"] == "verification_lock_lifted"]
+    assert lifted == [
+        {"path": "anonymous", "was_locked": True, "by": "kim", "note": "called back, checked ID"},
+        {"path": "vouched", "was_locked": False, "by": "kim", "note": "called back, checked ID"},
+    ]
+    # a fresh start: three tries again
+    assert store.verify("LN-10001", wrong).attempts_left == 2
+    assert store.verify("LN-10001", right).status == "verified"
+    assert store.lift_verification_lock("LN-10001", by="kim") == ()  # nothing left to forget
+    with pytest.raises(UnknownLoan):
+        store.lift_verification_lock("LN-99999", by="kim")
+
+
 # ---------------------------------------------------------------- the command line
 
 
@@ -142,11 +171,19 @@ def test_the_team_works_the_queue_from_the_command_line(sqlite_store):
     assert [h["handoff_ref"] for h in store.handoffs(status="queued")] == [normal]
     cleared = run_cli(url, "clear-vulnerability", "ln 10003", "--by", "kim", "--note", "reviewed with the borrower")
     assert cleared.returncode == 0 and not store.account("LN-10003").vulnerable
+    from datetime import date
+
+    for _ in range(3):
+        store.verify("LN-10004", date(1980, 1, 1))
+    lifted = run_cli(url, "lift-verification-lock", "ln10004", "--by", "kim", "--note", "called back")
+    assert lifted.returncode == 0 and "LN-10004: failed verifications forgotten (anonymous)" in lifted.stdout
+    assert store.verify("LN-10004", date(1982, 1, 15)).status == "verified"
 
     for args in (
         ["close-case", "CS-NOPE", "--outcome", "rejected", "--by", "sam"],
         ["complete-handoff", "HO-NOPE", "--by", "kim"],
         ["clear-vulnerability", "LN-99999", "--by", "kim", "--note", "x"],
+        ["lift-verification-lock", "LN-99999", "--by", "kim", "--note", "x"],
     ):
         missing = run_cli(url, *args)
         assert missing.returncode == 1 and "No " in missing.stderr and "Traceback" not in missing.stderr

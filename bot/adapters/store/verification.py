@@ -13,7 +13,7 @@ from bot.adapters.database import Database
 from bot.adapters.orm import Borrower, Loan, VerificationAttempt
 from bot.adapters.store import rows
 from bot.domain.accounts import VerificationOutcome
-from bot.domain.verification import ANONYMOUS, VOUCHED, AttemptState, LockRules, attempt_key, check_date_of_birth
+from bot.domain.verification import ANONYMOUS, PATHS, VOUCHED, AttemptState, LockRules, attempt_key, check_date_of_birth
 
 
 class _AuditContext(TypedDict):
@@ -109,6 +109,29 @@ class VerificationRecords:
                 channel=channel,
                 now=now or rows.utcnow(),
             )
+
+    def lift_verification_lock(self, loan_ref: str, *, by: str, note: str | None = None) -> tuple[str, ...]:
+        """After a person has checked the borrower (e.g. on the phone line the lock
+        message names): forget the failures and locks of this loan's reference on
+        both paths, so the borrower can verify in chat again. Audited with who and
+        why. The paths that were locked or counting; () when nothing changed.
+        Raises UnknownLoan for a reference no loan has."""
+        now = rows.utcnow()
+        with self.db.transaction() as s:
+            loan = rows.loan(s, loan_ref)
+            lifted = []
+            for path in PATHS:
+                key = attempt_key(self.attempt_secret, path, loan.loan_ref)
+                counter = s.scalar(
+                    select(VerificationAttempt).where(VerificationAttempt.counter_key == key).with_for_update()
+                )
+                if counter is None or (counter.failures, counter.locks, counter.locked_until) == (0, 0, None):
+                    continue
+                was_locked = counter.locked_until is not None and counter.locked_until > now
+                counter.failures, counter.locks, counter.locked_until, counter.updated_at = 0, 0, None, now
+                lifted.append(path)
+                rows.audit(s, "verification_lock_lifted", loan=loan, path=path, was_locked=was_locked, by=by, note=note)
+            return tuple(lifted)
 
     def candidate_loan(self, kind: str, value: str) -> str | None:
         """The loan a channel identity points to, if exactly one is in collections.
