@@ -1,15 +1,19 @@
 """Hostile and malformed payloads to every exposed endpoint: no 500, no crash, and
 no change to the loan store.
 
-Endpoints: the REST channel, the Twilio (SMS, WhatsApp) and Telegram webhooks,
-and the action server (with and without its secret). The socket.io channel has
-its own hostile-event tests (tests/e2e/test_widget.py, tests/integration/test_socketio_channel.py).
+Endpoints: the REST channel (any JSON, and sender ids of other channels'
+conversations), the Twilio (SMS, WhatsApp) and Telegram webhooks, the action
+server (with and without its secret), the widget's socket.io handshake with any
+signed token claims, the demo page's `/demo/token`, and APP_ENV at start-up. The
+socket.io channel has its own hostile-event tests (tests/e2e/test_widget.py,
+tests/integration/test_socketio_channel.py).
 """
 
 from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -155,3 +159,120 @@ def test_action_server_survives_any_call(servers, unchanged, body, with_secret):
     assert status < 500
     if not with_secret:
         assert status == 403
+
+
+# --- issue 12: conversations of other channels, widget handshakes, the demo log-in, APP_ENV ---
+
+other_channels_senders = st.one_of(
+    st.from_regex(r"\Aweb-(anon-)?[0-9a-f]{32}\Z"),
+    st.from_regex(r"\A\+[0-9]{6,15}\Z"),
+    st.from_regex(r"\A(whatsapp|WhatsApp|messenger):\+?[0-9]{6,15}\Z"),
+    st.integers(min_value=-(10**13), max_value=10**13).map(str),
+)
+
+
+def post_for_body(url: str, body: bytes, headers: dict) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@FUZZ
+@given(sender=other_channels_senders, message=hostile_text)
+def test_rest_channel_refuses_other_channels_conversations(servers, unchanged, sender, message):
+    """Issue 12: REST accepted `web-…`, phone and chat ids, and so read those conversations."""
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    status, answer = post_for_body(
+        f"{servers.rasa_url}/webhooks/rest/webhook", body, {"Content-Type": "application/json"}
+    )
+    assert status == 400 and sender not in answer
+    url = f"{servers.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?token={TEST_SETTINGS['RASA_TOKEN']}"
+    with urllib.request.urlopen(url, timeout=60) as response:
+        events = json.loads(response.read())["events"]
+    assert [e for e in events if e.get("event") == "user"] == []
+
+
+widget_claims = st.dictionaries(
+    st.sampled_from(["loan_ref", "iat", "sub", "nbf"]) | st.text(max_size=5), json_values, max_size=4
+)
+
+
+@FUZZ
+@given(claims=widget_claims, exp=json_values | st.floats() | st.integers())
+def test_widget_handshake_survives_any_signed_claims(servers, unchanged, claims, exp):
+    """Issue 12: a correctly signed widget token with a non-numeric `exp` crashed the connect handler."""
+    import asyncio
+
+    import jwt
+    import socketio
+
+    token = jwt.encode({**claims, "exp": exp}, TEST_SETTINGS["WIDGET_JWT_SECRET"], algorithm="HS256")
+
+    async def handshake() -> dict:
+        client = socketio.AsyncClient(reconnection=False)
+        confirmed: asyncio.Queue = asyncio.Queue()
+        client.on("session_confirm", confirmed.put_nowait)
+        await client.connect(servers.rasa_url, transports=["polling"], auth={"token": token}, wait_timeout=30)
+        try:
+            await client.emit("session_request", {})
+            return await asyncio.wait_for(confirmed.get(), timeout=30)
+        finally:
+            await client.disconnect()
+
+    confirm = asyncio.run(handshake())
+    assert confirm["session_id"].startswith("web-")
+    assert confirm["identified"] is not confirm["token_rejected"]
+
+
+@pytest.fixture(scope="module")
+def demo_page(servers):
+    """The widget page server in development, in this process (its /demo/token)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from bot.ops.web import WidgetSite, make_handler
+    from bot.settings import Settings
+
+    site = WidgetSite(Settings(widget_jwt_secret=TEST_SETTINGS["WIDGET_JWT_SECRET"]), servers.rasa_url)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(site))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@FUZZ
+@given(loan_ref=st.from_regex(r"\ALN-[0-9]{5}\Z") | st.sampled_from(["LN-10001", "LN-99999"]) | st.text(max_size=40))
+def test_demo_token_never_tells_whether_a_loan_exists(servers, demo_page, loan_ref):
+    """Issue 12: its 404 told whether a loan exists."""
+    from bot.domain.parsing import normalise_loan_ref
+
+    status, answer = post_for_body(
+        f"{demo_page}/demo/token", json.dumps({"loan_ref": loan_ref}).encode(), {"Content-Type": "application/json"}
+    )
+    wanted = normalise_loan_ref(loan_ref) if len(loan_ref) <= 32 else None
+    if wanted is None:
+        assert status == 400
+    else:
+        assert status == 200 and set(json.loads(answer)) == {"token", "loan_ref"}
+
+
+@FUZZ
+@given(value=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20))
+def test_app_env_is_a_known_value_or_nothing_starts(value):
+    """Issue 12: APP_ENV=Production silently ran as development."""
+    import os
+    from unittest import mock
+
+    from bot.settings import load_settings
+
+    with mock.patch.dict(os.environ, {"APP_ENV": value, "WIDGET_ORIGINS": ""}):
+        try:
+            settings = load_settings()
+        except RuntimeError:
+            return  # refused to start (unknown value, or production without its secrets)
+    assert settings.app_env == "development" and not settings.production
+    assert value.strip().lower() in ("development", "")
