@@ -9,12 +9,15 @@ must come out as exactly that text around one MASK.
 from __future__ import annotations
 
 import json
+import string
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from actions.domain_file import load_domain
 from bot.domain.privacy import MASK, mask_log_text, mask_personal_data
 
 TODAY = date(2026, 11, 23)
@@ -216,3 +219,28 @@ def test_json_log_lines_are_masked_however_they_escape_the_text(before, secret, 
 def test_a_log_line_with_nothing_to_mask_is_left_as_it_was():
     line = json.dumps({"event": "rest.message.received", "text": "我想分3期还款 \\u0041"})
     assert mask_log_text(line) == line
+
+
+# Slots filled from free text that responses name: the actions always pass
+# these as values they checked (the account's reference, a whole number of months).
+NORMALISED_BY_THE_ACTIONS = {"loan_ref", "plan_months"}
+
+
+def test_no_response_repeats_what_the_borrower_typed():
+    """Rasa fills a response's `{placeholder}` from the slot of that name when
+    the action passes no value; no response names a slot filled from free text."""
+    domain = load_domain(Path(__file__).resolve().parents[2] / "domain.yml")
+    free_text = {
+        name
+        for name, slot in domain["slots"].items()
+        if any(m.get("type") == "from_text" for m in slot.get("mappings") or [])
+    }
+    named = {
+        field
+        for variations in domain["responses"].values()
+        for variation in variations
+        for _, field, _, _ in string.Formatter().parse(variation.get("text") or "")
+        if field
+    }
+    assert "paid_method" in free_text and "method" not in named
+    assert named & free_text <= NORMALISED_BY_THE_ACTIONS
