@@ -9,12 +9,17 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain.privacy import MASK
 from tests.e2e.conftest import ROOT
 from tests.e2e.test_conversations import sender
+from tests.e2e.test_fuzz import FUZZ
+from tests.unit.test_privacy import AFTER, BEFORE, card_numbers, cn_resident_ids, ni_numbers, old_dates
 
 pytestmark = pytest.mark.e2e
 
@@ -78,6 +83,17 @@ def _verified(servers) -> tuple[str, str]:
     return who, ref
 
 
+def _loan_store(servers) -> str:
+    """Every row of every table of the loan store, as text."""
+    with sqlite3.connect(servers.database_url.removeprefix("sqlite:///")) as connection:
+        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return "\n".join(
+            json.dumps(list(row), default=str, ensure_ascii=False)
+            for name in names
+            for row in connection.execute(f'SELECT * FROM "{name}"')
+        )
+
+
 def _assert_kept_nowhere(servers, who: str, replies: list[str]) -> None:
     """None of SECRETS in the replies, the tracker store's table, the servers'
     logs or any table of the loan store (cases, reasons, handoffs, audit)."""
@@ -85,13 +101,7 @@ def _assert_kept_nowhere(servers, who: str, replies: list[str]) -> None:
         rows = connection.execute("SELECT data FROM events WHERE sender_id = ?", (who,)).fetchall()
     stored = json.dumps([json.loads(row[0]) for row in rows], ensure_ascii=False)  # Chinese unescaped
     logs = (servers.work / "rasa.log").read_text() + (servers.work / "actions.log").read_text()
-    with sqlite3.connect(servers.database_url.removeprefix("sqlite:///")) as connection:
-        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        tables = "\n".join(
-            json.dumps(list(row), default=str, ensure_ascii=False)
-            for name in names
-            for row in connection.execute(f'SELECT * FROM "{name}"')
-        )
+    tables = _loan_store(servers)
     for where, text in [
         ("replies", "\n".join(replies)),
         ("tracker store", stored),
@@ -137,3 +147,41 @@ def test_messages_rasa_cannot_parse_are_masked_in_its_warnings(servers):
     logs = (servers.work / "rasa.log").read_text()
     assert "Failed to parse arguments in line '/paid by card ••••••'" in logs
     _assert_kept_nowhere(servers, who, replies)
+
+
+@pytest.fixture(scope="module")
+def verified_conversation(servers) -> str:
+    return _verified(servers)[0]
+
+
+@FUZZ
+@given(
+    before=BEFORE,
+    secret=st.one_of(card_numbers(), cn_resident_ids(), ni_numbers(), old_dates()),
+    after=AFTER,
+    slash=st.booleans(),
+    verified=st.booleans(),
+)
+def test_personal_data_in_any_message_is_kept_nowhere(
+    servers, verified_conversation, before, secret, after, slash, verified
+):
+    """The forms tests/unit/test_privacy.py generates, sent to a new or a
+    verified conversation (where words become reasons, cases, transcripts),
+    with or without a leading "/": nothing of them in the replies, the tracker
+    store, what the servers logged meanwhile, or the loan store."""
+    who = verified_conversation if verified else sender()
+    logs = [servers.work / "rasa.log", servers.work / "actions.log"]
+    sizes = [log.stat().st_size for log in logs]
+    replies = servers.say(who, ("/" if slash else "") + before + secret + after)
+    time.sleep(0.2)  # the action server's log lines of this message
+    logged = "".join(log.read_bytes()[size:].decode(errors="replace") for log, size in zip(logs, sizes, strict=True))
+    with sqlite3.connect(servers.work / "trackers.db") as connection:
+        rows = connection.execute("SELECT data FROM events WHERE sender_id = ?", (who,)).fetchall()
+    stored = json.dumps([json.loads(row[0]) for row in rows], ensure_ascii=False)
+    for where, text in [
+        ("replies", replies),
+        ("logs", logged),
+        ("tracker store", stored),
+        ("loan store", _loan_store(servers)),
+    ]:
+        assert secret not in text, f"{secret!r} in the {where}"
