@@ -10,7 +10,8 @@ the socket connects, and ignores any `session_id` or metadata a client sends:
   Every message carries a signed channel identity, so the assistant asks only
   for the date of birth. The conversation belongs to this device, not to the
   loan: a new random `web-…` conversation, or the one named by a resume ticket
-  (`{"token": ..., "ticket": ...}`) signed for the same loan. Another device, or
+  (`{"token": ..., "ticket": ...}`) signed for the same loan (and the same
+  host-app user, the token's `sub`, when it names one). Another device, or
   anyone else holding a token for the loan, starts a conversation of its own and
   must give the date of birth again; it never sees this one's history;
 - **anonymous visitor**: a new random `web-anon-…` conversation, or the one named
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import re
 import uuid
@@ -55,7 +57,7 @@ from bot.domain.identity import (
     ChannelIdentity,
     InvalidIdentity,
     mint_channel_identity,
-    read_widget_token,
+    read_widget_login,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,26 +96,33 @@ def new_conversation_id(*, anonymous: bool) -> str:
     return (ANONYMOUS_PREFIX if anonymous else BORROWER_PREFIX) + uuid.uuid4().hex
 
 
-def sign_ticket(conversation_id: str, secret: str, *, now: datetime, loan_ref: str | None = None) -> str:
-    """A resume ticket: for an anonymous conversation, or for a borrower's together with the loan."""
+def sign_ticket(
+    conversation_id: str, secret: str, *, now: datetime, loan_ref: str | None = None, subject: str | None = None
+) -> str:
+    """A resume ticket: for an anonymous conversation, or for a borrower's together
+    with the loan (and the host app's user, when the token names one)."""
     issued = int(now.timestamp())
-    return f"{conversation_id}.{issued}.{_ticket_mac(conversation_id, issued, loan_ref, secret)}"
+    return f"{conversation_id}.{issued}.{_ticket_mac(conversation_id, issued, loan_ref, subject, secret)}"
 
 
-def _ticket_mac(conversation_id: str, issued: int, loan_ref: str | None, secret: str) -> str:
-    message = f"resume:{conversation_id}:{issued}"
-    if loan_ref is not None:  # conversation ids hold no ":", so the two forms never collide
-        message += f":loan:{loan_ref}"
+def _ticket_mac(conversation_id: str, issued: int, loan_ref: str | None, subject: str | None, secret: str) -> str:
+    if loan_ref is None:
+        message = f"resume:{conversation_id}:{issued}"
+    else:  # JSON, so no loan reference or user id can pass for another
+        message = json.dumps(["resume", conversation_id, issued, loan_ref, subject])
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def read_ticket(ticket: object, secret: str, *, now: datetime, loan_ref: str | None = None) -> str | None:
+def read_ticket(
+    ticket: object, secret: str, *, now: datetime, loan_ref: str | None = None, subject: str | None = None
+) -> str | None:
     """The conversation a ticket signed by us names, else None.
 
     Without `loan_ref` only an anonymous conversation can be resumed; with it
-    (the loan a valid widget token vouches for) only a borrower's conversation
-    whose ticket was signed for that same loan. A ticket lasts RESUME_TICKET_HOURS
-    from its last use (every connection gets a fresh one), so a shared device forgets.
+    (the loan a valid widget token vouches for, and its `sub`) only a borrower's
+    conversation whose ticket was signed for that same loan and user. A ticket
+    lasts RESUME_TICKET_HOURS from its last use (every connection gets a fresh
+    one), so a shared device forgets.
     """
     if not isinstance(ticket, str) or len(ticket) > 200 or ticket.count(".") != 2:
         return None
@@ -123,7 +132,7 @@ def read_ticket(ticket: object, secret: str, *, now: datetime, loan_ref: str | N
     if conversation_id.startswith(ANONYMOUS_PREFIX) != (loan_ref is None):
         return None
     issued = int(issued_text)
-    if not hmac.compare_digest(_ticket_mac(conversation_id, issued, loan_ref, secret), mac):
+    if not hmac.compare_digest(_ticket_mac(conversation_id, issued, loan_ref, subject, secret), mac):
         return None
     age = now.timestamp() - issued
     if not -TICKET_CLOCK_SKEW_SECONDS <= age <= RESUME_TICKET_HOURS * 3600:
@@ -281,21 +290,24 @@ class SecureSocketIOInput(SocketIOInput):
         token = auth.get("token")
         token_rejected = False
         loan_ref: str | None = None
+        subject: str | None = None
         if token:
             try:
                 if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
                     raise InvalidIdentity("not a token")
-                loan_ref = read_widget_token(token, self.widget_secret, now=now)
+                login = read_widget_login(token, self.widget_secret, now=now)
+                loan_ref, subject = login.loan_ref, login.subject
             except InvalidIdentity as exc:
                 logger.info("widget token refused (%s): continuing as an anonymous visitor", exc)
                 token_rejected = True
-        conversation_id = read_ticket(auth.get("ticket"), self.identity_secret, now=now, loan_ref=loan_ref)
+        secret = self.identity_secret
+        conversation_id = read_ticket(auth.get("ticket"), secret, now=now, loan_ref=loan_ref, subject=subject)
         if conversation_id is None:
             conversation_id = new_conversation_id(anonymous=loan_ref is None)
         return Binding(
             conversation_id,
             loan_ref=loan_ref,
-            ticket=sign_ticket(conversation_id, self.identity_secret, now=now, loan_ref=loan_ref),
+            ticket=sign_ticket(conversation_id, secret, now=now, loan_ref=loan_ref, subject=subject),
             token_rejected=token_rejected,
         )
 

@@ -55,8 +55,21 @@ class ChannelIdentity:
     value: str
 
 
+@dataclass(frozen=True)
+class WidgetLogin:
+    """What a valid widget token says: the loan, and the host app's user when it names one."""
+
+    loan_ref: str
+    subject: str | None = None  # the `sub` claim (the host app's user id), if any
+
+
 def read_widget_token(token: str, secret: str, *, now: datetime) -> str:
     """The loan reference a host app's token vouches for; raise InvalidIdentity otherwise."""
+    return read_widget_login(token, secret, now=now).loan_ref
+
+
+def read_widget_login(token: str, secret: str, *, now: datetime) -> WidgetLogin:
+    """The loan (and user) a host app's token vouches for; raise InvalidIdentity otherwise."""
     try:
         claims = jwt.decode(
             token,
@@ -72,7 +85,10 @@ def read_widget_token(token: str, secret: str, *, now: datetime) -> str:
     loan_ref = claims["loan_ref"]
     if not isinstance(loan_ref, str) or not 1 <= len(loan_ref) <= 32:
         raise InvalidIdentity("bad loan_ref claim")
-    return loan_ref
+    subject = claims.get("sub")
+    if subject is not None and (not isinstance(subject, str) or len(subject) > 256):
+        raise InvalidIdentity("bad sub claim")
+    return WidgetLogin(loan_ref, subject or None)
 
 
 def widget_token(loan_ref: str, secret: str, *, now: datetime, ttl: timedelta = timedelta(hours=1)) -> str:

@@ -4,9 +4,11 @@ otherwise (issue 12: Rasa listened on 0.0.0.0 and CORS reflected any Origin)."""
 
 from __future__ import annotations
 
+import yaml
+
 from bot.ops.cluster import plan
-from bot.ops.endpoints import server_args
-from bot.settings import PROJECT_ROOT, Settings
+from bot.ops.endpoints import server_args, write_credentials
+from bot.settings import PROJECT_ROOT, Settings, load_settings
 
 
 def _option(args: list[str], name: str) -> list[str]:
@@ -49,3 +51,19 @@ def test_the_cluster_replicas_listen_on_loopback_behind_the_proxy(tmp_path):
     assert _option(replica.args, "--cors") == ["https://app.acme.example"]
     assert "listen 10.0.0.5:8000;" in conf and "listen 127.0.0.1:8001;" in conf
     assert all(child.address.startswith("127.0.0.1:") for child in [*rasa, *actions])
+
+
+def test_app_env_production_in_any_case_drops_the_rest_channel(tmp_path, monkeypatch):
+    """Issue 12: APP_ENV=Production kept the REST channel on."""
+    secrets = {
+        "PAYMENT_LINK_SECRET": "0d6c9f1e8a7b4c3d2e1f0a9b8c7d6e5f4a3b2c1d",
+        "WIDGET_JWT_SECRET": "W7hK2pQ9xZ4mN8vB3cR6tY1uJ5gF0dSaLeIoPqWz",
+        "CHANNEL_IDENTITY_SECRET": "c1d2e3f4a5b6978877665544332211ffeeddccbb",
+        "ACTION_SERVER_SECRET": "Zq8_Xw7-Vu6tSr5qPo4nMl3kJi2hGf1eDc0bA9yx",
+    }
+    for name, value in {**secrets, "APP_ENV": "Production", "WIDGET_ORIGINS": "https://app.acme.example"}.items():
+        monkeypatch.setenv(name, value)
+    credentials = write_credentials(tmp_path / "credentials.yml", load_settings(), PROJECT_ROOT / "credentials.yml")
+    channels = yaml.safe_load(credentials.read_text())
+    assert "channels.rest.StrictRestInput" not in channels and "rest" not in channels
+    assert "channels.socketio.SecureSocketIOInput" in channels

@@ -132,6 +132,27 @@ def test_a_signed_ticket_resumes_the_anonymous_conversation():
     assert again.conversation_id == first.conversation_id and again.loan_ref is None
 
 
+def test_a_ticket_is_bound_to_the_host_apps_user_when_the_token_names_one():
+    """A joint loan: another user of the host app on the same device does not resume the first one's chat."""
+    import jwt
+
+    def login(sub=None):
+        claims = {"loan_ref": "LN-10001", "exp": int(NOW.timestamp()) + 3600, **({"sub": sub} if sub else {})}
+        return jwt.encode(claims, WIDGET_SECRET, algorithm="HS256")
+
+    alice = channel().bind({"token": login("alice")}, now=NOW)
+    assert channel().bind({"token": login("alice"), "ticket": alice.ticket}, now=NOW).conversation_id == (
+        alice.conversation_id
+    )
+    for other in (login("bob"), login()):
+        assert channel().bind({"token": other, "ticket": alice.ticket}, now=NOW).conversation_id != (
+            alice.conversation_id
+        )
+    for bad_sub in (["alice"], "x" * 300):
+        bad = jwt.encode({"loan_ref": "LN-10001", "exp": int(NOW.timestamp()) + 3600, "sub": bad_sub}, WIDGET_SECRET)
+        assert channel().bind({"token": bad}, now=NOW).token_rejected
+
+
 def test_a_token_wins_over_an_anonymous_ticket():
     anonymous = channel().bind({}, now=NOW)
     binding = channel().bind({"token": token(), "ticket": anonymous.ticket}, now=NOW)
