@@ -2,8 +2,9 @@
 
 Rasa saves the tracker at the end of each message. These stores save a copy in
 which what the borrower typed (and any button that offered their date of
-birth, and the bot's own text, should it ever quote the borrower) is masked by `bot.domain.privacy`; the actions of the current turn still see
-the real text, later turns and the event broker only the masked copy. An
+birth, and the bot's own text, should it ever quote the borrower) is masked by
+`bot.domain.privacy`; the actions of the current turn still see the real
+text, later turns and the event broker only the masked copy. An
 answer given while the verification form asks for the date of birth is masked
 whole, as is the `date_of_birth` slot until it holds "checked".
 

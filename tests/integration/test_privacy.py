@@ -311,3 +311,17 @@ def test_rasa_warnings_log_lines_and_exceptions_are_masked():
     assert "rest.message.received.timeout" in output and "ValueError: could not read" in output
     leaks = [s for s in (CARD, "4111.1111.1111.1111", "AB123456C", "11010519491231002X", "9-Sep-1970") if s in output]
     assert not leaks, output
+
+
+@pytest.mark.parametrize("kind", ["sql", "memory"])
+def test_the_bot_text_is_masked_too_should_a_response_ever_quote_the_borrower(tmp_path, kind):
+    if kind == "sql":
+        store = MaskingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "trackers.db"))
+    else:
+        store = MaskingInMemoryTrackerStore(Domain.empty())
+    tracker = _conversation("quoted")
+    tracker.update(BotUttered(f"Noted: by card {CARD} (卡号4111.1111.1111.1111), due 15 December 2026."))
+    asyncio.run(store.save(tracker))
+    stored = [e.text for e in asyncio.run(store.retrieve_full_tracker("quoted")).events if isinstance(e, BotUttered)]
+    assert stored[-1] == f"Noted: by card {MASK} (卡号{MASK}), due 15 December 2026."
+    assert stored[:-1] == ["Which did you mean?", "I have recorded your dispute."]
