@@ -73,6 +73,11 @@ class Settings:
     payment_link_ttl_minutes: int = 60 * 24
     verification_max_attempts: int = 3
     verification_lock_minutes: int = 30
+    # Successive locks of one reference double up to this (bot.domain.verification).
+    verification_max_lock_minutes: int = 24 * 60
+    # Keys the verification counters (HMAC of each typed reference); empty: derived
+    # from CHANNEL_IDENTITY_SECRET, which production requires.
+    verification_attempt_secret: str = ""
     date_order: str = "DMY"
     default_language: str = "en"
     default_timezone: str = "Europe/London"
@@ -238,6 +243,8 @@ def load_settings() -> Settings:
         payment_link_ttl_minutes=_int("PAYMENT_LINK_TTL_MINUTES", defaults.payment_link_ttl_minutes),
         verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", defaults.verification_max_attempts),
         verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", defaults.verification_lock_minutes),
+        verification_max_lock_minutes=_int("VERIFICATION_MAX_LOCK_MINUTES", defaults.verification_max_lock_minutes),
+        verification_attempt_secret=_str("VERIFICATION_ATTEMPT_SECRET", defaults.verification_attempt_secret),
         date_order=_str("DATE_ORDER", defaults.date_order).upper(),
         default_language=_str("DEFAULT_LANGUAGE", defaults.default_language),
         default_timezone=_str("DEFAULT_TIMEZONE", defaults.default_timezone),

@@ -40,8 +40,11 @@ def endpoints_config(settings: Settings, *, action_server_url: str | None = None
         config["tracker_store"] = _sql_tracker_store(settings.tracker_store_url)
     else:
         config["tracker_store"] = {"type": "components.tracker_store.MaskingInMemoryTrackerStore"}
+    # Both lock stores bound each conversation's queue (components/lock_store.py).
     if settings.lock_store_url:
         config["lock_store"] = _redis_lock_store(settings.lock_store_url)
+    else:
+        config["lock_store"] = {"type": "components.lock_store.BoundedInMemoryLockStore"}
     if settings.event_broker_url:
         config["event_broker"] = _pika_broker(settings.event_broker_url, settings.event_broker_queue)
     return config
