@@ -27,12 +27,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.lock_store import LockError
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import response
 from sanic.response import HTTPResponse
 
+from channels.text_options import tracker_for
 from components.lock_store import ConversationBusy
 
 logger = logging.getLogger(__name__)
+
+NOT_PROCESSED_RESPONSE = "utter_message_not_processed"
 
 DELIVERY_MEMORY_SECONDS = 24 * 3600  # platforms retry within minutes; a day is ample
 WORKING_SECONDS = 120  # a turn still "working" after this has died with its replica
@@ -159,3 +163,20 @@ async def run_turn(agent: Any, turn: Callable[[], Awaitable[Any]], channel: str)
         logger.error("%s: a message could not be processed (%s; 503)", channel, type(exc).__name__)
         return Refusal(503, RETRY_AFTER_FAILURE_SECONDS, NOT_PROCESSED)
     return None
+
+
+async def refusal_text(agent: Any, conversation_id: str, channel: str) -> str | None:
+    """What the widget shows for a refused message: `utter_message_not_processed`
+    in the borrower's language (the conversation's `language` slot, when the
+    tracker store can be read), rendered outside the conversation."""
+    if agent is None or getattr(agent, "nlg", None) is None:
+        return None
+    tracker = await tracker_for(agent, conversation_id)
+    if tracker is None:
+        tracker = DialogueStateTracker(conversation_id, agent.domain.slots if agent.domain else [])
+    try:
+        generated = await agent.nlg.generate(NOT_PROCESSED_RESPONSE, tracker, channel)
+    except Exception as exc:
+        logger.error("could not render %s (%s)", NOT_PROCESSED_RESPONSE, type(exc).__name__)
+        return None
+    return (generated or {}).get("text")

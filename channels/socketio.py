@@ -28,7 +28,10 @@ a borrower's ticket without a token for that loan, gets a fresh conversation.
 After `session_request` the socket receives `session_confirm` (with a fresh
 ticket) and then `history`: the user and bot messages of the conversation's
 current session, replayed from the tracker store, so a reload on the same device
-shows the conversation again.
+shows the conversation again. A message that could not be processed (its
+conversation's queue full, or a failure) gets `message_refused`: the domain's
+`utter_message_not_processed` in the borrower's language and `retry_after`
+seconds; nothing was done with it (channels/deliveries.py).
 """
 
 from __future__ import annotations
@@ -59,10 +62,12 @@ from bot.domain.identity import (
     mint_channel_identity,
     read_widget_login,
 )
+from channels.deliveries import refusal_text, run_turn
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "web"
+REFUSED_EVENT = "message_refused"  # a message that was not processed (channels/deliveries.py)
 BORROWER_PREFIX = WEB_CONVERSATION_PREFIX  # a logged-in borrower's conversation on one device
 ANONYMOUS_PREFIX = WEB_CONVERSATION_PREFIX + "anon-"
 _CONVERSATION_ID = re.compile(r"web-(anon-)?[0-9a-f]{32}")
@@ -393,9 +398,14 @@ class SecureSocketIOInput(SocketIOInput):
                 input_channel=self.name(),
                 metadata=self.metadata_for(binding, now=utcnow()),
             )
-            try:
-                await on_new_message(message)
-            except Exception as exc:  # logged by type only: the message may hold personal data
-                logger.error("socket.io message from the widget failed: %s", type(exc).__name__)
+            agent = getattr(getattr(getattr(blueprint.ctx, "app", None), "ctx", None), "agent", None)
+            refusal = await run_turn(agent, lambda: on_new_message(message), self.name())
+            if refusal is not None:  # nothing was done with it: the borrower is asked to send it again
+                text = await refusal_text(agent, binding.conversation_id, self.name())
+                await sio.emit(
+                    REFUSED_EVENT,
+                    {"text": text, "retry_after": refusal.retry_after, "status": refusal.status},
+                    room=sid,
+                )
 
         return blueprint

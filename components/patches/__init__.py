@@ -73,6 +73,8 @@ from typing import Any
 
 import rasa
 
+from bot.domain.privacy import install_log_masking
+
 # The Rasa the patches were checked against: rasa==... in pyproject.toml
 # (tests/integration/test_patches.py checks that the two agree).
 RASA_VERSION = "3.6.21"
@@ -143,8 +145,11 @@ def _owner(patch: Patch) -> tuple[type, str]:
 
 def install() -> None:
     """Put every declared patch in place: once, and only on the pinned Rasa.
-    Every target is checked before anything is replaced."""
+    Every target is checked before anything is replaced. Also masks personal
+    data in every log record and warning of the process (bot.domain.privacy),
+    whichever of our modules Rasa loads first."""
     check_rasa_version()
+    install_log_masking()
     owners = [(patch, *_owner(patch)) for patch in PATCHES]
     for patch, owner, name in owners:
         current = vars(owner)[name]

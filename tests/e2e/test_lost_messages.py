@@ -169,3 +169,36 @@ def test_bodies_nested_too_deep_get_4xx_on_every_endpoint(servers, levels):
             status = error.code
         assert 400 <= status < 500, (request.full_url, status)
     assert loan_store_rows(servers) == before
+
+
+def test_a_widget_message_that_could_not_be_processed_is_refused_in_the_borrowers_words(servers):
+    """Before: the socket handler logged the failure and the borrower saw nothing."""
+    import asyncio
+
+    import socketio
+
+    async def conversation() -> tuple[dict, dict]:
+        client = socketio.AsyncClient(reconnection=False)
+        refused: asyncio.Queue = asyncio.Queue()
+        replies: asyncio.Queue = asyncio.Queue()
+        confirmed: asyncio.Queue = asyncio.Queue()
+        client.on("message_refused", refused.put_nowait)
+        client.on("bot_uttered", replies.put_nowait)
+        client.on("session_confirm", confirmed.put_nowait)
+        await client.connect(servers.rasa_url, transports=["polling"], wait_timeout=30)
+        try:
+            await client.emit("session_request", {})
+            await asyncio.wait_for(confirmed.get(), timeout=30)
+            with tracker_store_down(servers):
+                await client.emit("user_uttered", {"message": "hello"})
+                refusal = await asyncio.wait_for(refused.get(), timeout=60)
+            assert replies.empty()
+            await client.emit("user_uttered", {"message": "hello"})  # sent again, it is answered
+            return refusal, await asyncio.wait_for(replies.get(), timeout=60)
+        finally:
+            await client.disconnect()
+
+    refusal, reply = asyncio.run(conversation())
+    assert refusal["text"].startswith("Sorry, I couldn't take that message just now, and nothing was done with it")
+    assert refusal["status"] == 503 and refusal["retry_after"] >= 1
+    assert reply["text"]

@@ -31,6 +31,7 @@ from channels.socketio import (
     read_ticket,
     sign_ticket,
 )
+from components.lock_store import ConversationBusy
 
 WIDGET_SECRET = "widget-secret-for-the-unit-tests-0123456789"
 IDENTITY_SECRET = "identity-secret-for-the-unit-tests-0123456789"
@@ -335,13 +336,15 @@ class FakeTrackerStore:
 class Harness:
     """The channel's blueprint with its socket.io server's emit/enter_room recorded."""
 
-    def __init__(self, history=None):
+    def __init__(self, history=None, refuse: Exception | None = None):
         self.channel = channel(origins="https://app.acme.example")
         self.received = []
         self.emitted = []
         self.rooms = []
 
         async def on_new_message(message):
+            if refuse is not None:
+                raise refuse
             self.received.append(message)
 
         blueprint = self.channel.blueprint(on_new_message)
@@ -349,6 +352,7 @@ class Harness:
         agent = SimpleNamespace(
             tracker_store=self.tracker_store,
             domain=SimpleNamespace(session_config=SimpleNamespace(session_expiration_time=60)),
+            is_ready=lambda: True,
         )
         blueprint.ctx.app = SimpleNamespace(ctx=SimpleNamespace(agent=agent))
         sio = self.channel.sio
@@ -364,6 +368,19 @@ class Harness:
 
     def run(self, event, *args):
         return asyncio.run(self.handlers[event](*args))
+
+
+@pytest.mark.parametrize(
+    ("refuse", "status"),
+    [(ConversationBusy(10), 429), (RuntimeError("tracker store down"), 503)],
+    ids=["busy", "failed"],
+)
+def test_a_message_that_was_not_processed_is_refused_to_the_socket_not_dropped(refuse, status):
+    h = Harness(refuse=refuse)
+    h.run("connect", "sid-1", {"HTTP_ORIGIN": "https://app.acme.example"}, {})
+    h.run("user_uttered", "sid-1", {"message": "hello"})
+    [(_, data, room)] = [e for e in h.emitted if e[0] == "message_refused"]
+    assert room == "sid-1" and data["status"] == status and data["retry_after"] >= 1
 
 
 def test_handlers_bind_on_connect_and_ignore_the_clients_session_id_and_metadata():

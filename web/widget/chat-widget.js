@@ -189,9 +189,19 @@
       addBot(message.text, message.quick_replies || message.buttons);
     });
 
+    // A message the server could not take (its queue was full, or a failure):
+    // nothing was done with it. Say so, and give the borrower their words back.
+    var lastTyped = "";
+    socket.on("message_refused", function (refusal) {
+      stopTyping();
+      if (refusal && refusal.text) addBot(refusal.text);
+      if (lastTyped && !input.value) input.value = lastTyped;
+    });
+
     function send(text, shown) {
       text = String(text || "").trim().slice(0, MAX_CHARS);
       if (!text) return;
+      lastTyped = shown ? "" : text;
       addUser(shown || text);
       startTyping();
       socket.emit(options.userEvent || "user_uttered", { message: text });
