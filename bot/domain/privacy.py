@@ -42,10 +42,14 @@ import base64
 import hashlib
 import logging
 import re
+import sys
+import threading
+import traceback
 import unicodedata
 import warnings
 from collections.abc import Callable
 from datetime import date
+from types import TracebackType
 from typing import Any, TextIO
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -288,10 +292,26 @@ class _MaskingShowWarning:
         self.wrapped(mask_log_text(str(message)), category, filename, lineno, file, line and mask_log_text(line))
 
 
+def _masked_crash(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """What Python prints for an uncaught exception, masked (it bypasses logging)."""
+    sys.stderr.write(mask_personal_data("".join(traceback.format_exception(exc_type, exc, tb))))
+
+
+def _masked_thread_crash(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    sys.stderr.write(f"Exception in thread {name}:\n")
+    _masked_crash(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+
+
 def install_log_masking() -> None:
     """Mask personal data in every log record and every warning of this process
     (idempotent). Warnings go to the logging module (logger `py.warnings`), so
-    they are written where and how the logs are."""
+    they are written where and how the logs are; an uncaught exception's
+    traceback (the process's or a thread's) is printed masked too."""
+    sys.excepthook = _masked_crash
+    threading.excepthook = _masked_thread_crash
     factory = logging.getLogRecordFactory()
     if not isinstance(factory, _MaskingRecordFactory):
         logging.setLogRecordFactory(_MaskingRecordFactory(factory))

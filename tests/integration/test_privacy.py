@@ -313,6 +313,30 @@ def test_rasa_warnings_log_lines_and_exceptions_are_masked():
     assert not leaks, output
 
 
+_CRASHING_PROCESS = """
+import sys, threading
+from bot.domain.privacy import install_log_masking
+install_log_masking()
+thread = threading.Thread(target=lambda: int("card " + sys.argv[1]), name="worker")
+thread.start(); thread.join()
+raise ValueError("could not read 身份证号" + sys.argv[2])
+"""
+
+
+def test_an_uncaught_crash_prints_its_traceback_masked():
+    """Python prints an uncaught exception itself (sys.excepthook, threading.excepthook), not through logging."""
+    run = subprocess.run(
+        [sys.executable, "-c", _CRASHING_PROCESS, CARD, "11010519491231002X"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert run.returncode == 1
+    assert "Exception in thread worker" in run.stderr and "ValueError: could not read 身份证号" in run.stderr
+    assert CARD not in run.stderr and "11010519491231002X" not in run.stderr, run.stderr
+
+
 @pytest.mark.parametrize("kind", ["sql", "memory"])
 def test_the_bot_text_is_masked_too_should_a_response_ever_quote_the_borrower(tmp_path, kind):
     if kind == "sql":
