@@ -151,7 +151,7 @@ class Settings:
             "ACTION_SERVER_SECRET": self.action_server_secret,
             "RASA_TOKEN": self.rasa_token,
             "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
-            "VERIFICATION_ATTEMPT_SECRET": getattr(self, "verification_attempt_secret", ""),
+            "VERIFICATION_ATTEMPT_SECRET": self.verification_attempt_secret,
         }
         return {name: value for name, value in named.items() if value}
 
