@@ -181,6 +181,36 @@ def post_for_body(url: str, body: bytes, headers: dict) -> tuple[int, str]:
 
 
 @FUZZ
+@given(
+    levels=st.integers(min_value=1, max_value=20_000),
+    opener=st.sampled_from([b'{"a": ', b"[", b'{"text": [']),
+    where=st.sampled_from(["rest metadata", "telegram message", "action tracker"]),
+)
+def test_every_endpoint_survives_bodies_nested_at_any_depth(servers, unchanged, levels, opener, where):
+    """Issue 12: REST metadata nested about 2,000 levels deep raised RecursionError (a 500)."""
+    closer = {b'{"a": ': b"}", b"[": b"]", b'{"text": [': b"]}"}[opener]
+    deep = opener * levels + b"1" + closer * levels
+    url, body, headers = {
+        "rest metadata": (
+            f"{servers.rasa_url}/webhooks/rest/webhook",
+            b'{"sender": "fuzz-deep", "message": "hi", "metadata": {"m": ' + deep + b"}}",
+            {},
+        ),
+        "telegram message": (
+            f"{servers.rasa_url}/webhooks/telegram/webhook",
+            b'{"update_id": 7, "message": ' + deep + b"}",
+            {"X-Telegram-Bot-Api-Secret-Token": TEST_SETTINGS["TELEGRAM_WEBHOOK_SECRET"]},
+        ),
+        "action tracker": (
+            f"{servers.actions_url}/webhook",
+            b'{"next_action": "action_tell_balance", "tracker": ' + deep + b"}",
+            {SECRET_HEADER: TEST_SETTINGS["ACTION_SERVER_SECRET"]},
+        ),
+    }[where]
+    assert post(url, body, {"Content-Type": "application/json", **headers}) < 500
+
+
+@FUZZ
 @given(sender=other_channels_senders, message=hostile_text)
 def test_rest_channel_refuses_other_channels_conversations(servers, unchanged, sender, message):
     """Issue 12: REST accepted `web-…`, phone and chat ids, and so read those conversations."""
