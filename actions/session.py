@@ -21,6 +21,7 @@ class ActionSessionStart(SafeAction):
         events = [
             SessionStarted(),
             SlotSet("lender_name", lender_name),
+            SlotSet("lender_phone", s.lender_phone),
             SlotSet("language", s.default_language),
         ]
         # A signed widget login or a signed SMS/Telegram sender is the first

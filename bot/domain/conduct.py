@@ -149,6 +149,16 @@ _VULNERABLE = {
         r"\bmental health (crisis|problems?|issues?)\b",
         r"\b(panic attacks?|sectioned)\b",
         r"\boverwhelmed\b",
+        # Named conditions and how people say they are struggling (issue 17:
+        # "off work with depression" was met with a request to rephrase).
+        r"\bdepress(ed|ion)\b",
+        r"\banxiety\b",
+        r"\b(bipolar|ptsd|schizophreni\w*|antidepressants?)\b",
+        r"\bstruggling (mentally|emotionally|with my (mental health|mind|head))\b",
+        r"\bmental(ly)? (health|ill|illness|unwell)\b",
+        r"\b(in a )?(really )?(bad|dark) (place|way) mentally\b",
+        r"\boff (work )?(sick )?with (stress|depression|anxiety)\b",
+        r"\b(struggling|can'?t) to cope\b",
     ],
     "serious_illness": [
         r"\bcancer\b",
@@ -207,6 +217,10 @@ _VULNERABLE_ZH = {
         r"坚持不下去",
         r"受不了了",
         r"惊恐发作",
+        r"焦虑",
+        r"(躁郁|双相)",
+        r"精神(状态|压力)(很|非常|特别)?(差|不好|大)",
+        r"心理压力(很|非常|特别|太)大",
     ],
     "serious_illness": [
         r"癌",

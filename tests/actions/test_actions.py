@@ -100,7 +100,12 @@ def test_session_start_introduces_the_lender_and_sets_the_language(loans):
     assert names(dispatcher) == ["utter_intro"]
     assert dispatcher.messages[0]["lender_name"] == LENDER
     assert events[0]["event"] == "session_started"
-    assert slots_of(events) == {"lender_name": LENDER, "language": "en"}
+    # the lender's phone too: responses uttered straight from rules name it (utter_out_of_scope)
+    assert slots_of(events) == {
+        "lender_name": LENDER,
+        "lender_phone": services().settings.lender_phone,
+        "language": "en",
+    }
     assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
     # audited, without tying the (not yet verified) conversation to any loan
     assert loans.audit_events()[-1] == {
@@ -117,7 +122,11 @@ def test_session_start_uses_the_configured_lender_and_language(monkeypatch):
     clear_caches()
     dispatcher, events = run(ActionSessionStart(), tracker())
     assert dispatcher.messages[0]["lender_name"] == "Beta Loans"
-    assert slots_of(events) == {"lender_name": "Beta Loans", "language": "zh"}
+    assert slots_of(events) == {
+        "lender_name": "Beta Loans",
+        "lender_phone": services().settings.lender_phone,
+        "language": "zh",
+    }
 
 
 @pytest.mark.parametrize("language", ["zh", "en", None, "fr", "<script>", ["zh"]])

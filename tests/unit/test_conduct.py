@@ -129,6 +129,16 @@ VULNERABLE = {
     "I'm an alcoholic, addicted to drink": "addiction",
     "I can't cope with any of this": "mental_health",
     "I'm so overwhelmed": "mental_health",
+    # issue 17: how borrowers actually say it
+    "off work with depression": "mental_health",
+    "I've been really depressed since christmas": "mental_health",
+    "my anxiety has been bad": "mental_health",
+    "struggling mentally at the moment": "mental_health",
+    "I'm bipolar and had an episode": "mental_health",
+    "on antidepressants and off sick": "mental_health",
+    "mental health hasn't been great tbh": "mental_health",
+    "been off sick with stress": "mental_health",
+    "im struggling to cope": "mental_health",
     "I've been diagnosed with cancer": "serious_illness",
     "I'm on dialysis three times a week": "serious_illness",
     "my husband passed away last month": "bereavement",
@@ -160,6 +170,10 @@ VULNERABLE_ZH = {
     "我快崩溃了": "mental_health",
     "真的撑不下去了": "mental_health",
     "我扛不住了": "mental_health",
+    "最近很焦虑": "mental_health",
+    "我有双相情感障碍": "mental_health",
+    "精神状态很差": "mental_health",
+    "心理压力太大了": "mental_health",
     "我得了癌症": "serious_illness",
     "在做化疗": "serious_illness",
     "肺癌晚期": "serious_illness",
@@ -191,6 +205,10 @@ NOT_VULNERABLE = [
     "the app died on me",
     "I want to end my payment plan",
     "my car broke down",
+    "just a bad month",
+    "money has been tight",
+    "I'm a bit worried about the payments",
+    "work was stressful but I can pay now",
 ]
 
 
