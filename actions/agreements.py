@@ -12,6 +12,8 @@ from actions.common import (
     contact_values,
     conversation,
     fmt_for,
+    intent_ranking,
+    latest_text,
     logger,
     policy_for,
     render,
@@ -22,7 +24,7 @@ from actions.common import (
 )
 from actions.guards import collection_allowed, no_open_agreement, verified_account_required
 from actions.offering import clear_form_slots, form_completed, read_back, settlement_for, utter_offer_menu
-from bot.domain import conduct, plans
+from bot.domain import conduct, plans, steps
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import (
     AgreementProposal,
@@ -105,7 +107,8 @@ class ActionRecordAgreement(SafeAction):
         if not pending or account is None:
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
-        if not conduct.agreement_confirmed(tracker.get_intent_of_latest_message(), read_back_given=True):
+        answer = steps.read_at_read_back(latest_text(tracker), intent_ranking(tracker)).meaning
+        if not conduct.agreement_confirmed(answer, read_back_given=True):
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
         operation = AgreementProposal.from_json(pending).operation

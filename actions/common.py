@@ -54,6 +54,19 @@ def conversation(tracker: Tracker) -> Conversation:
     return {"conversation_id": tracker.sender_id, "channel": tracker.get_latest_input_channel()}
 
 
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:
+    """The classifier's ranking of the latest message, best first."""
+    message = tracker.latest_message or {}
+    ranked = [(str(i.get("name")), float(i.get("confidence") or 0)) for i in message.get("intent_ranking") or []]
+    if not ranked and message.get("intent"):
+        ranked = [(str(message["intent"].get("name")), float(message["intent"].get("confidence") or 0))]
+    return ranked
+
+
 def verified_account(tracker: Tracker) -> AccountView | None:
     """The account, only once this conversation has verified the borrower."""
     loan_ref = tracker.get_slot("verified_loan_ref")

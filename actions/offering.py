@@ -39,7 +39,11 @@ def settlement_for(account: AccountView, improved: bool) -> plans.SettlementOffe
 def read_back(dispatcher, tracker, domain, account: AccountView, proposal: AgreementProposal) -> list:
     """Say the exact terms and wait for an explicit yes (action_record_agreement)."""
     dispatcher.utter_message(**presenters.read_back_message(domain, fmt_for(tracker, account), proposal))
-    return [SlotSet("pending_agreement", proposal.to_json()), SlotSet("awaiting_confirmation", True)]
+    return [
+        SlotSet("pending_agreement", proposal.to_json()),
+        SlotSet("awaiting_confirmation", True),
+        SlotSet("dialogue_step", None),
+    ]
 
 
 @verified_account_required
@@ -61,7 +65,14 @@ async def utter_offer_menu(dispatcher, tracker, domain, account: AccountView, *,
     else:
         buttons = presenters.offer_buttons(domain, fmt, menu, settlement_for(account, improved=False))
     presenters.say_offer_menu(dispatcher, fmt, menu, buttons, hardship_first=hardship_first)
-    return []
+    return options_shown(buttons)
+
+
+def options_shown(buttons: list[dict]) -> list:
+    """The options on screen: the next message is read as an answer to them first
+    (components/step_policy.py), and "the first one" means the first of these."""
+    choices = [{"title": b["title"], "payload": b["payload"]} for b in buttons]
+    return [SlotSet("dialogue_step", "offers"), SlotSet("offer_choices", choices)]
 
 
 async def after_incomplete_form(dispatcher, tracker, domain) -> list:

@@ -30,5 +30,5 @@ class ActionRecordReason(SafeAction):
             return events + [SlotSet("collection_stopped", True)]
         dispatcher.utter_message(response=f"utter_empathy_{code}")
         if account.open_agreement is None:
-            await utter_offer_menu(dispatcher, tracker, domain, hardship_first=code in HARDSHIP_REASONS)
+            events += await utter_offer_menu(dispatcher, tracker, domain, hardship_first=code in HARDSHIP_REASONS)
         return events

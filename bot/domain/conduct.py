@@ -59,9 +59,11 @@ def collection_block(
     return None
 
 
-def agreement_confirmed(latest_intent: str | None, *, read_back_given: bool) -> bool:
-    """Every agreement needs an explicit yes to a read-back of its exact terms."""
-    return read_back_given and latest_intent == "affirm"
+def agreement_confirmed(answer: str | None, *, read_back_given: bool) -> bool:
+    """Every agreement needs an explicit yes to a read-back of its exact terms: `answer`
+    is what the message means at the read-back (bot.domain.steps), and only a plain yes
+    counts; a hedged yes ("yes, but I'm worried …") does not."""
+    return read_back_given and answer == "yes"
 
 
 # ---------------------------------------------------------------- contact

@@ -238,6 +238,6 @@ def propose(action: Action, slots: dict, loan_ref="LN-10001") -> dict:
     return slots_of(events)["pending_agreement"]
 
 
-def confirm(pending, loan_ref="LN-10001", intent="affirm", sender="conv-9", **slots):
+def confirm(pending, loan_ref="LN-10001", intent="affirm", sender="conv-9", text="yes", **slots):
     slots = verified(loan_ref, pending_agreement=pending, awaiting_confirmation=True, **slots)
-    return run(ActionRecordAgreement(), tracker(slots, intent=intent, text="yes", sender=sender))
+    return run(ActionRecordAgreement(), tracker(slots, intent=intent, text=text, sender=sender))

@@ -54,6 +54,7 @@ from actions.verification import ValidateVerifyForm
 from bot.adapters.orm import Instalment
 from bot.adapters.store import LoanStore
 from bot.bootstrap import services
+from bot.domain import steps
 from bot.domain.agreements import AGREEMENT_KINDS
 from bot.domain.clock import utcnow
 from bot.domain.formatting import format_date, format_datetime, format_money
@@ -530,7 +531,8 @@ def test_tell_balance_mentions_the_existing_plan(loans):
 def test_record_reason_stores_code_and_words_and_offers(loans):
     trk = tracker(verified(), intent="reason_unemployment", text="  I lost my job last month ", sender="conv-2")
     dispatcher, events = run(ActionRecordReason(), trk)
-    assert events == [{"event": "slot", "timestamp": None, "name": "reason_code", "value": "unemployment"}]
+    assert slots_of(events)["reason_code"] == "unemployment"
+    assert slots_of(events)["dialogue_step"] == "offers"  # the next message is read as an answer to the options
     assert names(dispatcher) == ["utter_empathy_unemployment", "utter_offer_options", "utter_offer_monthly_amount_hint"]
     reasons = loans.loan_report("LN-10001")["reasons"]
     assert [(r["reason_code"], r["borrower_words"], r["channel"]) for r in reasons] == [
@@ -564,7 +566,10 @@ HARDSHIP_BUTTONS = [hardship_button(h, 24, "10.41") for h in range(4)]
 @pytest.mark.parametrize("intent, code", COLLECTABLE_REASON_INTENTS)
 def test_every_reason_intent(loans, intent, code):
     dispatcher, events = run(ActionRecordReason(), tracker(verified(), intent=intent, text="because"))
-    assert slots_of(events) == {"reason_code": code}
+    assert slots_of(events)["reason_code"] == code
+    assert [c["payload"] for c in slots_of(events)["offer_choices"]] == [
+        b["payload"] for b in message(dispatcher, "utter_offer_options")["buttons"]
+    ]
     assert loans.loan_report("LN-10001")["reasons"][-1]["reason_code"] == code
     assert names(dispatcher) == [f"utter_empathy_{code}", "utter_offer_options", "utter_offer_monthly_amount_hint"]
     offered = buttons(message(dispatcher, "utter_offer_options"))
@@ -622,7 +627,7 @@ def test_no_collection_reason_intents_never_ask_for_payment(loans, intent):
 
 def test_unknown_reason_intent_is_recorded_as_other(loans):
     dispatcher, events = run(ActionRecordReason(), tracker(verified(), intent="inform", text="it's complicated"))
-    assert slots_of(events) == {"reason_code": "other"}
+    assert slots_of(events)["reason_code"] == "other"
     assert names(dispatcher)[0] == "utter_empathy_other"
     assert loans.loan_report("LN-10001")["reasons"][-1]["borrower_words"] == "it's complicated"
 
@@ -653,9 +658,11 @@ def plan_button(months: int, amount: str) -> tuple[str, str]:
 
 def test_offer_options_for_a_personal_loan(today):
     dispatcher, events = run(ActionOfferOptions(), tracker(verified()))
-    assert events == []
     assert names(dispatcher) == ["utter_offer_options", "utter_offer_monthly_amount_hint"]
     offer = dispatcher.messages[0]
+    # The options on screen are remembered, so "the first one" can be read as the first of them.
+    shown = [{"title": b["title"], "payload": b["payload"]} for b in offer["buttons"]]
+    assert slots_of(events) == {"dialogue_step": "offers", "offer_choices": shown}
     assert offer["overdue_amount"] == "£250.00"
     assert buttons(offer) == [
         ("Pay £250.00 now", "/choose_pay_now"),
@@ -1249,11 +1256,21 @@ def test_propose_refuses_when_the_loan_already_has_an_arrangement(loans, today, 
     assert snapshot(loans) == before
 
 
-@pytest.mark.parametrize("intent", ["deny", "inform", "choose_pay_now"])
-def test_record_needs_an_explicit_yes(loans, intent):
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("deny", "no"),
+        ("inform", "the 20th"),
+        ("choose_pay_now", "pay now"),
+        ("affirm", "yes but I'm worried I won't keep up"),  # a hedged yes is not a yes
+        ("dispute_debt", "that's not right"),
+        ("affirm", "hmm"),
+    ],
+)
+def test_record_needs_an_explicit_yes(loans, intent, text):
     pending = propose(ActionProposePayNow(), {})
     before = snapshot(loans)
-    dispatcher, events = confirm(pending, intent=intent)
+    dispatcher, events = confirm(pending, intent=intent, text=text)
     assert (names(dispatcher), events) == (["utter_nothing_to_confirm"], [])
     assert snapshot(loans) == before
 
@@ -1319,6 +1336,8 @@ def test_reject_withdraws_the_proposal_and_offers_again(loans):
         "plan_monthly_amount": None,
         "first_payment_date": None,
         "invalid_answers": 0,
+        "dialogue_step": "offers",
+        "offer_choices": [{"title": b["title"], "payload": b["payload"]} for b in dispatcher.messages[1]["buttons"]],
     }
     assert snapshot(loans) == before
 
@@ -1390,6 +1409,7 @@ FAMILIES = {
     "utter_empathy_": sorted(set(REASON_CODES) - NO_COLLECTION_REASONS),
     "utter_kind_": list(AGREEMENT_KINDS),
     "utter_faq_": list(FAQ_INTENTS),
+    "utter_confirm_request_": sorted(steps.CONSEQUENTIAL),
     # product_name() falls back to utter_product_other for codes without a response
     "utter_product_": [
         p

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from actions.domain_file import load_domain
-from bot.domain import conduct
+from bot.domain import conduct, steps
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = load_domain(ROOT / "domain.yml")  # a directory of topic files, merged
@@ -75,9 +75,10 @@ def test_collection_is_blocked_by_disputes_fraud_and_vulnerability(kwargs, expec
 
 
 def test_agreements_need_an_explicit_yes_to_a_read_back():
-    assert conduct.agreement_confirmed("affirm", read_back_given=True)
-    assert not conduct.agreement_confirmed("affirm", read_back_given=False)
-    assert not conduct.agreement_confirmed("choose_plan", read_back_given=True)
+    assert conduct.agreement_confirmed(steps.YES, read_back_given=True)
+    assert not conduct.agreement_confirmed(steps.YES, read_back_given=False)
+    assert not conduct.agreement_confirmed(steps.WORRY, read_back_given=True)
+    assert not conduct.agreement_confirmed(steps.CORRECTION, read_back_given=True)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,203 @@
+"""Answers read as the step expects them (issue 17; the reading is bot/domain/steps.py).
+
+components/step_policy.py sends a message here when, at the read-back or the
+offers, it answers the question asked (a change, a worry, "not now", "the first
+one", "none of these") or makes a consequential request that is not unambiguous.
+Nothing is recorded here: a change goes to the form that collects it, a choice to
+the step its button leads to, a worry or a doubt gets a question with buttons.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rasa_sdk.events import FollowupAction, SlotSet
+
+from actions.agreements import proposal_settled
+from actions.common import SafeAction, intent_ranking, latest_text, verified_account
+from actions.offering import clear_form_slots, utter_offer_menu
+from bot.domain import steps
+from bot.domain.agreements import AgreementProposal
+
+# What pressing an option's button leads to (its payload's intent).
+_BUTTON_STEPS = {
+    "choose_pay_now": "action_propose_pay_now",
+    "choose_promise_to_pay": "promise_form",
+    "choose_plan": "plan_form",
+    "request_hardship": "action_offer_hardship",
+    "ask_settlement": "action_offer_settlement",
+}
+# Slots a button's payload may carry.
+_BUTTON_SLOTS = ("plan_months", "holiday_months")
+
+
+def step_shown(tracker) -> str | None:
+    """The step the assistant's last reply asked about: `read_back` while terms wait for a
+    yes, `offers` when the last reply showed the options (dialogue_step set in that reply)."""
+    if tracker.get_slot("awaiting_confirmation"):
+        return steps.READ_BACK
+    if set_in_last_reply(tracker.events, "dialogue_step") == steps.OFFERS:
+        return steps.OFFERS
+    return None
+
+
+def set_in_last_reply(events: list[dict], slot: str) -> Any:
+    """The value the assistant's reply before the latest message gave `slot`, if it set it."""
+    users = 0
+    for event in reversed(events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return None
+        elif users == 1 and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+class ActionStepAnswer(SafeAction):
+    def name(self) -> str:
+        return "action_step_answer"
+
+    async def run(self, dispatcher, tracker, domain):
+        text, ranked = latest_text(tracker), intent_ranking(tracker)
+        step = step_shown(tracker)
+        if step == steps.READ_BACK:
+            reading = steps.read_at_read_back(text, ranked)
+        elif step == steps.OFFERS:
+            reading = steps.read_at_offers(text, ranked)
+        else:
+            reading = steps.Reading(steps.CONFIRM_FIRST, intent=steps.consequential_unclear(text, ranked))
+        if reading.meaning == steps.CONFIRM_FIRST and reading.intent:
+            dispatcher.utter_message(response=f"utter_confirm_request_{reading.intent}")
+            return []
+        if reading.meaning == steps.NOT_NOW:
+            return [FollowupAction("action_defer")]
+        if step == steps.READ_BACK:
+            return await self._at_read_back(dispatcher, tracker, domain, reading)
+        if step == steps.OFFERS:
+            return await self._at_offers(dispatcher, tracker, domain, reading)
+        dispatcher.utter_message(response="utter_clarify_read_back")
+        return []
+
+    async def _at_read_back(self, dispatcher, tracker, domain, reading: steps.Reading) -> list:
+        pending = tracker.get_slot("pending_agreement")
+        proposal = AgreementProposal.from_json(pending) if pending else None
+        if reading.meaning == steps.WORRY:
+            dispatcher.utter_message(response="utter_read_back_worry")
+            return []
+        if reading.meaning == steps.CORRECTION:
+            dispatcher.utter_message(response="utter_clarify_correction")
+            return []
+        if proposal is None or reading.meaning == steps.UNCLEAR:
+            dispatcher.utter_message(response="utter_clarify_read_back")
+            return []
+        terms = proposal.terms
+        if reading.meaning == steps.CHANGE_DATE:
+            dispatcher.utter_message(response="utter_change_noted")
+            if proposal.kind == "instalment_plan":
+                return _reopen("plan_form", plan_months=str(terms["months"]))
+            return _reopen("promise_form")
+        if reading.meaning == steps.CHANGE_MONTHS and proposal.kind == "instalment_plan":
+            dispatcher.utter_message(response="utter_change_noted")
+            named = steps.months_named(latest_text(tracker))
+            if named:
+                return _reopen("plan_form", plan_months=str(named), first_payment_date=terms["first_due_date"])
+            return _reopen("plan_form", first_payment_date=terms["first_due_date"])
+        if reading.meaning == steps.CHANGE_KIND and _KIND_PAY_NOW.search(latest_text(tracker)):
+            return proposal_settled() + [FollowupAction("action_propose_pay_now")]
+        # A different amount, length or kind: the options again, with "tell me an amount".
+        dispatcher.utter_message(response="utter_change_noted")
+        return proposal_settled() + clear_form_slots() + await utter_offer_menu(dispatcher, tracker, domain)
+
+    async def _at_offers(self, dispatcher, tracker, domain, reading: steps.Reading) -> list:
+        if reading.meaning == steps.CANT_AFFORD:
+            dispatcher.utter_message(response="utter_affordability_first")
+            return [FollowupAction("action_offer_hardship")]
+        if reading.meaning == steps.NONE_WORK:
+            dispatcher.utter_message(response="utter_clarify_none_work")
+            return []
+        if reading.meaning == steps.CHOICE:
+            button = chosen_button(tracker.get_slot("offer_choices") or [], reading)
+            if button is None:
+                dispatcher.utter_message(response="utter_clarify_choice")
+                return await utter_offer_menu(dispatcher, tracker, domain)
+            return press(button)
+        return await utter_offer_menu(dispatcher, tracker, domain)
+
+
+_KIND_PAY_NOW = re.compile(r"\bnow\b|\btoday\b|\ball\b|\bin full\b|\bone go\b|\blump|现在|一次性|全额", re.I)
+
+
+def _reopen(form: str, **slots: str) -> list:
+    """Withdraw what was read back and let the form ask only for what changes."""
+    keep = [SlotSet(name, value) for name, value in slots.items()]
+    return proposal_settled() + clear_form_slots() + keep + [FollowupAction(form)]
+
+
+def chosen_button(choices: list[dict[str, Any]], reading: steps.Reading) -> dict[str, Any] | None:
+    """The shown option the borrower points at: by position (1-based, -1 the last, 0 the
+    middle), by a plan's length, or by a plan's monthly amount."""
+    if not choices:
+        return None
+    if reading.choice is not None:
+        if reading.choice == 0:
+            return choices[len(choices) // 2]
+        index = reading.choice - 1 if reading.choice > 0 else len(choices) + reading.choice
+        return choices[index] if 0 <= index < len(choices) else None
+    if reading.months is not None:
+        return next(
+            (c for c in choices if _payload_slots(c["payload"]).get("plan_months") == str(reading.months)), None
+        )
+    if reading.amount is not None:
+        try:
+            wanted = Decimal(reading.amount)
+        except InvalidOperation:
+            return None
+        for choice in choices:
+            amounts = [Decimal(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", choice["title"])]
+            if wanted in amounts and "choose_plan" in choice["payload"]:
+                return choice
+    return None
+
+
+def _payload_slots(payload: str) -> dict[str, str]:
+    match = re.match(r"^/\w+(\{.*\})$", payload)
+    if not match:
+        return {}
+    try:
+        values = json.loads(match.group(1))
+    except ValueError:
+        return {}
+    return {k: str(v) for k, v in values.items() if k in _BUTTON_SLOTS} if isinstance(values, dict) else {}
+
+
+def press(button: dict[str, Any]) -> list:
+    """What the button's payload would have done, as slots and the step it leads to."""
+    intent = re.match(r"^/(\w+)", button["payload"])
+    step = _BUTTON_STEPS.get(intent.group(1) if intent else "")
+    if step is None:
+        return []
+    events: list = [SlotSet("dialogue_step", None)]
+    if step in ("plan_form", "promise_form"):
+        events += clear_form_slots()
+    events += [SlotSet(name, value) for name, value in _payload_slots(button["payload"]).items()]
+    return events + [FollowupAction(step)]
+
+
+class ActionBackToStep(SafeAction):
+    """After a question at the read-back or the offers, or "go back": the step again."""
+
+    def name(self) -> str:
+        return "action_back_to_step"
+
+    async def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("awaiting_confirmation") and tracker.get_slot("pending_agreement"):
+            dispatcher.utter_message(response="utter_read_back_still_open")
+            return []
+        if verified_account(tracker) is None:
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return []
+        return await utter_offer_menu(dispatcher, tracker, domain)

@@ -1,0 +1,352 @@
+"""Reading a message as the step expects it first (issue 17).
+
+At the read-back ("To confirm: … Is that right?") and at the offers ("Which would
+suit you best?") a borrower answers the question asked far more often than they
+change the subject. The intent classifier knows nothing of the question, so
+"that's not right" reads as a dispute and "fine, thanks" as a thank-you. These
+functions take the message text and the classifier's ranking and say what the
+message means *at this step*; `Reading.meaning == TOPIC` hands the message back to
+the ordinary rules (a new subject: a crisis, a person, a question, an opt-out …).
+
+The same function runs in Rasa's process (components/step_policy.py, to choose the
+next action) and in the action server (actions/steps.py, to act), so both read the
+message the same way. Nothing here acts: recording still needs `YES`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# What a message can mean at a step.
+YES = "yes"
+NO = "no"
+WORRY = "worry"  # a hedged yes, or a worry about keeping up
+NOT_NOW = "not_now"
+CORRECTION = "correction"  # "that's not right": the amount owed, or the plan?
+CHANGE_DATE = "change_date"
+CHANGE_MONTHS = "change_months"
+CHANGE_AMOUNT = "change_amount"
+CHANGE_KIND = "change_kind"
+CHOICE = "choice"  # offers: a shown option by position or description
+CANT_AFFORD = "cant_afford"
+NONE_WORK = "none_work"
+CONFIRM_FIRST = "confirm_first"  # a consequential request (dispute, opt-out …) that is not unambiguous
+UNCLEAR = "unclear"
+TOPIC = "topic"  # not an answer to this step: the ordinary rules handle it
+
+READ_BACK = "read_back"
+OFFERS = "offers"
+
+Ranking = Sequence[tuple[str, float]]
+
+# Subjects that always take over, whatever the step: the borrower's safety, a
+# person, someone else on the phone, a payment already made, questions.
+ALWAYS_TOPIC = frozenset(
+    {
+        "crisis",
+        "disclose_vulnerability",
+        "request_human",
+        "third_party",
+        "claim_already_paid",
+        "ask_balance",
+        "insult",
+        "request_hardship",
+        "ask_settlement",
+    }
+)
+QUESTIONS = frozenset(
+    {
+        "ask_credit_impact",
+        "ask_fees_interest",
+        "ask_how_to_pay",
+        "ask_consequences",
+        "ask_why_contacted",
+        "ask_data_use",
+        "bot_challenge",
+    }
+)
+# Requests that change what the lender does (a hold, a fraud case, no more
+# contact, an arrangement cancelled): carried out only on an unambiguous request.
+CONSEQUENTIAL = {
+    "dispute_debt": re.compile(
+        r"\bdisput|\b(?:don'?t|do not|dont) owe|\bnot my (?:debt|loan)|\bnever (?:took|borrowed|had)|"
+        r"\bnot (?:mine|me)\b|\bi owe nothing|\bowe (?:you )?nothing|不欠|不是我的|有异议|异议|不认",
+        re.I,
+    ),
+    "not_my_loan": re.compile(
+        r"\bnot my (?:loan|account|debt)|\bnever (?:took|borrowed|applied|had)|\bfraud|\bstolen|\bidentity|"
+        r"\bsomeone (?:else|used)|\bnot me\b|冒用|盗用|不是我(?:借|的)|没借过",
+        re.I,
+    ),
+    "stop_contact": re.compile(
+        r"\bstop (?:contact|messag|text|call|email|writ)|\bdon'?t (?:contact|message|text|call)|"
+        r"\bno more (?:messages|texts|calls|contact)|\bunsubscribe|\bopt ?out|\bleave me alone|"
+        r"不要(?:再)?(?:联系|打|发)|别(?:再)?(?:联系|打|发)|退订",
+        re.I,
+    ),
+    "cancel_plan": re.compile(r"\bcancel|\bend (?:my|the) (?:plan|arrangement)|\bstop (?:my|the) plan|取消", re.I),
+}
+CLEAR_CONFIDENCE = 0.85  # at or above, the classifier alone is clear enough for a consequential request
+
+# Phrases that say yes with a negative word in them.
+_NEGATIVE_YES = re.compile(
+    r"\b(?:why not|no problem|no probs|no worries|not a problem|no issues?|can'?t complain)\b|没问题", re.I
+)
+_NEGATION = re.compile(
+    r"\b(?:no|not|nope|nah|never|don'?t|dont|can'?t|cant|cannot|won'?t|isn'?t|wasn'?t)\b|n't|不|没|别", re.I
+)
+_YES = re.compile(
+    r"^\W*(?:yes+|yeah|yea|yeh|yep|yup|ya|yh|ye|y|aye|yas+|ok+|okay|okey|okie|k|kk|sure|sure thing|fine|alright|"
+    r"all right|right|correct|certainly|please|pls|deffo|defo|roger|all good|good to go|happy to|book it|sort it|"
+    r"lock it in|tak|haan|ji|da|"
+    r"confirm(?:ed)?|agree[ds]?|deal|done|perfect|great|good|cool|lovely|brilliant|grand|absolutely|definitely|"
+    r"of course|go (?:for it|ahead|on)|do it|that'?s (?:right|fine|good|great|perfect|correct|ok|okay)|"
+    r"that works|sounds (?:good|great|fine|ok|okay|right)|works for me|set it up|let'?s do (?:it|that)|"
+    r"why not|please do|yes please|happy with that|i agree|i accept|accept|对|好|好的|可以|行|没问题|确认|同意|是的|是)"
+    r"(?:\W|$)",
+    re.I,
+)
+_NO = re.compile(
+    r"^\W*(?:no|nope|nah|na|not really|no thanks|no thank you|i don'?t (?:want|agree)|i do not (?:want|agree)|"
+    r"not for me|i'?d rather not|不|不要|不行|不用|不同意|算了)(?:\W|$)",
+    re.I,
+)
+_WORRY = re.compile(
+    r"(?<!no )\bworr|\bscared|\bafraid|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
+    r"\bmay (?:not|struggle|miss)|\bcan'?t (?:promise|guarantee)|\bstruggl|\bhope (?:i|so|it)|\bif i can\b|"
+    r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
+    r"担心|害怕|怕|不确定|没把握|压力",
+    re.I,
+)
+_NOT_NOW = re.compile(
+    r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|\bget back to (?:you|u)|"
+    r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|\blater\b|"
+    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)|"
+    r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头",
+    re.I,
+)
+_CORRECTION = re.compile(
+    r"\b(?:not|isn'?t|ain'?t|aint|isnt|doesn'?t look) (?:right|correct)\b|\bwrong\b|\bincorrect\b|\bmistake\b|"
+    r"\bthat'?s not it\b|\bdoesn'?t add up|不对|错了|有误|不正确",
+    re.I,
+)
+_CHANGE = re.compile(
+    r"\bchang|\bdifferent|\banother\b|\bmove\b|\binstead\b|\bswitch|\brather\b|\bcan (?:i|we) (?:make|do|have|start|pay)|"
+    r"\bcould (?:i|we) (?:make|do|have|start|pay)|\bprefer|\blater\b|\bearlier\b|\blonger\b|\bshorter\b|\bless\b|"
+    r"\blower\b|\bsmaller\b|改|换|调整|推迟|延后|提前",
+    re.I,
+)
+_DATE_WORDS = re.compile(
+    r"\bdate\b|\bday\b|\bstart|\bfirst (?:payment|one)|\bpay ?day|\bweek|\b(?:mon|tue|wed|thu|fri|sat|sun)\w*day\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th)\b|\bend of (?:the )?month|\bnext month|\blater\b|\bearlier\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|日期|号|日子|哪天|推迟|延后|提前",
+    re.I,
+)
+_MONTHS_WORDS = re.compile(
+    r"\b\d{1,2} ?(?:months?|mths?|mos?)\b|\b(?:twelve|six|three|nine|twenty[- ]?four|eighteen) months?\b|"
+    r"\blonger\b|\bshorter\b|\bmore months|\bfewer months|\bspread|\bover (?:a )?(?:year|longer)|个月|期|分期",
+    re.I,
+)
+_AMOUNT_WORDS = re.compile(
+    r"\bamount|\bless\b|\blower\b|\bsmaller\b|\bcheaper|\breduce|\bper month|\ba month|\beach month|\bmonthly|£|\bquid|"
+    r"\bpounds?\b|\bpay (?:more|less)|金额|少一点|少点|每月|每个月",
+    re.I,
+)
+_KIND_WORDS = re.compile(
+    r"\bpay (?:it )?(?:all|now|today|in full|the lot|off)|\bin (?:one go|full)|\blump|\bpromise|\ball at once|"
+    r"\bwhole (?:amount|thing|lot)|一次性|全额|现在还|立即还",
+    re.I,
+)
+_CANT_AFFORD = re.compile(
+    r"\bcan'?t afford|\bcannot afford|\bcant afford|\bcan'?t (?:pay|manage|do) (?:that|any|those|these|them|it|this)|"
+    r"\btoo (?:much|high|expensive|steep)|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
+    r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|还不起|付不起|负担不起|太多|太高",
+    re.I,
+)
+_NONE_WORK = re.compile(
+    r"\bnone of (?:these|them|those|this|that)|\bneither\b|\bnothing (?:here|there) (?:works|suits)|"
+    r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything else\b|都不|都不行|都不合适|其他方案",
+    re.I,
+)
+_EXPLICIT_DATE = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bpay ?day\b|\bin \d+ (?:days?|weeks?)\b|"
+    r"\b\d{1,2}[/.]\d{1,2}\b|\d{1,2}号|\d{1,2}日",
+    re.I,
+)
+_ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+    "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
+    "第一": 1, "第二": 2, "第三": 3, "第四": 4, "第五": 5, "第六": 6,
+}  # fmt: skip
+_FILLER = r"(?:\s+(?:one|option|plan|choice|button|pls|plz|please|thanks|thx|ta|mate|then|for me|is fine|would be good|works))*\W*$"
+_POSITION = re.compile(
+    r"(?:\b(?:option|number|no\.?|choice|#)\s*(\d)\b)|"
+    r"(?:\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th)" + _FILLER + ")|"
+    r"(第[一二三四五六])(?:个|种)?|"
+    r"(?:\b(last|bottom|top|middle)" + _FILLER + ")",
+    re.I,
+)
+_PLAN_BY_MONTHS = re.compile(r"\b(\d{1,2})[- ]?(?:months?|mths?|mos?|m)\b|(\d{1,2})\s*个月|(\d{1,2})\s*期", re.I)
+_PLAN_BY_AMOUNT = re.compile(r"(?:£|\$|¥|€)\s?(\d+(?:\.\d\d)?)|\b(\d+(?:\.\d\d)?)\s*(?:quid|pounds?|元|块)", re.I)
+_PLAN_WORD = re.compile(r"\bplan\b|\bone\b|\boption\b|\bmonthly\b|\ba month\b|\bpcm\b|方案|那个|每月", re.I)
+_QUESTION = re.compile(
+    r"\?\s*$|？\s*$|^\s*(?:what|how|why|when|will|would|can|could|is|are|do|does|if)\b|吗|么|什么|怎么|为什么", re.I
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    meaning: str
+    intent: str | None = None  # CONFIRM_FIRST: the request to confirm; TOPIC: the intent to follow
+    choice: int | None = None  # CHOICE: 1-based position among the options shown
+    months: int | None = None  # CHOICE: a plan named by its length
+    amount: str | None = None  # CHOICE: a plan named by its monthly amount
+
+
+def _top(ranking: Ranking) -> tuple[str | None, float]:
+    for name, confidence in ranking:
+        if name != "nlu_fallback":
+            return name, confidence
+    return None, 0.0
+
+
+def _payload_intent(text: str) -> str | None:
+    """A button press: the text is `/intent` or `/intent{…}`."""
+    match = re.match(r"^/(\w+)", text.strip())
+    return match.group(1) if match else None
+
+
+def consequential_unclear(text: str, ranking: Ranking) -> str | None:
+    """The consequential request the message seems to make, when it is not unambiguous
+    (asked first, never acted on); None when there is none or it is clear."""
+    if _payload_intent(text):
+        return None
+    intent, confidence = _top(ranking)
+    if intent not in CONSEQUENTIAL:
+        return None
+    if confidence >= CLEAR_CONFIDENCE or CONSEQUENTIAL[intent].search(text):
+        return None
+    return intent
+
+
+def read_at_read_back(text: str, ranking: Ranking) -> Reading:
+    """What a message means after terms were read back and a yes was asked for."""
+    payload = _payload_intent(text)
+    intent, confidence = _top(ranking)
+    if payload:
+        if payload == "affirm":
+            return Reading(YES)
+        if payload == "deny":
+            return Reading(NO)
+        if payload == "change_payment_date":
+            return Reading(CHANGE_DATE)
+        return Reading(TOPIC, intent=payload)
+    if intent in ALWAYS_TOPIC and confidence >= 0.5:
+        return Reading(TOPIC, intent=intent)
+    if intent in CONSEQUENTIAL and CONSEQUENTIAL[intent].search(text) and intent != "cancel_plan":
+        return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
+    if _NOT_NOW.search(text) or intent == "defer_decision":
+        return Reading(NOT_NOW)
+    if _WORRY.search(text):
+        return Reading(WORRY)
+    if _CORRECTION.search(text):
+        return Reading(CORRECTION)
+    change = _change(text, intent)
+    if change:
+        return Reading(change)
+    if not _YES.search(_NEGATIVE_YES.sub(" ok ", text)):
+        # "no wait - 12 months", "the 20th would be better": the terms they want instead.
+        if months_named(text):
+            return Reading(CHANGE_MONTHS)
+        if _EXPLICIT_DATE.search(text):
+            return Reading(CHANGE_DATE)
+    if _QUESTION.search(text) and intent in QUESTIONS:
+        return Reading(TOPIC, intent=intent)
+    plain = _NEGATIVE_YES.sub(" ok ", text)
+    if (_YES.search(plain) or _NEGATIVE_YES.search(text)) and not _NEGATION.search(plain):
+        return Reading(YES)
+    if _NO.search(plain) or (intent == "deny" and confidence >= 0.5):
+        return Reading(NO)
+    if intent in CONSEQUENTIAL:
+        return Reading(CONFIRM_FIRST, intent=intent)
+    if intent in QUESTIONS or (
+        intent is not None and intent not in {"affirm", "deny", "thank", "goodbye"} and confidence >= 0.8
+    ):
+        return Reading(TOPIC, intent=intent)
+    return Reading(UNCLEAR)
+
+
+def _change(text: str, intent: str | None) -> str | None:
+    asks_change = bool(_CHANGE.search(text)) or intent in {
+        "change_payment_date",
+        "choose_pay_now",
+        "choose_promise_to_pay",
+    }
+    if not asks_change:
+        return None
+    if _MONTHS_WORDS.search(text):
+        return CHANGE_MONTHS
+    if _KIND_WORDS.search(text) or intent in {"choose_pay_now", "choose_promise_to_pay"}:
+        return CHANGE_KIND
+    if _DATE_WORDS.search(text):
+        return CHANGE_DATE
+    if _AMOUNT_WORDS.search(text) or re.search(r"\d", text):
+        return CHANGE_AMOUNT
+    if intent == "change_payment_date":
+        return CHANGE_DATE
+    return None
+
+
+def months_named(text: str) -> int | None:
+    """A plan length written with its unit: "12 months", "6mths", "12个月", "6期"."""
+    match = _PLAN_BY_MONTHS.search(text)
+    if not match:
+        return None
+    months = int(next(g for g in match.groups() if g))
+    return months if 1 <= months <= 60 else None
+
+
+def read_at_offers(text: str, ranking: Ranking) -> Reading:
+    """What a message means while the options are on screen."""
+    payload = _payload_intent(text)
+    intent, confidence = _top(ranking)
+    if payload:
+        return Reading(TOPIC, intent=payload)
+    if intent in ALWAYS_TOPIC and confidence >= 0.5:
+        return Reading(TOPIC, intent=intent)
+    if intent in CONSEQUENTIAL and not CONSEQUENTIAL[intent].search(text) and confidence < CLEAR_CONFIDENCE:
+        return Reading(CONFIRM_FIRST, intent=intent)
+    if _NOT_NOW.search(text) or intent == "defer_decision":
+        return Reading(NOT_NOW)
+    if _CANT_AFFORD.search(text) and not re.search(r"\d", text):
+        return Reading(CANT_AFFORD)
+    if _NONE_WORK.search(text):
+        return Reading(NONE_WORK)
+    choice = _choice(text)
+    if choice:
+        return choice
+    if (_NO.search(text) or intent == "deny") and not re.search(r"\d", text):
+        return Reading(NONE_WORK)
+    return Reading(TOPIC, intent=intent)
+
+
+def _choice(text: str) -> Reading | None:
+    position = _POSITION.search(text)
+    if position:
+        digit, ordinal, zh, relative = position.groups()
+        if digit:
+            return Reading(CHOICE, choice=int(digit))
+        if ordinal or zh:
+            return Reading(CHOICE, choice=_ORDINALS[(ordinal or zh).lower()])
+        return Reading(CHOICE, choice={"last": -1, "bottom": -1, "top": 1, "middle": 0}[relative.lower()])
+    if not _PLAN_WORD.search(text):
+        return None
+    months = _PLAN_BY_MONTHS.search(text)
+    if months:
+        return Reading(CHOICE, months=int(next(g for g in months.groups() if g)))
+    amount = _PLAN_BY_AMOUNT.search(text)
+    if amount and re.search(r"\bone\b|\boption\b|\bplan\b|那个|方案", text, re.I):
+        return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
+    return None

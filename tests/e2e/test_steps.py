@@ -1,0 +1,156 @@
+"""The step comes first (issue 17): answers at the read-back and at the offers, end to
+end against the real servers; the database shows nothing was done on a guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_conversations import sender
+from tests.e2e.test_situations import verified
+
+pytestmark = pytest.mark.e2e
+
+
+def at_read_back(servers, **loan) -> tuple[str, str]:
+    """A verified borrower (£900 overdue) with a 6-month plan read back."""
+    who, ref = verified(servers, overdue="900.00", **loan)
+    assert "Here's what I can offer" in servers.say(who, "I had some unexpected bills")
+    servers.say(who, '/choose_plan{"plan_months": "6"}')
+    assert "To confirm: 6 monthly payments" in servers.say(who, "in 10 days")
+    return who, ref
+
+
+def at_offers(servers) -> tuple[str, str]:
+    who, ref = verified(servers, overdue="900.00")
+    assert "[12 monthly payments of £75.00]" in servers.say(who, "I had some unexpected bills")
+    return who, ref
+
+
+def recorded(servers, ref: str) -> list:
+    return [a for a in servers.store.agreements() if a.loan_ref == ref]
+
+
+def actions_taken(servers, ref: str) -> set[str]:
+    """Disputes, holds, fraud claims, opt-outs and cancellations: what must never happen on a guess."""
+    consequential = ("dispute", "hold", "fraud", "opt_out", "cancel")
+    events = servers.store.loan_report(ref)["audit_events"]
+    return {e["event_type"] for e in events if any(word in e["event_type"] for word in consequential)}
+
+
+def test_that_is_not_right_asks_what_is_wrong_and_files_nothing(servers):
+    who, ref = at_read_back(servers)
+    reply = servers.say(who, "that's not right")
+    assert "What isn't right?" in reply
+    assert "[The amount you say I owe is wrong]" in reply and "[This plan doesn't suit me]" in reply
+    assert actions_taken(servers, ref) == set() and recorded(servers, ref) == []
+    reply = servers.say(who, "/deny")
+    assert "Here's what I can offer" in reply
+    assert actions_taken(servers, ref) == set() and recorded(servers, ref) == []
+
+
+@pytest.mark.parametrize("yes", ["fine, thanks", "sure, why not", "yep go for it"])
+def test_a_casual_yes_records_the_plan(servers, yes):
+    who, ref = at_read_back(servers)
+    reply = servers.say(who, yes)
+    assert "reference is AG-" in reply
+    [agreement] = recorded(servers, ref)
+    assert agreement.kind == "instalment_plan" and len(agreement.instalments) == 6
+
+
+def test_a_hedged_yes_answers_the_worry_and_records_nothing_until_a_plain_yes(servers):
+    who, ref = at_read_back(servers)
+    reply = servers.say(who, "yes, but I'm worried I won't keep up")
+    assert "nothing is set up until you say yes" in reply
+    assert "[Show me smaller payments]" in reply and "[Talk to a person]" in reply
+    assert recorded(servers, ref) == []
+    assert "reference is AG-" in servers.say(who, "/affirm")
+    assert len(recorded(servers, ref)) == 1
+
+
+def test_changing_the_date_at_the_read_back_asks_only_for_the_date(servers):
+    who, ref = at_read_back(servers)
+    reply = servers.say(who, "can I change the date")
+    assert "When would you like the first payment" in reply
+    assert "active payment arrangement" not in reply
+    reply = servers.say(who, "in 14 days")
+    assert "To confirm: 6 monthly payments" in reply
+    assert recorded(servers, ref) == []
+
+
+def test_naming_another_length_at_the_read_back_reads_that_plan_back(servers):
+    who, ref = at_read_back(servers)
+    reply = servers.say(who, "no wait - 12 months")
+    if "When would you like the first payment" in reply:
+        reply = servers.say(who, "in 10 days")
+    assert "To confirm: 12 monthly payments" in reply
+    assert recorded(servers, ref) == []
+
+
+def test_a_question_at_the_read_back_is_answered_and_the_plan_still_waits(servers):
+    who, ref = at_read_back(servers)
+    reply = servers.say(who, "will this affect my credit score?")
+    assert "still waiting for your answer" in reply
+    assert recorded(servers, ref) == []
+    assert "reference is AG-" in servers.say(who, "yes")
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("the 6 month one please", "When would you like the first payment"),
+        ("the £75 one", "When would you like the first payment"),
+        ("option 1", "To confirm: you'll pay £900.00 today"),
+    ],
+)
+def test_an_option_named_by_position_or_description(servers, message, expected):
+    who, ref = at_offers(servers)
+    assert expected in servers.say(who, message)
+    assert recorded(servers, ref) == []
+
+
+def test_the_chosen_plan_is_the_one_pointed_at(servers):
+    who, _ = at_offers(servers)
+    servers.say(who, "the £75 one")
+    assert "To confirm: 12 monthly payments" in servers.say(who, "in 10 days")
+
+
+def test_none_of_these_asks_what_would_work(servers):
+    who, _ = at_offers(servers)
+    reply = servers.say(who, "none of these work for me")
+    assert "What would work for you?" in reply
+    assert "[Smaller payments]" in reply and "[Talk to a person]" in reply
+
+
+def test_cant_afford_offers_what_fits_not_a_bigger_plan(servers):
+    who, _ = at_offers(servers)
+    reply = servers.say(who, "I can't afford any of that")
+    # The arrangements for people in financial difficulty, whichever way the words were read.
+    assert "arrangements" in reply and "24 monthly payments of £37.50" in reply
+    assert "[12 monthly payments of £75.00]" not in reply
+
+
+def test_a_question_at_the_offers_returns_to_the_options(servers):
+    who, _ = at_offers(servers)
+    reply = servers.say(who, "is there any interest on this?")
+    assert reply.count("Here's what I can offer") == 1
+    assert "[6 monthly payments of £150.00]" in reply
+
+
+def test_chinese_answers_at_the_read_back(servers):
+    ref = servers.new_loan(overdue="900.00", language="zh", timezone="Asia/Shanghai", currency="CNY")
+    who = sender()
+    servers.say(who, "你好")
+    servers.say(who, ref)
+    assert "您的个人贷款" in servers.say(who, "1980年6月1日")
+    servers.say(who, "车坏了，修车把钱都花光了")
+    servers.say(who, '/choose_plan{"plan_months": "6"}')
+    assert "请确认" in servers.say(who, "10天后")
+    reply = servers.say(who, "不对")
+    assert "请问哪里不对" in reply
+    assert actions_taken(servers, ref) == set() and recorded(servers, ref) == []
+    assert "不，换个方案" not in reply
+    servers.say(who, "/deny")
+    servers.say(who, '/choose_plan{"plan_months": "6"}')
+    assert "请确认" in servers.say(who, "10天后")
+    servers.say(who, "好的")
+    assert len(recorded(servers, ref)) == 1
