@@ -41,7 +41,9 @@ STEP_ANSWER = "action_step_answer"
 BACK_TO_STEP = "action_back_to_step"
 AFTER_THESE_LISTEN = frozenset({STEP_ANSWER, BACK_TO_STEP, "action_record_agreement", "action_reject_proposal"})
 # After these, the step the borrower was answering is asked again.
-ANSWERS_TO_QUESTIONS = frozenset({"action_answer_question"})
+ANSWERS_TO_QUESTIONS = frozenset(
+    {"action_answer_question", "action_tell_balance", "utter_smalltalk", "utter_out_of_scope"}
+)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True)
