@@ -17,6 +17,11 @@ Triggers, most important first (one reminder per loan per run):
   a scheduled instalment of an active agreement fell due before the borrower's today. Nothing marks instalments paid
   yet, so "scheduled" with a past due date counts as missed. Reminded once per
   miss: not again once a reminder went out after the latest missed due date.
+- `requested_reminder`: the borrower asked for a reminder on this date (their
+  local date) when they took time to decide (bot/services/deferral.py; the audit
+  event `reminder_requested`), and has not made an arrangement since. It is sent
+  on that date only, under the same contact rules, except the quiet days after a
+  conversation: the borrower asked for it in that conversation.
 - `promise_due` / `instalment_due`: a scheduled instalment falls due in exactly
   REMINDER_DUE_IN_DAYS days (the borrower's local date).
 - `newly_overdue` (1 day past due) / `days_past_due_N`: the loan's days past due
@@ -27,7 +32,7 @@ Triggers, most important first (one reminder per loan per run):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Protocol
@@ -47,6 +52,10 @@ OPT_OUT_NAMES = {
     "telegram": {"telegram"},
 }
 MISSED_TRIGGERS = ("broken_promise", "missed_instalment")
+REQUESTED_TRIGGER = "requested_reminder"
+# A borrower may ask for a reminder at most this many days ahead; requests are
+# looked up this far back (bot/services/deferral.py offers a date a few days out).
+MAX_REQUESTED_DAYS_AHEAD = 14
 PROMISE_KINDS = ("promise_to_pay", "pay_now")  # agreements whose instalment is a promise to pay by a date
 # A timeout may still have reached the borrower: it counts as a contact.
 UNCONFIRMED = "rasa_timeout_unconfirmed"
@@ -143,6 +152,7 @@ class Arrangement:
 
     kind: str
     scheduled_due_dates: tuple[date, ...]  # of its instalments still scheduled
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +186,14 @@ class SentReminder:
 
 
 @dataclass(frozen=True)
+class RequestedReminder:
+    """A reminder the borrower asked for: on their local date `on`, asked at `requested_at`."""
+
+    on: date
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
 class OutreachSnapshot:
     """What the loan store knows that the contact rules need, read in one go."""
 
@@ -183,6 +201,8 @@ class OutreachSnapshot:
     holds: dict[int, set[str]]  # loan id -> kinds of open dispute / fraud cases
     sent: list[SentReminder]  # to these borrowers in the last 7 days, or missed-payment reminders of these loans
     last_conversation: dict[int, datetime]  # loan id -> latest verification within the quiet days
+    # loan id -> the latest reminder the borrower asked for, made in the last MAX_REQUESTED_DAYS_AHEAD + 1 days
+    requested: dict[int, RequestedReminder] = field(default_factory=dict)
 
 
 class OutreachStore(Protocol):
@@ -238,7 +258,7 @@ def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) ->
         zone = _zone(borrower.timezone)
         today = now.astimezone(zone).date()
         loan_sent = sent_by_loan[loan.loan_id]
-        trigger = _trigger(loan, today, rules, loan_sent, zone)
+        trigger = _trigger(loan, today, rules, loan_sent, zone, snapshot.requested.get(loan.loan_id))
         if trigger is None:
             continue
         channel = borrower.preferred_channel
@@ -272,10 +292,16 @@ def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) ->
 
 
 def _trigger(
-    loan: ReminderCandidate, today: date, rules: ReminderRules, loan_sent: list[SentReminder], zone: tzinfo
+    loan: ReminderCandidate,
+    today: date,
+    rules: ReminderRules,
+    loan_sent: list[SentReminder],
+    zone: tzinfo,
+    requested: RequestedReminder | None = None,
 ) -> str | None:
     """The most important reason to remind this loan today, or None."""
     arrangement = loan.arrangement
+    asked_for_today = requested_today(requested, arrangement, today)
     if arrangement is not None:
         promise = arrangement.kind in PROMISE_KINDS
         scheduled = arrangement.scheduled_due_dates
@@ -288,11 +314,48 @@ def _trigger(
             until = _midnight(today, zone)
             if not any(a.trigger == trigger and since <= a.created_at < until for a in loan_sent):
                 return trigger
+        if asked_for_today:
+            return REQUESTED_TRIGGER
         if any(due == today + timedelta(days=rules.due_in_days) for due in scheduled):
             return "promise_due" if promise else "instalment_due"
         return None
+    if asked_for_today:
+        return REQUESTED_TRIGGER
     if loan.days_past_due in rules.days_past_due and loan.overdue_amount > 0:
         return "newly_overdue" if loan.days_past_due == 1 else f"days_past_due_{loan.days_past_due}"
+    return None
+
+
+def requested_today(requested: RequestedReminder | None, arrangement: Arrangement | None, today: date) -> bool:
+    """The borrower asked to be reminded today, and has not made an arrangement since asking."""
+    if requested is None or requested.on != today:
+        return False
+    agreed_since = (
+        arrangement is not None
+        and arrangement.created_at is not None
+        and arrangement.created_at > requested.requested_at
+    )
+    return not agreed_since
+
+
+def contact_refusal(
+    borrower: BorrowerContact, channel: str, hold_kinds: set[str] | frozenset[str] | tuple[str, ...]
+) -> str | None:
+    """Why the borrower may not be contacted on `channel` at all (opted out, a collection
+    hold, vulnerable, no connector or address), or None. The rules that depend on the
+    moment (hours, caps, today's reminders) are the run's (`_skip_reason`)."""
+    opted_out = borrower.opted_out
+    if "all" in opted_out:
+        return "opted_out_all"
+    if any(conduct.opted_out(name, opted_out) for name in OPT_OUT_NAMES.get(channel, {channel})):
+        return "opted_out_channel"
+    block = conduct.collection_block(open_cases=tuple(sorted(hold_kinds)), vulnerable=borrower.vulnerable)
+    if block is not None:
+        return block.reason  # dispute_open, fraud_claim_open or vulnerable
+    if channel not in CONNECTORS:
+        return "unsupported_channel"
+    if conversation_id_for(borrower, channel) is None:
+        return "no_address"
     return None
 
 
@@ -311,18 +374,9 @@ def _skip_reason(
 ) -> str | None:
     """Why this loan must not be contacted now (None: send). The first rule that applies wins."""
     borrower = loan.borrower
-    opted_out = borrower.opted_out
-    if "all" in opted_out:
-        return "opted_out_all"
-    if any(conduct.opted_out(name, opted_out) for name in OPT_OUT_NAMES.get(channel, {channel})):
-        return "opted_out_channel"
-    block = conduct.collection_block(open_cases=tuple(sorted(hold_kinds)), vulnerable=borrower.vulnerable)
-    if block is not None:
-        return block.reason  # dispute_open, fraud_claim_open or vulnerable
-    if channel not in CONNECTORS:
-        return "unsupported_channel"
-    if conversation_id_for(borrower, channel) is None:
-        return "no_address"
+    refusal = contact_refusal(borrower, channel, hold_kinds)
+    if refusal is not None:
+        return refusal
     if any(a.created_at >= _midnight(today, zone) for a in loan_sent):
         return "already_reminded_today"
     if _arrears_trigger(trigger) and conduct.spoke_recently(last_conversation, now):

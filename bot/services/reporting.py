@@ -72,6 +72,12 @@ class ReportRows:
     # verification locks: the loan whose reference was locked (None: an unknown
     # reference or a conversation's own limit) and the audit event's details
     locks: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    # "not now" (issue 17): each decision_deferred event's conversation and details
+    # ({step, pending_kind}), the reminders borrowers asked for, and the
+    # conversations the period's agreements were recorded in
+    deferrals: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    reminders_requested: int = 0
+    agreement_conversations: list[str | None] = field(default_factory=list)
 
 
 class ReportStore(Protocol):
@@ -119,6 +125,7 @@ def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "conversations": {"started": started, "verified": verified, "locked_out": locked_out},
         "agreements": {"by_kind": by_kind},
+        "outcomes": outcomes(rows),
         "reasons": _sorted_counts(Counter(reason_rows)),
         "cases": cases,
         "opt_outs": _sorted_counts(Counter(opt_out_rows)),
@@ -129,6 +136,23 @@ def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
         },
         "vulnerability_flags": _sorted_counts(vulnerability),
         "verification_locks": verification_locks(rows.locks),
+    }
+
+
+def outcomes(rows: ReportRows) -> dict[str, Any]:
+    """How verified conversations ended: agreements recorded, and borrowers who took
+    time to decide ("not now is an answer", issue 17). A conversation that deferred
+    at several steps counts once in `deferred` (once per step in `deferred_by_step`);
+    `deferred_then_agreed` are those that went on to agree in the same conversation."""
+    conversations = {cid for cid, _ in rows.deferrals if cid is not None}
+    anonymous = sum(1 for cid, _ in rows.deferrals if cid is None)
+    agreed_in = {cid for cid in rows.agreement_conversations if cid is not None}
+    return {
+        "agreed": len(rows.agreements),
+        "deferred": len(conversations) + anonymous,
+        "deferred_then_agreed": len(conversations & agreed_in),
+        "reminders_requested": rows.reminders_requested,
+        "deferred_by_step": _sorted_counts(Counter(str((d or {}).get("step") or "unknown") for _, d in rows.deferrals)),
     }
 
 
@@ -193,6 +217,18 @@ def render_text(report: dict[str, Any]) -> str:
     for kind, k in report["agreements"]["by_kind"].items():
         money = ", ".join(f"{ccy} {amt}" for ccy, amt in k["amounts"].items()) or "-"
         lines.append(f"  {_label(kind):<18} {k['count']:>6} {k['active']:>7}  {money}")
+    lines.append("")
+
+    out = report["outcomes"]
+    lines.append("Outcomes")
+    lines.append(f"  agreed             {out['agreed']:>6}")
+    later = f"  ({out['deferred_then_agreed']} agreed later in the conversation)" if out["deferred"] else ""
+    lines.append(f"  deferred           {out['deferred']:>6}{later}")
+    lines.append(f"  reminders asked    {out['reminders_requested']:>6}")
+    if out["deferred_by_step"]:
+        lines.append(
+            "  deferred at: " + ", ".join(f"{_label(step)} ({n})" for step, n in out["deferred_by_step"].items())
+        )
     lines.append("")
 
     reasons = report["reasons"]
@@ -323,16 +359,17 @@ def _write_plot(report: dict[str, Any], path: Path) -> Path:
 
     # 3. outcome funnel
     conv = report["conversations"]
-    stages = ["conversations\nstarted", "identity\nverified", "agreements\nrecorded"]
-    values = [conv["started"], conv["verified"], _agreement_total(report)]
-    bars = ax_fun.barh(range(3), values, color=["#c7e9c0", "#74c476", "#238b45"])
+    stages = ["conversations\nstarted", "identity\nverified", "agreements\nrecorded", "decision\ndeferred"]
+    values = [conv["started"], conv["verified"], _agreement_total(report), report["outcomes"]["deferred"]]
+    bars = ax_fun.barh(range(4), values, color=["#c7e9c0", "#74c476", "#238b45", "#fdae6b"])
     labels = [
         str(values[0]),
         _with_rate(values[1], values[0], "of started"),
         _with_rate(values[2], values[1], "of verified"),
+        _with_rate(values[3], values[1], "of verified"),
     ]
     annotate(ax_fun, bars, labels)
-    ax_fun.set_yticks(range(3))
+    ax_fun.set_yticks(range(4))
     ax_fun.set_yticklabels(stages)
     ax_fun.invert_yaxis()
     headroom(ax_fun, values)

@@ -602,3 +602,80 @@ def test_only_one_run_at_a_time_on_both_databases(store, rasa):
     out = run_cli(store.db.url, "--now", "2026-11-23T10:00:00Z", rasa_url=rasa.url)
     assert out.returncode == 0, out.stderr
     assert len(rasa.requests) == 1
+
+
+# ---------------------------------------------------------------- a reminder the borrower asked for (issue 17)
+
+
+def asked_for(monkeypatch, store, ref, on, *, at=NOW - timedelta(days=3), conversation_id="c"):
+    """The borrower took time to decide and pressed "Remind me on `on`" at `at`."""
+    monkeypatch.setattr("bot.adapters.store.rows.utcnow", lambda: at)
+    store.record_reminder_request(ref, on=on, reminder_channel="sms", conversation_id=conversation_id)
+    monkeypatch.undo()
+
+
+def test_a_requested_reminder_goes_on_its_date_only(db, monkeypatch, rasa):
+    store = LoanStore(db)
+    add_loan(db, "LN-ASK", dpd=20)  # at no reminder day
+    asked_for(monkeypatch, store, "LN-ASK", TODAY)
+    spoke_with_us(db, "LN-ASK", NOW - timedelta(days=3))  # the conversation they asked in
+    assert decisions(db) == {"LN-ASK": ("requested_reminder", None)}  # no quiet days: they asked for it
+    assert decisions(db, now=NOW - timedelta(days=1)) == {}
+    assert decisions(db, now=NOW + timedelta(days=1)) == {}
+    assert summary(run_reminders(store, RULES, NOW, RasaTrigger(rasa.url)))["sent"] == 1
+    [attempt] = attempts(db)
+    assert (attempt.trigger, attempt.outcome) == ("requested_reminder", "sent")
+    assert decisions(db, now=NOW + timedelta(hours=1)) == {"LN-ASK": ("requested_reminder", "already_reminded_today")}
+
+
+def test_a_requested_reminder_keeps_to_the_contact_rules(db, monkeypatch):
+    store = LoanStore(db)
+    for ref in ("LN-OPT", "LN-HOLD", "LN-LATE"):
+        add_loan(db, ref, dpd=20, tz="America/New_York" if ref == "LN-LATE" else "Europe/London")
+        asked_for(monkeypatch, store, ref, TODAY)
+    store.record_opt_out("LN-OPT", "all")
+    store.open_case("LN-HOLD", "dispute")
+    assert decisions(db) == {
+        "LN-HOLD": ("requested_reminder", "dispute_open"),
+        "LN-LATE": ("requested_reminder", "outside_contact_hours"),  # 05:00 in New York
+        "LN-OPT": ("requested_reminder", "opted_out_all"),
+    }
+
+
+def test_the_borrowers_own_date_and_the_latest_request_count(db, monkeypatch):
+    store = LoanStore(db)
+    add_loan(db, "LN-SH", dpd=20, tz="Asia/Shanghai")  # 18:00 on the 23rd there
+    add_loan(db, "LN-TWICE", dpd=20)
+    asked_for(monkeypatch, store, "LN-SH", TODAY)
+    asked_for(monkeypatch, store, "LN-TWICE", TODAY, at=NOW - timedelta(days=4))
+    asked_for(monkeypatch, store, "LN-TWICE", TODAY + timedelta(days=2), at=NOW - timedelta(days=2))
+    assert decisions(db) == {"LN-SH": ("requested_reminder", None)}
+    assert decisions(db, now=NOW + timedelta(days=2))["LN-TWICE"] == ("requested_reminder", None)
+
+
+def test_an_arrangement_made_after_asking_replaces_the_reminder(db, monkeypatch):
+    store = LoanStore(db)
+    add_loan(db, "LN-AGREED", dpd=20)
+    add_loan(db, "LN-HAD-ONE", dpd=20)
+    add_agreement(db, "LN-HAD-ONE", "instalment_plan", [TODAY + timedelta(days=20)])  # made before asking
+    with db.transaction() as s:
+        s.execute(Agreement.__table__.update().values(created_at=NOW - timedelta(days=10)))
+    asked_for(monkeypatch, store, "LN-AGREED", TODAY)
+    asked_for(monkeypatch, store, "LN-HAD-ONE", TODAY)
+    add_agreement(db, "LN-AGREED", "promise_to_pay", [TODAY + timedelta(days=5)])  # made since (now)
+    assert decisions(db) == {"LN-HAD-ONE": ("requested_reminder", None)}
+
+
+def test_a_missed_payment_comes_first_and_a_request_before_the_arrears_days(db, monkeypatch):
+    store = LoanStore(db)
+    add_loan(db, "LN-MISSED", dpd=20)
+    add_agreement(db, "LN-MISSED", "instalment_plan", [TODAY - timedelta(days=1)])
+    with db.transaction() as s:
+        s.execute(Agreement.__table__.update().values(created_at=NOW - timedelta(days=40)))
+    add_loan(db, "LN-DPD7", dpd=7)
+    for ref in ("LN-MISSED", "LN-DPD7"):
+        asked_for(monkeypatch, store, ref, TODAY)
+    assert decisions(db) == {
+        "LN-DPD7": ("requested_reminder", None),
+        "LN-MISSED": ("missed_instalment", None),
+    }

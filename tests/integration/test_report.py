@@ -46,6 +46,13 @@ EXPECTED = {
             "settlement": {"count": 2, "amounts": {"CNY": "12000.00", "USD": "3000.50"}, "active": 2},
         }
     },
+    "outcomes": {
+        "agreed": 8,
+        "deferred": 3,
+        "deferred_then_agreed": 1,
+        "reminders_requested": 1,
+        "deferred_by_step": {"offers": 2, "read_back": 1, "reason": 1},
+    },
     "reasons": {"unemployment": 3, "forgot": 1, "illness": 1},
     "cases": {
         "dispute": {"opened": 1, "open": 1},
@@ -82,9 +89,19 @@ def clock(monkeypatch):
     return c
 
 
-def agree(store, loan_ref: str, kind: str, amount: str, currency: str = "GBP", key: str | None = None) -> str:
+def agree(
+    store,
+    loan_ref: str,
+    kind: str,
+    amount: str,
+    currency: str = "GBP",
+    key: str | None = None,
+    conversation_id: str | None = None,
+) -> str:
     proposal = AgreementProposal(kind=kind, total_amount=Decimal(amount), currency=currency, instalments=())
-    recorded = store.record_agreement(loan_ref, proposal, idempotency_key=key or f"{loan_ref}-{kind}-{amount}")
+    recorded = store.record_agreement(
+        loan_ref, proposal, idempotency_key=key or f"{loan_ref}-{kind}-{amount}", conversation_id=conversation_id
+    )
     assert recorded.created
     return recorded.agreement.agreement_ref
 
@@ -113,7 +130,7 @@ def populate(store, clock) -> None:
     clock.at(IN)
     cancelled = agree(store, "LN-10001", "promise_to_pay", "250.00")
     assert store.cancel_agreement(cancelled)
-    agree(store, "LN-10002", "promise_to_pay", "480.00")
+    agree(store, "LN-10002", "promise_to_pay", "480.00", conversation_id="c2")
     agree(store, "LN-10007", "settlement", "12000.00", "CNY")
     agree(store, "LN-10010", "settlement", "3000.50", "USD")
 
@@ -144,6 +161,17 @@ def populate(store, clock) -> None:
     store.enqueue_handoff(conversation_id="h2", reason="borrower_request", transcript=[])
     store.enqueue_handoff(conversation_id="h3", reason="borrower_request", transcript=[], loan_ref="LN-10002")
 
+    # "not now" (issue 17): c1 at the offers (twice: counted once) and at the read-back,
+    # c2 at the offers before agreeing, c4 when asked what happened (with a reminder)
+    store.record_deferral("LN-10001", step="offers", conversation_id="c1")
+    store.record_deferral("LN-10001", step="offers", conversation_id="c1")
+    store.record_deferral("LN-10001", step="read_back", pending_kind="instalment_plan", conversation_id="c1")
+    store.record_deferral("LN-10002", step="offers", conversation_id="c2")
+    store.record_deferral("LN-10004", step="reason", conversation_id="c4")
+    store.record_reminder_request(
+        "LN-10004", on=IN.date() + timedelta(days=3), reminder_channel="sms", conversation_id="c4"
+    )
+
     # vulnerability
     store.flag_vulnerable("LN-10001", "mental_health", conversation_id="c1")
     store.flag_vulnerable("LN-10002", "mental_health")
@@ -162,6 +190,8 @@ def populate(store, clock) -> None:
     store.record_opt_out("LN-10003", "all")
     store.enqueue_handoff(conversation_id="h-old", reason="vulnerability", transcript=[], priority="urgent")
     store.flag_vulnerable("LN-10004", "illness")
+    store.record_deferral("LN-10006", step="offers", conversation_id="c-old")
+    store.record_reminder_request("LN-10006", on=OLD.date() + timedelta(days=3), reminder_channel="sms")
     # ... and the first moment of December
     clock.at(AFTER)
     store.record_event("conversation_started", conversation_id="c-dec")
@@ -171,6 +201,7 @@ def populate(store, clock) -> None:
     store.record_opt_out("LN-10002", "email")
     store.enqueue_handoff(conversation_id="h-dec", reason="borrower_request", transcript=[])
     store.flag_vulnerable("LN-10005", "illness")
+    store.record_deferral("LN-10007", step="read_back", conversation_id="c-dec")
     clock.at(IN)
 
 
@@ -202,6 +233,7 @@ def test_build_report_counts_exactly(store, clock):
         "period",
         "conversations",
         "agreements",
+        "outcomes",
         "reasons",
         "cases",
         "opt_outs",
@@ -225,12 +257,26 @@ def test_rows_outside_the_range_are_excluded(store, clock):
     assert september["opt_outs"] == {"all": 1}
     assert september["handoffs"] == {"total": 1, "urgent": 1, "by_reason": {"vulnerability": 1}}
     assert september["vulnerability_flags"] == {"illness": 1}
+    assert september["outcomes"] == {
+        "agreed": 1,
+        "deferred": 1,
+        "deferred_then_agreed": 0,
+        "reminders_requested": 1,
+        "deferred_by_step": {"offers": 1},
+    }
 
     october = build_report(store, date(2026, 10, 1), date(2026, 10, 31))
     assert october["conversations"] == {"started": 0, "verified": 0, "locked_out": 0}
     assert all(v == {"count": 0, "amounts": {}, "active": 0} for v in october["agreements"]["by_kind"].values())
     assert october["reasons"] == october["opt_outs"] == october["vulnerability_flags"] == {}
     assert october["handoffs"] == {"total": 0, "urgent": 0, "by_reason": {}}
+    assert october["outcomes"] == {
+        "agreed": 0,
+        "deferred": 0,
+        "deferred_then_agreed": 0,
+        "reminders_requested": 0,
+        "deferred_by_step": {},
+    }
 
 
 def test_both_ends_of_the_range_are_inclusive_in_utc(store, clock):
@@ -247,6 +293,7 @@ def test_both_ends_of_the_range_are_inclusive_in_utc(store, clock):
     assert december["opt_outs"] == {"email": 1}
     assert december["handoffs"]["by_reason"] == {"borrower_request": 1}
     assert december["vulnerability_flags"] == {"illness": 1}
+    assert december["outcomes"]["deferred"] == 1 and december["outcomes"]["deferred_by_step"] == {"read_back": 1}
     with pytest.raises(ValueError):
         build_report(store, END, START)
 
@@ -297,6 +344,11 @@ def test_render_text_reads_at_a_glance(store, clock):
         "  loans: LN-10003 (1)",
         "Agreements (8 recorded)",
         "  promise to pay          2       1  GBP 730.00",
+        "Outcomes",
+        "  agreed                  8",
+        "  deferred                3  (1 agreed later in the conversation)",
+        "  reminders asked         1",
+        "  deferred at: offers (2), read back (1), reason (1)",
         "  settlement              2       2  CNY 12000.00, USD 3000.50",
         "Reasons for missed payments (5 recorded)",
         "  unemployment            3   60%",
@@ -314,6 +366,7 @@ def test_an_empty_store_reports_zeros_and_still_plots(sqlite_store, tmp_path):
     assert report["conversations"] == {"started": 0, "verified": 0, "locked_out": 0}
     assert report["cases"] == {k: {"opened": 0, "open": 0} for k in ("dispute", "fraud_claim", "payment_claim")}
     assert "Reasons for missed payments (0 recorded)" in render_text(report)
+    assert "  deferred                0" in render_text(report).splitlines()
     png = write_plot(report, tmp_path / "empty.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -14,6 +14,7 @@ from bot.adapters.store.accounts import AccountRecords
 from bot.adapters.store.agreements import AgreementRecords
 from bot.adapters.store.cases import CaseRecords
 from bot.adapters.store.contact import ContactRecords
+from bot.adapters.store.deferrals import DeferralRecords
 from bot.adapters.store.handoffs import HandoffRecords
 from bot.adapters.store.outreach import OutreachRecords
 from bot.adapters.store.portfolio import PortfolioRecords
@@ -32,6 +33,7 @@ class LoanStore(
     CaseRecords,
     HandoffRecords,
     ContactRecords,
+    DeferralRecords,
     OutreachRecords,
     ReportRecords,
     PortfolioRecords,

@@ -13,11 +13,13 @@ from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, ContactAttem
 from bot.domain.accounts import HOLD_CASE_KINDS
 from bot.domain.agreements import OPEN_AGREEMENT_STATUSES
 from bot.services.reminders import (
+    MAX_REQUESTED_DAYS_AHEAD,
     Arrangement,
     BorrowerContact,
     OutreachSnapshot,
     Reminder,
     ReminderCandidate,
+    RequestedReminder,
     SentReminder,
     start_of_local_day,
 )
@@ -35,10 +37,12 @@ class OutreachRecords:
         missed_triggers: tuple[str, ...],
         quiet_days: int,
     ) -> OutreachSnapshot:
-        """Loans at a reminder day past due or with a scheduled instalment of an open
-        agreement due by `latest_due` (or missed), and what the contact rules need about them."""
+        """Loans at a reminder day past due, with a scheduled instalment of an open
+        agreement due by `latest_due` (or missed) or with a reminder the borrower asked
+        for, and what the contact rules need about them."""
         with self.db.reader() as s:
-            loans = _candidate_loans(s, days_past_due, latest_due)
+            requested = _requested_reminders(s, now)
+            loans = _candidate_loans(s, days_past_due, latest_due, set(requested))
             if not loans:
                 return OutreachSnapshot([], {}, [], {})
             loan_ids = [loan.id for loan in loans]
@@ -79,6 +83,7 @@ class OutreachRecords:
                 holds=dict(holds),
                 sent=[SentReminder(a.loan_id, a.borrower_id, a.trigger, a.created_at) for a in sent],
                 last_conversation=last_conversation,
+                requested={loan_id: r for loan_id, r in requested.items() if loan_id in loan_ids},
             )
 
     def record_contact_attempt(self, reminder: Reminder, outcome: str, reason: str | None, now: datetime) -> bool:
@@ -115,7 +120,29 @@ class OutreachRecords:
         return True
 
 
-def _candidate_loans(s: Session, days_past_due: frozenset[int], latest_due: date) -> list[Loan]:
+def _requested_reminders(s: Session, now: datetime) -> dict[int, RequestedReminder]:
+    """Loan id -> the latest reminder its borrower asked for (audit event
+    `reminder_requested`, written by bot.adapters.store.deferrals), asked recently
+    enough that its date may still be to come."""
+    found: dict[int, RequestedReminder] = {}
+    for loan_id, details, occurred_at in s.execute(
+        select(AuditEvent.loan_id, AuditEvent.details, AuditEvent.occurred_at)
+        .where(
+            AuditEvent.event_type == "reminder_requested",
+            AuditEvent.loan_id.is_not(None),
+            AuditEvent.occurred_at > now - timedelta(days=MAX_REQUESTED_DAYS_AHEAD + 1),
+        )
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    ):
+        try:
+            on = date.fromisoformat(str((details or {}).get("on")))
+        except ValueError:
+            continue
+        found[loan_id] = RequestedReminder(on=on, requested_at=occurred_at)  # the latest wins
+    return found
+
+
+def _candidate_loans(s: Session, days_past_due: frozenset[int], latest_due: date, requested: set[int]) -> list[Loan]:
     with_instalments = (
         select(Agreement.loan_id)
         .join(Instalment, Instalment.agreement_id == Agreement.id)
@@ -128,7 +155,13 @@ def _candidate_loans(s: Session, days_past_due: frozenset[int], latest_due: date
     return list(
         s.scalars(
             select(Loan)
-            .where(or_(Loan.days_past_due.in_(sorted(days_past_due)), Loan.id.in_(with_instalments)))
+            .where(
+                or_(
+                    Loan.days_past_due.in_(sorted(days_past_due)),
+                    Loan.id.in_(with_instalments),
+                    Loan.id.in_(sorted(requested)),
+                )
+            )
             .options(
                 selectinload(Loan.borrower).selectinload(Borrower.opt_outs),
                 selectinload(Loan.agreements).selectinload(Agreement.instalments),
@@ -138,27 +171,32 @@ def _candidate_loans(s: Session, days_past_due: frozenset[int], latest_due: date
     )
 
 
+def borrower_contact(borrower: Borrower) -> BorrowerContact:
+    """How a borrower may be reached (their opt-outs loaded)."""
+    return BorrowerContact(
+        id=borrower.id,
+        timezone=borrower.timezone,
+        language=borrower.language,
+        preferred_channel=borrower.preferred_channel,
+        phone=borrower.phone,
+        telegram_chat_id=borrower.telegram_chat_id,
+        vulnerable=borrower.vulnerable,
+        opted_out=tuple(o.channel for o in borrower.opt_outs),
+    )
+
+
 def _candidate(loan: Loan) -> ReminderCandidate:
-    borrower = loan.borrower
     agreement = next((a for a in loan.agreements if a.status in OPEN_AGREEMENT_STATUSES), None)
     return ReminderCandidate(
         loan_id=loan.id,
         loan_ref=loan.loan_ref,
         days_past_due=loan.days_past_due,
         overdue_amount=loan.overdue_amount,
-        borrower=BorrowerContact(
-            id=borrower.id,
-            timezone=borrower.timezone,
-            language=borrower.language,
-            preferred_channel=borrower.preferred_channel,
-            phone=borrower.phone,
-            telegram_chat_id=borrower.telegram_chat_id,
-            vulnerable=borrower.vulnerable,
-            opted_out=tuple(o.channel for o in borrower.opt_outs),
-        ),
+        borrower=borrower_contact(loan.borrower),
         arrangement=Arrangement(
             kind=agreement.kind,
             scheduled_due_dates=tuple(i.due_date for i in agreement.instalments if i.status == "scheduled"),
+            created_at=agreement.created_at,
         )
         if agreement is not None
         else None,

@@ -89,6 +89,30 @@ class ReportRecords:
                 .order_by(AuditEvent.id)
             ).all()
 
+            # "not now" (issue 17): bot.adapters.store.deferrals writes these
+            deferral_rows = s.execute(
+                select(AuditEvent.conversation_id, AuditEvent.details).where(
+                    AuditEvent.event_type == "decision_deferred",
+                    AuditEvent.occurred_at >= since,
+                    AuditEvent.occurred_at < until,
+                )
+            ).all()
+            reminders_requested = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(AuditEvent)
+                    .where(
+                        AuditEvent.event_type == "reminder_requested",
+                        AuditEvent.occurred_at >= since,
+                        AuditEvent.occurred_at < until,
+                    )
+                )
+                or 0
+            )
+            agreement_conversations = s.scalars(
+                select(Agreement.conversation_id).where(Agreement.created_at >= since, Agreement.created_at < until)
+            ).all()
+
             started = conversations("conversation_started")
             verified = conversations("verification_passed")
 
@@ -103,4 +127,7 @@ class ReportRecords:
             handoffs=[tuple(r) for r in handoff_rows],
             vulnerability_details=[d or {} for d in vulnerability_details],
             locks=[(loan_ref, details or {}) for loan_ref, details in lock_rows],
+            deferrals=[(cid, details or {}) for cid, details in deferral_rows],
+            reminders_requested=reminders_requested,
+            agreement_conversations=list(agreement_conversations),
         )
