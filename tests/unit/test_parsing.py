@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from bot.domain.formatting import format_money
 from bot.domain.parsing import (
+    FORTNIGHT,
+    MONTH,
+    WEEK,
     DateOfBirthParse,
+    PeriodicAmount,
+    monthly_equivalent,
     normalise_loan_ref,
     parse_amount,
     parse_currency_hint,
@@ -20,6 +25,7 @@ from bot.domain.parsing import (
     parse_months,
     parse_past_date,
     parse_payment_date,
+    parse_periodic_amount,
 )
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -60,6 +66,7 @@ HOSTILE_NUMERIC = [  # must not raise or hang; any answer is acceptable
 PUBLIC_TEXT_FUNCS = [
     normalise_loan_ref,
     parse_amount,
+    parse_periodic_amount,
     parse_currency_hint,
     parse_months,
     lambda t: parse_payment_date(t, TODAY),
@@ -302,6 +309,138 @@ def test_parse_amount_never_returns_float():
         assert type(parse_amount(text)) is Decimal
 
 
+# --------------------------------------------------------------------------
+# amounts with a period (issue 17: affordability first)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, amount, period",
+    [
+        ("40 every fortnight", "40", FORTNIGHT),
+        ("40 every 2 weeks", "40", FORTNIGHT),
+        ("40 every two weeks", "40", FORTNIGHT),
+        ("I can pay 40 every other week", "40", FORTNIGHT),
+        ("£35 fortnightly", "35", FORTNIGHT),
+        ("25 biweekly", "25", FORTNIGHT),
+        ("£15pw", "15", WEEK),
+        ("£15 p/w", "15", WEEK),
+        ("10 a week", "10", WEEK),
+        ("10 per week", "10", WEEK),
+        ("£20 a week max", "20", WEEK),
+        ("40/wk", "40", WEEK),
+        ("weekly payments of 10", "10", WEEK),
+        ("I can pay 10, weekly", "10", WEEK),
+        ("forty quid a month", "40", MONTH),
+        ("£100 pcm", "100", MONTH),
+        ("£100pcm", "100", MONTH),
+        ("£25pm", "25", MONTH),  # a currency: not 25 o'clock
+        ("30 pm", "30", MONTH),  # no clock says 30 pm
+        ("£40 p/m", "40", MONTH),
+        ("50 a month", "50", MONTH),
+        ("monthly payment of £90", "90", MONTH),
+        ("每周100", "100", WEEK),
+        ("每周能还100", "100", WEEK),
+        ("每两周200", "200", FORTNIGHT),
+        ("每隔一周200", "200", FORTNIGHT),
+        ("每月300", "300", MONTH),
+        ("每个月300元", "300", MONTH),
+        # the amount said with a period wins over another one
+        ("£480 is too much, I can do 25 a month", "25", MONTH),
+        ("I get paid weekly, I can do 100 a month", "100", MONTH),
+        # an amount and no period
+        ("I can do 50", "50", None),
+        ("in 2 weeks I can pay 50", "50", None),
+        ("I can pay £50 in a week", "50", None),
+        ("I can pay 50 at 3pm", "50", None),
+    ],
+)
+def test_parse_periodic_amount(text, amount, period):
+    assert parse_periodic_amount(text) == PeriodicAmount(Decimal(amount), period)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "month",
+        "a month",
+        "just a bad month",
+        "this month was hard",
+        "it's been a bad month",
+        "3 months ago I lost my job",
+        "I lost my job 3 months ago",
+        "every week is a struggle",
+        "I get paid monthly",
+        "这个月比较困难",
+        "每个月都不够用",
+    ],
+)
+def test_a_period_or_duration_without_an_amount_is_no_amount(text):
+    """A reason that mentions a month is not an offer of an amount (issue 17 §8)."""
+    assert parse_periodic_amount(text) is None
+    assert parse_amount(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["10 a week", "40 every 2 weeks", "每两周200", "£15pw", "weekly payments of 10", "I can pay 40 every fortnight"],
+)
+def test_an_amount_per_week_or_fortnight_is_no_plan_length(text):
+    assert parse_months(text) is None
+
+
+@pytest.mark.parametrize(
+    "amount, period, monthly",
+    [
+        ("40", FORTNIGHT, "86.66"),  # 86.666...
+        ("10", WEEK, "43.33"),  # 43.333...
+        ("15", WEEK, "65.00"),
+        ("100", WEEK, "433.33"),
+        ("12", WEEK, "52.00"),
+        ("50", MONTH, "50"),
+        ("12.345", MONTH, "12.345"),
+    ],
+)
+def test_monthly_equivalent(amount, period, monthly):
+    assert monthly_equivalent(Decimal(amount), period) == Decimal(monthly)
+    assert PeriodicAmount(Decimal(amount), period).monthly == Decimal(monthly)
+
+
+def test_an_amount_without_a_period_is_taken_as_monthly():
+    assert PeriodicAmount(Decimal("50"), None).monthly == Decimal("50")
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.sampled_from([WEEK, FORTNIGHT]))
+def test_monthly_equivalent_never_exceeds_what_was_said(pennies, period):
+    amount = Decimal(pennies) / 100
+    per_year = {WEEK: 52, FORTNIGHT: 26}[period]
+    monthly = monthly_equivalent(amount, period)
+    assert monthly.as_tuple().exponent == -2
+    assert monthly * 12 <= amount * per_year < (monthly + Decimal("0.01")) * 12
+
+
+_PERIOD_WORDS = {
+    WEEK: ["a week", "per week", "every week", "each week", "weekly", "pw", "a wk"],
+    FORTNIGHT: ["every fortnight", "a fortnight", "per fortnight", "fortnightly", "every 2 weeks", "every two weeks"],
+    MONTH: ["a month", "per month", "every month", "monthly", "pcm", "p/m", "per calendar month"],
+}
+
+
+@given(
+    st.integers(min_value=1, max_value=99_999),
+    st.sampled_from(["", "£", "$"]),
+    st.sampled_from(list(_PERIOD_WORDS)),
+    st.data(),
+    st.sampled_from(["", "I can do ", "i could pay about ", "maybe "]),
+)
+def test_parse_periodic_amount_properties(number, currency, period, data, lead):
+    words = data.draw(st.sampled_from(_PERIOD_WORDS[period]))
+    text = f"{lead}{currency}{number} {words}"
+    assert parse_periodic_amount(text) == PeriodicAmount(Decimal(number), period), text
+    assert parse_amount(text) == Decimal(number)
+    assert parse_months(text) is None
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -487,6 +626,7 @@ def test_hostile_input_is_not_understood(text):
     assert normalise_loan_ref(text) is None
     assert parse_months(text) is None
     assert parse_amount(text) is None
+    assert parse_periodic_amount(text) is None
     assert parse_currency_hint(text) is None
     assert parse_payment_date(text, TODAY) is None
     assert parse_date_of_birth(text, TODAY) == DateOfBirthParse(None, (), "unparseable")
@@ -504,6 +644,7 @@ def test_hostile_numeric_input_is_total_and_quick(text):
 def test_non_string_input_is_not_understood(value):
     assert normalise_loan_ref(value) is None
     assert parse_amount(value) is None
+    assert parse_periodic_amount(value) is None
     assert parse_currency_hint(value) is None
     assert parse_months(value) is None
     assert parse_payment_date(value, TODAY) is None

@@ -22,6 +22,7 @@ Modules, lowest first (each imports only from those above it):
 - ``references``: loan references
 - ``date_of_birth``: dates of birth
 - ``money``: amounts and currency hints
+- ``periods``: amounts with the period they are paid over ('40 every fortnight')
 - ``dates``: payment dates and past dates
 - ``months``: plan lengths
 """
@@ -33,11 +34,17 @@ from .date_of_birth import DateOfBirthParse, parse_date_of_birth
 from .dates import parse_past_date, parse_payment_date
 from .money import parse_amount, parse_currency_hint
 from .months import parse_months
+from .periods import FORTNIGHT, MONTH, WEEK, PeriodicAmount, monthly_equivalent, parse_periodic_amount
 from .references import normalise_loan_ref
 
 __all__ = [
+    "FORTNIGHT",
     "MAX_CHARS",
+    "MONTH",
+    "WEEK",
     "DateOfBirthParse",
+    "PeriodicAmount",
+    "monthly_equivalent",
     "normalise_loan_ref",
     "parse_amount",
     "parse_currency_hint",
@@ -45,4 +52,5 @@ __all__ = [
     "parse_months",
     "parse_past_date",
     "parse_payment_date",
+    "parse_periodic_amount",
 ]

@@ -44,7 +44,10 @@ _ON_THE_DAY_RE = re.compile(
     r"(?![.,]?[0-9]|\s*(?:months?|years?|weeks?|days?|mos?\b|k\b|%|-?\s*month))",
     re.I,
 )
-_TIME_RE = re.compile(r"\b[0-9]{1,2}(?::[0-9]{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b[0-9]{1,2}:[0-9]{2}\b", re.I)
+# A clock hour is 0-12 before am/pm: '£25pm' and '30 pm' are amounts a month, not times.
+_TIME_RE = re.compile(
+    r"(?<![£$€¥])\b(?:1[0-2]|0?[0-9])(?::[0-9]{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b[0-9]{1,2}:[0-9]{2}\b", re.I
+)
 _CJK_YMD_RE = re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]?")
 _CJK_MD_RE = re.compile(r"(?<![0-9年])([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]")
 _CJK_D_RE = re.compile(r"(?<![0-9月])([0-9]{1,2})\s*[日号]")

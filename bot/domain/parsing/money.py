@@ -22,7 +22,8 @@ _MONEY_RE = re.compile(
     r"(?P<num>[0-9]+(?:[.,][0-9]+)*)"
     r"(?P<mult>\s*(?:k|grand)\b)?"
     rf"(?P<post>\s*(?:[£$€¥元块]|(?:{_CURRENCY_WORDS})\b))?"
-    r"(?![0-9a-z%])",
+    # an amount ends before a letter, except a period written on ('£15pw', '£100pcm', '£25pm')
+    r"(?:(?![0-9a-z%])|(?=(?:pw|pcm|pm|p/[wm])\b))",
     re.I,
 )
 

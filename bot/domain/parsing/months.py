@@ -9,6 +9,7 @@ from ._common import _clean, _total
 from .date_expressions import _blank_dates
 from .money import _MONEY_RE
 from .number_words import _words_to_digits
+from .periods import _periodic_spans
 
 _ONE_AS_PRONOUN_RE = re.compile(r"\b(months?|years?|that|this|which|other)\s+one\b", re.I)
 _A_YEAR_RE = re.compile(r"\b(?:a|an|one)\s+year\b|一年", re.I)
@@ -35,6 +36,8 @@ def parse_months(text: str) -> int | None:
     cleaned = _words_to_digits(cleaned)
     # a year spelled as a word ("one year") comes back as "1 year"
     stripped = _blank_dates(cleaned)
+    for start, end in _periodic_spans(cleaned):  # '10 a week', 'every 2 weeks 40': an amount, not months
+        stripped = stripped[:start] + " " * (end - start) + stripped[end:]
     for m in _MONEY_RE.finditer(stripped):  # drop money, keep bare numbers
         if m.group("pre") or m.group("post") or m.group("mult"):
             stripped = stripped[: m.start()] + " " * (m.end() - m.start()) + stripped[m.end() :]
