@@ -24,6 +24,7 @@ from actions.common import (
 )
 from actions.guards import collection_allowed, no_open_agreement, verified_account_required
 from actions.offering import clear_form_slots, form_completed, read_back, settlement_for, utter_offer_menu
+from actions.offers import say_amount_per_month
 from bot.domain import conduct, plans, steps
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import (
@@ -91,6 +92,7 @@ class ActionProposePlan(SafeAction):
             source = "menu"
         if plan is None:
             return clear_form_slots() + await utter_offer_menu(dispatcher, tracker, domain)
+        say_amount_per_month(dispatcher, tracker, account)  # a weekly or fortnightly figure, as a month
         proposal = negotiation.plan_proposal(plan, source=source)
         return clear_form_slots() + read_back(dispatcher, tracker, domain, account, proposal)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from rasa_sdk.events import FollowupAction
 
 from actions.common import (
     GuardedFormValidation,
     SafeAction,
     SafeFormValidation,
     TrackerMemo,
-    contact_values,
     fmt_for,
     policy_for,
     reject,
@@ -17,14 +19,29 @@ from actions.common import (
     today_for,
     verified_account,
 )
+from actions.forbearance import utter_what_fits
 from actions.guards import collection_allowed, collection_block, verified_account_required
-from actions.offering import ask_for_instalment_date, utter_offer_menu
+from actions.offering import ask_for_instalment_date, options_shown, utter_offer_menu
 from actions.presenters import date_problem, plan_buttons
 from bot.domain import plans
-from bot.domain.parsing import parse_amount, parse_currency_hint, parse_months, parse_payment_date
+from bot.domain.accounts import AccountView
+from bot.domain.parsing import (
+    FORTNIGHT,
+    WEEK,
+    PeriodicAmount,
+    monthly_equivalent,
+    parse_amount,
+    parse_currency_hint,
+    parse_months,
+    parse_payment_date,
+    parse_periodic_amount,
+)
 from bot.services import negotiation
 
 MONTHLY_AMOUNT_INTENT = "offer_monthly_amount"
+
+# A weekly or fortnightly figure, said back as what it comes to a month.
+_AS_MONTHLY = {WEEK: "utter_amount_weekly_as_monthly", FORTNIGHT: "utter_amount_fortnightly_as_monthly"}
 
 
 def _is_payload(text: str) -> bool:
@@ -118,9 +135,56 @@ class ActionAskPromiseDate(SafeAction):
         return []
 
 
+def _said(periodic: PeriodicAmount | None) -> str | None:
+    """The `plan_amount_said` slot: a weekly or fortnightly figure as the borrower said it."""
+    if periodic is None or periodic.period not in _AS_MONTHLY:
+        return None
+    return f"{periodic.amount} {periodic.period}"
+
+
+def say_amount_per_month(dispatcher, tracker, account: AccountView) -> None:
+    """Before the read-back of a plan made from a weekly or fortnightly figure: what that
+    figure comes to a month ("£40 every two weeks is about £86.66 a month")."""
+    said, monthly = tracker.get_slot("plan_amount_said"), tracker.get_slot("plan_monthly_amount")
+    if not said or not monthly:
+        return
+    try:
+        amount_text, period = str(said).split(" ", 1)
+        amount, per_month = Decimal(amount_text), Decimal(str(monthly))
+    except (ValueError, InvalidOperation):
+        return
+    if period not in _AS_MONTHLY:
+        return
+    if plans.quantize_down(monthly_equivalent(amount, period), account.currency) != per_month:
+        return  # the plan is no longer the one made from that figure
+    fmt = fmt_for(tracker, account)
+    dispatcher.utter_message(
+        response=_AS_MONTHLY[period], amount=fmt.money(amount), monthly_amount=fmt.money(per_month)
+    )
+
+
 class ValidatePlanForm(CollectingForm, SafeFormValidation):
+    """The plan's length, or the borrower's own monthly figure (a counter-offer), then
+    the first payment date.
+
+    A figure no standard plan fits ends the form with what fits it on screen; the
+    borrower picks one of those (or names another figure), so nothing else is said
+    after it: the form's next step is to listen (`_next_steps`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_steps: dict[int, str] = {}  # per call (its Tracker): the action after the form
+
     def name(self) -> str:
         return "validate_plan_form"
+
+    async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        try:
+            events = await super().get_validation_events(dispatcher, tracker, domain)
+            step = self._next_steps.get(id(tracker))
+        finally:
+            self._next_steps.pop(id(tracker), None)
+        return events + [FollowupAction(step)] if step else events
 
     def validate_plan_months(self, value: Any, dispatcher, tracker, domain) -> dict:
         account = verified_account(tracker)
@@ -130,13 +194,20 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         fmt = fmt_for(tracker, account)
         policy = policy_for(account)
         today = today_for(account)
-        if tracker.get_intent_of_latest_message() == MONTHLY_AMOUNT_INTENT:
-            return self._counter_offer(text, dispatcher, tracker, account, fmt, policy, today)
+        intent = tracker.get_intent_of_latest_message()
         months = parse_months(text) if not text.strip().isdigit() else int(text.strip())
+        said = parse_periodic_amount(text)
+        if intent == MONTHLY_AMOUNT_INTENT or (months is None and said is not None and said.period is not None):
+            return self._counter_offer(text, said, dispatcher, tracker, domain, account, fmt, policy, today)
         allowed = negotiation.allowed_months(account, policy, today)
         if months in allowed:
-            return {"plan_months": str(months), "plan_monthly_amount": None, "invalid_answers": 0}
-        if months is None and tracker.get_intent_of_latest_message() == "choose_plan":
+            return {
+                "plan_months": str(months),
+                "plan_monthly_amount": None,
+                "plan_amount_said": None,
+                "invalid_answers": 0,
+            }
+        if months is None and intent == "choose_plan":
             return {"plan_months": None}  # "a payment plan please" names no length yet
         if not allowed:
             return reject(dispatcher, tracker, "plan_months", "utter_no_plan_available")
@@ -148,44 +219,67 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
             allowed_months=", ".join(str(m) for m in allowed),
         )
 
-    def _counter_offer(self, text, dispatcher, tracker, account, fmt, policy, today) -> dict:
-        amount = parse_amount(text)
-        if amount is None:
+    def _end_form(self, tracker, then: str) -> dict:
+        """End the form now; `then` runs next instead of the plan's read-back."""
+        self._next_steps[id(tracker)] = then
+        return {
+            "plan_months": None,
+            "plan_monthly_amount": None,
+            "plan_amount_said": None,
+            "requested_slot": None,
+            "invalid_answers": 0,
+        }
+
+    def _counter_offer(self, text, said, dispatcher, tracker, domain, account, fmt, policy, today) -> dict:
+        if said is None:
+            if not tracker.get_slot("reason_code"):
+                # "just a bad month" where the reason is still to be told: a reason, not an amount
+                return self._end_form(tracker, then="action_record_reason")
             return reject(dispatcher, tracker, "plan_months", response="utter_amount_invalid")
-        amount = plans.quantize(amount, account.currency)
+        amount = plans.quantize_down(said.monthly, account.currency)
         if amount <= 0:
             return reject(dispatcher, tracker, "plan_months", response="utter_amount_not_positive")
         hinted = parse_currency_hint(text)
         if hinted and hinted != account.currency:
             dispatcher.utter_message(response="utter_currency_differs", currency=account.currency)
+        if said.period in _AS_MONTHLY:
+            dispatcher.utter_message(
+                response=_AS_MONTHLY[said.period], amount=fmt.money(said.amount), monthly_amount=fmt.money(amount)
+            )
         first = negotiation.default_first_due_date(policy, today)
         result = plans.counter_offer(account.overdue_amount, account.currency, amount, policy, first)
         values = {"amount": fmt.money(amount), "overdue_amount": fmt.money(account.overdue_amount)}
         if result.status == plans.COVERS_ALL:
             return reject(dispatcher, tracker, "plan_months", response="utter_counter_offer_covers_all", **values)
-        if result.plan is None:
-            return reject(
-                dispatcher, tracker, "plan_months", response="utter_counter_offer_none", **contact_values(tracker)
-            )
-        if result.status == plans.FITS:
+        if result.status == plans.FITS and result.plan is not None:
             dispatcher.utter_message(response="utter_counter_offer_fits", months=result.plan.months, **values)
-            return {"plan_months": str(result.plan.months), "plan_monthly_amount": str(amount), "invalid_answers": 0}
+            return {
+                "plan_months": str(result.plan.months),
+                "plan_monthly_amount": str(amount),
+                "plan_amount_said": _said(said),
+                "invalid_answers": 0,
+            }
+        # Below the minimum, or too long for a standard plan: never a plan at more a month
+        # than they said (FCA CONC 7.3) -- what fits their figure instead, nothing recorded.
+        options = plans.affordable_options(account.overdue_amount, account.currency, amount, policy, today)
         response = {
             plans.TOO_LONG: "utter_counter_offer_too_long",
             plans.BELOW_MINIMUM: "utter_counter_offer_below_minimum",
         }[result.status]
-        dispatcher.utter_message(
-            response=response,
+        shown = utter_what_fits(
+            dispatcher,
+            tracker,
+            domain,
+            account,
+            options,
+            response,
+            amount=values["amount"],
             months=result.implied_months,
             max_months=policy.max_months,
             min_instalment=fmt.money(policy.min_instalment),
-            plan_months=result.plan.months,
-            plan_amount=fmt.money(result.plan.instalment_amount),
-            **values,
         )
-        # The nearest plan is proposed (action_propose_plan recomputes it from the same
-        # amount); the read-back still needs an explicit yes.
-        return {"plan_months": str(result.plan.months), "plan_monthly_amount": str(amount), "invalid_answers": 0}
+        # "the first one" then means the first of these (components/step_policy.py)
+        return self._end_form(tracker, then="action_listen") | {e["name"]: e["value"] for e in options_shown(shown)}
 
     def validate_first_payment_date(self, value: Any, dispatcher, tracker, domain) -> dict:
         account = verified_account(tracker)

@@ -29,9 +29,10 @@ _BUTTON_STEPS = {
     "choose_plan": "plan_form",
     "request_hardship": "action_offer_hardship",
     "ask_settlement": "action_offer_settlement",
+    "request_human": "action_request_human",
 }
 # Slots a button's payload may carry.
-_BUTTON_SLOTS = ("plan_months", "holiday_months")
+_BUTTON_SLOTS = ("plan_months", "holiday_months", "hardship_amount")
 
 
 def step_shown(tracker) -> str | None:

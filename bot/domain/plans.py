@@ -84,6 +84,26 @@ class CounterOffer:
 class HardshipArrangement:
     holiday_months: int
     plan: PlanOffer
+    # The borrower's own monthly figure the plan was made at (FCA CONC 7.3.4: their
+    # proposal considered); None for the policy's lowest regular payment.
+    at_amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class AffordableOptions:
+    """What fits a monthly figure the borrower can afford, none of it more a month than
+    they said (FCA CONC 7.3): hardship plans, then payment holidays.
+
+    ``plans`` cost at most ``monthly_amount`` every month. ``holidays`` start with no
+    payments; afterwards they cost at most ``monthly_amount`` when ``plans`` is not
+    empty; when nothing fits (``plans`` empty) they are the gentlest the policy allows,
+    offered as a breathing space with a person as the alternative.
+    """
+
+    monthly_amount: Decimal
+    plans: tuple[HardshipArrangement, ...]
+    holidays: tuple[HardshipArrangement, ...]
+    below_hardship_minimum: bool
 
 
 @dataclass(frozen=True)
@@ -107,6 +127,12 @@ def minor_unit(currency: str) -> Decimal:
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor units, half up."""
     return _check_decimal(amount, "amount").quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def quantize_down(amount: Decimal, currency: str) -> Decimal:
+    """Round towards zero to the currency's minor units: what a borrower can afford is
+    never rounded up to more than they said."""
+    return _check_decimal(amount, "amount").quantize(minor_unit(currency), rounding=ROUND_DOWN)
 
 
 def _check_currency(currency: str) -> None:
@@ -276,16 +302,19 @@ def counter_offer(
     policy: ProductPolicy,
     first_due_date: date,
 ) -> CounterOffer:
-    """Judge the monthly amount the borrower proposed and find the plan nearest to it.
+    """Judge the monthly amount the borrower proposed.
 
-    ``monthly_amount`` is rounded half up to minor units first. ``covers_all``
-    has no plan: the caller should suggest paying now or a promise to pay.
+    ``monthly_amount`` is rounded down to minor units first. Only ``fits`` has a plan,
+    and it is at the borrower's amount (a smaller final instalment): a plan never asks
+    for more a month than they said (FCA CONC 7.3). ``below_minimum`` and ``too_long``
+    have none -- see `affordable_options` for what fits the amount instead;
+    ``covers_all`` has none either: the caller should suggest paying now or a promise.
     """
     overdue_amount = _money(overdue_amount, currency, "overdue_amount")
     _check_date(first_due_date, "first_due_date")
     if _check_decimal(monthly_amount, "monthly_amount") <= 0:
         raise ValueError(f"monthly_amount must be positive, got {monthly_amount}")
-    requested = quantize(monthly_amount, currency)
+    requested = quantize_down(monthly_amount, currency)
     if requested <= 0:
         raise ValueError(f"monthly_amount {monthly_amount} is less than one {currency} minor unit")
 
@@ -293,33 +322,12 @@ def counter_offer(
         return CounterOffer(COVERS_ALL, requested, 1, None)
 
     implied = _months_needed(overdue_amount, requested)
-    minimum = _minimum(policy.min_instalment, currency)
-
-    plan: PlanOffer | None
-    if requested < minimum:
-        at_minimum = _months_needed(overdue_amount, minimum)
-        if 2 <= at_minimum <= policy.max_months:
-            plan = PlanOffer.of(
-                currency,
-                schedule_for_monthly_amount(overdue_amount, currency, minimum, first_due_date),
-            )
-        else:
-            plan = _longest_even_plan(overdue_amount, currency, minimum, policy, first_due_date)
-        return CounterOffer(BELOW_MINIMUM, requested, implied, plan)
-
+    if requested < _minimum(policy.min_instalment, currency):
+        return CounterOffer(BELOW_MINIMUM, requested, implied, None)
     if implied > policy.max_months:
-        plan = _longest_even_plan(overdue_amount, currency, minimum, policy, first_due_date)
-        return CounterOffer(TOO_LONG, requested, implied, plan)
-
+        return CounterOffer(TOO_LONG, requested, implied, None)
     plan = PlanOffer.of(currency, schedule_for_monthly_amount(overdue_amount, currency, requested, first_due_date))
     return CounterOffer(FITS, requested, implied, plan)
-
-
-def _longest_even_plan(
-    total: Decimal, currency: str, minimum: Decimal, policy: ProductPolicy, first_due_date: date
-) -> PlanOffer | None:
-    months = _longest_term(total, minimum, policy.max_months)
-    return None if months is None else _even_plan(total, currency, months, first_due_date)
 
 
 # --- hardship --------------------------------------------------------------------------------
@@ -349,6 +357,80 @@ def hardship_options(
         )
         for holiday in range(hardship.max_holiday_months + 1)
     ]
+
+
+def hardship_plan_at(
+    overdue_amount: Decimal,
+    currency: str,
+    monthly_amount: Decimal,
+    policy: ProductPolicy,
+    today: date,
+    holiday_months: int = 0,
+) -> HardshipArrangement | None:
+    """A hardship plan at the borrower's own monthly amount (rounded down to minor units;
+    a smaller final instalment), after an optional payment holiday; None when the hardship
+    policy does not allow it: below ``hardship.min_instalment``, longer than
+    ``hardship.max_months``, a holiday longer than ``hardship.max_holiday_months``, or an
+    amount that would clear the balance in one payment."""
+    overdue_amount = _money(overdue_amount, currency, "overdue_amount")
+    _check_date(today, "today")
+    hardship = policy.hardship
+    if isinstance(holiday_months, bool) or not isinstance(holiday_months, int):
+        raise TypeError(f"holiday_months must be a whole number, got {holiday_months!r}")
+    if not 0 <= holiday_months <= hardship.max_holiday_months:
+        return None
+    amount = quantize_down(_check_decimal(monthly_amount, "monthly_amount"), currency)
+    if amount < _minimum(hardship.min_instalment, currency) or amount <= 0 or amount >= overdue_amount:
+        return None
+    if _months_needed(overdue_amount, amount) > hardship.max_months:
+        return None
+    first = today + relativedelta(months=holiday_months + 1)
+    plan = PlanOffer.of(currency, schedule_for_monthly_amount(overdue_amount, currency, amount, first))
+    return HardshipArrangement(holiday_months, plan, at_amount=amount)
+
+
+def _costs_at_most(arrangement: HardshipArrangement, amount: Decimal) -> bool:
+    return max(i.amount for i in arrangement.plan.instalments) <= amount
+
+
+def affordable_options(
+    overdue_amount: Decimal, currency: str, monthly_amount: Decimal, policy: ProductPolicy, today: date
+) -> AffordableOptions:
+    """What fits the monthly amount a borrower said they can afford (FCA CONC 7.3).
+
+    ``plans``: a hardship plan at their amount if the hardship policy allows it, then
+    the policy's lowest regular payment if it costs no more than their amount every
+    month. ``holidays``: 1 to ``hardship.max_holiday_months`` months without payments,
+    then the gentlest of those plans; when no plan fits, the policy's lowest payment
+    after the holiday (the caller says so and offers a person too).
+    """
+    overdue_amount = _money(overdue_amount, currency, "overdue_amount")
+    _check_date(today, "today")
+    if _check_decimal(monthly_amount, "monthly_amount") <= 0:
+        raise ValueError(f"monthly_amount must be positive, got {monthly_amount}")
+    amount = quantize_down(monthly_amount, currency)
+    hardship = policy.hardship
+    lowest = hardship_options(overdue_amount, currency, policy, today)
+    at_amount = hardship_plan_at(overdue_amount, currency, amount, policy, today)
+
+    plans: list[HardshipArrangement] = [] if at_amount is None else [at_amount]
+    if lowest and _costs_at_most(lowest[0], amount) and (at_amount is None or lowest[0].plan != at_amount.plan):
+        plans.append(lowest[0])
+
+    holidays: list[HardshipArrangement] = []
+    for months in range(1, hardship.max_holiday_months + 1):
+        if lowest and (not plans or _costs_at_most(lowest[0], amount)):
+            holidays.append(lowest[months])
+        elif at_amount is not None:
+            after = hardship_plan_at(overdue_amount, currency, amount, policy, today, holiday_months=months)
+            if after is not None:
+                holidays.append(after)
+    return AffordableOptions(
+        monthly_amount=amount,
+        plans=tuple(plans),
+        holidays=tuple(holidays),
+        below_hardship_minimum=amount < _minimum(hardship.min_instalment, currency),
+    )
 
 
 # --- settlement ------------------------------------------------------------------------------

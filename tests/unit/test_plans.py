@@ -10,21 +10,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.plans import (
+    AffordableOptions,
     CounterOffer,
     HardshipArrangement,
     Instalment,
     PlanOffer,
     SettlementOffer,
+    affordable_options,
     build_schedule,
     check_first_due_date,
     check_promise,
     counter_offer,
     first_instalment_window,
     hardship_options,
+    hardship_plan_at,
     minor_unit,
     plan_offers,
     promise_window,
     quantize,
+    quantize_down,
     schedule_for_monthly_amount,
     settlement_offer,
 )
@@ -299,42 +303,27 @@ def test_counter_offer_fits_with_smaller_final_instalment():
     assert offer.plan.final_amount == D("10.00")
 
 
-def test_counter_offer_too_long_offers_the_longest_plan():
+def test_counter_offer_too_long_proposes_no_plan_above_the_amount():
+    """12 x £83.33 would be more a month than the £80 the borrower said (FCA CONC 7.3)."""
     offer = counter_offer(D("1000.00"), "GBP", D("80.00"), DEFAULT, TODAY)
-    assert offer.status == "too_long"
-    assert offer.implied_months == 13
-    assert offer.plan.months == 12
-    assert offer.plan.instalment_amount == D("83.33")
-    assert offer.plan.final_amount == D("83.37")
+    assert offer == CounterOffer("too_long", D("80.00"), 13, None)
 
 
-def test_counter_offer_below_minimum_offers_the_minimum_a_month():
-    offer = counter_offer(D("200.00"), "GBP", D("10.00"), DEFAULT, TODAY)
-    assert offer.status == "below_minimum"
-    assert offer.implied_months == 20
-    assert amounts(offer.plan) == [D("25.00")] * 8
+@pytest.mark.parametrize(
+    "total, monthly, months",
+    [
+        (D("200.00"), D("10.00"), 20),
+        (D("1000.00"), D("20.00"), 50),
+        (D("60.00"), D("20.00"), 3),
+        (D("20.00"), D("10.00"), 2),
+    ],
+)
+def test_counter_offer_below_minimum_proposes_no_plan(total, monthly, months):
+    """A plan at the £25 minimum would be a multiple of what the borrower said they can afford."""
+    assert counter_offer(total, "GBP", monthly, DEFAULT, TODAY) == CounterOffer("below_minimum", monthly, months, None)
 
 
-def test_counter_offer_below_minimum_when_minimum_a_month_is_too_long():
-    offer = counter_offer(D("1000.00"), "GBP", D("20.00"), DEFAULT, TODAY)
-    assert offer.status == "below_minimum"
-    assert offer.implied_months == 50
-    assert offer.plan.months == 12
-    assert offer.plan.instalment_amount == D("83.33")
-
-
-def test_counter_offer_below_minimum_with_a_remainder():
-    offer = counter_offer(D("60.00"), "GBP", D("20.00"), DEFAULT, TODAY)
-    assert offer.status == "below_minimum"
-    assert amounts(offer.plan) == [D("25.00"), D("25.00"), D("10.00")]
-
-
-def test_counter_offer_below_minimum_balance_too_small_for_a_plan():
-    offer = counter_offer(D("20.00"), "GBP", D("10.00"), DEFAULT, TODAY)
-    assert offer == CounterOffer("below_minimum", D("10.00"), 2, None)
-
-
-@pytest.mark.parametrize("monthly", [D("1000.00"), D("1500"), D("999.995")])
+@pytest.mark.parametrize("monthly", [D("1000.00"), D("1500"), D("1000.009")])
 def test_counter_offer_covers_all(monthly):
     offer = counter_offer(D("1000.00"), "GBP", monthly, DEFAULT, TODAY)
     assert offer.status == "covers_all"
@@ -348,10 +337,18 @@ def test_counter_offer_rejects_non_positive_amounts(monthly):
         counter_offer(D("1000.00"), "GBP", monthly, DEFAULT, TODAY)
 
 
-def test_counter_offer_rounds_the_request_half_up():
-    offer = counter_offer(D("1000.00"), "GBP", D("99.995"), DEFAULT, TODAY)
-    assert offer.requested_amount == D("100.00")
-    assert offer.plan.months == 10
+def test_counter_offer_rounds_the_request_down():
+    """Never a penny more a month than the borrower said."""
+    offer = counter_offer(D("1000.00"), "GBP", D("99.999"), DEFAULT, TODAY)
+    assert offer.requested_amount == D("99.99")
+    assert offer.plan.instalment_amount == D("99.99")
+    assert offer.plan.months == 11
+
+
+def test_quantize_down():
+    assert quantize_down(D("86.669"), "GBP") == D("86.66")
+    assert quantize_down(D("9000.9"), "JPY") == D("9000")
+    assert quantize_down(D("-1.005"), "GBP") == D("-1.00")
 
 
 def test_counter_offer_jpy():
@@ -540,17 +537,55 @@ def test_counter_offer_plan_always_satisfies_policy(case, requested_units):
     if offer.status == "fits":
         assert offer.plan.instalment_amount == requested
         assert offer.plan.months == offer.implied_months
+        assert_plan_within_policy(offer.plan, total, minimum, policy.max_months, first)
     elif offer.status == "below_minimum":
-        assert requested < minimum
+        assert requested < minimum and offer.plan is None
     else:
         assert offer.status == "too_long"
-        assert offer.implied_months > policy.max_months
-        assert offer.plan is not None
-    if offer.plan is None:
-        assert offer.status == "below_minimum"
-        assert total < 2 * minimum
-    else:
-        assert_plan_within_policy(offer.plan, total, minimum, policy.max_months, first)
+        assert offer.implied_months > policy.max_months and offer.plan is None
+
+
+@settings(max_examples=200)
+@given(cases(), st.integers(1, 10**12), st.sampled_from([0, 1, 2, 3]))
+def test_counter_offer_never_asks_more_a_month_than_was_said(case, said_units, extra_digits):
+    """Whatever the borrower says (to any number of decimal places), a plan offered for it
+    never has an instalment above it."""
+    currency, total, policy, first = case
+    said = said_units * minor_unit(currency) / 10**extra_digits
+    if quantize_down(said, currency) <= 0:
+        return
+    offer = counter_offer(total, currency, said, policy, first)
+    assert offer.requested_amount <= said
+    if offer.plan is not None:
+        assert max(amounts(offer.plan)) <= said
+
+
+@settings(max_examples=300)
+@given(cases(), st.integers(1, 10**9))
+def test_affordable_options_never_exceed_the_figure(case, said_units):
+    currency, total, policy, today = case
+    hardship = policy.hardship
+    said = said_units * minor_unit(currency)
+    options = affordable_options(total, currency, said, policy, today)
+    assert options.monthly_amount == said
+    assert options.below_hardship_minimum == (said < effective_minimum(hardship.min_instalment, currency))
+    for arrangement in options.plans:
+        assert arrangement.holiday_months == 0
+        assert max(amounts(arrangement.plan)) <= said
+        assert 2 <= arrangement.plan.months <= hardship.max_months
+        assert arrangement.plan.total == total
+    for arrangement in options.holidays:
+        assert 1 <= arrangement.holiday_months <= hardship.max_holiday_months
+        assert arrangement.plan.first_due_date == today + relativedelta(months=arrangement.holiday_months + 1)
+        if options.plans:
+            assert max(amounts(arrangement.plan)) <= said
+    assert [a.holiday_months for a in options.holidays] == sorted({a.holiday_months for a in options.holidays})
+    if options.below_hardship_minimum:
+        assert options.plans == ()
+    at = hardship_plan_at(total, currency, said, policy, today)
+    if at is not None:
+        assert options.plans[0] == at
+        assert at.at_amount == said and at.plan.instalment_amount == said
 
 
 @given(cases())
@@ -609,5 +644,85 @@ def test_policy_minimum_is_rounded_up_in_a_currency_without_minor_units():
     assert [o.months for o in plan_offers(D("78"), "JPY", policy, TODAY)] == [3]
     assert plan_offers(D("77"), "JPY", policy, TODAY) == []
     offer = counter_offer(D("100"), "JPY", D("25"), policy, TODAY)
-    assert offer.status == "below_minimum"
-    assert amounts(offer.plan) == [D("26"), D("26"), D("26"), D("22")]
+    assert offer == CounterOffer("below_minimum", D("25"), 4, None)
+
+
+# --- affordability (FCA CONC 7.3) ---------------------------------------------------------
+# LN-10002's £480.00 on a personal loan: standard plans from £30.00 over up to 12 months;
+# hardship from £10.00 over up to 24 months, holidays of 1-3 months.
+PERSONAL = BOOK.for_product("personal_loan")
+
+
+def describe(arrangements):
+    return [
+        (a.holiday_months, a.at_amount, a.plan.months, a.plan.instalment_amount, a.plan.final_amount)
+        for a in arrangements
+    ]
+
+
+def test_affordable_options_below_the_minimum_fit_the_figure():
+    options = affordable_options(D("480.00"), "GBP", D("25"), PERSONAL, TODAY)
+    assert options.monthly_amount == D("25.00") and not options.below_hardship_minimum
+    # at their £25 (19 x £25 and a final £5), then the lowest hardship payment, 24 x £20
+    assert describe(options.plans) == [
+        (0, D("25.00"), 20, D("25.00"), D("5.00")),
+        (0, None, 24, D("20.00"), D("20.00")),
+    ]
+    assert describe(options.holidays) == [(h, None, 24, D("20.00"), D("20.00")) for h in (1, 2, 3)]
+    assert options.plans[0].plan.first_due_date == date(2024, 2, 15)
+
+
+def test_affordable_options_at_the_lowest_payment_are_not_offered_twice():
+    options = affordable_options(D("480.00"), "GBP", D("20.00"), PERSONAL, TODAY)
+    assert describe(options.plans) == [(0, D("20.00"), 24, D("20.00"), D("20.00"))]
+
+
+def test_affordable_options_when_only_their_figure_fits_the_holidays_keep_it():
+    # the lowest plan (23 x £10.41, a final £10.57) would go 15p above £10.42 once
+    options = affordable_options(D("250.00"), "GBP", D("10.42"), PERSONAL, TODAY)
+    assert describe(options.plans) == [(0, D("10.42"), 24, D("10.42"), D("10.34"))]
+    assert describe(options.holidays) == [(h, D("10.42"), 24, D("10.42"), D("10.34")) for h in (1, 2, 3)]
+
+
+def test_affordable_options_when_nothing_fits_offer_only_a_holiday():
+    # £900.00 at £20 would take 45 months; hardship allows 24 (24 x £37.50)
+    options = affordable_options(D("900.00"), "GBP", D("20.00"), PERSONAL, TODAY)
+    assert options.plans == () and not options.below_hardship_minimum
+    assert describe(options.holidays) == [(h, None, 24, D("37.50"), D("37.50")) for h in (1, 2, 3)]
+
+
+def test_affordable_options_below_the_hardship_minimum():
+    options = affordable_options(D("480.00"), "GBP", D("5.00"), PERSONAL, TODAY)
+    assert options.below_hardship_minimum and options.plans == ()
+    assert [a.holiday_months for a in options.holidays] == [1, 2, 3]
+
+
+def test_affordable_options_for_a_balance_too_small_for_hardship():
+    options = affordable_options(D("15.00"), "GBP", D("5.00"), PERSONAL, TODAY)
+    assert options == AffordableOptions(D("5.00"), (), (), True)
+
+
+def test_affordable_options_round_the_figure_down():
+    assert affordable_options(D("480.00"), "GBP", D("25.009"), PERSONAL, TODAY).monthly_amount == D("25.00")
+    with pytest.raises(ValueError):
+        affordable_options(D("480.00"), "GBP", D("0"), PERSONAL, TODAY)
+
+
+@pytest.mark.parametrize(
+    "monthly, holiday, allowed",
+    [
+        (D("25.00"), 0, True),
+        (D("9.99"), 0, False),  # below the hardship minimum
+        (D("19.99"), 0, False),  # 25 months: longer than hardship allows
+        (D("480.00"), 0, False),  # one payment: not a plan
+        (D("25.00"), 3, True),
+        (D("25.00"), 4, False),  # a longer holiday than policy allows
+    ],
+)
+def test_hardship_plan_at_the_borrowers_figure(monthly, holiday, allowed):
+    arrangement = hardship_plan_at(D("480.00"), "GBP", monthly, PERSONAL, TODAY, holiday)
+    assert (arrangement is not None) == allowed
+    if arrangement is not None:
+        assert arrangement.holiday_months == holiday and arrangement.at_amount == monthly
+        assert arrangement.plan.first_due_date == TODAY + relativedelta(months=holiday + 1)
+        assert arrangement.plan.total == D("480.00")
