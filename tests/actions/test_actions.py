@@ -38,7 +38,7 @@ from actions.agreements import (
     ActionRecordAgreement,
     ActionRejectProposal,
 )
-from actions.conversation import FAQ_INTENTS
+from actions.conversation import FAQ_INTENTS, MEANINGS
 from actions.handoff import ActionRequestHuman
 from actions.offers import (
     ActionAskFirstPaymentDate,
@@ -1373,6 +1373,7 @@ FAMILIES = {
     "utter_empathy_": sorted(set(REASON_CODES) - NO_COLLECTION_REASONS),
     "utter_kind_": list(AGREEMENT_KINDS),
     "utter_faq_": list(FAQ_INTENTS),
+    "utter_meaning_": list(MEANINGS),
     "utter_confirm_request_": sorted(steps.CONSEQUENTIAL),
     # product_name() falls back to utter_product_other for codes without a response
     "utter_product_": [
