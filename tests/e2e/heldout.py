@@ -1,0 +1,779 @@
+"""Held-out borrower language, scored end to end (issue 17).
+
+The messages in tests/heldout/<lang>/<step>.yml were written apart from the training
+data. Each one is sent in its own fresh, verified conversation brought to its step
+with fixed messages (`reach`), and that one turn is observed: what the loan store
+gained (`db_observations`, a before/after diff) and what Rasa's tracker shows after
+the message's `user` event (`dialogue_observations`). `judge` says whether what
+happened is sensible for the message's label, whether the borrower was asked to
+rephrase, and which consequential actions nobody asked for were taken ("unintended").
+`table` prints the result per step. The rules are tests/heldout's README and the
+scoring notes of issue 17; the classification needs no servers
+(tests/unit/test_heldout_scoring.py).
+
+Read more strictly or more widely than the issue's notes, on purpose: a turn with an
+unintended action or a failed action (utter_something_went_wrong) is never sensible; a
+dispute may open a fraud claim (the labels count "not mine" as a dispute, the assistant
+files it as a fraud claim, with the same hold); a settlement request is sensible with
+an answer and the options again, or with a settlement read back. utter_confirm_request_*
+("did you mean to …?") is shown as confirm:<request> and counts as an answer, not as a
+clarification.
+
+Some names observed here belong to features of issue 17 that may not exist yet
+(action_defer's `decision_deferred`, utter_read_back_worry, utter_clarify_*); they are
+matched by name and simply never observed until they do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HELDOUT = Path(os.environ.get("HELDOUT_DIR") or ROOT / "tests" / "heldout")
+FLOORS = ROOT / "tests" / "heldout" / "floors.yml"
+RESULTS = ROOT / "results"
+
+STEPS = ("reason", "offers", "read_back")
+LABELS = {
+    "reason": ("reason", "vulnerable", "question", "offer", "not_now", "human", "paid", "dispute"),
+    "offers": (
+        "pay_now",
+        "promise",
+        "plan",
+        "amount",
+        "cant_afford",
+        "hardship",
+        "not_now",
+        "question",
+        "none_work",
+        "settlement",
+        "human",
+    ),
+    "read_back": (
+        "yes",
+        "no",
+        "change_date",
+        "change_months",
+        "change_amount",
+        "change_kind",
+        "not_now",
+        "worry",
+        "question",
+        "correction",
+        "human",
+        "dispute",
+    ),
+}
+REASON_CODES = (
+    "unemployment",
+    "reduced_income",
+    "illness",
+    "bereavement",
+    "family_emergency",
+    "unexpected_expense",
+    "forgot",
+    "payment_problem",
+    "over_indebted",
+    "other",
+)
+
+# The scenario every message is sent in, and the fixed way to each step.
+SCENARIO = {"overdue": "900.00", "outstanding": "3200.00", "days_past_due": 45}
+DATE_OF_BIRTH = "1 June 1980"
+FIXED_REASON = {"en": "I had some unexpected bills", "zh": "最近有一笔意外开支"}
+CHOOSE_SIX_MONTHS = '/choose_plan{"plan_months": "6"}'
+FIRST_DATE = {"en": "in 10 days", "zh": "10天后"}
+READ_BACK_MONTHS = 6
+
+
+# ---------------------------------------------------------------- the message sets
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    means: str
+    reason: str | None = None  # reason step: the code a careful agent would file
+    monthly: Decimal | None = None  # offers, amount: what they could manage a month
+    months: int | None = None  # offers, plan: the plan's length when it is clear
+
+
+def _label(value: Any) -> str:
+    # An unquoted yes/no is a YAML boolean.
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def load_step(path: Path) -> tuple[str, list[Message]]:
+    """One file: its step and its messages. Unknown steps, labels or reason codes, a
+    missing text and a text given twice are errors (a typo would silently score 0)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    step = data.get("step")
+    if step not in STEPS:
+        raise ValueError(f"{path}: step {step!r} is not one of {', '.join(STEPS)}")
+    messages, seen = [], set()
+    for i, item in enumerate(data.get("messages") or []):
+        where = f"{path} message {i + 1}"
+        text = item.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{where}: no text")
+        if text in seen:
+            raise ValueError(f"{where}: {text!r} appears twice")
+        seen.add(text)
+        means = _label(item.get("means"))
+        if means not in LABELS[step]:
+            raise ValueError(f"{where}: label {means!r} is not one of the {step} step's")
+        reason = item.get("reason")
+        if reason is not None and reason not in REASON_CODES:
+            raise ValueError(f"{where}: reason code {reason!r} unknown")
+        monthly = None
+        if item.get("monthly") is not None:
+            try:
+                monthly = Decimal(str(item["monthly"]))
+            except InvalidOperation:
+                raise ValueError(f"{where}: monthly {item['monthly']!r} is not an amount") from None
+        months = int(item["months"]) if item.get("months") is not None else None
+        messages.append(Message(text, means, reason, monthly, months))
+    return step, messages
+
+
+def languages(root: Path = HELDOUT) -> list[str]:
+    """Language directories holding at least one step file (HELDOUT_LANGS=en,zh narrows)."""
+    wanted = [x for x in os.environ.get("HELDOUT_LANGS", "").split(",") if x]
+    found = sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.yml"))) if root.is_dir() else []
+    return [lang for lang in found if not wanted or lang in wanted]
+
+
+def load_sets(lang: str, root: Path = HELDOUT) -> dict[str, list[Message]]:
+    """The messages of each step present for a language, in step order."""
+    sets: dict[str, list[Message]] = {}
+    for path in sorted((root / lang).glob("*.yml")):
+        step, messages = load_step(path)
+        if step in sets:
+            raise ValueError(f"{path}: a second file for step {step}")
+        sets[step] = messages
+    return {step: sets[step] for step in STEPS if step in sets}
+
+
+def floors(lang: str, path: Path = FLOORS) -> dict[str, float]:
+    """The ratchet: the least fraction (0.0-1.0) of sensible turns per step; 0 when absent."""
+    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    found = data.get(lang) or {}
+    for step, value in found.items():
+        if step not in STEPS or not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{path}: {lang}.{step}: {value!r} (floors are fractions from 0.0 to 1.0 per step)")
+    return {step: float(found.get(step, 0.0)) for step in STEPS}
+
+
+# ---------------------------------------------------------------- what a turn did
+
+# Audit events (bot/adapters/store/*.py) and what they are evidence of.
+EVENT_OBSERVATIONS = {
+    "agreement_created": "recorded",
+    "agreement_cancelled": "cancelled",
+    "agreement_amended": "amended",
+    "dispute_opened": "dispute",
+    "fraud_claim_opened": "fraud",
+    "payment_claim_opened": "payment_claim",  # shown for the record; no rule asks for it
+    "contact_opt_out": "opt_out",
+    "handoff_requested": "handoff",
+    "vulnerability_flagged": "vulnerability",
+    "decision_deferred": "deferred",
+}
+CASE_OBSERVATIONS = {"dispute": "dispute", "fraud_claim": "fraud", "payment_claim": "payment_claim"}
+DB_OBSERVATIONS = frozenset({*EVENT_OBSERVATIONS.values(), *CASE_OBSERVATIONS.values(), "hold"})  # and reason:<code>
+
+REPHRASE_ACTIONS = frozenset(
+    {"action_default_ask_affirmation", "action_default_ask_rephrase", "action_default_fallback"}
+)
+REPHRASE_RESPONSES = frozenset({"utter_ask_rephrase", "utter_default"})
+OPTIONS_RESPONSES = frozenset({"utter_offer_options", "utter_offer_monthly_amount_hint", "utter_no_plan_available"})
+# The exact terms (actions/presenters.py read_back_message): a read-back, not an answer.
+READ_BACK_RESPONSES = frozenset(
+    {
+        "utter_confirm_pay_now",
+        "utter_confirm_promise",
+        "utter_confirm_plan",
+        "utter_confirm_hardship",
+        "utter_confirm_settlement",
+        "utter_settlement_improved",
+        "utter_confirm_cancel",
+        "utter_confirm_date_change",
+    }
+)
+# Going back to the step or acknowledging a change: not an answer to anything.
+RETURN_RESPONSES = frozenset(
+    {
+        "utter_back_to_it",
+        "utter_read_back_still_open",
+        "utter_how_can_i_help",
+        "utter_anything_else",
+        "utter_change_noted",
+        "utter_affordability_first",
+    }
+)
+# An action raised (actions/common.py says so politely): whatever else happened, not sensible.
+FAILED_RESPONSE = "utter_something_went_wrong"
+WORRY_RESPONSE = "utter_read_back_worry"
+WITHDRAWN_RESPONSE = "utter_proposal_withdrawn"
+CLARIFY_PREFIX = "utter_clarify_"
+UNINTENDED = ("recorded", "cancelled", "amended", "dispute", "hold", "fraud", "opt_out")
+# Labels that call for them. "Not mine" is a dispute in the labels (tests/heldout/README.md)
+# and a fraud claim here (README: "this isn't my loan"), which holds the loan too.
+ALLOWED = {"yes": {"recorded"}, "dispute": {"dispute", "hold", "fraud"}}
+CONFIRM_PREFIX = "utter_confirm_request_"  # "did you mean to …?" before a consequential request
+
+
+def as_terms(value: Any) -> dict | None:
+    """The `pending_agreement` slot (a dict, or its JSON) as a dict."""
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+@dataclass(frozen=True)
+class Observed:
+    names: frozenset[str]
+    read_back: dict | None = None  # the new read-back's pending_agreement
+    before: dict | None = None  # what was waiting for a yes before the message
+    plan_months: str | None = None  # plan_months set in the turn
+    responses: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+
+    def has(self, *names: str) -> bool:
+        return any(n in self.names for n in names)
+
+    def has_prefix(self, prefix: str) -> bool:
+        return any(n.startswith(prefix) for n in self.names)
+
+    @property
+    def db_changed(self) -> bool:
+        return any(n in DB_OBSERVATIONS or n.startswith("reason:") for n in self.names)
+
+    def describe(self) -> str:
+        shown = ", ".join(sorted(self.names)) or "nothing"
+        if self.read_back:
+            shown += f" [read back {_terms_summary(self.read_back)}]"
+        said = ", ".join(r for r in self.responses if r) or "-"
+        return f"{shown}; said: {said}"
+
+
+def _terms_summary(pending: dict) -> str:
+    terms = pending.get("terms") or {}
+    parts = [str(pending.get("kind"))]
+    if "months" in terms:
+        parts.append(f"{terms['months']} months")
+    if "instalment_amount" in terms:
+        parts.append(f"{terms['instalment_amount']}/month")
+    return " ".join(parts)
+
+
+def after_user(events: Sequence[Mapping[str, Any]], since: int = 0) -> list[Mapping[str, Any]]:
+    """The events the message caused: those after the first `user` event from `since` on."""
+    for i in range(since, len(events)):
+        if events[i].get("event") == "user":
+            return list(events[i + 1 :])
+    return []
+
+
+def last_turn(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The events after the latest `user` event (the assistant's last reply)."""
+    for i in range(len(events) - 1, -1, -1):
+        if events[i].get("event") == "user":
+            return list(events[i + 1 :])
+    return list(events)
+
+
+def responses_in(events: Iterable[Mapping[str, Any]]) -> list[tuple[str | None, str]]:
+    """(action that said it, response name) for each bot utterance; '' for text without a response name."""
+    said, action = [], None
+    for event in events:
+        if event.get("event") == "action":
+            action = event.get("name")
+        elif event.get("event") == "bot":
+            said.append((action, (event.get("metadata") or {}).get("utter_action") or ""))
+    return said
+
+
+def _is_answer(action: str | None, response: str) -> bool:
+    if response in REPHRASE_RESPONSES or action in REPHRASE_ACTIONS:
+        return False
+    if response in OPTIONS_RESPONSES or action == "action_offer_options":
+        return False
+    if response == "utter_hardship_options" or response in READ_BACK_RESPONSES or response in RETURN_RESPONSES:
+        return False
+    if response in (WORRY_RESPONSE, WITHDRAWN_RESPONSE, FAILED_RESPONSE) or response.startswith(CLARIFY_PREFIX):
+        return False
+    # a form's question is not an answer either
+    return not (response.startswith("utter_ask_") or (action or "").startswith("action_ask_"))
+
+
+def dialogue_observations(
+    events: Sequence[Mapping[str, Any]], slots_before: Mapping[str, Any], slots_after: Mapping[str, Any]
+) -> Observed:
+    """What the tracker shows of one turn (`events`: those after the message's `user` event)."""
+    names: set[str] = set()
+    actions = tuple(e.get("name") or "" for e in events if e.get("event") == "action")
+    said = responses_in(events)
+    responses = tuple(r for _, r in said)
+    slot_events = [e for e in events if e.get("event") == "slot"]
+
+    before = as_terms(slots_before.get("pending_agreement"))
+    read_back = None
+    pending_sets = [e for e in slot_events if e.get("name") == "pending_agreement"]
+    if pending_sets:
+        latest = as_terms(pending_sets[-1].get("value"))
+        if latest is not None and latest != before:
+            read_back = latest
+            names.add(f"read_back:{latest.get('kind')}")
+
+    requested = [e.get("value") for e in slot_events if e.get("name") == "requested_slot"]
+    if requested and requested[-1]:
+        names.add(f"form:{requested[-1]}")
+    # A form fills plan_months with the words first and validation empties it when they
+    # name no length: only the value the turn ends with counts, and only a number.
+    months_set = [e.get("value") for e in slot_events if e.get("name") == "plan_months"]
+    plan_months = str(months_set[-1]) if months_set and str(months_set[-1]).strip().isdigit() else None
+
+    if "action_offer_options" in actions or "utter_offer_options" in responses:
+        names.add("options")
+    if "action_offer_hardship" in actions:
+        names.add("hardship_options")
+    if any(r.startswith(CLARIFY_PREFIX) for r in responses):
+        names.add("clarify")
+    # Shown for the record (scored as an answer): which request the assistant asked about first.
+    names |= {"confirm:" + r.removeprefix(CONFIRM_PREFIX) for r in responses if r.startswith(CONFIRM_PREFIX)}
+    if WORRY_RESPONSE in responses:
+        names.add("worry")
+    if WITHDRAWN_RESPONSE in responses:
+        names.add("withdrawn")
+    after = as_terms(slots_after.get("pending_agreement"))
+    if slots_after.get("awaiting_confirmation") and before is not None and after == before:
+        names.add("still_pending")
+    if FAILED_RESPONSE in responses:
+        names.add("failed")
+    if REPHRASE_ACTIONS.intersection(actions) or REPHRASE_RESPONSES.intersection(responses):
+        names.add("rephrase")
+    if any(_is_answer(action, response) for action, response in said):
+        names.add("answered")
+    return Observed(frozenset(names), read_back, before, plan_months, responses, actions)
+
+
+def snapshot(store: Any, loan_ref: str) -> dict:
+    """What the loan store holds about a loan, reduced to what a turn can add to."""
+    report = store.loan_report(loan_ref)
+    return {
+        "status": report["status"],
+        "reasons": [r["reason_code"] for r in report["reasons"]],
+        "events": [e["event_type"] for e in report["audit_events"]],
+        "cases": [{"case_ref": c["case_ref"], "kind": c["kind"]} for c in store.cases(loan_ref)],
+    }
+
+
+def db_observations(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
+    """What the store gained between two snapshots (audit events and reasons only grow)."""
+    names = {EVENT_OBSERVATIONS[t] for t in after["events"][len(before["events"]) :] if t in EVENT_OBSERVATIONS}
+    names |= {f"reason:{code}" for code in after["reasons"][len(before["reasons"]) :]}
+    old_cases = {c["case_ref"] for c in before["cases"]}
+    names |= {
+        CASE_OBSERVATIONS[c["kind"]]
+        for c in after["cases"]
+        if c["case_ref"] not in old_cases and c["kind"] in CASE_OBSERVATIONS
+    }
+    if after["status"] == "on_hold" and before["status"] != "on_hold":
+        names.add("hold")
+    return names
+
+
+def observe(
+    events: Sequence[Mapping[str, Any]],
+    slots_before: Mapping[str, Any],
+    slots_after: Mapping[str, Any],
+    db_before: Mapping[str, Any],
+    db_after: Mapping[str, Any],
+) -> Observed:
+    seen = dialogue_observations(events, slots_before, slots_after)
+    return Observed(
+        seen.names | db_observations(db_before, db_after),
+        seen.read_back,
+        seen.before,
+        seen.plan_months,
+        seen.responses,
+        seen.actions,
+    )
+
+
+# ---------------------------------------------------------------- is it sensible?
+
+
+@dataclass(frozen=True)
+class Verdict:
+    sensible: bool
+    rephrase: bool
+    unintended: tuple[str, ...]
+    note: str = ""  # why a turn that looked right was not
+
+
+def _months(pending: dict | None) -> int | None:
+    months = ((pending or {}).get("terms") or {}).get("months")
+    return int(months) if months is not None else None
+
+
+def _kind(pending: dict | None) -> str | None:
+    return (pending or {}).get("kind")
+
+
+def _at_reason(m: Message, o: Observed) -> tuple[bool, str]:
+    rules: dict[str, Callable[[], bool]] = {
+        "reason": lambda: o.has_prefix("reason:") and o.has("options", "hardship_options"),
+        "vulnerable": lambda: o.has("vulnerability"),
+        "question": lambda: o.has("answered") and not o.db_changed,
+        "offer": lambda: o.has_prefix("read_back:") or o.has_prefix("form:") or o.has("options", "hardship_options"),
+        "not_now": lambda: o.has("deferred"),
+        "human": lambda: o.has("handoff"),
+        "paid": lambda: o.has_prefix("form:"),
+        "dispute": lambda: o.has("dispute", "fraud", "clarify"),
+    }
+    return rules[m.means](), ""
+
+
+def _at_offers(m: Message, o: Observed) -> tuple[bool, str]:
+    if m.means == "plan":
+        if not (o.has("read_back:instalment_plan") or o.has_prefix("form:")):
+            return False, ""
+        if m.months is not None:
+            if o.has("read_back:instalment_plan") and _months(o.read_back) != m.months:
+                return False, f"read back {_months(o.read_back)} months, not {m.months}"
+            if o.plan_months is not None and int(o.plan_months) != m.months:
+                return False, f"asked about {o.plan_months} months, not {m.months}"
+        return True, ""
+    if m.means == "amount":
+        if not (o.has_prefix("form:") or o.has("read_back:instalment_plan", "hardship_options", "handoff")):
+            return False, ""
+        asked = ((o.read_back or {}).get("terms") or {}).get("instalment_amount")
+        if asked is not None and m.monthly is not None and Decimal(str(asked)) > m.monthly:
+            return False, f"read back {asked} a month, more than {m.monthly}"
+        return True, ""
+    rules: dict[str, Callable[[], bool]] = {
+        "pay_now": lambda: o.has("read_back:pay_now"),
+        "promise": lambda: o.has("read_back:promise_to_pay", "form:promise_date"),
+        "cant_afford": lambda: o.has("hardship_options", "clarify", "handoff"),
+        "none_work": lambda: o.has("hardship_options", "clarify", "handoff"),
+        "hardship": lambda: o.has("hardship_options"),
+        "not_now": lambda: o.has("deferred"),
+        "question": lambda: o.has("answered") and o.has("options"),
+        # No settlement at 45 days past due: an answer and the options again (or, where
+        # policy allows one, the settlement read back).
+        "settlement": lambda: (o.has("answered") and o.has("options")) or o.has("read_back:settlement"),
+        "human": lambda: o.has("handoff"),
+    }
+    return rules[m.means](), ""
+
+
+def _at_read_back(m: Message, o: Observed) -> tuple[bool, str]:
+    def other_months() -> bool:
+        return o.has("read_back:instalment_plan") and _months(o.read_back) != _months(o.before)
+
+    def other_kind() -> bool:
+        return o.read_back is not None and _kind(o.read_back) != _kind(o.before)
+
+    rules: dict[str, Callable[[], bool]] = {
+        "yes": lambda: o.has("recorded"),
+        "no": lambda: o.has("withdrawn", "options"),
+        "change_date": lambda: o.has("form:first_payment_date", "form:promise_date"),
+        "change_months": lambda: o.has("form:plan_months") or other_months(),
+        "change_amount": lambda: o.has_prefix("form:") or o.has("options", "hardship_options", "clarify"),
+        "change_kind": lambda: other_kind() or o.has_prefix("form:") or o.has("options"),
+        "not_now": lambda: o.has("deferred"),
+        "worry": lambda: o.has("worry", "hardship_options", "handoff"),
+        "question": lambda: o.has("answered") and o.has("still_pending"),
+        "correction": lambda: o.has("clarify"),
+        "human": lambda: o.has("handoff"),
+        "dispute": lambda: o.has("dispute", "fraud", "clarify"),
+    }
+    return rules[m.means](), ""
+
+
+JUDGES = {"reason": _at_reason, "offers": _at_offers, "read_back": _at_read_back}
+
+
+def judge(step: str, message: Message, observed: Observed) -> Verdict:
+    """Sensible: what the label calls for, never a request to rephrase, no action that
+    failed, and nothing consequential that the message did not ask for."""
+    unintended = tuple(n for n in UNINTENDED if observed.has(n) and n not in ALLOWED.get(message.means, set()))
+    ok, note = JUDGES[step](message, observed)
+    rephrase, failed = observed.has("rephrase"), observed.has("failed")
+    if ok and rephrase:
+        note = "asked to rephrase"
+    elif ok and unintended:
+        note = "unintended: " + ", ".join(unintended)
+    elif ok and failed:
+        note = "an action failed"
+    return Verdict(ok and not rephrase and not unintended and not failed, rephrase, unintended, note)
+
+
+# ---------------------------------------------------------------- results and the table
+
+
+@dataclass
+class Result:
+    step: str
+    text: str
+    means: str
+    status: str  # scored | unreached (could not reach the step) | error (the turn itself failed)
+    sensible: bool = False
+    rephrase: bool = False
+    unintended: list[str] = field(default_factory=list)
+    observed: list[str] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)  # the actions, in order (for the JSON)
+    note: str = ""
+    expected: dict = field(default_factory=dict)  # reason / monthly / months from the label
+
+
+@dataclass
+class StepScore:
+    step: str
+    results: list[Result]
+
+    @property
+    def counted(self) -> list[Result]:
+        """Scored turns and turns that raised (an error is not sensible)."""
+        return [r for r in self.results if r.status != "unreached"]
+
+    @property
+    def n(self) -> int:
+        return len(self.counted)
+
+    @property
+    def sensible(self) -> float:
+        return sum(r.sensible for r in self.counted) / self.n if self.n else 0.0
+
+    @property
+    def rephrase(self) -> float:
+        return sum(r.rephrase for r in self.counted) / self.n if self.n else 0.0
+
+    @property
+    def unintended(self) -> int:
+        return sum(bool(r.unintended) for r in self.counted)
+
+    @property
+    def unreached(self) -> list[Result]:
+        return [r for r in self.results if r.status == "unreached"]
+
+    @property
+    def errors(self) -> list[Result]:
+        return [r for r in self.results if r.status == "error"]
+
+    def by_label(self) -> dict[str, tuple[int, int]]:
+        counts: dict[str, tuple[int, int]] = {}
+        for r in self.counted:
+            good, total = counts.get(r.means, (0, 0))
+            counts[r.means] = (good + r.sensible, total + 1)
+        return counts
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n,
+            "sensible": round(self.sensible, 4),
+            "rephrase": round(self.rephrase, 4),
+            "unintended": self.unintended,
+            "unreached": len(self.unreached),
+            "errors": len(self.errors),
+            "by_label": {k: {"sensible": g, "n": t} for k, (g, t) in self.by_label().items()},
+            "messages": [asdict(r) for r in self.results],
+        }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f}%"
+
+
+def table(lang: str, model: str, scores: Sequence[StepScore], step_floors: Mapping[str, float] | None = None) -> str:
+    """The per-step table, then what each step got wrong."""
+    step_floors = step_floors or {}
+    lines = [
+        f"Held-out borrower language: {lang} (model {model})",
+        f"{'step':<10} {'n':>4} {'sensible':>9} {'floor':>6} {'rephrase':>9} {'unintended':>11} "
+        f"{'unreached':>10} {'errors':>7}",
+    ]
+    for s in scores:
+        floor = f"{100 * step_floors.get(s.step, 0.0):5.1f}%"
+        lines.append(
+            f"{s.step:<10} {s.n:>4} {_pct(s.sensible):>9} {floor:>6} {_pct(s.rephrase):>9} {s.unintended:>11} "
+            f"{len(s.unreached):>10} {len(s.errors):>7}"
+        )
+    for s in scores:
+        lines.append("")
+        labels = ", ".join(f"{k} {g}/{t}" for k, (g, t) in sorted(s.by_label().items()))
+        lines.append(f"{s.step}: {labels}")
+        if s.step == "reason":
+            coded = [r for r in s.counted if r.expected.get("reason") and r.sensible and r.means == "reason"]
+            agreed = sum(f"reason:{r.expected['reason']}" in r.observed for r in coded)
+            if coded:
+                lines.append(f"  reason code as labelled: {agreed}/{len(coded)} of the sensible reasons")
+        for r in s.results:
+            if r.status == "scored" and r.sensible:
+                continue
+            tag = {"unreached": "COULD NOT REACH STEP", "error": "ERROR"}.get(r.status, "")
+            if r.unintended:
+                tag = "UNINTENDED " + ",".join(r.unintended)
+            extra = "".join(f" {k}={v}" for k, v in r.expected.items())
+            seen = (", ".join(r.observed) or "nothing") + ("; said: " + ", ".join(r.said) if r.said else "")
+            detail = r.note if r.status != "scored" else f"{seen}{' (' + r.note + ')' if r.note else ''}"
+            lines.append(f"  {tag + ' ' if tag else ''}[{r.means}{extra}] {r.text!r} -> {detail}")
+    return "\n".join(lines)
+
+
+def write_results(lang: str, model: str, scores: Sequence[StepScore], directory: Path = RESULTS) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"heldout_{lang}.json"
+    body = {"language": lang, "model": model, "steps": {s.step: s.to_json() for s in scores}}
+    path.write_text(json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- driving the real servers
+
+
+class Unreachable(Exception):
+    """The conversation did not get to the step; the message is not scored."""
+
+
+class Harness:
+    """Runs held-out messages against the e2e `servers` (tests/e2e/conftest.py)."""
+
+    def __init__(self, servers: Any, lang: str):
+        self.servers = servers
+        self.lang = lang
+        self._loans = threading.Lock()  # Servers.new_loan counts references without a lock
+
+    def new_loan(self) -> str:
+        with self._loans:
+            return self.servers.new_loan(**SCENARIO, language=self.lang)
+
+    def tracker(self, sender: str) -> dict:
+        token = self.servers.settings["RASA_TOKEN"]
+        url = (
+            f"{self.servers.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
+            f"?include_events=ALL&token={urllib.parse.quote(token)}"
+        )
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return json.loads(response.read())
+
+    def reach(self, step: str, sender: str, ref: str) -> dict:
+        """Verify, then the fixed messages to `step`; the tracker there, its preconditions checked."""
+        for text in ("hi", ref, DATE_OF_BIRTH):
+            self.servers.send(sender, text)
+        if step in ("offers", "read_back"):
+            self.servers.send(sender, FIXED_REASON.get(self.lang, FIXED_REASON["en"]))
+        if step == "read_back":
+            self.servers.send(sender, CHOOSE_SIX_MONTHS)
+            self.servers.send(sender, FIRST_DATE.get(self.lang, FIRST_DATE["en"]))
+        tracker = self.tracker(sender)
+        problem = precondition_problem(step, tracker)
+        if problem:
+            raise Unreachable(problem)
+        return tracker
+
+    def run(self, step: str, message: Message) -> Result:
+        expected = {
+            k: str(v) for k, v in (("reason", message.reason), ("monthly", message.monthly), ("months", message.months))
+        }
+        expected = {k: v for k, v in expected.items() if v != "None"}
+        result = Result(step, message.text, message.means, "unreached", expected=expected)
+        sender = f"heldout-{uuid.uuid4().hex[:12]}"
+        try:
+            ref = self.new_loan()
+            before = self.reach(step, sender, ref)
+            db_before = snapshot(self.servers.store, ref)
+        except Unreachable as e:
+            result.note = str(e)
+            return result
+        except Exception as e:  # an HTTP error on the way is reported, not raised
+            result.note = f"on the way to the step: {type(e).__name__}: {e}"
+            return result
+        try:
+            self.servers.send(sender, message.text)
+            after = self.tracker(sender)
+            db_after = snapshot(self.servers.store, ref)
+        except Exception as e:  # the message's own turn failed: not sensible
+            result.status, result.note = "error", f"{type(e).__name__}: {e}"
+            return result
+        observed = observe(
+            after_user(after["events"], len(before["events"])),
+            before.get("slots") or {},
+            after.get("slots") or {},
+            db_before,
+            db_after,
+        )
+        verdict = judge(step, message, observed)
+        result.status = "scored"
+        result.sensible, result.rephrase, result.unintended = (
+            verdict.sensible,
+            verdict.rephrase,
+            list(verdict.unintended),
+        )
+        result.observed = sorted(observed.names)
+        result.said = [r for r in observed.responses if r]
+        result.ran = [a for a in observed.actions if a != "action_listen"]
+        if observed.read_back:
+            result.observed.append(f"({_terms_summary(observed.read_back)})")
+        result.note = verdict.note
+        return result
+
+    def score(self, sets: Mapping[str, Sequence[Message]], workers: int = 4) -> list[StepScore]:
+        """Every message of every step, each in its own conversation, `workers` at a time."""
+        jobs = [(step, m) for step, messages in sets.items() for m in messages]
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(lambda job: self.run(*job), jobs))
+        return [StepScore(step, [r for r in results if r.step == step]) for step in sets]
+
+
+def precondition_problem(step: str, tracker: Mapping[str, Any]) -> str | None:
+    """Why the conversation is not at `step` (None when it is)."""
+    slots = tracker.get("slots") or {}
+    turn = last_turn(tracker.get("events") or [])
+    said = {r for _, r in responses_in(turn)}
+    if not slots.get("verified"):
+        return "not verified"
+    if step == "reason":
+        return None if "utter_ask_reason" in said else "the reason question was not asked: " + ", ".join(sorted(said))
+    if step == "offers":
+        shown = "utter_offer_options" in said or any(
+            e.get("event") == "action" and e.get("name") == "action_offer_options" for e in turn
+        )
+        return None if shown else "the options were not shown: " + ", ".join(sorted(said))
+    pending = as_terms(slots.get("pending_agreement"))
+    if not slots.get("awaiting_confirmation") or pending is None:
+        return "nothing awaiting confirmation: " + ", ".join(sorted(said))
+    if _kind(pending) != "instalment_plan" or _months(pending) != READ_BACK_MONTHS:
+        return f"read back {_terms_summary(pending)}, not the 6-month plan"
+    return None
+
+
+def model_name() -> str:
+    """The model the e2e servers run (as tests/e2e/conftest.py chooses it)."""
+    if os.environ.get("RASA_MODEL"):
+        return Path(os.environ["RASA_MODEL"]).name
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1].name if models else "none"
