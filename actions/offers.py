@@ -23,6 +23,7 @@ from actions.forbearance import utter_what_fits
 from actions.guards import collection_allowed, collection_block, verified_account_required
 from actions.offering import ask_for_instalment_date, options_shown, utter_offer_menu
 from actions.presenters import date_problem, plan_buttons
+from actions.reasons import ActionRecordReason
 from bot.domain import plans
 from bot.domain.accounts import AccountView
 from bot.domain.parsing import (
@@ -39,6 +40,7 @@ from bot.domain.parsing import (
 from bot.services import negotiation
 
 MONTHLY_AMOUNT_INTENT = "offer_monthly_amount"
+AMOUNT_WAS_A_REASON = "action_amount_was_a_reason"
 
 # A weekly or fortnightly figure, said back as what it comes to a month.
 _AS_MONTHLY = {WEEK: "utter_amount_weekly_as_monthly", FORTNIGHT: "utter_amount_fortnightly_as_monthly"}
@@ -116,6 +118,19 @@ class ValidatePromiseForm(CollectingForm, SafeFormValidation):
             dispatcher.utter_message(**date_problem(fmt, problem, chosen, plans.promise_window(policy, today)))
             return reject(dispatcher, tracker, "promise_date")
         return {"promise_date": chosen.isoformat(), "invalid_answers": 0}
+
+
+class ActionAmountWasAReason(SafeAction):
+    """A message the classifier took for a monthly amount, with no amount in it, while the
+    reason for the missed payment is still to be told ("just a bad month", issue 17 §8):
+    recorded as the reason (action_record_reason), then the borrower answers."""
+
+    def name(self) -> str:
+        return AMOUNT_WAS_A_REASON
+
+    async def run(self, dispatcher, tracker, domain):
+        events = await ActionRecordReason().run(dispatcher, tracker, domain)
+        return events + [FollowupAction("action_listen")]
 
 
 class ActionAskPromiseDate(SafeAction):
@@ -234,7 +249,7 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         if said is None:
             if not tracker.get_slot("reason_code"):
                 # "just a bad month" where the reason is still to be told: a reason, not an amount
-                return self._end_form(tracker, then="action_record_reason")
+                return self._end_form(tracker, then=AMOUNT_WAS_A_REASON)
             return reject(dispatcher, tracker, "plan_months", response="utter_amount_invalid")
         amount = plans.quantize_down(said.monthly, account.currency)
         if amount <= 0:

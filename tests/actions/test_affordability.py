@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.agreements import ActionProposePlan
 from actions.forbearance import ActionOfferHardship
-from actions.offers import ValidatePlanForm
+from actions.offers import ActionAmountWasAReason, ValidatePlanForm
 from actions.steps import chosen_button, press
 from bot.domain import steps
 from tests.actions.support import (
@@ -332,7 +332,18 @@ def test_a_reason_with_month_in_it_is_recorded_as_the_reason(said):
     dispatcher, events = run_form(said)
     assert dispatcher.messages == []
     assert slots_of(events)["requested_slot"] is None
-    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_record_reason"}
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_amount_was_a_reason"}
+
+
+def test_the_message_is_recorded_as_the_reason_and_the_options_shown(loans):
+    dispatcher, events = run(
+        ActionAmountWasAReason(), tracker(verified("LN-10002"), intent="offer_monthly_amount", text="a hard month")
+    )
+    assert names(dispatcher)[:2] == ["utter_empathy_other", "utter_offer_options"]
+    assert slots_of(events)["reason_code"] == "other"
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+    reasons = loans.loan_report("LN-10002")["reasons"]
+    assert (reasons[-1]["reason_code"], reasons[-1]["borrower_words"]) == ("other", "a hard month")
 
 
 def test_after_the_reason_a_figure_without_a_number_is_asked_again():

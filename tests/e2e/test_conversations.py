@@ -88,13 +88,90 @@ def test_counter_offer_of_a_monthly_amount(servers):
     assert [i.amount for i in agreement.instalments] == [Decimal("100.00")] * 4 + [Decimal("80.00")]
 
 
-def test_counter_offer_below_the_minimum_proposes_the_nearest_plan(servers):
+def test_below_the_minimum_offers_what_fits_the_figure_never_more(servers):
+    """Affordability first (FCA CONC 7.3): 25 a month, under the £30.00 minimum, is met
+    with what fits it -- never a plan at more a month -- and nothing is recorded until
+    the borrower picks one and says yes. A fortnightly figure is read back as a month."""
     who = sender()
-    verify(servers, who, "LN-10004", "15 January 1982")
+    ref = servers.new_loan(overdue="480.00")
+    verify(servers, who, ref, "1 June 1980")
+    servers.say(who, "my hours got cut at work")
+    reply = servers.say(who, "I can only afford 25 a month")
+    assert "won't ask you for more than £25.00 a month" in reply
+    assert "[Smaller payments: 19 monthly payments of £25.00 and a final £5.00]" in reply
+    assert "[Smaller payments: 24 monthly payments of £20.00]" in reply
+    assert "[No payments for 1 month(s), then 24 monthly payments of £20.00]" in reply
+    assert "[Talk to a person]" in reply
+    assert max(Decimal(a.replace(",", "")) for a in re.findall(r"£([\d,]+\.\d\d)", reply)) <= Decimal("30.00")
+    assert "To confirm" not in reply
+    assert agreements_for(servers, ref) == []
+
+    reply = servers.say(who, "40 every fortnight")
+    assert "£40.00 every two weeks is about £86.66 a month" in reply
+    assert "£86.66 a month works" in reply and "6 payments" in reply
+    reply = servers.say(who, "in 7 days")
+    said, confirm = reply.index("about £86.66 a month"), reply.index("To confirm")
+    assert said < confirm
+    assert "5 payments of £86.66 and a final payment of £46.70" in reply
+    assert agreements_for(servers, ref) == []
+    servers.say(who, "yes")
+    [agreement] = agreements_for(servers, ref)
+    assert max(i.amount for i in agreement.instalments) == Decimal("86.66")
+    assert sum(i.amount for i in agreement.instalments) == Decimal("480.00")
+
+
+def test_the_plan_at_the_borrowers_own_figure_is_picked_and_recorded(servers):
+    who = sender()
+    ref = servers.new_loan(overdue="480.00")
+    verify(servers, who, ref, "1 June 1980")
+    servers.say(who, "I lost my job")
+    reply = servers.say(who, "i can do 25 a month")
+    assert "[Smaller payments: 19 monthly payments of £25.00 and a final £5.00]" in reply
+    reply = servers.say(who, '/request_hardship{"holiday_months": "0", "hardship_amount": "25.00"}')
+    assert "19 payments of £25.00 and a final payment of £5.00" in reply and "£480.00 in total" in reply
+    assert agreements_for(servers, ref) == []
+    servers.say(who, "yes")
+    [agreement] = agreements_for(servers, ref)
+    assert agreement.kind == "hardship_deferral"
+    assert [i.amount for i in agreement.instalments] == [Decimal("25.00")] * 19 + [Decimal("5.00")]
+
+
+def test_when_nothing_fits_it_says_so_kindly_and_offers_a_break_or_a_person(servers):
+    who = sender()
+    ref = servers.new_loan(overdue="900.00")
+    verify(servers, who, ref, "1 June 1980")
     servers.say(who, "too many other bills to juggle")
     reply = servers.say(who, "I can only afford 20 a month")
-    assert "smallest monthly payment I can agree here is £30.00" in reply
-    assert "12 monthly payments of £75.00" in reply
+    assert "can't set up a plan at £20.00 a month" in reply and "won't ask you for more" in reply
+    assert "[No payments for 1 month(s), then 24 monthly payments of £37.50]" in reply
+    assert "[Talk to a person]" in reply
+    assert "12 monthly payments of £75.00" not in reply and "To confirm" not in reply
+    assert agreements_for(servers, ref) == []
+
+
+def test_a_weekly_figure_is_understood_and_converted(servers):
+    who = sender()
+    ref = servers.new_loan(overdue="480.00")
+    verify(servers, who, ref, "1 June 1980")
+    servers.say(who, "my car broke down and the repair took everything")
+    reply = servers.say(who, "I can pay 10 per week")
+    assert "£10.00 a week is about £43.33 a month" in reply and "£43.33 a month works" in reply
+
+
+# "a hard month" is classified as a monthly amount: the plan form hands it to the reason step
+@pytest.mark.parametrize(
+    "reason", ["just a bad month", "this month was hard", "3 months ago I lost my job", "a hard month"]
+)
+def test_a_reason_with_month_in_it_is_a_reason_not_an_amount(servers, reason):
+    who = sender()
+    ref = servers.new_loan()
+    verify(servers, who, ref, "1 June 1980")
+    reply = servers.say(who, reason)
+    assert "understand" not in reply  # neither "couldn't understand that amount" nor a fallback
+    assert "Thank you for telling me" in reply or "sorry to hear" in reply
+    assert "Which would suit you best?" in reply
+    report = servers.store.loan_report(ref)
+    assert report["reasons"][-1]["borrower_words"] == reason
 
 
 def test_promise_to_pay(servers):
