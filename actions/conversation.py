@@ -95,10 +95,15 @@ MEANINGS = (
 )
 # Intents that carry a value the button could not: offered as the plain meaning they share.
 SAME_MEANING = {"offer_monthly_amount": "choose_plan"}
-# With some fifty intents an even spread is about 0.02 each; from 0.1 (five times that) a
-# guess is worth a button. The FallbackClassifier answers nlu_fallback below 0.4 (or when
-# the best two are within 0.05), so the candidates are the ones between.
+# The FallbackClassifier answers nlu_fallback below 0.4 (or when the best two are within
+# 0.05); the candidates are the intents under that. With some fifty intents an even spread
+# is about 0.02 each: a meaning is worth a button from 0.1, five times that. Gibberish
+# ("erm", "asdf qwerty", "zzzz") spreads thinly and gives no meaning we offer more than
+# about 0.11, while a real but unsure message ("it's about the payments", "my pay") gives
+# its best one 0.2-0.4: unless the best meaning reaches 0.15, nothing was understood, and
+# the borrower is asked to put it another way (with a person) rather than shown guesses.
 MIN_MEANING_CONFIDENCE = 0.1
+MIN_BEST_MEANING_CONFIDENCE = 0.15
 MAX_MEANINGS = 3
 # Not offered once collection has stopped (a dispute, a fraud claim, a vulnerability)...
 PAYMENT_MEANINGS = frozenset(
@@ -124,6 +129,8 @@ def likely_meanings(
             continue
         if (collection_stopped and meaning in PAYMENT_MEANINGS) or (hardship and meaning in ONE_LARGE_SUM):
             continue
+        if not meanings and confidence < MIN_BEST_MEANING_CONFIDENCE:
+            return []
         meanings.append(meaning)
         if len(meanings) == MAX_MEANINGS:
             break

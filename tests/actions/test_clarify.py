@@ -108,7 +108,7 @@ def test_at_most_three_best_first_skipping_what_is_never_a_meaning_or_too_unlike
         ("nlu_fallback", 0.4),
         ("affirm", 0.3),
         ("crisis", 0.2),
-        ("ask_balance", 0.14),
+        ("ask_balance", 0.16),
         ("dispute_debt", 0.13),
         ("insult", 0.12),
         ("choose_plan", 0.11),
@@ -233,6 +233,8 @@ def test_before_verification_meanings_are_offered_and_nothing_about_the_loan_is_
     [
         [("nlu_fallback", 0.4), ("inform", 0.11), ("affirm", 0.07), ("reason_reduced_income", 0.06)],  # "asdf qwerty"
         [("nlu_fallback", 0.4), ("affirm", 0.38), ("deny", 0.36)],
+        # "erm": a thin spread, the best meaning under 0.15 is no meaning
+        [("nlu_fallback", 0.4), ("affirm", 0.165), ("disclose_vulnerability", 0.11), ("out_of_scope", 0.06)],
         [("nlu_fallback", 1.0)],
         [],
     ],
