@@ -57,11 +57,15 @@ def last_reply(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return events[start : users[-1]]
 
 
+# Rasa stores the response a bot event came from under this metadata key.
+RESPONSE_NAME_KEY = "utter" + "_action"
+
+
 def offers_shown(events: list[dict[str, Any]]) -> bool:
     """Whether the reply the borrower is answering showed the options (an offer
     response, or the `dialogue_step` slot set to "offers" by that reply)."""
     for event in last_reply(events):
-        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") in OFFER_RESPONSES:
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get(RESPONSE_NAME_KEY) in OFFER_RESPONSES:
             return True
         if event.get("event") == "slot" and event.get("name") == "dialogue_step" and event.get("value") == "offers":
             return True
@@ -88,9 +92,13 @@ class ActionDefer(SafeAction):
         if not deferral.sounds_like_deferral((tracker.latest_message or {}).get("text") or ""):
             # Chinese the classifier could not place (bot/services/deferral.py), not a deferral.
             if form:
-                # An answer to the form's question ("1980年6月1日", "分6期"): the form takes it
-                # as it would have, validating it on activation.
-                return [ActiveLoop(None), FollowupAction(form)]
+                # An answer to the form's question ("我的生日是1980年6月1日", "分6期"): the
+                # form takes it as its slot's text (not extracted: defer_decision is in the
+                # mappings' not_intent) and validates it on activation.
+                requested = tracker.get_slot("requested_slot")
+                text = (tracker.latest_message or {}).get("text")
+                answer = [SlotSet(requested, text)] if requested and not tracker.get_slot(requested) else []
+                return [ActiveLoop(None), *answer, FollowupAction(form)]
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         events = answer_taken_as_slot(tracker)

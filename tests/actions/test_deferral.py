@@ -146,11 +146,12 @@ def test_chinese_the_classifier_filed_here_by_mistake_is_not_a_deferral(loans, t
 
 
 def test_in_a_form_chinese_filed_here_by_mistake_goes_back_to_the_form(loans):
-    slots = verified("LN-10007", language="zh", requested_slot="plan_months", plan_months="我想分6期还")
+    slots = verified("LN-10007", language="zh", requested_slot="plan_months")
     dispatcher, events = defer(slots, text="我想分6期还", active_loop={"name": "plan_form"})
     assert dispatcher.messages == []
     assert events == [
         {"event": "active_loop", "timestamp": None, "name": None},
+        {"event": "slot", "timestamp": None, "name": "plan_months", "value": "我想分6期还"},
         {"event": "followup", "timestamp": None, "name": "plan_form"},
     ]
     assert deferrals(loans, "LN-10007") == []
