@@ -150,6 +150,11 @@ class Agreement(Base):
     idempotency_key = Column(String(64), nullable=False, unique=True)
     # An amended agreement points at the one it replaces (status "amended").
     amends_id = Column(Integer, ForeignKey("agreements.id"))
+    # Who agreed, as outcomes are reported and offers learned (issue 14): the loan's
+    # reason code, days past due, product and the borrower's language when it was made.
+    context = Column(JSON)
+    # When it was completed, broken, cancelled or amended.
+    ended_at = Column(UTCDateTime())
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
     updated_at = Column(UTCDateTime(), nullable=False, default=_now, onupdate=_now)
 
@@ -176,6 +181,8 @@ class Instalment(Base):
     due_date = Column(Date, nullable=False)
     amount = Column(Money(), nullable=False)
     status = Column(String(32), nullable=False, default="scheduled")
+    # What payments have covered so far (bot.domain.payments); at most `amount`.
+    paid_amount = Column(Money(), nullable=False, default=Decimal(0), server_default="0")
 
     agreement = relationship("Agreement", back_populates="instalments")
 
@@ -309,3 +316,78 @@ class ContactAttempt(Base):
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
 
     __table_args__ = (Index("ix_contact_attempts_borrower_time", "borrower_id", "created_at"),)
+
+
+class Payment(Base):
+    """A payment reported by the lender's payment page or provider (webhook) or bank
+    file (CSV), recorded once per `payment_id`. A refused one (unknown loan, another
+    currency) is kept with its reason and changes nothing."""
+
+    __tablename__ = "payments"
+
+    id = Column(Integer, primary_key=True)
+    payment_id = Column(String(64), nullable=False, unique=True)  # the payer's or provider's own id
+    loan_id = Column(Integer, ForeignKey("loans.id"), index=True)
+    loan_ref = Column(String(40), nullable=False)  # as reported
+    paid_at = Column(UTCDateTime(), nullable=False)
+    amount = Column(Money(), nullable=False)
+    currency = Column(String(3), nullable=False)
+    method = Column(String(32), nullable=False)
+    source = Column(String(16), nullable=False)  # csv | webhook
+    status = Column(String(16), nullable=False)  # applied | refused
+    refusal_reason = Column(String(64))
+    to_balance = Column(Money(), nullable=False, default=Decimal(0))  # beyond any instalment
+    unapplied = Column(Money(), nullable=False, default=Decimal(0))  # beyond the balance: to refund
+    received_at = Column(UTCDateTime(), nullable=False, default=_now, index=True)
+
+    allocations = relationship("PaymentAllocation", back_populates="payment", order_by="PaymentAllocation.id")
+
+
+class PaymentAllocation(Base):
+    """The part of a payment that went to one instalment."""
+
+    __tablename__ = "payment_allocations"
+
+    id = Column(Integer, primary_key=True)
+    payment_row_id = Column(Integer, ForeignKey("payments.id"), nullable=False, index=True)
+    instalment_id = Column(Integer, ForeignKey("instalments.id"), nullable=False, index=True)
+    amount = Column(Money(), nullable=False)
+
+    payment = relationship("Payment", back_populates="allocations")
+    instalment = relationship("Instalment")
+
+
+# At most one escalation in progress per loan (see Escalation.__table_args__).
+_OPEN_ESCALATION_SQL = "status = 'open'"
+
+
+class Escalation(Base):
+    """Escalation of a loan whose borrower is unwilling to pay (issue 14): first a final
+    notice the borrower is told about, then a `legal_review` entry for a person.
+    Nothing here takes legal action; a person decides (`python -m bot review-escalation`)."""
+
+    __tablename__ = "escalations"
+
+    id = Column(Integer, primary_key=True)
+    escalation_ref = Column(String(32), nullable=False, unique=True)
+    loan_id = Column(Integer, ForeignKey("loans.id"), nullable=False, index=True)
+    stage = Column(String(16), nullable=False)  # final_notice | legal_review
+    status = Column(String(16), nullable=False, default="open")  # open | withdrawn | reviewed
+    details = Column(JSON, nullable=False, default=dict)  # why: broken agreements, refusals, days past due
+    opened_at = Column(UTCDateTime(), nullable=False, default=_now)
+    notified_at = Column(UTCDateTime())  # the borrower was told of the final notice
+    review_queued_at = Column(UTCDateTime())
+    closed_at = Column(UTCDateTime())
+    outcome = Column(String(32))  # why it was withdrawn, or the reviewer's decision
+
+    loan = relationship("Loan")
+
+    __table_args__ = (
+        Index(
+            "uq_escalations_one_open_per_loan",
+            "loan_id",
+            unique=True,
+            sqlite_where=text(_OPEN_ESCALATION_SQL),
+            postgresql_where=text(_OPEN_ESCALATION_SQL),
+        ),
+    )

@@ -24,6 +24,7 @@ class InstalmentView:
     due_date: date
     amount: Decimal
     status: str
+    paid: Decimal = Decimal(0)  # what payments have covered (bot.domain.payments)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,12 @@ class AgreementView:
             "channel": self.channel,
             "terms": self.terms,
             "instalments": [
-                {"due_date": i.due_date.isoformat(), "amount": money_str(i.amount, self.currency), "status": i.status}
+                {
+                    "due_date": i.due_date.isoformat(),
+                    "amount": money_str(i.amount, self.currency),
+                    "status": i.status,
+                    "paid_amount": money_str(i.paid, self.currency),
+                }
                 for i in self.instalments
             ],
         }

@@ -10,12 +10,14 @@ product and the field instead of surfacing mid-conversation.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.domain.payments import AgreementRules
 
 DEFAULT = "default"
 
@@ -40,6 +42,19 @@ class SettlementPolicy:
 
 
 @dataclass(frozen=True)
+class EscalationPolicy:
+    """When a loan's borrower counts as unwilling to pay (issue 14): at least
+    `min_days_past_due` behind with `broken_agreements` broken agreements or `refusals`
+    refusals recorded by the team; then a final notice, and a person reviews the loan
+    `final_notice_days` after the borrower was told. Never automatic legal action."""
+
+    min_days_past_due: int = 90
+    broken_agreements: int = 2
+    refusals: int = 2
+    final_notice_days: int = 14
+
+
+@dataclass(frozen=True)
 class ProductPolicy:
     product: str
     min_instalment: Decimal
@@ -49,6 +64,9 @@ class ProductPolicy:
     max_days_to_first_instalment: int
     hardship: HardshipPolicy
     settlement: SettlementPolicy
+    # Optional in the file (these defaults otherwise): the agreement lifecycle and escalation.
+    agreements: AgreementRules = field(default_factory=AgreementRules)
+    escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
 
 
 _TOP_FIELDS = (
@@ -59,10 +77,19 @@ _TOP_FIELDS = (
     "max_days_to_first_instalment",
     "hardship",
     "settlement",
+    "agreements",
+    "escalation",
 )
 _HARDSHIP_FIELDS = ("max_holiday_months", "max_months", "min_instalment")
 _SETTLEMENT_FIELDS = ("min_days_past_due", "initial_discount", "max_discount", "max_days_to_pay")
-_SECTIONS = {"hardship": _HARDSHIP_FIELDS, "settlement": _SETTLEMENT_FIELDS}
+_AGREEMENT_FIELDS = ("grace_days", "missed_to_break_plan")
+_ESCALATION_FIELDS = ("min_days_past_due", "broken_agreements", "refusals", "final_notice_days")
+_SECTIONS = {
+    "hardship": _HARDSHIP_FIELDS,
+    "settlement": _SETTLEMENT_FIELDS,
+    "agreements": _AGREEMENT_FIELDS,
+    "escalation": _ESCALATION_FIELDS,
+}
 
 
 class PolicyBook:
@@ -190,6 +217,8 @@ def _build(product: str, raw: dict[str, Any]) -> ProductPolicy:
         max_days_to_pay=_positive_int(settlement_raw, "max_days_to_pay", product, "settlement."),
     )
     return ProductPolicy(
+        agreements=_agreement_rules(raw, product),
+        escalation=_escalation(raw, product),
         product=product,
         min_instalment=_amount(raw, "min_instalment", product),
         max_months=max_months,
@@ -198,6 +227,30 @@ def _build(product: str, raw: dict[str, Any]) -> ProductPolicy:
         max_days_to_first_instalment=_positive_int(raw, "max_days_to_first_instalment", product),
         hardship=hardship,
         settlement=settlement,
+    )
+
+
+def _agreement_rules(raw: Mapping[str, Any], product: str) -> AgreementRules:
+    """The optional `agreements` section; each field it leaves out keeps its default."""
+    given = _section(raw.get("agreements") or {}, product, "agreements.", _AGREEMENT_FIELDS)
+    default = AgreementRules()
+    merged = {"grace_days": default.grace_days, "missed_to_break_plan": default.missed_to_break_plan, **given}
+    return AgreementRules(
+        grace_days=_positive_int(merged, "grace_days", product, "agreements.", minimum=0),
+        missed_to_break_plan=_positive_int(merged, "missed_to_break_plan", product, "agreements."),
+    )
+
+
+def _escalation(raw: Mapping[str, Any], product: str) -> EscalationPolicy:
+    """The optional `escalation` section; each field it leaves out keeps its default."""
+    given = _section(raw.get("escalation") or {}, product, "escalation.", _ESCALATION_FIELDS)
+    default = EscalationPolicy()
+    merged = {name: getattr(default, name) for name in _ESCALATION_FIELDS} | given
+    return EscalationPolicy(
+        min_days_past_due=_positive_int(merged, "min_days_past_due", product, "escalation."),
+        broken_agreements=_positive_int(merged, "broken_agreements", product, "escalation."),
+        refusals=_positive_int(merged, "refusals", product, "escalation."),
+        final_notice_days=_positive_int(merged, "final_notice_days", product, "escalation."),
     )
 
 

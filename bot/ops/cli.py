@@ -44,6 +44,66 @@ def cmd_import_loans(args: argparse.Namespace, app: Services) -> int:
     return 0
 
 
+def cmd_import_payments(args: argparse.Namespace, app: Services) -> int:
+    from bot.domain.clock import utcnow
+    from bot.domain.payments import PaymentsRefused
+    from bot.ops.importer import ImportRejected
+    from bot.ops.payments_import import read_payments_csv
+
+    now = utcnow()
+    try:
+        payments, lines = read_payments_csv(Path(args.file), now)
+        counts = app.store.import_payments(payments, rules_for=_agreement_rules(app), now=now)
+    except ImportRejected as rejected:
+        problems = [str(error) for error in rejected.errors]
+    except PaymentsRefused as refused:
+        problems = [f"line {lines[position]}: {reason}" for position, reason in refused.problems]
+    else:
+        print(
+            f"Imported {len(payments)} payments: {counts['recorded']} recorded, "
+            f"{counts['already_recorded']} already recorded."
+        )
+        return 0
+    print(f"Rejected {args.file}: nothing was imported.", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
+def _agreement_rules(app: Services):
+    """Each product's agreement rules (collections_policy.yml: grace days, when a plan breaks)."""
+    return lambda product: app.policies.for_product(product).agreements
+
+
+def cmd_payments(args: argparse.Namespace, app: Services) -> int:
+    from decimal import Decimal
+
+    from bot.domain.parsing import normalise_loan_ref
+
+    loan_ref = (normalise_loan_ref(args.loan) or args.loan) if args.loan else None
+    payments = app.store.payments(limit=args.limit, loan_ref=loan_ref)
+    if args.json:
+        print(json.dumps(payments, indent=2, ensure_ascii=False))
+        return 0
+    if not payments:
+        print("No payments yet.")
+    for p in payments:
+        if p["status"] == "refused":
+            where = f"refused: {p['refusal_reason']}"
+        else:
+            parts = [f"{a['agreement_ref']} #{a['sequence']} {a['amount']}" for a in p["allocations"]]
+            if Decimal(p["to_balance"]):
+                parts.append(f"balance {p['to_balance']}")
+            if Decimal(p["unapplied"]):
+                parts.append(f"unapplied {p['unapplied']} (to refund)")
+            where = ", ".join(parts) or "-"
+        print(
+            f"{p['payment_id']:<24} {p['loan_ref']:<10} {p['paid_at'][:16]}  {p['amount']:>10} {p['currency']}  "
+            f"{p['method']:<14} {p['source']:<7} {where}"
+        )
+    return 0
+
+
 def cmd_agreements(args: argparse.Namespace, app: Services) -> int:
     agreements = app.store.agreements()
     if args.json:
@@ -81,6 +141,8 @@ def cmd_loan(args: argparse.Namespace, app: Services) -> int:
         print(f"  reason  {r['recorded_at'][:16]}  {r['reason_code']}: {r['borrower_words'] or ''}")
     for a in report["agreements"]:
         print(f"  agreement {a['agreement_ref']} {a['kind']} {a['status']} {a['total_amount']}")
+    for p in report["payments"]:
+        print(f"  payment {p['payment_id']}  {p['paid_at'][:16]}  {p['amount']} {p['status']}")
     for e in report["audit_events"]:
         print(f"  event   {e['occurred_at'][:19]}  {e['event_type']}")
     return 0
@@ -336,6 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-loans", help="import or update loans from a CSV file")
     p.add_argument("file")
     p.set_defaults(func=cmd_import_loans)
+    p = sub.add_parser("import-payments", help="record payments from a CSV file (all rows or none; idempotent)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import_payments)
+    p = sub.add_parser("payments", help="recent payments and how each was allocated, newest first")
+    p.add_argument("--loan", metavar="LOAN_REF", help="only this loan's")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_payments)
     p = sub.add_parser("agreements", help="list recorded agreements")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_agreements)

@@ -17,6 +17,7 @@ from bot.adapters.store.contact import ContactRecords
 from bot.adapters.store.deferrals import DeferralRecords
 from bot.adapters.store.handoffs import HandoffRecords
 from bot.adapters.store.outreach import OutreachRecords
+from bot.adapters.store.payments import PaymentRecords
 from bot.adapters.store.portfolio import PortfolioRecords
 from bot.adapters.store.reports import ReportRecords
 from bot.adapters.store.verification import VerificationRecords
@@ -35,6 +36,7 @@ class LoanStore(
     ContactRecords,
     DeferralRecords,
     OutreachRecords,
+    PaymentRecords,
     ReportRecords,
     PortfolioRecords,
 ):

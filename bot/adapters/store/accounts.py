@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, Loan
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, Instalment, Loan, Payment, PaymentAllocation
 from bot.adapters.store import rows
+from bot.adapters.store.payments import payment_json
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import AgreementView
 from bot.domain.formatting import money_str
@@ -57,6 +58,16 @@ class AccountRecords:
             loan = rows.loan(s, loan_ref)
             borrower = loan.borrower
             events = s.scalars(select(AuditEvent).where(AuditEvent.loan_id == loan.id).order_by(AuditEvent.id)).all()
+            payments = s.scalars(
+                select(Payment)
+                .where(Payment.loan_id == loan.id)
+                .options(
+                    selectinload(Payment.allocations)
+                    .selectinload(PaymentAllocation.instalment)
+                    .selectinload(Instalment.agreement)
+                )
+                .order_by(Payment.paid_at, Payment.id)
+            ).all()
             return {
                 "loan_ref": loan.loan_ref,
                 "product": loan.product,
@@ -85,6 +96,7 @@ class AccountRecords:
                     for r in loan.reasons
                 ],
                 "agreements": [rows.agreement_view(a).to_json() for a in loan.agreements],
+                "payments": [payment_json(p) for p in payments],
                 "audit_events": [
                     {
                         "event_type": e.event_type,

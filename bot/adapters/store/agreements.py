@@ -92,7 +92,7 @@ class AgreementRecords:
             if old is None or old.status not in OPEN_AGREEMENT_STATUSES:
                 raise ValueError("only an open agreement can be amended")
             old.status = "amended"
-            old.updated_at = now
+            old.updated_at = old.ended_at = now
             s.flush()  # frees the one-open-agreement-per-loan slot
             new = rows.insert_agreement(
                 s,
@@ -126,7 +126,7 @@ class AgreementRecords:
             if agreement is None or agreement.status not in OPEN_AGREEMENT_STATUSES:
                 return False
             agreement.status = "cancelled"
-            agreement.updated_at = rows.utcnow()
+            agreement.updated_at = agreement.ended_at = rows.utcnow()
             for instalment in agreement.instalments:
                 if instalment.status == "scheduled":
                     instalment.status = "cancelled"

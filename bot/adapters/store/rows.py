@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -58,7 +59,10 @@ def agreement_view(a: Agreement) -> AgreementView:
         terms=dict(a.terms or {}),
         created_at=a.created_at,
         channel=a.channel,
-        instalments=tuple(InstalmentView(i.sequence, i.due_date, i.amount, i.status) for i in a.instalments),
+        instalments=tuple(
+            InstalmentView(i.sequence, i.due_date, i.amount, i.status, i.paid_amount or Decimal(0))
+            for i in a.instalments
+        ),
     )
 
 
@@ -75,6 +79,7 @@ def insert_agreement(
 ) -> Agreement:
     """An active agreement and its scheduled instalments (the caller audits it)."""
     agreement = Agreement(
+        context=agreement_context(s, loan),
         agreement_ref=new_ref("AG-"),
         loan=loan,
         kind=proposal.kind,
@@ -94,6 +99,23 @@ def insert_agreement(
         s.add(Instalment(agreement=agreement, sequence=sequence, due_date=due, amount=amount, status="scheduled"))
     s.flush()
     return agreement
+
+
+def agreement_context(s: Session, loan: Loan) -> dict[str, Any]:
+    """Who agreed, as outcomes are reported and offers learned: the reason last given
+    for the loan, its days past due, its product and the borrower's language."""
+    reason = s.scalar(
+        select(DelinquencyReason.reason_code)
+        .where(DelinquencyReason.loan_id == loan.id)
+        .order_by(DelinquencyReason.id.desc())
+        .limit(1)
+    )
+    return {
+        "reason_code": reason or "unknown",
+        "days_past_due": loan.days_past_due,
+        "product": loan.product,
+        "language": loan.borrower.language,
+    }
 
 
 def new_ref(prefix: str) -> str:
