@@ -19,6 +19,7 @@ from actions.common import (
     verified_account,
 )
 from actions.guards import verified_account_required
+from actions.outcomes import utter_recent_outcomes
 from bot.domain.accounts import AccountView
 from bot.domain.formatting import format_datetime
 
@@ -87,6 +88,8 @@ class ActionAccountSummary(SafeAction):
         )
         utter_summary(dispatcher, tracker, domain, account)
         store().record_disclosure(account.loan_ref, **conversation(tracker))
+        collecting = not (account.on_collection_hold or account.vulnerable)
+        missed = utter_recent_outcomes(dispatcher, tracker, domain, account, collecting=collecting)
         if account.on_collection_hold:
             dispatcher.utter_message(response="utter_account_on_hold")
             dispatcher.utter_message(response="utter_anything_else")
@@ -94,13 +97,16 @@ class ActionAccountSummary(SafeAction):
             dispatcher.utter_message(response="utter_no_collection_now", **contact_values(tracker))
             dispatcher.utter_message(response="utter_anything_else")
         elif account.open_agreement is not None:
-            utter_open_agreement(dispatcher, tracker, domain, account)
+            if not missed:
+                utter_open_agreement(dispatcher, tracker, domain, account)
             dispatcher.utter_message(response="utter_anything_else")
         elif account.overdue_amount <= 0:
             dispatcher.utter_message(response="utter_nothing_overdue")
             dispatcher.utter_message(response="utter_anything_else")
         else:
             dispatcher.utter_message(response="utter_ask_reason")
+            # The answer is read as the reason first (components/step_policy.py).
+            return [SlotSet("dialogue_step", "reason")]
         return []
 
 

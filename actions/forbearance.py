@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.common import Fmt, SafeAction, contact_values, fmt_for, policy_for, render, today_for
 from actions.guards import collection_allowed, no_open_agreement, verified_account_required
-from actions.offering import read_back, settlement_for
+from actions.offering import options_shown, read_back, settlement_for, utter_offer_menu
 from actions.presenters import hardship_buttons
 from bot.domain import plans
 from bot.domain.accounts import AccountView
@@ -108,8 +108,9 @@ class ActionOfferHardship(SafeAction):
         if not arrangements:
             dispatcher.utter_message(response="utter_hardship_unavailable", **contact_values(tracker))
             return done
-        dispatcher.utter_message(response="utter_hardship_options", buttons=hardship_buttons(domain, fmt, arrangements))
-        return done
+        buttons = hardship_buttons(domain, fmt, arrangements)
+        dispatcher.utter_message(response="utter_hardship_options", buttons=buttons)
+        return done + options_shown(buttons)
 
 
 class ActionOfferSettlement(SafeAction):
@@ -124,8 +125,9 @@ class ActionOfferSettlement(SafeAction):
     async def run(self, dispatcher, tracker, domain, account):
         offer = settlement_for(account, improved=False)
         if offer is None:
+            # No dead end: what policy does allow, on screen again.
             dispatcher.utter_message(response="utter_settlement_unavailable")
-            return []
+            return await utter_offer_menu(dispatcher, tracker, domain)
         return [SlotSet("settlement_improved", False)] + read_back(
             dispatcher, tracker, domain, account, negotiation.settlement_proposal(offer, improved=False)
         )

@@ -13,6 +13,7 @@ from actions.common import (
     SafeFormValidation,
     TrackerMemo,
     fmt_for,
+    latest_text,
     policy_for,
     reject,
     settings,
@@ -212,7 +213,11 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         intent = tracker.get_intent_of_latest_message()
         months = parse_months(text) if not text.strip().isdigit() else int(text.strip())
         said = parse_periodic_amount(text)
-        if intent == MONTHLY_AMOUNT_INTENT or (months is None and said is not None and said.period is not None):
+        # A length the step set from a pressed or named option ("the 3 month one", "3 x 300")
+        # is a length, whatever the classifier made of the words.
+        chosen = text.strip().isdigit() and text.strip() != latest_text(tracker).strip()
+        amount_offered = intent == MONTHLY_AMOUNT_INTENT and not chosen
+        if amount_offered or (months is None and said is not None and said.period is not None):
             return self._counter_offer(text, said, dispatcher, tracker, domain, account, fmt, policy, today)
         allowed = negotiation.allowed_months(account, policy, today)
         if months in allowed:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
 
-from actions.common import SafeAction, contact_values, conversation, store
+from actions.common import SafeAction, contact_values, conversation, intent_ranking, latest_text, store
 from actions.guards import verified_account_required
 from actions.offering import utter_offer_menu
 from actions.situations import handle_vulnerability
-from bot.domain.reasons import HARDSHIP_REASONS, NO_COLLECTION_REASONS, reason_for_intent
+from bot.domain import steps
+from bot.domain.reasons import HARDSHIP_REASONS, INTENT_TO_REASON, NO_COLLECTION_REASONS, reason_for_intent
 
 
 class ActionRecordReason(SafeAction):
@@ -17,8 +18,13 @@ class ActionRecordReason(SafeAction):
 
     @verified_account_required
     async def run(self, dispatcher, tracker, domain, account):
-        code = reason_for_intent(tracker.get_intent_of_latest_message())
+        intent = tracker.get_intent_of_latest_message()
         words = tracker.latest_message.get("text")
+        if intent in INTENT_TO_REASON:
+            code = reason_for_intent(intent)
+        else:
+            # The reason step took the words as the reason (components/step_policy.py).
+            code = steps.read_at_reason(latest_text(tracker), intent_ranking(tracker)).reason or "other"
         store().record_reason(account.loan_ref, code, words, **conversation(tracker))
         events = [SlotSet("reason_code", code)]
         if code == "bereavement":

@@ -40,9 +40,8 @@ def step_shown(tracker) -> str | None:
     yes, `offers` when the last reply showed the options (dialogue_step set in that reply)."""
     if tracker.get_slot("awaiting_confirmation"):
         return steps.READ_BACK
-    if set_in_last_reply(tracker.events, "dialogue_step") == steps.OFFERS:
-        return steps.OFFERS
-    return None
+    shown = set_in_last_reply(tracker.events, "dialogue_step")
+    return shown if shown in (steps.OFFERS, steps.REASON_STEP) else None
 
 
 def set_in_last_reply(events: list[dict], slot: str) -> Any:
@@ -69,6 +68,8 @@ class ActionStepAnswer(SafeAction):
             reading = steps.read_at_read_back(text, ranked)
         elif step == steps.OFFERS:
             reading = steps.read_at_offers(text, ranked)
+        elif step == steps.REASON_STEP:
+            reading = steps.read_at_reason(text, ranked)
         else:
             reading = steps.Reading(steps.CONFIRM_FIRST, intent=steps.consequential_unclear(text, ranked))
         if reading.meaning == steps.CONFIRM_FIRST and reading.intent:
@@ -76,6 +77,10 @@ class ActionStepAnswer(SafeAction):
             return []
         if reading.meaning == steps.NOT_NOW:
             return [FollowupAction("action_defer")]
+        if reading.meaning == steps.HUMAN:
+            return [FollowupAction("action_request_human")]
+        if reading.meaning == steps.HARDSHIP:
+            return [FollowupAction("action_offer_hardship")]
         if step == steps.READ_BACK:
             return await self._at_read_back(dispatcher, tracker, domain, reading)
         if step == steps.OFFERS:
@@ -98,15 +103,21 @@ class ActionStepAnswer(SafeAction):
         terms = proposal.terms
         if reading.meaning == steps.CHANGE_DATE:
             dispatcher.utter_message(response="utter_change_noted")
+            # A date they named is taken as the form's answer (validated as any answer is).
+            named = steps.date_words(latest_text(tracker))
             if proposal.kind == "instalment_plan":
-                return _reopen("plan_form", plan_months=str(terms["months"]))
-            return _reopen("promise_form")
+                return _reopen("plan_form", plan_months=str(terms["months"]), **_as("first_payment_date", named))
+            return _reopen("promise_form", **_as("promise_date", named))
         if reading.meaning == steps.CHANGE_MONTHS and proposal.kind == "instalment_plan":
             dispatcher.utter_message(response="utter_change_noted")
-            named = steps.months_named(latest_text(tracker))
-            if named:
-                return _reopen("plan_form", plan_months=str(named), first_payment_date=terms["first_due_date"])
+            months = steps.months_named(latest_text(tracker))
+            if months:
+                return _reopen("plan_form", plan_months=str(months), first_payment_date=terms["first_due_date"])
             return _reopen("plan_form", first_payment_date=terms["first_due_date"])
+        if reading.meaning == steps.CHANGE_KIND and steps.date_words(latest_text(tracker)):
+            # "I'd rather pay it all by the 20th": a promise, by the date they named.
+            dispatcher.utter_message(response="utter_change_noted")
+            return _reopen("promise_form", **_as("promise_date", steps.date_words(latest_text(tracker))))
         if reading.meaning == steps.CHANGE_KIND and _KIND_PAY_NOW.search(latest_text(tracker)):
             return proposal_settled() + [FollowupAction("action_propose_pay_now")]
         # A different amount, length or kind: the options again, with "tell me an amount".
@@ -132,6 +143,10 @@ class ActionStepAnswer(SafeAction):
 _KIND_PAY_NOW = re.compile(r"\bnow\b|\btoday\b|\ball\b|\bin full\b|\bone go\b|\blump|现在|一次性|全额", re.I)
 
 
+def _as(slot: str, value: str | None) -> dict[str, str]:
+    return {slot: value} if value else {}
+
+
 def _reopen(form: str, **slots: str) -> list:
     """Withdraw what was read back and let the form ask only for what changes."""
     keep = [SlotSet(name, value) for name, value in slots.items()]
@@ -141,8 +156,12 @@ def _reopen(form: str, **slots: str) -> list:
 def chosen_button(choices: list[dict[str, Any]], reading: steps.Reading) -> dict[str, Any] | None:
     """The shown option the borrower points at: by position (1-based, -1 the last, 0 the
     middle), by a plan's length, or by a plan's monthly amount."""
+    if reading.among_plans:  # "the first plan": the plans only, not pay now or by a date
+        choices = [c for c in choices if "choose_plan" in c["payload"]] or choices
     if not choices:
         return None
+    if reading.kind is not None:
+        return next((c for c in choices if c["payload"].startswith("/" + reading.kind)), None)
     if reading.choice is not None:
         if reading.choice == 0:
             return choices[len(choices) // 2]

@@ -28,7 +28,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -39,7 +39,9 @@ patches.install()
 
 STEP_ANSWER = "action_step_answer"
 BACK_TO_STEP = "action_back_to_step"
-AFTER_THESE_LISTEN = frozenset({STEP_ANSWER, BACK_TO_STEP, "action_record_agreement", "action_reject_proposal"})
+AFTER_THESE_LISTEN = frozenset(
+    {STEP_ANSWER, BACK_TO_STEP, "action_record_agreement", "action_reject_proposal", "action_record_reason"}
+)
 # After these, the step the borrower was answering is asked again.
 ANSWERS_TO_QUESTIONS = frozenset(
     {"action_answer_question", "action_tell_balance", "utter_smalltalk", "utter_out_of_scope"}
@@ -87,6 +89,10 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
     if latest in AFTER_THESE_LISTEN:
         # Also when this policy chose them for a message whose intent no rule pairs them with.
         return ACTION_LISTEN_NAME
+    if latest != ACTION_LISTEN_NAME and not (latest or "").endswith("_form") and _answered_by_step(tracker):
+        # The step's answer handed on (FollowupAction: a deferral, pay now, hardship options,
+        # a person): that action ends the turn; no rule pairs it with this message's intent.
+        return ACTION_LISTEN_NAME
     step = _step_shown(tracker)
     if latest in ANSWERS_TO_QUESTIONS:
         return BACK_TO_STEP if step else None
@@ -99,17 +105,30 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
     ranking = [(r.get("name"), float(r.get("confidence") or 0)) for r in message.parse_data.get("intent_ranking") or []]
     if not ranking and message.intent:
         ranking = [(message.intent.get("name"), float(message.intent.get("confidence") or 0))]
-    if ranking and ranking[0][0] == "go_back" and tracker.get_slot("verified"):
+    goes_back = bool(ranking) and ranking[0][0] == "go_back" and bool(tracker.get_slot("verified"))
+    if goes_back and step is None:
         return BACK_TO_STEP
     if step == steps.READ_BACK:
         reading = steps.read_at_read_back(text, ranking)
+        if goes_back and reading.meaning in (steps.UNCLEAR, steps.TOPIC):
+            return BACK_TO_STEP
         if reading.meaning == steps.YES:
             return "action_record_agreement"
         if reading.meaning == steps.NO:
             return "action_reject_proposal"
         return None if reading.meaning == steps.TOPIC else STEP_ANSWER
     if step == steps.OFFERS:
-        return None if steps.read_at_offers(text, ranking).meaning == steps.TOPIC else STEP_ANSWER
+        meaning = steps.read_at_offers(text, ranking).meaning
+        if meaning == steps.TOPIC:
+            return BACK_TO_STEP if goes_back else None
+        return STEP_ANSWER
+    if step == steps.REASON_STEP:
+        meaning = steps.read_at_reason(text, ranking).meaning
+        if meaning == steps.REASON:
+            return "action_record_reason"
+        if meaning in (steps.TOPIC, steps.UNCLEAR):
+            return BACK_TO_STEP if goes_back else None
+        return STEP_ANSWER
     if tracker.get_slot("verified") and steps.consequential_unclear(text, ranking):
         return STEP_ANSWER
     return None
@@ -118,9 +137,19 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
 def _step_shown(tracker: DialogueStateTracker) -> str | None:
     if tracker.get_slot("awaiting_confirmation"):
         return steps.READ_BACK
-    if _set_in_last_reply(tracker, "dialogue_step") == steps.OFFERS:
-        return steps.OFFERS
-    return None
+    shown = _set_in_last_reply(tracker, "dialogue_step")
+    return shown if shown in (steps.OFFERS, steps.REASON_STEP) else None
+
+
+def _answered_by_step(tracker: DialogueStateTracker) -> bool:
+    """Whether this turn's first action was the step's answer (action_step_answer)."""
+    first = None
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return first == STEP_ANSWER
+        if isinstance(event, ActionExecuted):
+            first = event.action_name
+    return False
 
 
 def _set_in_last_reply(tracker: DialogueStateTracker, slot: str) -> Any:

@@ -161,6 +161,9 @@ _VULNERABLE = {
         r"\b(in a )?(really )?(bad|dark) (place|way) mentally\b",
         r"\boff (work )?(sick )?with (stress|depression|anxiety)\b",
         r"\b(struggling|can'?t) to cope\b",
+        r"\b(been|keep|can'?t stop|started) crying\b",
+        r"\bat the end of my tether\b",
+        r"\bfalling apart\b",
     ],
     "serious_illness": [
         r"\bcancer\b",

@@ -32,12 +32,16 @@ CHANGE_KIND = "change_kind"
 CHOICE = "choice"  # offers: a shown option by position or description
 CANT_AFFORD = "cant_afford"
 NONE_WORK = "none_work"
+HARDSHIP = "hardship"  # offers: a break, a smaller or longer plan than those shown
+HUMAN = "human"  # a person, in words the classifier missed
+REASON = "reason"  # the reason step: why the payment was missed
 CONFIRM_FIRST = "confirm_first"  # a consequential request (dispute, opt-out …) that is not unambiguous
 UNCLEAR = "unclear"
 TOPIC = "topic"  # not an answer to this step: the ordinary rules handle it
 
 READ_BACK = "read_back"
 OFFERS = "offers"
+REASON_STEP = "reason"
 
 Ranking = Sequence[tuple[str, float]]
 
@@ -71,12 +75,14 @@ QUESTIONS = frozenset(
 # contact, an arrangement cancelled): carried out only on an unambiguous request.
 CONSEQUENTIAL = {
     "dispute_debt": re.compile(
-        r"\bdisput|\b(?:don'?t|do not|dont) owe|\bnot my (?:debt|loan)|\bnever (?:took|borrowed|had)|"
-        r"\bnot (?:mine|me)\b|\bi owe nothing|\bowe (?:you )?nothing|不欠|不是我的|有异议|异议|不认",
+        r"\bdisput|\b(?:don'?t|do not|dont)(?: even)? owe|\bnot my (?:debt|loan)|\bnever (?:took|borrowed|had)|"
+        r"\b(?:not|isn'?t|isnt|is not|ain'?t|aint) (?:mine|me)\b|\bi owe nothing|\bowe (?:you )?nothing|"
+        r"\b(?:don'?t|dont|do not) recogni[sz]e|不欠|不是我的|有异议|异议|不认",
         re.I,
     ),
     "not_my_loan": re.compile(
-        r"\bnot my (?:loan|account|debt)|\bnever (?:took|borrowed|applied|had)|\bfraud|\bstolen|\bidentity|"
+        r"\bnot my (?:loan|account|debt)|\b(?:isn'?t|isnt|is not|ain'?t|aint) mine\b|"
+        r"\bnever (?:took|borrowed|applied|had)|\bfraud|\bstolen|\bidentity|"
         r"\bsomeone (?:else|used)|\bnot me\b|冒用|盗用|不是我(?:借|的)|没借过",
         re.I,
     ),
@@ -104,8 +110,17 @@ _YES = re.compile(
     r"confirm(?:ed)?|agree[ds]?|deal|done|perfect|great|good|cool|lovely|brilliant|grand|absolutely|definitely|"
     r"of course|go (?:for it|ahead|on)|do it|that'?s (?:right|fine|good|great|perfect|correct|ok|okay)|"
     r"that works|sounds (?:good|great|fine|ok|okay|right)|works for me|set it up|let'?s do (?:it|that)|"
-    r"why not|please do|yes please|happy with that|i agree|i accept|accept|对|好|好的|可以|行|没问题|确认|同意|是的|是)"
+    r"why not|please do|yes please|happy with that|i agree|i accept|accept|spot on|bang on|exactly|that'?s it|"
+    r"对|好|好的|可以|行|没问题|确认|同意|是的|是)"
     r"(?:\W|$)",
+    re.I,
+)
+# "that's it yes", "all looks fine to me, yes": a yes at the end.
+_YES_AT_END = re.compile(r"(?:^|\W)(?:yes+|yeah|yep|yup|correct|ok|okay|confirmed?)\W*$", re.I)
+# A no in the middle of the message: "I've changed my mind, I don't want it".
+_NO_ANYWHERE = re.compile(
+    r"\bchanged my mind\b|\b(?:don'?t|dont|do not) want (?:it|this|that|the plan|to do (?:it|this))\b|"
+    r"\bforget it\b|\bscrap (?:it|that)\b|不想要了|不要了",
     re.I,
 )
 _NO = re.compile(
@@ -117,36 +132,44 @@ _WORRY = re.compile(
     r"(?<!no )\bworr|\bscared|\bafraid|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
     r"\bmay (?:not|struggle|miss)|\bcan'?t (?:promise|guarantee)|\bstruggl|\bhope (?:i|so|it)|\bif i can\b|"
     r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
+    r"\bstretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
+    r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|"
     r"担心|害怕|怕|不确定|没把握|压力",
     re.I,
 )
 _NOT_NOW = re.compile(
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|\bget back to (?:you|u)|"
-    r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|\blater\b|"
+    r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
+    r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"
     r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)|"
+    r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|driving|busy)\b|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
+    r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
     r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头",
     re.I,
 )
 _CORRECTION = re.compile(
     r"\b(?:not|isn'?t|ain'?t|aint|isnt|doesn'?t look) (?:right|correct)\b|\bwrong\b|\bincorrect\b|\bmistake\b|"
-    r"\bthat'?s not it\b|\bdoesn'?t add up|不对|错了|有误|不正确",
+    r"\bthat'?s not it\b|\bdoesn'?t add up|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked)|不对|错了|有误|不正确",
     re.I,
 )
 _CHANGE = re.compile(
     r"\bchang|\bdifferent|\banother\b|\bmove\b|\binstead\b|\bswitch|\brather\b|\bcan (?:i|we) (?:make|do|have|start|pay)|"
     r"\bcould (?:i|we) (?:make|do|have|start|pay)|\bprefer|\blater\b|\bearlier\b|\blonger\b|\bshorter\b|\bless\b|"
-    r"\blower\b|\bsmaller\b|改|换|调整|推迟|延后|提前",
+    r"\blower\b|\bsmaller\b|\bpush|\bput (?:it |that |the \w+ )?back|\bdelay|\bbring (?:it )?forward|"
+    r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|改|换|调整|推迟|延后|提前",
     re.I,
 )
 _DATE_WORDS = re.compile(
     r"\bdate\b|\bday\b|\bstart|\bfirst (?:payment|one)|\bpay ?day|\bweek|\b(?:mon|tue|wed|thu|fri|sat|sun)\w*day\b|"
-    r"\b\d{1,2}(?:st|nd|rd|th)\b|\bend of (?:the )?month|\bnext month|\blater\b|\bearlier\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th)\b|\bend of (?:the )?month|\bnext month|\blater\b|\bearlier\b|\btoo (?:soon|early)\b|"
+    r"\bpush|\bdelay|\bput (?:it |that |the \w+ )?back|\bbring (?:it )?forward|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|日期|号|日子|哪天|推迟|延后|提前",
     re.I,
 )
 _MONTHS_WORDS = re.compile(
     r"\b\d{1,2} ?(?:months?|mths?|mos?)\b|\b(?:twelve|six|three|nine|twenty[- ]?four|eighteen) months?\b|"
-    r"\blonger\b|\bshorter\b|\bmore months|\bfewer months|\bspread|\bover (?:a )?(?:year|longer)|个月|期|分期",
+    r"\blonger\b|\bshorter\b|\bmore months|\bfewer\b|\btoo many\b|\btoo long\b|\bspread|\bover (?:a )?(?:year|longer)|"
+    r"个月|期|分期",
     re.I,
 )
 _AMOUNT_WORDS = re.compile(
@@ -155,14 +178,15 @@ _AMOUNT_WORDS = re.compile(
     re.I,
 )
 _KIND_WORDS = re.compile(
-    r"\bpay (?:it )?(?:all|now|today|in full|the lot|off)|\bin (?:one go|full)|\blump|\bpromise|\ball at once|"
+    r"\bpay (?:it )?(?:all|now|today|in full|the lot|off)|\bclear (?:it|the lot|everything|the (?:full|whole) \w+)\b|\bthe lot\b|\bpay (?:the |it |this )?(?:£?\d[\d,.]* )?(?:now|today)\b|\bin (?:one go|full)|\blump|\bpromise|\ball at once|"
     r"\bwhole (?:amount|thing|lot)|一次性|全额|现在还|立即还",
     re.I,
 )
 _CANT_AFFORD = re.compile(
     r"\bcan'?t afford|\bcannot afford|\bcant afford|\bcan'?t (?:pay|manage|do) (?:that|any|those|these|them|it|this)|"
     r"\btoo (?:much|high|expensive|steep)|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
-    r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|还不起|付不起|负担不起|太多|太高",
+    r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|\bout of (?:my )?(?:budget|price range|reach)|"
+    r"\bmore than i (?:can|could)|还不起|付不起|负担不起|太多|太高",
     re.I,
 )
 _NONE_WORK = re.compile(
@@ -170,9 +194,25 @@ _NONE_WORK = re.compile(
     r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything else\b|都不|都不行|都不合适|其他方案",
     re.I,
 )
+_HARDSHIP = re.compile(
+    r"\bhardship|\bpause|\bbreak\b|\bholiday|\bbreathing space|\bfreeze|\btoken (?:amount|payment)|"
+    r"\bsmaller (?:payments?|amounts?|plan)|\bsomething (?:much |a lot |a bit )?smaller|\blower payments|"
+    r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
+    r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|"
+    r"暂停|缓一缓|停息|困难|低保",
+    re.I,
+)
+_ASKS_WHO = re.compile(r"^\W*(?:are you|r u|is this|am i (?:talking|speaking|chatting))\b|你是", re.I)
+_HUMAN = re.compile(
+    r"\b(?:real|actual|live) (?:person|human|people)|\bhuman\b|\bsomeone (?:real|on the phone)|"
+    r"\b(?:speak|talk|chat)(?: this over)? (?:to|with) (?:someone|somebody|a person|an? (?:agent|advis[eo]r|adviser))|"
+    r"\bwith (?:a|an actual|a real) person|\b(?:on|over) the phone\b|\bcall me\b|\bphone me\b|人工|真人|客服|打电话给我",
+    re.I,
+)
 _EXPLICIT_DATE = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bpay ?day\b|\bin \d+ (?:days?|weeks?)\b|"
-    r"\b\d{1,2}[/.]\d{1,2}\b|\d{1,2}号|\d{1,2}日",
+    r"\b\d{1,2}[/.]\d{1,2}\b|\bnext (?:week|month)\b|\bend of (?:the |next )?month\b|\btomorrow\b|"
+    r"\d{1,2}号|\d{1,2}日|明天|下周|月底",
     re.I,
 )
 _ORDINALS = {
@@ -203,6 +243,9 @@ class Reading:
     choice: int | None = None  # CHOICE: 1-based position among the options shown
     months: int | None = None  # CHOICE: a plan named by its length
     amount: str | None = None  # CHOICE: a plan named by its monthly amount
+    among_plans: bool = False  # CHOICE: the position counts plans only ("the first plan")
+    kind: str | None = None  # CHOICE: the option by what it does (its payload's intent)
+    reason: str | None = None  # REASON: the reason code to file
 
 
 def _top(ranking: Ranking) -> tuple[str | None, float]:
@@ -247,26 +290,32 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL and CONSEQUENTIAL[intent].search(text) and intent != "cancel_plan":
         return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
-    if _NOT_NOW.search(text) or intent == "defer_decision":
+    if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
     if _WORRY.search(text):
         return Reading(WORRY)
-    if _CORRECTION.search(text):
-        return Reading(CORRECTION)
+    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
+        return Reading(HUMAN)
     change = _change(text, intent)
     if change:
         return Reading(change)
-    if not _YES.search(_NEGATIVE_YES.sub(" ok ", text)):
-        # "no wait - 12 months", "the 20th would be better": the terms they want instead.
-        if months_named(text):
-            return Reading(CHANGE_MONTHS)
-        if _EXPLICIT_DATE.search(text):
-            return Reading(CHANGE_DATE)
+    # "yes but start it on the 15th", "no wait - 12 months": the terms they want instead,
+    # even after a yes (a qualified yes is not a yes).
+    if months_named(text):
+        return Reading(CHANGE_MONTHS)
+    if _EXPLICIT_DATE.search(text):
+        return Reading(CHANGE_DATE)
+    if _CORRECTION.search(text):
+        return Reading(CORRECTION)
+    plain = _NEGATIVE_YES.sub(" ok ", text)
+    if _NO_ANYWHERE.search(text):
+        return Reading(NO)
     if _QUESTION.search(text) and intent in QUESTIONS:
         return Reading(TOPIC, intent=intent)
-    plain = _NEGATIVE_YES.sub(" ok ", text)
-    if (_YES.search(plain) or _NEGATIVE_YES.search(text)) and not _NEGATION.search(plain):
+    if (_YES.search(plain) or _NEGATIVE_YES.search(text) or _YES_AT_END.search(plain)) and not _NEGATION.search(plain):
         return Reading(YES)
+    if intent == "defer_decision":  # the classifier alone, after the words said nothing plainer
+        return Reading(NOT_NOW)
     if _NO.search(plain) or (intent == "deny" and confidence >= 0.5):
         return Reading(NO)
     if intent in CONSEQUENTIAL:
@@ -279,6 +328,9 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
 
 
 def _change(text: str, intent: str | None) -> str | None:
+    plain_yes = _YES.search(text) or _YES_AT_END.search(text)
+    if intent in {"choose_pay_now", "choose_promise_to_pay"} and plain_yes and not _CHANGE.search(text):
+        intent = None  # "spot on": a yes, whatever the classifier leaned to
     asks_change = bool(_CHANGE.search(text)) or intent in {
         "change_payment_date",
         "choose_pay_now",
@@ -299,6 +351,15 @@ def _change(text: str, intent: str | None) -> str | None:
     return None
 
 
+def date_words(text: str) -> str | None:
+    """The part of the message that names the day, for the date parser: "yes but make the
+    first one the 28th" → "28th" (the whole message would read "first" as the 1st)."""
+    found = list(_EXPLICIT_DATE.finditer(text))
+    if not found:
+        return None
+    return text[found[0].start() : found[-1].end()]
+
+
 def months_named(text: str) -> int | None:
     """A plan length written with its unit: "12 months", "6mths", "12个月", "6期"."""
     match = _PLAN_BY_MONTHS.search(text)
@@ -314,39 +375,196 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     intent, confidence = _top(ranking)
     if payload:
         return Reading(TOPIC, intent=payload)
-    if intent in ALWAYS_TOPIC and confidence >= 0.5:
+    if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent not in {"request_hardship", "ask_settlement"}:
         return Reading(TOPIC, intent=intent)
-    if intent in CONSEQUENTIAL and not CONSEQUENTIAL[intent].search(text) and confidence < CLEAR_CONFIDENCE:
-        return Reading(CONFIRM_FIRST, intent=intent)
-    if _NOT_NOW.search(text) or intent == "defer_decision":
+    if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
-    if _CANT_AFFORD.search(text) and not re.search(r"\d", text):
-        return Reading(CANT_AFFORD)
-    if _NONE_WORK.search(text):
-        return Reading(NONE_WORK)
+    if _HARDSHIP.search(text):
+        return Reading(HARDSHIP)
     choice = _choice(text)
     if choice:
         return choice
+    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
+        return Reading(HUMAN)
+    if intent in {"request_hardship", "ask_settlement"} and confidence >= 0.5:
+        return Reading(TOPIC, intent=intent)
+    if intent == "defer_decision":
+        return Reading(NOT_NOW)
+    if intent in CONSEQUENTIAL and not CONSEQUENTIAL[intent].search(text) and confidence < CLEAR_CONFIDENCE:
+        return Reading(CONFIRM_FIRST, intent=intent)
+    if _CANT_AFFORD.search(text) and not _OFFERS_AN_AMOUNT.search(text):
+        return Reading(CANT_AFFORD)
+    if _NONE_WORK.search(text):
+        return Reading(NONE_WORK)
     if (_NO.search(text) or intent == "deny") and not re.search(r"\d", text):
         return Reading(NONE_WORK)
     return Reading(TOPIC, intent=intent)
 
 
+# "I can do 20", "could manage £15 a week": an amount offered, not a refusal.
+_OFFERS_AN_AMOUNT = re.compile(
+    r"\b(?:can|could|cud|will|would|might|maybe)\b[^.?!]{0,20}\b(?:do|pay|manage|afford|stretch to|offer)\b[^.?!]{0,12}\d",
+    re.I,
+)
+_IN_FULL = re.compile(r"\ball\b|\bfull\b|\bwhole\b|\beverything\b|\bthe lot\b|\bclear\b|全部|全额|一次性", re.I)
+_COUNT_OF_PAYMENTS = re.compile(
+    r"\b(\d{1,2})\s*(?:payments|instalments|installments|goes)\b|\b(\d{1,2})\s*x\s*[£$¥€]?\d", re.I
+)
+_SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最短|最快", re.I)
+_LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest)\b|最长|最低|最少", re.I)
+_BY_A_DATE = re.compile(
+    r"\bby a (?:set |certain |later )?date\b|\b(?:pay|clear) (?:it |the \w+ )?(?:all |in full |off |everything )(?:by|on) (?:a|the|my) ",
+    re.I,
+)
+_PLAN_NOUN = re.compile(r"\bplans?\b|分期", re.I)
+
+
 def _choice(text: str) -> Reading | None:
+    among_plans = bool(_PLAN_NOUN.search(text))
     position = _POSITION.search(text)
     if position:
         digit, ordinal, zh, relative = position.groups()
         if digit:
             return Reading(CHOICE, choice=int(digit))
         if ordinal or zh:
-            return Reading(CHOICE, choice=_ORDINALS[(ordinal or zh).lower()])
-        return Reading(CHOICE, choice={"last": -1, "bottom": -1, "top": 1, "middle": 0}[relative.lower()])
+            return Reading(CHOICE, choice=_ORDINALS[(ordinal or zh).lower()], among_plans=among_plans)
+        return Reading(
+            CHOICE, choice={"last": -1, "bottom": -1, "top": 1, "middle": 0}[relative.lower()], among_plans=among_plans
+        )
+    if _BY_A_DATE.search(text):
+        return Reading(CHOICE, kind="choose_promise_to_pay")
+    if _SHORTEST.search(text) and among_plans:
+        return Reading(CHOICE, choice=1, among_plans=True)
+    if _LONGEST.search(text) and (among_plans or re.search(r"\bone\b|\boption\b", text, re.I)):
+        return Reading(CHOICE, choice=-1, among_plans=True)
+    count = _COUNT_OF_PAYMENTS.search(text)
+    if count and not _IN_FULL.search(text):
+        return Reading(CHOICE, months=int(next(g for g in count.groups() if g)))
+    months = _PLAN_BY_MONTHS.search(text)
+    if months and (_PLAN_WORD.search(text) or not _IN_FULL.search(text)):
+        return Reading(CHOICE, months=int(next(g for g in months.groups() if g)))
     if not _PLAN_WORD.search(text):
         return None
-    months = _PLAN_BY_MONTHS.search(text)
-    if months:
-        return Reading(CHOICE, months=int(next(g for g in months.groups() if g)))
-    amount = _PLAN_BY_AMOUNT.search(text)
+    amount = _PLAN_BY_AMOUNT.search(text) or re.search(r"\bthe (\d+(?:\.\d\d)?) (?:one|option|plan)\b", text, re.I)
     if amount and re.search(r"\bone\b|\boption\b|\bplan\b|那个|方案", text, re.I):
         return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
+    return None
+
+
+# ---------------------------------------------------------------- the reason step
+
+# Words that say why, when the classifier is unsure which reason it is.
+_REASON_WORDS = (
+    (
+        "unemployment",
+        r"\bjob\b|\bsacked|\bfired\b|\bredundan|\blaid off|\blet (?:me|us) go|\bunemployed|"
+        r"\bout of work|\blooking for work|\bcontract (?:ended|finished)|失业|被裁|丢了工作|没工作|找工作",
+    ),
+    (
+        "reduced_income",
+        r"\bhours (?:cut|reduced|got cut)|\bovertime|\bpay cut|\bless (?:work|money|hours)|"
+        r"\bincome\b|\bwages?\b|\bsalary|\bbenefits?\b|\bpartner left|收入|工资|降薪|减薪",
+    ),
+    (
+        "illness",
+        r"\bhospital|\bsick\b|\bill\b|\billness|\bsurgery|\boperation\b|\binjur|\bdengue|\bcovid|"
+        r"生病|住院|手术|病了",
+    ),
+    ("bereavement", r"\bfuneral|\bpassed away|\bdied\b|\bburial|去世|葬礼"),
+    ("family_emergency", r"\bfamily\b|\bkids?\b|\bchild|\bson\b|\bdaughter|\bmum\b|\bmom\b|\bdad\b|家里|孩子|家人"),
+    ("unexpected_expense", r"\bbills?\b|\brepair|\bboiler|\bcar\b|\bvet\b|\bunexpected|\bexpense|意外|开支|修|坏了"),
+    ("forgot", r"\bforg[oe]t|\bslipped my mind|\bmissed the (?:date|email|reminder)|\bdidn'?t (?:see|notice)|忘"),
+    (
+        "payment_problem",
+        r"\bdirect debit|\bstanding order|\bcard (?:declined|expired|stopped)|\bbank (?:error|issue|problem)|"
+        r"\bsort code|\bpayment (?:failed|bounced|didn'?t go)|扣款失败|银行卡",
+    ),
+    (
+        "over_indebted",
+        r"\b(?:too many|other|\d+) (?:loans|debts|cards|credit cards)|\bin debt\b|\bdebts\b|"
+        r"\bcan'?t pay (?:them )?all|\bpaying so many|网贷|好几个平台|欠了很多",
+    ),
+)
+_REASON_RE = tuple((code, re.compile(pattern, re.I)) for code, pattern in _REASON_WORDS)
+# Not a reason: a payment offer, a request for hardship, a settlement, a person or a payment claim.
+_NOT_A_REASON = frozenset(
+    {
+        "choose_pay_now",
+        "choose_promise_to_pay",
+        "choose_plan",
+        "offer_monthly_amount",
+        "request_hardship",
+        "ask_settlement",
+        "greet",
+        "goodbye",
+        "thank",
+        "affirm",
+        "deny",
+        "inform",
+        "smalltalk",
+        "change_payment_date",
+        "ask_next_payment",
+        "ask_plan_remaining",
+        "request_reminder",
+        "decline_reminder",
+        "go_back",
+    }
+)
+
+
+def read_at_reason(text: str, ranking: Ranking) -> Reading:
+    """What an answer to "what made it hard to pay?" means. Whatever the borrower says
+    there is their reason unless it plainly changes the subject: a careful agent files it
+    (with the likeliest code) and moves on rather than asking them to say it again."""
+    if _payload_intent(text):
+        return Reading(TOPIC, intent=_payload_intent(text))
+    intent, confidence = _top(ranking)
+    if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent != "request_hardship":
+        return Reading(TOPIC, intent=intent)
+    if intent in CONSEQUENTIAL:
+        if CONSEQUENTIAL[intent].search(text) or confidence >= CLEAR_CONFIDENCE:
+            return Reading(TOPIC, intent=intent)
+        if intent != "cancel_plan" and not _reason_code(text, ranking, strict=True):
+            return Reading(CONFIRM_FIRST, intent=intent)
+    if _NOT_NOW.search(text) or (intent == "defer_decision" and confidence >= 0.5):
+        return Reading(NOT_NOW)
+    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
+        return Reading(HUMAN)
+    if intent in QUESTIONS and (confidence >= 0.8 or _QUESTION.search(text)):
+        return Reading(TOPIC, intent=intent)
+    if intent == "request_hardship" and _reason_code(text, ranking, strict=True):
+        return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # why, and asking for help
+    if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):
+        return Reading(TOPIC, intent=intent)
+    if intent is not None and intent.startswith("reason_") and confidence >= 0.5:
+        return Reading(TOPIC, intent=intent)  # the rules record it as they always have
+    code = _reason_code(text, ranking)
+    if _NOT_UNDERSTOOD.search(text) or (code is None and _too_little(text)):
+        return Reading(UNCLEAR)  # "erm", "what?", "I'm confused": the fallback clarifies
+    return Reading(REASON, reason=code or "other")
+
+
+_NOT_UNDERSTOOD = re.compile(
+    r"\bconfus|\b(?:don'?t|dont|do not) (?:understand|get (?:it|what))|\bwhat do you mean|^\W*(?:what|huh|eh|sorry)\W*$|"
+    r"不明白|不懂|什么意思|啥意思",
+    re.I,
+)
+
+
+def _too_little(text: str) -> bool:
+    """Too few words to be an account of why ("erm", "zzzz", "hmm ok")."""
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    words = len(re.findall(r"[A-Za-z']{2,}", text))
+    return han < 4 and words < 5
+
+
+def _reason_code(text: str, ranking: Ranking, strict: bool = False) -> str | None:
+    """The reason code: the classifier's likeliest reason when it gives one some weight,
+    else the words; None when neither names one."""
+    for name, confidence in list(ranking)[:3]:
+        if name.startswith("reason_") and name != "reason_other" and confidence >= (0.3 if strict else 0.1):
+            return name.removeprefix("reason_")
+    for code, pattern in _REASON_RE:
+        if pattern.search(text):
+            return code
     return None

@@ -715,7 +715,13 @@ def test_hardship_lists_the_arrangements(loans):
     assert names(dispatcher) == ["utter_hardship_options"]
     # £250.00 over the longest hardship term (24 months, at least £10.00 a month), after 0-3 months' holiday
     assert buttons(dispatcher.messages[0]) == [hardship_button(h, 24, "10.41") for h in range(4)]
-    assert slots_of(events) == {"holiday_months": None, "hardship_amount": None}
+    # on screen: "the first one" means the first of these (components/step_policy.py)
+    assert slots_of(events) == {
+        "holiday_months": None,
+        "hardship_amount": None,
+        "dialogue_step": "offers",
+        "offer_choices": dispatcher.messages[0]["buttons"],
+    }
     assert snapshot(loans) == before
 
 
@@ -734,7 +740,8 @@ def test_hardship_unknown_pick_lists_the_arrangements_again(holiday):
     )
     assert names(dispatcher) == ["utter_hardship_options"]
     assert len(buttons(dispatcher.messages[0])) == 4
-    assert slots_of(events) == {"holiday_months": None, "hardship_amount": None}
+    assert slots_of(events)["holiday_months"] is None and slots_of(events)["hardship_amount"] is None
+    assert slots_of(events)["offer_choices"] == dispatcher.messages[0]["buttons"]
 
 
 def test_hardship_pick_is_read_back(loans, today):
@@ -810,7 +817,11 @@ def settlement_values(amount: str, discount: str, today) -> dict:
 @pytest.mark.parametrize("loan_ref", ["LN-10001", "LN-10004"])  # 12 and 75 days past due
 def test_settlement_not_offered_under_90_days(loans, loan_ref):
     dispatcher, events = run(ActionOfferSettlement(), tracker(verified(loan_ref), intent="ask_settlement"))
-    assert (names(dispatcher), events) == (["utter_settlement_unavailable"], [])
+    # no dead end: what policy does allow, on screen again; nothing read back
+    assert names(dispatcher)[0] == "utter_settlement_unavailable"
+    assert "utter_offer_options" in names(dispatcher)
+    assert slots_of(events)["dialogue_step"] == "offers"
+    assert "pending_agreement" not in slots_of(events)
 
 
 def test_settlement_is_offered_at_the_initial_discount(loans, today):

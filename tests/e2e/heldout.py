@@ -17,11 +17,11 @@ dispute may open a fraud claim (the labels count "not mine" as a dispute, the as
 files it as a fraud claim, with the same hold); a settlement request is sensible with
 an answer and the options again, or with a settlement read back. utter_confirm_request_*
 ("did you mean to …?") is shown as confirm:<request> and counts as an answer, not as a
-clarification.
-
-Some names observed here belong to features of issue 17 that may not exist yet
-(action_defer's `decision_deferred`, utter_read_back_worry, utter_clarify_*); they are
-matched by name and simply never observed until they do.
+clarification; for a message labelled dispute, asking first whether they mean to dispute
+it is sensible (issue 17 §2: act only on an unambiguous request). A figure no standard
+plan fits answered with the arrangements that fit it (utter_counter_offer_*) counts as
+the hardship options. A bereavement given as the reason is filed and met with the
+vulnerability support, not the options (FCA FG21/1), and counts as sensible.
 """
 
 from __future__ import annotations
@@ -202,6 +202,16 @@ REPHRASE_ACTIONS = frozenset(
 )
 REPHRASE_RESPONSES = frozenset({"utter_ask_rephrase", "utter_default"})
 OPTIONS_RESPONSES = frozenset({"utter_offer_options", "utter_offer_monthly_amount_hint", "utter_no_plan_available"})
+# A figure no standard plan fits: the arrangements that fit it (hardship plans at or under
+# it, a payment holiday, a person) as buttons -- the hardship options, for the borrower's figure.
+FITS_RESPONSES = frozenset(
+    {
+        "utter_counter_offer_too_long",
+        "utter_counter_offer_below_minimum",
+        "utter_counter_offer_nothing_fits",
+        "utter_counter_offer_none",
+    }
+)
 # The exact terms (actions/presenters.py read_back_message): a read-back, not an answer.
 READ_BACK_RESPONSES = frozenset(
     {
@@ -236,6 +246,8 @@ UNINTENDED = ("recorded", "cancelled", "amended", "dispute", "hold", "fraud", "o
 # and a fraud claim here (README: "this isn't my loan"), which holds the loan too.
 ALLOWED = {"yes": {"recorded"}, "dispute": {"dispute", "hold", "fraud"}}
 CONFIRM_PREFIX = "utter_confirm_request_"  # "did you mean to …?" before a consequential request
+# Asking first whether they mean to dispute it is what issue 17 asks when the words are not plain.
+ASKED_ABOUT_DISPUTE = ("confirm:dispute_debt", "confirm:not_my_loan")
 
 
 def as_terms(value: Any) -> dict | None:
@@ -319,7 +331,9 @@ def _is_answer(action: str | None, response: str) -> bool:
         return False
     if response in OPTIONS_RESPONSES or action == "action_offer_options":
         return False
-    if response == "utter_hardship_options" or response in READ_BACK_RESPONSES or response in RETURN_RESPONSES:
+    if response == "utter_hardship_options" or response in FITS_RESPONSES:
+        return False
+    if response in READ_BACK_RESPONSES or response in RETURN_RESPONSES:
         return False
     if response in (WORRY_RESPONSE, WITHDRAWN_RESPONSE, FAILED_RESPONSE) or response.startswith(CLARIFY_PREFIX):
         return False
@@ -356,7 +370,7 @@ def dialogue_observations(
 
     if "action_offer_options" in actions or "utter_offer_options" in responses:
         names.add("options")
-    if "action_offer_hardship" in actions:
+    if "action_offer_hardship" in actions or FITS_RESPONSES.intersection(responses):
         names.add("hardship_options")
     if any(r.startswith(CLARIFY_PREFIX) for r in responses):
         names.add("clarify")
@@ -438,20 +452,29 @@ def _months(pending: dict | None) -> int | None:
     return int(months) if months is not None else None
 
 
+def _dates(pending: dict | None) -> dict:
+    terms = (pending or {}).get("terms") or {}
+    return {k: v for k, v in terms.items() if "date" in k}
+
+
 def _kind(pending: dict | None) -> str | None:
     return (pending or {}).get("kind")
 
 
 def _at_reason(m: Message, o: Observed) -> tuple[bool, str]:
     rules: dict[str, Callable[[], bool]] = {
-        "reason": lambda: o.has_prefix("reason:") and o.has("options", "hardship_options"),
+        # A bereavement is a vulnerability (FCA FG21/1): filed, then support and no collection today.
+        "reason": lambda: (
+            o.has_prefix("reason:")
+            and (o.has("options", "hardship_options") or (o.has("reason:bereavement") and o.has("vulnerability")))
+        ),
         "vulnerable": lambda: o.has("vulnerability"),
         "question": lambda: o.has("answered") and not o.db_changed,
         "offer": lambda: o.has_prefix("read_back:") or o.has_prefix("form:") or o.has("options", "hardship_options"),
         "not_now": lambda: o.has("deferred"),
         "human": lambda: o.has("handoff"),
         "paid": lambda: o.has_prefix("form:"),
-        "dispute": lambda: o.has("dispute", "fraud", "clarify"),
+        "dispute": lambda: o.has("dispute", "fraud", "clarify", *ASKED_ABOUT_DISPUTE),
     }
     return rules[m.means](), ""
 
@@ -496,10 +519,14 @@ def _at_read_back(m: Message, o: Observed) -> tuple[bool, str]:
     def other_kind() -> bool:
         return o.read_back is not None and _kind(o.read_back) != _kind(o.before)
 
+    def other_date() -> bool:
+        # The named date taken at once: the same terms read back with another date.
+        return o.read_back is not None and _dates(o.read_back) != _dates(o.before)
+
     rules: dict[str, Callable[[], bool]] = {
         "yes": lambda: o.has("recorded"),
         "no": lambda: o.has("withdrawn", "options"),
-        "change_date": lambda: o.has("form:first_payment_date", "form:promise_date"),
+        "change_date": lambda: o.has("form:first_payment_date", "form:promise_date") or other_date(),
         "change_months": lambda: o.has("form:plan_months") or other_months(),
         "change_amount": lambda: o.has_prefix("form:") or o.has("options", "hardship_options", "clarify"),
         "change_kind": lambda: other_kind() or o.has_prefix("form:") or o.has("options"),
@@ -508,7 +535,7 @@ def _at_read_back(m: Message, o: Observed) -> tuple[bool, str]:
         "question": lambda: o.has("answered") and o.has("still_pending"),
         "correction": lambda: o.has("clarify"),
         "human": lambda: o.has("handoff"),
-        "dispute": lambda: o.has("dispute", "fraud", "clarify"),
+        "dispute": lambda: o.has("dispute", "fraud", "clarify", *ASKED_ABOUT_DISPUTE),
     }
     return rules[m.means](), ""
 

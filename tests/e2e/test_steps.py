@@ -154,3 +154,50 @@ def test_chinese_answers_at_the_read_back(servers):
     assert "请确认" in servers.say(who, "10天后")
     servers.say(who, "好的")
     assert len(recorded(servers, ref)) == 1
+
+
+def reasons(servers, ref: str) -> list[str]:
+    return [r["reason_code"] for r in servers.store.loan_report(ref)["reasons"]]
+
+
+def test_at_the_reason_question_the_borrowers_own_words_are_the_reason(servers):
+    # Words the classifier was not trained on: filed with the code the words point to, then the options.
+    who, ref = verified(servers, overdue="900.00")
+    reply = servers.say(who, "bit of a nightmare honestly, the firm laid off half the warehouse and I was one of them")
+    assert "Here's what I can offer" in reply or "arrangements" in reply
+    assert reasons(servers, ref) == ["unemployment"]
+
+
+def test_at_the_reason_question_too_little_to_go_on_is_clarified_not_filed(servers):
+    who, ref = verified(servers, overdue="900.00")
+    reply = servers.say(who, "hmm")
+    assert "Here's what I can offer" not in reply
+    assert reasons(servers, ref) == []
+
+
+def test_a_break_asked_for_in_words_at_the_offers_gets_the_hardship_options(servers):
+    who, ref = at_offers(servers)
+    reply = servers.say(who, "could you freeze things for a couple of months while I get back on my feet")
+    assert "We can ease things for a while" in reply
+    assert actions_taken(servers, ref) == set() and recorded(servers, ref) == []
+    # the first of those, by position, is read back (the hardship menu is the step now)
+    assert "To confirm" in servers.say(who, "the first one")
+    assert recorded(servers, ref) == []
+
+
+def test_a_yes_with_another_date_reads_the_plan_back_with_that_date(servers):
+    who, ref = at_read_back(servers)
+    reply = servers.say(who, "yes but make the first one the 28th")
+    assert "Of course, let's change it." in reply
+    assert "To confirm: 6 monthly payments" in reply and "28" in reply
+    assert recorded(servers, ref) == []  # a qualified yes is not a yes
+    servers.say(who, "yes")
+    [agreement] = recorded(servers, ref)
+    assert agreement.instalments[0].due_date.day == 28
+
+
+def test_chinese_reason_in_own_words_is_filed(servers):
+    who, ref = verified(servers, overdue="900.00", language="zh", timezone="Asia/Shanghai", currency="CNY")
+    reply = servers.say(who, "上个月住院做了个手术，一直没上班")
+    assert "您" in reply
+    assert reasons(servers, ref) in (["illness"], ["unemployment"])

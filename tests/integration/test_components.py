@@ -33,3 +33,11 @@ def test_bereavement_keeps_its_reason_intent_and_ordinary_text_is_untouched():
     )
     assert bereaved.get("intent")["name"] == "reason_bereavement"
     assert ordinary.get("intent") == {"name": "choose_plan", "confidence": 0.9}
+
+
+def test_an_unsure_lean_to_crisis_without_crisis_words_is_a_disclosure():
+    # "crying all morning": the classifier leaned to crisis at 0.3; the words say distress.
+    text = "ive been crying all morning about this, i just dont know what to do"
+    [unsure, sure] = VulnerabilityDetector().process([classified(text, "crisis", 0.3), classified(text, "crisis", 0.9)])
+    assert unsure.get("intent") == {"name": "disclose_vulnerability", "confidence": 1.0}
+    assert sure.get("intent") == {"name": "crisis", "confidence": 0.9}

@@ -244,11 +244,36 @@ def test_what_the_assistant_said_is_classified_by_name(events, expected):
 def test_a_reason_without_the_options_is_not_sensible():
     seen = turn(
         action("action_record_reason"),
+        bot("utter_empathy_illness"),
+        db_after=db("reason_recorded", reasons=["illness"]),
+    )
+    assert not verdict("reason", "reason", seen).sensible
+
+
+def test_a_bereavement_met_with_support_instead_of_the_options_is_sensible():
+    seen = turn(
+        action("action_record_reason"),
         bot("utter_empathy_bereavement"),
         db_after=db("reason_recorded", "vulnerability_flagged", reasons=["bereavement"]),
     )
-    assert not verdict("reason", "reason", seen).sensible
+    assert verdict("reason", "reason", seen).sensible
     assert verdict("reason", "vulnerable", seen).sensible
+    unsupported = turn(
+        action("action_record_reason"), bot("utter_empathy_bereavement"), db_after=db(reasons=["bereavement"])
+    )
+    assert not verdict("reason", "reason", unsupported).sensible
+
+
+def test_what_fits_a_figure_counts_as_the_hardship_options():
+    seen = turn(action("plan_form"), bot("utter_counter_offer_below_minimum"))
+    assert verdict("offers", "amount", seen).sensible
+    assert verdict("offers", "cant_afford", seen).sensible
+
+
+def test_asking_first_about_a_dispute_is_sensible_for_a_dispute_only():
+    seen = turn(action("action_step_answer"), bot("utter_confirm_request_dispute_debt"))
+    assert verdict("read_back", "dispute", seen).sensible
+    assert not verdict("read_back", "yes", seen).sensible
 
 
 def test_a_question_answered_is_sensible_only_without_a_store_change():
@@ -412,3 +437,12 @@ def test_each_step_is_recognised_or_reported_as_not_reached():
     wrong = tracker(awaiting_confirmation=True, pending_agreement=PLAN_12)
     assert "not the 6-month plan" in heldout.precondition_problem("read_back", wrong)
     assert "nothing awaiting" in heldout.precondition_problem("read_back", tracker(awaiting_confirmation=False))
+
+
+def test_a_change_of_date_read_back_at_once_with_the_new_date_is_sensible():
+    moved = {**PLAN_6, "terms": {**PLAN_6["terms"], "first_due_date": "2026-12-15", "idempotency_key": "c"}}
+    seen = turn(action("plan_form"), slot("pending_agreement", moved), before=AT_READ_BACK)
+    assert verdict("read_back", "change_date", seen).sensible
+    same = {**PLAN_6, "terms": {**PLAN_6["terms"], "idempotency_key": "d"}}
+    unchanged = turn(action("plan_form"), slot("pending_agreement", same), before=AT_READ_BACK)
+    assert not verdict("read_back", "change_date", unchanged).sensible

@@ -153,3 +153,110 @@ def test_months_named():
         None,
         None,
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ok but money will be tight, we'll see", "yeah fingers crossed", "fine, hopefully I can stick with it",
+     "go on then, it'll be a stretch"],
+)  # fmt: skip
+def test_hope_and_strain_are_worries_even_with_a_yes(text):
+    assert steps.read_at_read_back(text, [("affirm", 0.95)]).meaning == steps.WORRY
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [("yes but can it begin on the 22nd", steps.CHANGE_DATE), ("ok but over 12 months", steps.CHANGE_MONTHS),
+     ("could we push it back a bit", steps.CHANGE_DATE), ("actually ill just pay it today", steps.CHANGE_KIND),
+     ("on second thought I'll clear the lot on friday", steps.CHANGE_KIND)],
+)  # fmt: skip
+def test_a_qualified_yes_is_the_change_it_names(text, meaning):
+    # recording needs a plain yes: a yes with other terms in it is a change
+    assert steps.read_at_read_back(text, [("affirm", 0.9)]).meaning == meaning
+
+
+@pytest.mark.parametrize("text", ["bang on", "yes that's it", "all looks fine to me, yes", "exactly"])
+def test_more_ways_to_say_yes(text):
+    assert steps.read_at_read_back(text, [("choose_pay_now", 0.5)]).meaning == steps.YES
+
+
+@pytest.mark.parametrize("text", ["hmm I changed my mind, forget it", "actually I don't want it"])
+def test_a_change_of_mind_is_a_no(text):
+    assert steps.read_at_read_back(text, UNSURE).meaning == steps.NO
+
+
+def test_a_person_in_words_the_classifier_missed():
+    assert steps.read_at_read_back("can a real person ring me about it", UNSURE).meaning == steps.HUMAN
+    assert steps.read_at_offers("id like to go through it with someone on the phone", UNSURE).meaning == steps.HUMAN
+    # asking whether this is a person is a question, not a request for one
+    assert steps.read_at_offers("are you a real person?", [("bot_challenge", 0.4)]).meaning != steps.HUMAN
+
+
+@pytest.mark.parametrize(
+    "text", ["could we freeze it for a couple of months", "I'm on universal credit, I need something smaller",
+             "is there a payment holiday"],
+)  # fmt: skip
+def test_a_break_or_a_smaller_plan_at_the_offers_is_hardship(text):
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.HARDSHIP
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [("the second plan", steps.Reading(steps.CHOICE, choice=2, among_plans=True)),
+     ("the longest plan please", steps.Reading(steps.CHOICE, choice=-1, among_plans=True)),
+     ("6 payments of 150", steps.Reading(steps.CHOICE, months=6)),
+     ("the 12 month", steps.Reading(steps.CHOICE, months=12)),
+     ("I'll pay the full amount by a set date", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay"))],
+)  # fmt: skip
+def test_an_option_by_what_it_is(text, reading):
+    assert steps.read_at_offers(text, UNSURE) == reading
+
+
+def test_an_amount_offered_is_not_a_refusal():
+    assert steps.read_at_offers("too much, I could manage 20 a month", UNSURE).meaning == steps.TOPIC
+    assert steps.read_at_offers("even the smallest is too much for me", UNSURE).meaning == steps.CANT_AFFORD
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("they let me go from the factory", "unemployment"), ("my hours got cut in half", "reduced_income"),
+     ("I was in hospital for a week", "illness"), ("the boiler packed in and cost a fortune", "unexpected_expense"),
+     ("honestly it just slipped my mind", "forgot"), ("long story, my cousin needed help", "other")],
+)  # fmt: skip
+def test_at_the_reason_step_whatever_they_say_is_the_reason(text, code):
+    # the classifier is unsure (it would ask to rephrase); the words are filed with the likeliest code
+    reading = steps.read_at_reason(text, [("out_of_scope", 0.3), ("ask_balance", 0.2)])
+    assert reading == steps.Reading(steps.REASON, reason=code)
+
+
+def test_at_the_reason_step_the_classifiers_leaning_picks_the_code():
+    reading = steps.read_at_reason("things went a bit wrong", [("reason_illness", 0.35), ("out_of_scope", 0.3)])
+    assert reading.reason == "illness"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [("I lost my job", [("reason_unemployment", 0.9)], steps.TOPIC),  # the rules record it as always
+     ("I'm driving, I'll message you later", UNSURE, steps.NOT_NOW),
+     ("i want a human", [("request_human", 0.9)], steps.TOPIC),
+     ("what happens to my credit file?", [("ask_credit_impact", 0.6)], steps.TOPIC),
+     ("I can do 40 a month", [("offer_monthly_amount", 0.4)], steps.TOPIC),
+     ("ok", [("affirm", 0.9)], steps.TOPIC),
+     ("k", UNSURE, steps.UNCLEAR)],
+)  # fmt: skip
+def test_at_the_reason_step_other_subjects_keep_their_way(text, ranking, meaning):
+    assert steps.read_at_reason(text, ranking).meaning == meaning
+
+
+def test_at_the_reason_step_a_doubtful_dispute_is_asked_about():
+    assert steps.read_at_reason("it is all wrong", [("dispute_debt", 0.5)]).meaning == steps.CONFIRM_FIRST
+    assert steps.read_at_reason("I don't owe you this", [("dispute_debt", 0.5)]).meaning == steps.TOPIC
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("yes but make the first one the 28th", "28th"), ("can it be the 5th of next month", "5th of next month"),
+     ("ok, friday then", "friday"), ("改到15号吧", "15号"), ("that's fine", None)],
+)  # fmt: skip
+def test_the_words_that_name_the_day(text, words):
+    assert steps.date_words(text) == words
