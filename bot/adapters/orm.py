@@ -101,14 +101,18 @@ class Borrower(Base):
     # until a person has reviewed it.
     vulnerable = Column(Boolean, nullable=False, default=False)
     vulnerability_noted_at = Column(UTCDateTime())
-    # Where the lender reaches the borrower first: sms, whatsapp or telegram.
+    # Where the lender reaches the borrower first: sms, whatsapp, telegram or wechat.
     preferred_channel = Column(String(16), nullable=False, default="sms")
     # Telegram has no phone number in its updates; the chat id identifies the borrower.
     telegram_chat_id = Column(String(64), unique=True)
+    # Likewise the OpenID on WeChat (one per Official Account: the lender's); unique (index below).
+    wechat_openid = Column(String(64))
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
 
     loans = relationship("Loan", back_populates="borrower")
     opt_outs = relationship("ContactOptOut", back_populates="borrower")
+
+    __table_args__ = (Index("ix_borrowers_wechat_openid", "wechat_openid", unique=True),)
 
 
 class Loan(Base):

@@ -7,9 +7,10 @@ Two kinds of token, both JWT HS256:
 - A **channel identity**, signed by our own connectors with
   `CHANNEL_IDENTITY_SECRET` after they have checked the channel themselves (a
   valid widget token, a Twilio-signed webhook from a phone number, a
-  Telegram-signed update from a chat id). It travels to the action server in
-  the message metadata under `METADATA_KEY`, is good for ten minutes and for
-  the one conversation it was minted for.
+  Telegram-signed update from a chat id, a WeChat-signed message from an
+  OpenID). It travels to the action server in the message metadata under
+  `METADATA_KEY`, is good for ten minutes and for the one conversation it was
+  minted for.
 
 The action server trusts only a channel identity it can verify, never plain
 metadata: the REST channel lets a client send any metadata it likes. Either way
@@ -19,7 +20,8 @@ said.
 Conversation ids: the widget's are random (`web-` + 32 hex digits, `web-anon-`
 for anonymous visitors: one conversation per device, see channels/socketio.py);
 SMS uses the phone number (`+447700900001`), WhatsApp `whatsapp:` + it,
-Telegram the chat id (digits, negative for groups). Only those channels may
+Telegram the chat id (digits, negative for groups), WeChat `wechat:` + the
+borrower's OpenID on the lender's Official Account. Only those channels may
 write to such conversations: `another_channels_conversation` tells the REST
 channel which sender ids to refuse.
 """
@@ -37,8 +39,11 @@ import jwt
 ALGORITHM = "HS256"
 METADATA_KEY = "channel_identity"
 IDENTITY_TTL = timedelta(minutes=10)
-KINDS = ("loan_ref", "phone", "telegram_chat_id")
+KINDS = ("loan_ref", "phone", "telegram_chat_id", "wechat_openid")
 WEB_CONVERSATION_PREFIX = "web-"  # the widget's conversations (channels/socketio.py)
+WECHAT_CONVERSATION_PREFIX = "wechat:"  # + the OpenID (channels/wechat.py)
+# A WeChat OpenID: 28 letters, digits, "-" and "_" today; room is left for longer ones.
+WECHAT_OPENID = re.compile(r"[A-Za-z0-9_-]{6,64}")
 # Conversation ids the messaging channels use: a phone number (SMS), a scheme such
 # as "whatsapp:" before it, a Telegram chat id.
 _MESSAGING_CONVERSATION = re.compile(r"\+|[a-z][a-z0-9+.\-]*:|-?[0-9]+$")
@@ -50,8 +55,8 @@ class InvalidIdentity(Exception):
 
 @dataclass(frozen=True)
 class ChannelIdentity:
-    channel: str  # web, twilio_sms, whatsapp, telegram
-    kind: str  # loan_ref, phone or telegram_chat_id
+    channel: str  # web, twilio_sms, whatsapp, telegram, wechat
+    kind: str  # loan_ref, phone, telegram_chat_id or wechat_openid
     value: str
 
 

@@ -160,6 +160,7 @@ _PORTFOLIO = [
 
 PLAN_HOLDER = "LN-10008"
 # How the demo lender reaches each borrower first (the rest: SMS).
+_WECHAT_OPENID = {"LN-10007": "odemo00000000000000000010007"}
 _PREFERRED_CHANNEL = {"LN-10002": "whatsapp", "LN-10003": "telegram", "LN-10007": "telegram"}
 
 
@@ -186,6 +187,8 @@ def demo_rows(today: date) -> list[dict]:
                 "preferred_channel": _PREFERRED_CHANNEL.get(ref, "sms"),
                 # Demo Telegram chat ids: 7000010001 for LN-10001 and so on.
                 "telegram_chat_id": "70000" + ref[-5:],
+                # A demo WeChat OpenID for the Chinese-speaking borrower (issue 16).
+                "wechat_openid": _WECHAT_OPENID.get(ref),
             }
         )
     return rows

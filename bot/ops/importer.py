@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
 
+from bot.domain.identity import WECHAT_OPENID
 from bot.domain.parsing import normalise_loan_ref
 from bot.settings import LANGUAGES
 
@@ -31,9 +32,10 @@ COLUMNS = [
     "days_past_due",
     "next_due_date",
 ]
-# Optional trailing columns: how the lender reaches the borrower first.
-OPTIONAL_COLUMNS = ("preferred_channel", "telegram_chat_id")
-CHANNELS = ("sms", "whatsapp", "telegram")
+# Optional trailing columns, in any order: how the lender reaches the borrower first,
+# and the borrower's ids on Telegram and on the lender's WeChat Official Account.
+OPTIONAL_COLUMNS = ("preferred_channel", "telegram_chat_id", "wechat_openid")
+CHANNELS = ("sms", "whatsapp", "telegram", "wechat")
 MAX_ROWS = 500_000
 
 
@@ -67,10 +69,11 @@ def read_loans_csv(path: Path) -> list[dict[str, Any]]:
         if header is None:
             raise ImportRejected([RowError(1, "the file is empty")])
         names = [h.strip() for h in header]
-        if names[: len(COLUMNS)] != COLUMNS or tuple(names[len(COLUMNS) :]) not in (
-            (),
-            OPTIONAL_COLUMNS[:1],
-            OPTIONAL_COLUMNS,
+        extra = names[len(COLUMNS) :]
+        if (
+            names[: len(COLUMNS)] != COLUMNS
+            or any(name not in OPTIONAL_COLUMNS for name in extra)
+            or len(set(extra)) != len(extra)
         ):
             raise ImportRejected(
                 [
@@ -78,9 +81,9 @@ def read_loans_csv(path: Path) -> list[dict[str, Any]]:
                         1,
                         "header must be exactly: "
                         + ",".join(COLUMNS)
-                        + " (optionally followed by "
+                        + " (optionally followed by any of "
                         + ",".join(OPTIONAL_COLUMNS)
-                        + ")",
+                        + ", each once)",
                     )
                 ]
             )
@@ -126,6 +129,10 @@ def _validate(raw: dict[str, str], n_values: int, n_columns: int) -> tuple[dict[
         if not v["telegram_chat_id"].lstrip("-").isdigit() or len(v["telegram_chat_id"]) > 20:
             problems.append(f"telegram_chat_id {v['telegram_chat_id']!r} is not a Telegram chat id")
         row["telegram_chat_id"] = v["telegram_chat_id"]
+    if v["wechat_openid"]:
+        if not WECHAT_OPENID.fullmatch(v["wechat_openid"]):
+            problems.append(f"wechat_openid {v['wechat_openid']!r} is not a WeChat OpenID")
+        row["wechat_openid"] = v["wechat_openid"]
 
     ref = normalise_loan_ref(v["loan_ref"])
     if not ref or ref.replace("-", "") != v["loan_ref"].upper().replace("-", "").replace(" ", ""):

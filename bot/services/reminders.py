@@ -43,13 +43,14 @@ from bot.settings import Settings
 
 INTENT = "EXTERNAL_payment_reminder"
 # Rasa connector (output channel) for each preferred channel.
-CONNECTORS = {"sms": "twilio", "whatsapp": "whatsapp", "telegram": "telegram"}
+CONNECTORS = {"sms": "twilio", "whatsapp": "whatsapp", "telegram": "telegram", "wechat": "wechat"}
 # The names an opt-out may be recorded under: actions store the input channel
 # the borrower wrote on (Rasa's connector name), the importer and tests the plain name.
 OPT_OUT_NAMES = {
     "sms": {"sms", "twilio", "twilio_sms"},
     "whatsapp": {"whatsapp", "twilio_whatsapp"},
     "telegram": {"telegram"},
+    "wechat": {"wechat"},
 }
 MISSED_TRIGGERS = ("broken_promise", "missed_instalment")
 REQUESTED_TRIGGER = "requested_reminder"
@@ -165,6 +166,7 @@ class BorrowerContact:
     telegram_chat_id: str | None
     vulnerable: bool
     opted_out: tuple[str, ...]  # channels, or "all"
+    wechat_openid: str | None = None  # on the lender's Official Account
 
 
 @dataclass(frozen=True)
@@ -225,13 +227,16 @@ class OutreachStore(Protocol):
 
 
 def conversation_id_for(borrower: BorrowerContact, channel: str) -> str | None:
-    """The channel's own conversation id: the phone number, "whatsapp:" + it, or the Telegram chat id."""
+    """The channel's own conversation id: the phone number, "whatsapp:" + it, the Telegram
+    chat id, or "wechat:" + the OpenID (channels/wechat.py)."""
     if channel == "sms":
         return borrower.phone or None
     if channel == "whatsapp":
         return f"whatsapp:{borrower.phone}" if borrower.phone else None
     if channel == "telegram":
         return borrower.telegram_chat_id or None
+    if channel == "wechat":
+        return f"wechat:{borrower.wechat_openid}" if borrower.wechat_openid else None
     return None
 
 

@@ -106,3 +106,29 @@ def test_overdue_above_outstanding_is_rejected(tmp_path):
     with pytest.raises(ImportRejected) as rejected:
         read_loans_csv(write_csv(tmp_path, [row]))
     assert "overdue_amount is larger than outstanding_balance" in str(rejected.value.errors[0])
+
+
+def test_the_optional_columns_come_in_any_order_and_a_wechat_openid_is_kept(sqlite_store, tmp_path):
+    header = HEADER + ",wechat_openid,preferred_channel"
+    rows = [GOOD[1] + ",oAbC-12_defGHIjklMNOpqrsTUVw,wechat", GOOD[0] + ",,sms"]
+    loans = read_loans_csv(write_csv(tmp_path, rows, header=header))
+    assert [(r["loan_ref"], r.get("wechat_openid"), r["preferred_channel"]) for r in loans] == [
+        ("LN-20002", "oAbC-12_defGHIjklMNOpqrsTUVw", "wechat"),
+        ("LN-20001", None, "sms"),
+    ]
+    sqlite_store.upsert_loans(loans)
+    assert sqlite_store.candidate_loan("wechat_openid", "oAbC-12_defGHIjklMNOpqrsTUVw") == "LN-20002"
+
+
+@pytest.mark.parametrize(
+    "header, row, problem",
+    [
+        (HEADER + ",wechat_openid", GOOD[0] + ",not an openid!", "is not a WeChat OpenID"),
+        (HEADER + ",wechat_openid,wechat_openid", GOOD[0] + ",oAbC12defGHI,oAbC12defGHI", "header must be"),
+        (HEADER + ",qq_number", GOOD[0] + ",12345", "header must be"),
+    ],
+)
+def test_bad_wechat_columns_are_refused(tmp_path, header, row, problem):
+    with pytest.raises(ImportRejected) as rejected:
+        read_loans_csv(write_csv(tmp_path, [row], header=header))
+    assert problem in str(rejected.value.errors[0])

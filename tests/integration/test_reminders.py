@@ -101,6 +101,7 @@ def add_loan(
     channel="sms",
     phone="auto",
     chat_id=None,
+    openid=None,
     vulnerable=False,
     borrower_id=None,
     overdue="100.00",
@@ -120,6 +121,7 @@ def add_loan(
                 contact_preferences={},
                 preferred_channel=channel,
                 telegram_chat_id=chat_id,
+                wechat_openid=openid,
                 vulnerable=vulnerable,
             )
         )
@@ -260,13 +262,15 @@ def test_reminders_start_conversations_on_the_preferred_channel(db, rasa):
     add_loan(db, "LN-SMS", dpd=7, channel="sms", phone="+447700900001")
     add_loan(db, "LN-WA", dpd=7, channel="whatsapp", phone="+447700900002")
     add_loan(db, "LN-TG", dpd=7, channel="telegram", phone=None, chat_id="7000012345")
+    add_loan(db, "LN-WX", dpd=7, channel="wechat", openid="oWx-12_abcdefghijklmnopqrstu")
     results = run_reminders(LoanStore(db), RULES, NOW, RasaTrigger(rasa.url, token="s3cret"))
-    assert summary(results) == {"sent": 3, "skipped": 0, "failed": 0}
+    assert summary(results) == {"sent": 4, "skipped": 0, "failed": 0}
     calls = {r["path"]: r for r in rasa.requests}
     assert set(calls) == {
         "/conversations/+447700900001/trigger_intent",
         "/conversations/whatsapp:+447700900002/trigger_intent",
         "/conversations/7000012345/trigger_intent",
+        "/conversations/wechat:oWx-12_abcdefghijklmnopqrstu/trigger_intent",
     }
     assert calls["/conversations/+447700900001/trigger_intent"]["query"] == {
         "output_channel": ["twilio"],
@@ -274,6 +278,8 @@ def test_reminders_start_conversations_on_the_preferred_channel(db, rasa):
     }
     assert calls["/conversations/whatsapp:+447700900002/trigger_intent"]["query"]["output_channel"] == ["whatsapp"]
     assert calls["/conversations/7000012345/trigger_intent"]["query"]["output_channel"] == ["telegram"]
+    wechat = calls["/conversations/wechat:oWx-12_abcdefghijklmnopqrstu/trigger_intent"]
+    assert wechat["query"]["output_channel"] == ["wechat"]
     # The call carries only the intent, the loan reference and the language: no amounts, nothing a borrower reads.
     assert calls["/conversations/+447700900001/trigger_intent"]["json"] == {
         "name": "EXTERNAL_payment_reminder",
@@ -284,6 +290,7 @@ def test_reminders_start_conversations_on_the_preferred_channel(db, rasa):
         ("sms", "days_past_due_7", "sent", None, "+447700900001"),
         ("whatsapp", "days_past_due_7", "sent", None, "whatsapp:+447700900002"),
         ("telegram", "days_past_due_7", "sent", None, "7000012345"),
+        ("wechat", "days_past_due_7", "sent", None, "wechat:oWx-12_abcdefghijklmnopqrstu"),
     }
     assert all(a.created_at == NOW for a in attempts(db))
 
@@ -348,6 +355,10 @@ def test_dry_run_contacts_nobody_and_writes_nothing(db, rasa):
         ("sms", "twilio", "opted_out_channel"),  # the Twilio SMS connector's name, as actions record it
         ("whatsapp", "whatsapp", "opted_out_channel"),
         ("telegram", "telegram", "opted_out_channel"),
+        ("wechat", "wechat", "opted_out_channel"),  # an unsubscribe or a STOP on WeChat
+        ("wechat", "all", "opted_out_all"),
+        ("wechat", "sms", None),
+        ("sms", "wechat", None),
         ("sms", "all", "opted_out_all"),
         ("telegram", "all", "opted_out_all"),
         ("sms", "whatsapp", None),  # another channel's opt-out does not stop SMS
@@ -355,7 +366,7 @@ def test_dry_run_contacts_nobody_and_writes_nothing(db, rasa):
     ],
 )
 def test_opt_outs_of_that_channel_or_all_are_honoured(db, sqlite_store, preferred, opted_out, reason):
-    add_loan(db, "LN-O", dpd=7, channel=preferred, chat_id="555")
+    add_loan(db, "LN-O", dpd=7, channel=preferred, chat_id="555", openid="oOptOut0000000000000000000001")
     sqlite_store.record_opt_out("LN-O", opted_out)
     assert decisions(db) == {"LN-O": ("days_past_due_7", reason)}
 
@@ -383,10 +394,12 @@ def test_no_address_for_the_preferred_channel(db):
     add_loan(db, "LN-NOPHONE", dpd=7, channel="sms", phone=None)
     add_loan(db, "LN-NOWA", dpd=7, channel="whatsapp", phone=None)
     add_loan(db, "LN-NOTG", dpd=7, channel="telegram", chat_id=None)
+    add_loan(db, "LN-NOWX", dpd=7, channel="wechat", openid=None)
     assert {ref: reason for ref, (_, reason) in decisions(db).items()} == {
         "LN-NOPHONE": "no_address",
         "LN-NOTG": "no_address",
         "LN-NOWA": "no_address",
+        "LN-NOWX": "no_address",
     }
 
 

@@ -124,6 +124,7 @@ def test_expiry_may_be_a_float_or_a_huge_integer():
         "whatsapp:+447700900001",
         "WhatsApp:+447700900001",
         "messenger:12345",
+        "wechat:oWx-12_abcdefghijklmnopqrstu",  # a WeChat follower of the lender's Official Account
         "7000010003",  # a Telegram chat
         "-1001234567890",  # a Telegram group
     ],
@@ -144,6 +145,9 @@ def test_candidate_loan_by_phone_and_chat_id(store):
     assert store.candidate_loan("phone", "+447700900001") == "LN-10001"
     assert store.candidate_loan("phone", "whatsapp:+447700900001") == "LN-10001"
     assert store.candidate_loan("telegram_chat_id", "7000010003") == "LN-10003"
+    assert store.candidate_loan("wechat_openid", "odemo00000000000000000010007") == "LN-10007"
+    assert store.candidate_loan("wechat_openid", "oNobody0000000000000000000000") is None
+    assert store.loans_at_address("wechat_openid", "odemo00000000000000000010007") == ["LN-10007"]
     assert store.candidate_loan("loan_ref", "LN-10002") == "LN-10002"
     assert store.candidate_loan("phone", "+440000000000") is None
     assert store.candidate_loan("loan_ref", "LN-99999") is None

@@ -182,6 +182,7 @@ def borrower_contact(borrower: Borrower) -> BorrowerContact:
         telegram_chat_id=borrower.telegram_chat_id,
         vulnerable=borrower.vulnerable,
         opted_out=tuple(o.channel for o in borrower.opt_outs),
+        wechat_openid=borrower.wechat_openid,
     )
 
 

@@ -52,6 +52,8 @@ class PortfolioRecords:
                     borrower.preferred_channel = row["preferred_channel"]
                 if row.get("telegram_chat_id"):
                     borrower.telegram_chat_id = row["telegram_chat_id"]
+                if row.get("wechat_openid"):
+                    borrower.wechat_openid = row["wechat_openid"]
                 for name in (
                     "product",
                     "currency",

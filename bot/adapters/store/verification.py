@@ -136,7 +136,7 @@ class VerificationRecords:
     def candidate_loan(self, kind: str, value: str) -> str | None:
         """The loan a channel identity points to, if exactly one is in collections.
 
-        `kind` is loan_ref, phone or telegram_chat_id (see bot.domain.identity). A
+        `kind` is loan_ref, phone, telegram_chat_id or wechat_openid (see bot.domain.identity). A
         borrower with several loans in arrears is asked for the reference.
         """
         with self.db.reader() as s:
@@ -149,6 +149,8 @@ class VerificationRecords:
                 borrower_ids = select(Borrower.id).where(Borrower.phone == number)
             elif kind == "telegram_chat_id":
                 borrower_ids = select(Borrower.id).where(Borrower.telegram_chat_id == value)
+            elif kind == "wechat_openid":
+                borrower_ids = select(Borrower.id).where(Borrower.wechat_openid == value)
             else:
                 return None
             refs = s.scalars(
@@ -157,13 +159,15 @@ class VerificationRecords:
             return refs[0] if len(refs) == 1 else None
 
     def loans_at_address(self, kind: str, value: str) -> list[str]:
-        """One loan reference per borrower reached at a phone number or Telegram chat
-        (to honour a STOP from that address for every borrower there)."""
+        """One loan reference per borrower reached at a phone number, Telegram chat or
+        WeChat OpenID (to honour a STOP from that address for every borrower there)."""
         with self.db.reader() as s:
             if kind == "phone":
                 match = Borrower.phone == value.removeprefix("whatsapp:").replace(" ", "")
             elif kind == "telegram_chat_id":
                 match = Borrower.telegram_chat_id == value
+            elif kind == "wechat_openid":
+                match = Borrower.wechat_openid == value
             else:
                 return []
             found = s.execute(
