@@ -32,6 +32,8 @@ _ORIGIN = re.compile(r"https?://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5}
 BORROWER_TEXTS = ("lender_name", "lender_hours", "crisis_line", "debt_advice", "emergency_number")
 LANGUAGES = ("en", "zh")  # the languages a borrower is spoken to in
 TRANSLATED_LANGUAGES = ("zh",)  # English is the settings' own value
+# What offer learning may segment borrowers by (OFFER_SEGMENTS).
+OFFER_SEGMENT_FIELDS = ("reason_code", "dpd_bucket", "product")
 
 # Chinese for the built-in defaults, used while the lender keeps the default
 # (a lender who changes LENDER_HOURS and sets no LENDER_HOURS_ZH gets their own
@@ -131,6 +133,18 @@ class Settings:
     contact_hours_start: int = 8
     contact_hours_end: int = 21
     max_contacts_per_7_days: int = 7
+    # Payments in by webhook (channels/payments.py, docs/deploy.md "Payments in"): the
+    # HMAC-SHA256 secret shared with the payment page or provider (empty: every delivery
+    # is refused), how old a signed timestamp may be, and the thank-you on the borrower's
+    # channel (within the contact rules).
+    payment_webhook_secret: str = ""
+    payment_webhook_tolerance_seconds: int = 300
+    payment_thanks: bool = True
+    # Offers learned from outcomes (bot/domain/offer_learning.py): off by default; the
+    # exploration scale (1 = plain Thompson sampling, more explores more) and the segments.
+    offer_learning: bool = False
+    offer_exploration: float = 1.0
+    offer_segments: str = "reason_code,dpd_bucket,product"
 
     @property
     def production(self) -> bool:
@@ -145,6 +159,7 @@ class Settings:
     def secrets(self) -> dict[str, str]:
         """Our own secrets that are set, by setting name (none may serve two purposes)."""
         named = {
+            "PAYMENT_WEBHOOK_SECRET": self.payment_webhook_secret,
             "PAYMENT_LINK_SECRET": self.payment_link_secret,
             "WIDGET_JWT_SECRET": self.widget_jwt_secret,
             "CHANNEL_IDENTITY_SECRET": self.channel_identity_secret,
@@ -213,6 +228,33 @@ class Settings:
             )
         if self.date_order not in ("DMY", "MDY", "YMD"):
             raise RuntimeError("DATE_ORDER must be one of DMY, MDY, YMD")
+        self._check_outcomes()
+
+    def _check_outcomes(self) -> None:
+        """Payments in and offers learned (issue 14)."""
+        if not 1 <= self.payment_webhook_tolerance_seconds <= 3600:
+            raise RuntimeError("PAYMENT_WEBHOOK_TOLERANCE_SECONDS must be from 1 to 3600")
+        if not 0 < self.offer_exploration <= 100:
+            raise RuntimeError("OFFER_EXPLORATION must be above 0 (1 is plain Thompson sampling) and at most 100")
+        unknown = set(self.offer_segment_fields()) - set(OFFER_SEGMENT_FIELDS)
+        if unknown:
+            raise RuntimeError(
+                f"OFFER_SEGMENTS may name only {', '.join(OFFER_SEGMENT_FIELDS)}, not {', '.join(sorted(unknown))}"
+            )
+
+    def offer_segment_fields(self) -> tuple[str, ...]:
+        return tuple(f.strip() for f in self.offer_segments.split(",") if f.strip())
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise RuntimeError(f"{name} must be on or off, not {raw!r}")
 
 
 def strong_secret(value: str) -> bool:
@@ -292,6 +334,14 @@ def load_settings() -> Settings:
         contact_hours_start=_int("CONTACT_HOURS_START", defaults.contact_hours_start),
         contact_hours_end=_int("CONTACT_HOURS_END", defaults.contact_hours_end),
         max_contacts_per_7_days=_int("MAX_CONTACTS_PER_7_DAYS", defaults.max_contacts_per_7_days),
+        payment_webhook_secret=_str("PAYMENT_WEBHOOK_SECRET", defaults.payment_webhook_secret),
+        payment_webhook_tolerance_seconds=_int(
+            "PAYMENT_WEBHOOK_TOLERANCE_SECONDS", defaults.payment_webhook_tolerance_seconds
+        ),
+        payment_thanks=_bool("PAYMENT_THANKS", defaults.payment_thanks),
+        offer_learning=_bool("OFFER_LEARNING", defaults.offer_learning),
+        offer_exploration=_float("OFFER_EXPLORATION", defaults.offer_exploration),
+        offer_segments=_str("OFFER_SEGMENTS", defaults.offer_segments),
     )
     settings.check()
     return settings

@@ -198,8 +198,8 @@ def instalment_status(
 
     `today` is the borrower's own date. A missed instalment paid in full later becomes paid.
     """
-    if current not in UNPAID_STATUSES and current != PAID:
-        return current  # cancelled or superseded: not the borrower's to pay any more
+    if current not in UNPAID_STATUSES:
+        return current  # paid stays paid; cancelled or superseded: not the borrower's to pay any more
     if paid >= amount:
         return PAID
     if today > due_date + timedelta(days=grace_days):
@@ -282,3 +282,15 @@ class PaymentsRefused(Exception):
     def __init__(self, problems: list[tuple[int, str]]):
         super().__init__(f"{len(problems)} payment(s) refused")
         self.problems = problems
+
+
+@dataclass(frozen=True)
+class RecentOutcomes:
+    """What happened to a loan's arrangements since the borrower last talked with us
+    (at most 30 days back), for the account summary: the latest payment received and
+    the latest agreement completed or broken."""
+
+    last_payment: tuple[datetime, Decimal] | None = None  # when it was paid, how much
+    ended_kind: str | None = None  # the ended agreement's kind
+    ended_status: str | None = None  # completed | broken
+    ended_missed: tuple[tuple[date, Decimal], ...] = ()  # a broken one's missed instalments: due date, unpaid

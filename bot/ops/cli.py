@@ -189,6 +189,11 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
     except ValueError as error:
         print(f"remind: {error}", file=sys.stderr)
         return 2
+    policies = app.policies
+    rules = rules.with_grace_days(
+        {product: policies.for_product(product).agreements.grace_days for product in policies.products},
+        policies.default.agreements.grace_days,
+    )
     db = app.store.db
     if args.dry_run:
         plan = plan_reminders(app.store, rules, now)
@@ -207,12 +212,20 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
         if not only_run:  # two runs at once would both see the same loans as due
             print("remind: another run is in progress; nothing sent", file=sys.stderr)
             return 3
+        # Misses and broken agreements first (written and audited), so only real misses are reminded.
+        review = app.store.review_agreements(rules_for=_agreement_rules(app), now=now)
         results = run_reminders(app.store, rules, now, RasaTrigger(settings.rasa_url, settings.rasa_token))
     counts = summary(results)
     if args.json:
         print(
             json.dumps(
-                {"now": now.isoformat(), "dry_run": False, **counts, "results": [r.to_json() for r in results]},
+                {
+                    "now": now.isoformat(),
+                    "dry_run": False,
+                    **counts,
+                    "agreements": review,
+                    "results": [r.to_json() for r in results],
+                },
                 indent=2,
             )
         )
@@ -224,6 +237,8 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
                     f"failed: {reminder.loan_ref} {reminder.trigger} {reminder.channel}: {result.reason}",
                     file=sys.stderr,
                 )
+        if review["missed"] or review["broken"]:
+            print(f"Agreements reviewed: {review['missed']} instalment(s) newly missed, {review['broken']} broken.")
         print(
             f"Reminders at {now.isoformat()}: {counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed."
         )

@@ -14,9 +14,14 @@ call itself is shown to them.
 Triggers, most important first (one reminder per loan per run):
 
 - `broken_promise` (a promise to pay or pay-now agreement) / `missed_instalment`:
-  a scheduled instalment of an active agreement fell due before the borrower's today. Nothing marks instalments paid
-  yet, so "scheduled" with a past due date counts as missed. Reminded once per
-  miss: not again once a reminder went out after the latest missed due date.
+  an instalment of the open agreement, or of one broken in the last
+  MISSED_LOOKBACK_DAYS, is really missed: not paid in full by payments
+  (bot/adapters/store/payments.py) `grace_days` (collections_policy.yml) after
+  its due date, in the borrower's own date. A paid instalment is never reminded,
+  before or after its date. Reminded once per miss: not again once a reminder
+  went out after the latest miss became one. `python -m bot remind` first brings
+  the agreements up to date (`review_agreements`: misses and broken agreements
+  written and audited); the plan computes the same statuses, so a dry run agrees.
 - `requested_reminder`: the borrower asked for a reminder on this date (their
   local date) when they took time to decide (bot/services/deferral.py; the audit
   event `reminder_requested`), and has not made an arrangement since. It is sent
@@ -32,13 +37,15 @@ Triggers, most important first (one reminder per loan per run):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain import conduct
+from bot.domain.payments import MISSED, PARTIALLY_PAID, SCHEDULED, instalment_status
 from bot.settings import Settings
 
 INTENT = "EXTERNAL_payment_reminder"
@@ -58,6 +65,8 @@ REQUESTED_TRIGGER = "requested_reminder"
 # looked up this far back (bot/services/deferral.py offers a date a few days out).
 MAX_REQUESTED_DAYS_AHEAD = 14
 PROMISE_KINDS = ("promise_to_pay", "pay_now")  # agreements whose instalment is a promise to pay by a date
+# A broken agreement's misses are still reminded (once) this long after it broke.
+MISSED_LOOKBACK_DAYS = 14
 # A timeout may still have reached the borrower: it counts as a contact.
 UNCONFIRMED = "rasa_timeout_unconfirmed"
 
@@ -71,6 +80,16 @@ class ReminderRules:
     start_hour: int = 8
     end_hour: int = 21
     max_per_7_days: int = conduct.MAX_ATTEMPTS_PER_7_DAYS
+    # Days after its due date before an unpaid instalment is missed, per product
+    # (collections_policy.yml `agreements.grace_days`; `with_grace_days`).
+    grace_days: Mapping[str, int] = field(default_factory=dict)
+    default_grace_days: int = 0
+
+    def grace_for(self, product: str) -> int:
+        return self.grace_days.get(product, self.default_grace_days)
+
+    def with_grace_days(self, by_product: Mapping[str, int], default: int) -> ReminderRules:
+        return replace(self, grace_days=dict(by_product), default_grace_days=default)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReminderRules:
@@ -148,12 +167,21 @@ class TriggerIntent(Protocol):
 
 
 @dataclass(frozen=True)
+class ArrangementInstalment:
+    due_date: date
+    amount: Decimal
+    paid: Decimal  # what payments have covered
+    status: str  # as stored: scheduled, partially_paid, paid, missed, cancelled, superseded
+
+
+@dataclass(frozen=True)
 class Arrangement:
-    """The loan's open agreement, as reminders see it."""
+    """The loan's open agreement (or one broken in the last MISSED_LOOKBACK_DAYS), as reminders see it."""
 
     kind: str
-    scheduled_due_dates: tuple[date, ...]  # of its instalments still scheduled
+    instalments: tuple[ArrangementInstalment, ...]
     created_at: datetime | None = None
+    status: str = "active"  # or "broken"
 
 
 @dataclass(frozen=True)
@@ -177,6 +205,7 @@ class ReminderCandidate:
     overdue_amount: Decimal
     borrower: BorrowerContact
     arrangement: Arrangement | None
+    product: str = ""
 
 
 @dataclass(frozen=True)
@@ -306,19 +335,27 @@ def _trigger(
 ) -> str | None:
     """The most important reason to remind this loan today, or None."""
     arrangement = loan.arrangement
-    asked_for_today = requested_today(requested, arrangement, today)
+    grace = rules.grace_for(loan.product)
     if arrangement is not None:
         promise = arrangement.kind in PROMISE_KINDS
-        scheduled = arrangement.scheduled_due_dates
-        missed = [due for due in scheduled if due < today]
+        states = [
+            (i.due_date, instalment_status(i.amount, i.paid, i.due_date, today, grace, i.status))
+            for i in arrangement.instalments
+        ]
+        missed = [due for due, status in states if status == MISSED]
         if missed:
             trigger = "broken_promise" if promise else "missed_instalment"
-            # Once per miss: a reminder sent on an earlier day after the latest missed
-            # due date covers it (one sent today still shows, as already reminded).
-            since = _midnight(max(missed) + timedelta(days=1), zone)
+            # Once per miss: a reminder sent on an earlier day after the latest miss
+            # became one covers it (one sent today still shows, as already reminded).
+            since = _midnight(max(missed) + timedelta(days=grace + 1), zone)
             until = _midnight(today, zone)
             if not any(a.trigger == trigger and since <= a.created_at < until for a in loan_sent):
                 return trigger
+        if arrangement.status != "active":
+            arrangement = None  # broken: reminded of its miss once, then like a loan without one
+    asked_for_today = requested_today(requested, arrangement, today)
+    if arrangement is not None:
+        scheduled = [due for due, status in states if status in (SCHEDULED, PARTIALLY_PAID)]
         if asked_for_today:
             return REQUESTED_TRIGGER
         if any(due == today + timedelta(days=rules.due_in_days) for due in scheduled):

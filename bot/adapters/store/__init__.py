@@ -16,6 +16,7 @@ from bot.adapters.store.cases import CaseRecords
 from bot.adapters.store.contact import ContactRecords
 from bot.adapters.store.deferrals import DeferralRecords
 from bot.adapters.store.handoffs import HandoffRecords
+from bot.adapters.store.lifecycle import LifecycleRecords
 from bot.adapters.store.outreach import OutreachRecords
 from bot.adapters.store.payments import PaymentRecords
 from bot.adapters.store.portfolio import PortfolioRecords
@@ -37,6 +38,7 @@ class LoanStore(
     DeferralRecords,
     OutreachRecords,
     PaymentRecords,
+    LifecycleRecords,
     ReportRecords,
     PortfolioRecords,
 ):

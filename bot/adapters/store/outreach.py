@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,7 +15,9 @@ from bot.domain.accounts import HOLD_CASE_KINDS
 from bot.domain.agreements import OPEN_AGREEMENT_STATUSES
 from bot.services.reminders import (
     MAX_REQUESTED_DAYS_AHEAD,
+    MISSED_LOOKBACK_DAYS,
     Arrangement,
+    ArrangementInstalment,
     BorrowerContact,
     OutreachSnapshot,
     Reminder,
@@ -42,7 +45,7 @@ class OutreachRecords:
         for, and what the contact rules need about them."""
         with self.db.reader() as s:
             requested = _requested_reminders(s, now)
-            loans = _candidate_loans(s, days_past_due, latest_due, set(requested))
+            loans = _candidate_loans(s, days_past_due, latest_due, set(requested), now)
             if not loans:
                 return OutreachSnapshot([], {}, [], {})
             loan_ids = [loan.id for loan in loans]
@@ -79,7 +82,7 @@ class OutreachRecords:
                 ).all()
             )
             return OutreachSnapshot(
-                candidates=[_candidate(loan) for loan in loans],
+                candidates=[_candidate(loan, now) for loan in loans],
                 holds=dict(holds),
                 sent=[SentReminder(a.loan_id, a.borrower_id, a.trigger, a.created_at) for a in sent],
                 last_conversation=last_conversation,
@@ -142,13 +145,18 @@ def _requested_reminders(s: Session, now: datetime) -> dict[int, RequestedRemind
     return found
 
 
-def _candidate_loans(s: Session, days_past_due: frozenset[int], latest_due: date, requested: set[int]) -> list[Loan]:
+def _candidate_loans(
+    s: Session, days_past_due: frozenset[int], latest_due: date, requested: set[int], now: datetime
+) -> list[Loan]:
     with_instalments = (
         select(Agreement.loan_id)
         .join(Instalment, Instalment.agreement_id == Agreement.id)
         .where(
-            Agreement.status.in_(OPEN_AGREEMENT_STATUSES),
-            Instalment.status == "scheduled",
+            or_(
+                Agreement.status.in_(OPEN_AGREEMENT_STATUSES),
+                and_(Agreement.status == "broken", Agreement.ended_at > now - timedelta(days=MISSED_LOOKBACK_DAYS)),
+            ),
+            Instalment.status.in_(("scheduled", "partially_paid", "missed")),
             Instalment.due_date <= latest_due,
         )
     )
@@ -186,8 +194,19 @@ def borrower_contact(borrower: Borrower) -> BorrowerContact:
     )
 
 
-def _candidate(loan: Loan) -> ReminderCandidate:
+def _candidate(loan: Loan, now: datetime) -> ReminderCandidate:
+    """The loan with its open agreement, or else the latest one broken in the last
+    MISSED_LOOKBACK_DAYS (its misses are reminded once)."""
     agreement = next((a for a in loan.agreements if a.status in OPEN_AGREEMENT_STATUSES), None)
+    if agreement is None:
+        broken = [
+            a
+            for a in loan.agreements
+            if a.status == "broken"
+            and a.ended_at is not None
+            and a.ended_at > now - timedelta(days=MISSED_LOOKBACK_DAYS)
+        ]
+        agreement = max(broken, key=lambda a: (a.ended_at, a.id), default=None)
     return ReminderCandidate(
         loan_id=loan.id,
         loan_ref=loan.loan_ref,
@@ -196,9 +215,14 @@ def _candidate(loan: Loan) -> ReminderCandidate:
         borrower=borrower_contact(loan.borrower),
         arrangement=Arrangement(
             kind=agreement.kind,
-            scheduled_due_dates=tuple(i.due_date for i in agreement.instalments if i.status == "scheduled"),
+            instalments=tuple(
+                ArrangementInstalment(i.due_date, i.amount, i.paid_amount or Decimal(0), i.status)
+                for i in agreement.instalments
+            ),
             created_at=agreement.created_at,
+            status=agreement.status,
         )
         if agreement is not None
         else None,
+        product=loan.product,
     )

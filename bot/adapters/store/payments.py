@@ -9,17 +9,19 @@ for one loan are allocated one after the other.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Agreement, Instalment, Loan, Payment, PaymentAllocation
+from bot.adapters.orm import Agreement, Borrower, Case, ContactAttempt, Instalment, Loan, Payment, PaymentAllocation
 from bot.adapters.store import rows
+from bot.adapters.store.outreach import borrower_contact
+from bot.domain.accounts import HOLD_CASE_KINDS
 from bot.domain.agreements import OPEN_AGREEMENT_STATUSES
 from bot.domain.clock import local_today
 from bot.domain.formatting import money_str
@@ -44,6 +46,9 @@ from bot.domain.payments import (
     days_past_due_bucket,
     instalment_status,
 )
+from bot.services.payment_thanks import TRIGGER as THANKS_TRIGGER
+from bot.services.payment_thanks import ThanksContext
+from bot.services.reminders import start_of_local_day
 
 RulesFor = Callable[[str], AgreementRules]  # product -> its agreement rules (collections_policy.yml)
 
@@ -59,7 +64,7 @@ class PaymentRecords:
         now = now or rows.utcnow()
         try:
             with self.db.transaction() as s:
-                _lock_loan(s, payment.loan_ref)
+                lock_loan(s, payment.loan_ref)
                 known = _known(s, payment)
                 if known is not None:
                     return known
@@ -91,7 +96,7 @@ class PaymentRecords:
         with self.db.transaction() as s:
             problems: list[tuple[int, str]] = []
             for position, payment in enumerate(payments):
-                _lock_loan(s, payment.loan_ref)
+                lock_loan(s, payment.loan_ref)
                 known = _known(s, payment)
                 if known is not None:
                     if known.outcome == CONFLICT:
@@ -121,6 +126,47 @@ class PaymentRecords:
             if recorded:
                 rows.audit(s, "payments_imported", now=now, recorded=recorded, skipped=skipped)
         return {"recorded": recorded, "already_recorded": skipped}
+
+    def thanks_context(self, loan_ref: str, now: datetime) -> ThanksContext | None:
+        """What the contact rules need to thank the borrower for a payment (None: no such loan)."""
+        with self.db.reader() as s:
+            loan = s.scalar(
+                select(Loan)
+                .where(Loan.loan_ref == loan_ref)
+                .options(selectinload(Loan.borrower).selectinload(Borrower.opt_outs))
+            )
+            if loan is None:
+                return None
+            holds = s.scalars(
+                select(Case.kind).where(Case.loan_id == loan.id, Case.status == "open", Case.kind.in_(HOLD_CASE_KINDS))
+            ).all()
+            sent_this_week = s.scalar(
+                select(func.count())
+                .select_from(ContactAttempt)
+                .where(
+                    ContactAttempt.borrower_id == loan.borrower_id,
+                    ContactAttempt.outcome == "sent",
+                    ContactAttempt.created_at > now - timedelta(days=7),
+                )
+            )
+            thanked_today = s.scalar(
+                select(ContactAttempt.id)
+                .where(
+                    ContactAttempt.loan_id == loan.id,
+                    ContactAttempt.trigger == THANKS_TRIGGER,
+                    ContactAttempt.outcome == "sent",
+                    ContactAttempt.created_at >= start_of_local_day(now, loan.borrower.timezone),
+                )
+                .limit(1)
+            )
+            return ThanksContext(
+                loan_id=loan.id,
+                loan_ref=loan.loan_ref,
+                borrower=borrower_contact(loan.borrower),
+                holds=frozenset(holds),
+                sent_this_week=sent_this_week or 0,
+                thanked_today=thanked_today is not None,
+            )
 
     def payments(self, *, limit: int = 50, loan_ref: str | None = None) -> list[dict[str, Any]]:
         """The latest payments received, newest first, with how each was allocated."""
@@ -180,7 +226,7 @@ def _known(s: Session, payment: IncomingPayment) -> PaymentResult | None:
     return PaymentResult(payment.payment_id, ALREADY_RECORDED, None, payment.loan_ref)
 
 
-def _lock_loan(s: Session, loan_ref: str) -> None:
+def lock_loan(s: Session, loan_ref: str) -> None:
     """Take the loan's row lock (PostgreSQL) or the database's write lock (SQLite, where
     FOR UPDATE does nothing) before anything is read, so payments for one loan, and
     deliveries of one payment, are recorded one after the other."""
