@@ -81,6 +81,12 @@ class ActionStepAnswer(SafeAction):
             return [FollowupAction("action_request_human")]
         if reading.meaning == steps.HARDSHIP:
             return [FollowupAction("action_offer_hardship")]
+        if reading.meaning == steps.QUESTION:
+            dispatcher.utter_message(response="utter_step_question_for_a_person")
+            if step == steps.OFFERS:
+                return await utter_offer_menu(dispatcher, tracker, domain)
+            dispatcher.utter_message(response="utter_read_back_still_open")
+            return []
         if step == steps.READ_BACK:
             return await self._at_read_back(dispatcher, tracker, domain, reading)
         if step == steps.OFFERS:

@@ -35,6 +35,7 @@ NONE_WORK = "none_work"
 HARDSHIP = "hardship"  # offers: a break, a smaller or longer plan than those shown
 HUMAN = "human"  # a person, in words the classifier missed
 REASON = "reason"  # the reason step: why the payment was missed
+QUESTION = "question"  # a question about the terms the classifier could not place
 CONFIRM_FIRST = "confirm_first"  # a consequential request (dispute, opt-out …) that is not unambiguous
 UNCLEAR = "unclear"
 TOPIC = "topic"  # not an answer to this step: the ordinary rules handle it
@@ -156,7 +157,8 @@ _CHANGE = re.compile(
     r"\bchang|\bdifferent|\banother\b|\bmove\b|\binstead\b|\bswitch|\brather\b|\bcan (?:i|we) (?:make|do|have|start|pay)|"
     r"\bcould (?:i|we) (?:make|do|have|start|pay)|\bprefer|\blater\b|\bearlier\b|\blonger\b|\bshorter\b|\bless\b|"
     r"\blower\b|\bsmaller\b|\bpush|\bput (?:it |that |the \w+ )?back|\bdelay|\bbring (?:it )?forward|"
-    r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|改|换|调整|推迟|延后|提前",
+    r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
+    r"改|换|调整|推迟|延后|提前",
     re.I,
 )
 _DATE_WORDS = re.compile(
@@ -207,6 +209,19 @@ _HUMAN = re.compile(
     r"\b(?:real|actual|live) (?:person|human|people)|\bhuman\b|\bsomeone (?:real|on the phone)|"
     r"\b(?:speak|talk|chat)(?: this over)? (?:to|with) (?:someone|somebody|a person|an? (?:agent|advis[eo]r|adviser))|"
     r"\bwith (?:a|an actual|a real) person|\b(?:on|over) the phone\b|\bcall me\b|\bphone me\b|人工|真人|客服|打电话给我",
+    re.I,
+)
+# A question about the terms, not a request: "what if I …", "does the rest go down too",
+# "can I pay it off early if …". Requests ("can we make it 12 months?") are changes.
+_ASKS = re.compile(
+    r"^\W*(?:what|whats|how|why|when|where|who|which|will|would|does|do|is|are|am|if)\b|"
+    r"\bwhat (?:if|happens|about|time)\b|\bpay (?:it )?off early\b|\bpay (?:extra|more|a bit more)\b|"
+    r"\boverpay|\bif i (?:get|have|want|miss|pick|choose)\b|会不会|能不能提前|是不是|吗[？?]?\s*$",
+    re.I,
+)
+_REQUEST = re.compile(
+    r"\bchang|\binstead\b|\brather\b|\bprefer|\bmake it\b|\bswitch|\bmove\b|\bpush|\bhow about\b|"
+    r"\bwhat about (?:the )?(?:\d|£|a |an )|改|换|调整",
     re.I,
 )
 _EXPLICIT_DATE = re.compile(
@@ -296,6 +311,9 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(WORRY)
     if _HUMAN.search(text) and not _ASKS_WHO.search(text):
         return Reading(HUMAN)
+    question = _question(text, intent)
+    if question:
+        return question
     change = _change(text, intent)
     if change:
         return Reading(change)
@@ -325,6 +343,19 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
     ):
         return Reading(TOPIC, intent=intent)
     return Reading(UNCLEAR)
+
+
+def _question(text: str, intent: str | None) -> Reading | None:
+    """A question about the terms: the FAQ the classifier leans to answers it (TOPIC),
+    or it is said plainly that a person can (QUESTION). A request phrased as a question
+    ("can we make it 12 months?") is not one."""
+    if not (_ASKS.search(text) or _QUESTION.search(text)) or _REQUEST.search(text):
+        return None
+    if intent in QUESTIONS:
+        return Reading(TOPIC, intent=intent)
+    if not _ASKS.search(text):
+        return None  # "can I do the 6 month one?": a choice or a change, read on
+    return Reading(QUESTION, intent=intent)
 
 
 def _change(text: str, intent: str | None) -> str | None:
@@ -381,6 +412,9 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(NOT_NOW)
     if _HARDSHIP.search(text):
         return Reading(HARDSHIP)
+    question = _question(text, intent)
+    if question:
+        return question
     choice = _choice(text)
     if choice:
         return choice

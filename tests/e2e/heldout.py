@@ -151,11 +151,30 @@ def load_step(path: Path) -> tuple[str, list[Message]]:
     return step, messages
 
 
+BLIND = "blind"  # tests/heldout/blind/<lang>/: written blind, never tuned on; the README's figures
+
+
 def languages(root: Path = HELDOUT) -> list[str]:
-    """Language directories holding at least one step file (HELDOUT_LANGS=en,zh narrows)."""
+    """The message sets: language directories holding at least one step file ("en"), and
+    the blind set's as "blind/<lang>" ("blind/en"). HELDOUT_LANGS=en,zh narrows the
+    languages, HELDOUT_SETS=dev or blind the sets."""
     wanted = [x for x in os.environ.get("HELDOUT_LANGS", "").split(",") if x]
-    found = sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.yml"))) if root.is_dir() else []
-    return [lang for lang in found if not wanted or lang in wanted]
+    sets = [x for x in os.environ.get("HELDOUT_SETS", "").split(",") if x] or ["dev", BLIND]
+
+    def found(directory: Path) -> list[str]:
+        if not directory.is_dir():
+            return []
+        names = sorted(p.name for p in directory.iterdir() if p.is_dir() and any(p.glob("*.yml")))
+        return [lang for lang in names if not wanted or lang in wanted]
+
+    dev = found(root) if "dev" in sets else []
+    blind = [f"{BLIND}/{lang}" for lang in found(root / BLIND)] if BLIND in sets else []
+    return dev + blind
+
+
+def language_of(name: str) -> str:
+    """ "blind/en" → "en": the language the conversation is held in."""
+    return name.rsplit("/", 1)[-1]
 
 
 def load_sets(lang: str, root: Path = HELDOUT) -> dict[str, list[Message]]:
@@ -673,7 +692,7 @@ def table(lang: str, model: str, scores: Sequence[StepScore], step_floors: Mappi
 
 def write_results(lang: str, model: str, scores: Sequence[StepScore], directory: Path = RESULTS) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"heldout_{lang}.json"
+    path = directory / f"heldout_{lang.replace('/', '_')}.json"
     body = {"language": lang, "model": model, "steps": {s.step: s.to_json() for s in scores}}
     path.write_text(json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return path
@@ -691,7 +710,7 @@ class Harness:
 
     def __init__(self, servers: Any, lang: str):
         self.servers = servers
-        self.lang = lang
+        self.lang = language_of(lang)
         self._loans = threading.Lock()  # Servers.new_loan counts references without a lock
 
     def new_loan(self) -> str:

@@ -7,7 +7,10 @@ agreement, a cancellation, an amendment, a dispute, a hold, a fraud claim or an 
 nobody asked for), on a sensible share below the ratchet in tests/heldout/floors.yml, and
 when the conversation could not be brought to a step (then nothing was measured there).
 
-HELDOUT_LANGS=en narrows the languages; HELDOUT_DIR points at other message files.
+Two sets per language: the development set (tests/heldout/<lang>/, tuned on) and the
+blind set (tests/heldout/blind/<lang>/, written without reading the training data or the
+development set, never tuned on: the README reports its figures). HELDOUT_LANGS=en narrows
+the languages, HELDOUT_SETS=dev or blind the sets; HELDOUT_DIR points at other message files.
 """
 
 from __future__ import annotations

@@ -107,8 +107,23 @@ def test_floors_are_fractions_and_default_to_zero(tmp_path):
 
 
 def test_the_repository_floors_file_reads():
-    for lang in ("en", "zh"):
+    for lang in ("en", "zh", "blind/en"):
         assert set(heldout.floors(lang)) == set(heldout.STEPS)
+
+
+def test_the_sets_are_the_development_and_the_blind_set_of_each_language(tmp_path, monkeypatch):
+    for directory in ("en", "zh", "blind/en"):
+        (tmp_path / directory).mkdir(parents=True)
+        (tmp_path / directory / "reason.yml").write_text("step: reason\nmessages: []\n")
+    monkeypatch.delenv("HELDOUT_LANGS", raising=False)
+    monkeypatch.delenv("HELDOUT_SETS", raising=False)
+    assert heldout.languages(tmp_path) == ["en", "zh", "blind/en"]
+    monkeypatch.setenv("HELDOUT_SETS", "blind")
+    assert heldout.languages(tmp_path) == ["blind/en"]
+    monkeypatch.setenv("HELDOUT_SETS", "dev,blind")
+    monkeypatch.setenv("HELDOUT_LANGS", "zh")
+    assert heldout.languages(tmp_path) == ["zh"]
+    assert heldout.language_of("blind/en") == "en" and heldout.language_of("zh") == "zh"
 
 
 # ---------------------------------------------------------------- observing a turn

@@ -260,3 +260,27 @@ def test_at_the_reason_step_a_doubtful_dispute_is_asked_about():
 )  # fmt: skip
 def test_the_words_that_name_the_day(text, words):
     assert steps.date_words(text) == words
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what if I lose my job again halfway through?", "does the whole balance go down or only the arrears",
+     "can I pay a bit more when I have it?", "when would the money actually leave my account"],
+)  # fmt: skip
+def test_a_question_about_the_terms_is_a_question_not_a_change(text):
+    assert steps.read_at_read_back(text, UNSURE).meaning == steps.QUESTION
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.QUESTION
+
+
+def test_a_question_the_classifier_places_is_answered_by_its_faq():
+    reading = steps.read_at_read_back("will it show on my credit file?", [("ask_credit_impact", 0.35)])
+    assert reading == steps.Reading(steps.TOPIC, intent="ask_credit_impact")
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [("could we make it 12 months instead?", steps.CHANGE_MONTHS), ("how about the 20th?", steps.CHANGE_DATE),
+     ("what about 50 a month", steps.CHANGE_AMOUNT)],
+)  # fmt: skip
+def test_a_request_phrased_as_a_question_is_a_change(text, meaning):
+    assert steps.read_at_read_back(text, UNSURE).meaning == meaning
