@@ -5,8 +5,28 @@ from __future__ import annotations
 
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 
-from actions.common import SafeAction, conversation, identified_loan_ref, language, settings, store
+from actions.common import (
+    SafeAction,
+    channel_identity,
+    conversation,
+    identified_loan_ref,
+    language,
+    render,
+    settings,
+    store,
+)
 from bot.settings import LANGUAGES
+
+
+def session_language(tracker) -> str:
+    """The language a conversation starts in: WECHAT_LANGUAGE (Chinese unless set) on
+    WeChat, whose followers are the Chinese market's borrowers; DEFAULT_LANGUAGE elsewhere.
+    Once verified, the borrower's own language on file is spoken."""
+    s = settings()
+    identity = channel_identity(tracker)
+    if identity is not None and identity.channel == "wechat":
+        return s.wechat_language
+    return s.default_language
 
 
 class ActionSessionStart(SafeAction):
@@ -15,14 +35,20 @@ class ActionSessionStart(SafeAction):
 
     async def run(self, dispatcher, tracker, domain):
         s = settings()
-        lender_name = s.text("lender_name", s.default_language)
+        lang = session_language(tracker)
+        lender_name = s.text("lender_name", lang)
         store().record_event("conversation_started", **conversation(tracker))
-        dispatcher.utter_message(response="utter_intro", lender_name=lender_name)
+        if lang in (s.default_language, tracker.get_slot("language") or "en"):
+            dispatcher.utter_message(response="utter_intro", lender_name=lender_name)
+        else:
+            # A channel's own language (WeChat's Chinese): Rasa renders an action's responses
+            # before its slots apply, so the intro in that language is rendered here.
+            dispatcher.utter_message(text=render(domain, "utter_intro", lang, lender_name=lender_name))
         events = [
             SessionStarted(),
             SlotSet("lender_name", lender_name),
             SlotSet("lender_phone", s.lender_phone),
-            SlotSet("language", s.default_language),
+            SlotSet("language", lang),
         ]
         # A signed widget login or a signed SMS/Telegram sender is the first
         # factor: the verification form then asks only for the date of birth.

@@ -115,6 +115,16 @@ class Settings:
     telegram_bot_name: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org"
+    # WeChat Official Account (channels/wechat.py, docs/channels.md)
+    wechat_token: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_encoding_aes_key: str = ""
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wechat_template_id: str = ""
+    wechat_template_field: str = "content"
+    wechat_reply_seconds: float = 4.5
+    wechat_language: str = "zh"
     # Rasa's side (see `python -m bot endpoints` and docs/deploy.md)
     action_server_url: str = "http://127.0.0.1:5055/webhook"
     action_server_secret: str = DEV_SECRET
@@ -166,6 +176,7 @@ class Settings:
             "ACTION_SERVER_SECRET": self.action_server_secret,
             "RASA_TOKEN": self.rasa_token,
             "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
+            "WECHAT_TOKEN": self.wechat_token,
             "VERIFICATION_ATTEMPT_SECRET": self.verification_attempt_secret,
         }
         return {name: value for name, value in named.items() if value}
@@ -229,6 +240,7 @@ class Settings:
         if self.date_order not in ("DMY", "MDY", "YMD"):
             raise RuntimeError("DATE_ORDER must be one of DMY, MDY, YMD")
         self._check_outcomes()
+        self._check_wechat()
 
     def _check_outcomes(self) -> None:
         """Payments in and offers learned (issue 14)."""
@@ -244,6 +256,21 @@ class Settings:
 
     def offer_segment_fields(self) -> tuple[str, ...]:
         return tuple(f.strip() for f in self.offer_segments.split(",") if f.strip())
+
+    def _check_wechat(self) -> None:
+        """What the WeChat console accepts, and a reply budget inside its 5 seconds."""
+        if self.wechat_token and not re.fullmatch(r"[A-Za-z0-9]{3,32}", self.wechat_token):
+            raise RuntimeError("WECHAT_TOKEN must be 3 to 32 letters and digits (what the WeChat console accepts)")
+        if self.wechat_encoding_aes_key and not re.fullmatch(r"[A-Za-z0-9]{43}", self.wechat_encoding_aes_key):
+            raise RuntimeError("WECHAT_ENCODING_AES_KEY must be the 43 letters and digits the WeChat console shows")
+        if self.wechat_encoding_aes_key and not self.wechat_app_id:
+            raise RuntimeError("WECHAT_APP_ID is needed with WECHAT_ENCODING_AES_KEY (encrypted messages name it)")
+        if not 0 < self.wechat_reply_seconds < 5:
+            raise RuntimeError("WECHAT_REPLY_SECONDS must be above 0 and below 5 (WeChat waits 5 seconds)")
+        if self.wechat_language not in LANGUAGES:
+            raise RuntimeError(f"WECHAT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+        if not re.fullmatch(r"[A-Za-z0-9_]{1,32}", self.wechat_template_field):
+            raise RuntimeError("WECHAT_TEMPLATE_FIELD must be a template field's key, such as content or thing1")
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -321,6 +348,15 @@ def load_settings() -> Settings:
         telegram_bot_name=_str("TELEGRAM_BOT_NAME", defaults.telegram_bot_name),
         telegram_webhook_secret=_str("TELEGRAM_WEBHOOK_SECRET", defaults.telegram_webhook_secret),
         telegram_api_base_url=_str("TELEGRAM_API_BASE_URL", defaults.telegram_api_base_url).rstrip("/"),
+        wechat_token=_str("WECHAT_TOKEN", defaults.wechat_token),
+        wechat_app_id=_str("WECHAT_APP_ID", defaults.wechat_app_id),
+        wechat_app_secret=_str("WECHAT_APP_SECRET", defaults.wechat_app_secret),
+        wechat_encoding_aes_key=_str("WECHAT_ENCODING_AES_KEY", defaults.wechat_encoding_aes_key),
+        wechat_api_base_url=_str("WECHAT_API_BASE_URL", defaults.wechat_api_base_url).rstrip("/"),
+        wechat_template_id=_str("WECHAT_TEMPLATE_ID", defaults.wechat_template_id),
+        wechat_template_field=_str("WECHAT_TEMPLATE_FIELD", defaults.wechat_template_field),
+        wechat_reply_seconds=_float("WECHAT_REPLY_SECONDS", defaults.wechat_reply_seconds),
+        wechat_language=_str("WECHAT_LANGUAGE", defaults.wechat_language),
         action_server_url=_str("ACTION_SERVER_URL", defaults.action_server_url),
         action_server_secret=_str("ACTION_SERVER_SECRET", defaults.action_server_secret),
         action_call_timeout=_float("ACTION_CALL_TIMEOUT", defaults.action_call_timeout),

@@ -99,15 +99,15 @@ async def tracker_for(agent: Any, sender_id: str) -> DialogueStateTracker | None
         return None
 
 
-def identity_metadata(channel: str, kind: str, value: str) -> dict:
+def identity_metadata(channel: str, kind: str, value: str, conversation_id: str | None = None) -> dict:
     """Message metadata vouching for who wrote (the platform verified the sender).
 
-    The sender (phone number or chat id) is also the conversation id."""
+    The sender (phone number or chat id) is also the conversation id unless one is given."""
     token = mint_channel_identity(
         ChannelIdentity(channel, kind, value),
         services().settings.channel_identity_secret,
         now=utcnow(),
-        conversation_id=value,
+        conversation_id=conversation_id or value,
     )
     return {METADATA_KEY: token}
 

@@ -93,6 +93,12 @@ TEST_SETTINGS = {
     "TELEGRAM_BOT_TOKEN": "123456:e2e-telegram-token",
     "TELEGRAM_BOT_NAME": "acme_lending_bot",
     "TELEGRAM_WEBHOOK_SECRET": "e2e-telegram-secret",
+    "WECHAT_TOKEN": "e2eWeChatToken",
+    "WECHAT_APP_ID": "wxe2e0000000000000",
+    "WECHAT_APP_SECRET": "e2e-wechat-app-secret",
+    # Encrypted mode on: encrypted messages are answered encrypted, plaintext ones in plaintext.
+    "WECHAT_ENCODING_AES_KEY": "e2eWeChatEncodingAesKey0123456789abcdefghij",
+    "WECHAT_TEMPLATE_ID": "e2e-reminder-template",
 }
 
 
@@ -126,13 +132,15 @@ class Servers:
         product="personal_loan",
         phone: str | None = None,
         telegram_chat_id: str | None = None,
+        wechat_openid: str | None = None,
+        preferred_channel: str | None = None,
         language: str = "en",
         currency: str = "GBP",
         timezone: str = "Europe/London",
     ) -> str:
         """A fresh loan for one test (borrower born 1 June 1980), so tests don't share state.
 
-        `phone` / `telegram_chat_id` let a messaging channel recognise the borrower."""
+        `phone` / `telegram_chat_id` / `wechat_openid` let a messaging channel recognise the borrower."""
         self._next_ref += 1
         ref = f"LN-{self._next_ref}"
         self.store.upsert_loans(
@@ -144,6 +152,8 @@ class Servers:
                     "phone": phone,
                     "email": None,
                     "telegram_chat_id": telegram_chat_id,
+                    "wechat_openid": wechat_openid,
+                    "preferred_channel": preferred_channel,
                     "timezone": timezone,
                     "language": language,
                     "product": product,
@@ -220,6 +230,7 @@ def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str |
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "TWILIO_API_BASE_URL": f"{platform.url}/twilio",
         "TELEGRAM_API_BASE_URL": f"{platform.url}/telegram",
+        "WECHAT_API_BASE_URL": f"{platform.url}/wechat",
         "WEB_PORT": str(web_port),
     }
 
