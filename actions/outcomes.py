@@ -5,9 +5,21 @@ and the policy's grace days (bot.domain.payments); the words from domain.yml/out
 
 from __future__ import annotations
 
-from actions.common import conversation, fmt_for, policy_for, render, store, today_for
+from actions.common import (
+    contact_values,
+    conversation,
+    fmt_for,
+    language,
+    policy_for,
+    product_name,
+    render,
+    settings,
+    store,
+    today_for,
+)
 from bot.domain.accounts import AccountView
-from bot.domain.clock import local_today
+from bot.domain.clock import local_today, utcnow
+from bot.domain.escalation import FINAL_NOTICE, LEGAL_REVIEW, review_date
 from bot.domain.payments import MISSED, PROMISE_KINDS, instalment_status
 
 
@@ -35,7 +47,36 @@ def utter_recent_outcomes(dispatcher, tracker, domain, account: AccountView, *, 
             dispatcher.utter_message(response="utter_promise_broken", amount=fmt.money(unpaid), date=fmt.date(due))
         else:
             dispatcher.utter_message(response="utter_plan_broken", kind=kind, count=len(recent.ended_missed))
+    _utter_escalation(dispatcher, tracker, domain, account)
     return _utter_missed_instalment(dispatcher, domain, fmt, account)
+
+
+def _utter_escalation(dispatcher, tracker, domain, account: AccountView) -> None:
+    """The final notice, calmly, with the borrower's options and free debt advice (its notice
+    period starts now, bot/domain/escalation.py); or that the account is with the team for
+    review, which an arrangement still stops."""
+    escalation = store().open_escalation(account.loan_ref)
+    if escalation is None:
+        return
+    fmt = fmt_for(tracker, account)
+    lang = language(tracker)
+    values = {
+        "lender_phone": contact_values(tracker)["lender_phone"],
+        "debt_advice": settings().text("debt_advice", lang),
+    }
+    if escalation.stage == FINAL_NOTICE:
+        notified = escalation.notified_at or utcnow()
+        review = review_date(notified, policy_for(account).escalation.final_notice_days)
+        dispatcher.utter_message(
+            response="utter_final_notice",
+            product=product_name(domain, account.product, fmt.lang),
+            days_past_due=account.days_past_due,
+            review_date=fmt.date(local_today(account.timezone, review)),
+            **values,
+        )
+        store().record_final_notice(escalation.escalation_ref, how="conversation", **conversation(tracker))
+    elif escalation.stage == LEGAL_REVIEW:
+        dispatcher.utter_message(response="utter_escalation_in_review", **values)
 
 
 def _utter_missed_instalment(dispatcher, domain, fmt, account: AccountView) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.bootstrap import Services, bootstrap
 from bot.domain.accounts import CASE_OUTCOMES
 from bot.domain.clock import local_today
+from bot.domain.escalation import REVIEW_DECISIONS
 
 
 def cmd_migrate(args: argparse.Namespace, app: Services) -> int:
@@ -214,6 +215,7 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
             return 3
         # Misses and broken agreements first (written and audited), so only real misses are reminded.
         review = app.store.review_agreements(rules_for=_agreement_rules(app), now=now)
+        escalations = _review_escalations(app, now)
         results = run_reminders(app.store, rules, now, RasaTrigger(settings.rasa_url, settings.rasa_token))
     counts = summary(results)
     if args.json:
@@ -224,6 +226,7 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
                     "dry_run": False,
                     **counts,
                     "agreements": review,
+                    "escalations": escalations,
                     "results": [r.to_json() for r in results],
                 },
                 indent=2,
@@ -239,10 +242,84 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
                 )
         if review["missed"] or review["broken"]:
             print(f"Agreements reviewed: {review['missed']} instalment(s) newly missed, {review['broken']} broken.")
+        if any(escalations.values()):
+            print(
+                f"Escalations: {escalations['opened']} final notice(s) opened, "
+                f"{escalations['queued_for_review']} queued for a person's review, {escalations['withdrawn']} withdrawn."
+            )
         print(
             f"Reminders at {now.isoformat()}: {counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed."
         )
     return 1 if counts["failed"] else 0
+
+
+def _review_escalations(app: Services, now) -> dict[str, int]:
+    policies = app.policies
+    floor = min(policies.for_product(p).escalation.min_days_past_due for p in ("", *policies.products))
+    return app.store.review_escalations(
+        policy_for=lambda product: policies.for_product(product).escalation, floor_days_past_due=floor, now=now
+    )
+
+
+def cmd_escalations(args: argparse.Namespace, app: Services) -> int:
+    escalations = app.store.escalations(status=None if args.all else "open")
+    # what a person should look at first: the reviews due, then the oldest
+    escalations.sort(key=lambda e: (e.stage != "legal_review", e.opened_at))
+    if args.json:
+        print(json.dumps([e.to_json() for e in escalations], indent=2, ensure_ascii=False))
+        return 0
+    if not escalations:
+        print("No escalations in progress." if not args.all else "No escalations.")
+    for e in escalations:
+        d = e.details
+        if e.status != "open":
+            state = f"{e.status}: {e.outcome}"
+        elif e.stage == "legal_review":
+            state = f"for a person's review since {e.review_queued_at:%Y-%m-%d}"
+        elif e.notified_at is None:
+            state = "final notice not yet given to the borrower"
+        else:
+            state = f"final notice given {e.notified_at:%Y-%m-%d}"
+        print(
+            f"{e.escalation_ref}  {e.loan_ref:<10} {e.stage:<12} opened {e.opened_at:%Y-%m-%d}  "
+            f"{d.get('days_past_due')} days past due, {d.get('overdue_amount')} {d.get('currency')} overdue, "
+            f"{d.get('broken_agreements')} broken, {d.get('refusals')} refused  {state}"
+        )
+    return 0
+
+
+def cmd_review_escalation(args: argparse.Namespace, app: Services) -> int:
+    return _follow_up(
+        "escalation",
+        args.escalation_ref,
+        lambda ref: app.store.review_escalation(ref, args.decision, by=args.by, note=args.note),
+        f"Escalation {{ref}} reviewed: {args.decision}. The assistant takes no legal step; that is the lender's.",
+        "Escalation {ref} was already closed; nothing changed.",
+    )
+
+
+def cmd_notice_sent(args: argparse.Namespace, app: Services) -> int:
+    return _follow_up(
+        "escalation",
+        args.escalation_ref,
+        lambda ref: app.store.record_final_notice(ref, how=args.how, by=args.by),
+        "Final notice of {ref} recorded as given; the notice period starts now.",
+        "Escalation {ref} is closed or its final notice was already given; nothing changed.",
+    )
+
+
+def cmd_record_refusal(args: argparse.Namespace, app: Services) -> int:
+    from bot.domain.accounts import UnknownLoan
+    from bot.domain.parsing import normalise_loan_ref
+
+    ref = normalise_loan_ref(args.loan_ref) or args.loan_ref
+    try:
+        app.store.record_refusal(ref, by=args.by, note=args.note)
+    except UnknownLoan:
+        print(f"No loan with reference {args.loan_ref!r}.", file=sys.stderr)
+        return 1
+    print(f"{ref}: refusal recorded (escalation counts refusals; collections_policy.yml).")
+    return 0
 
 
 def cmd_cases(args: argparse.Namespace, app: Services) -> int:
@@ -475,6 +552,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_remind)
+    p = sub.add_parser("escalations", help="loans escalated for unwillingness to pay: final notices and reviews due")
+    p.add_argument("--all", action="store_true", help="closed ones too")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_escalations)
+    p = sub.add_parser("review-escalation", help="a person's decision on an escalation (never automatic legal action)")
+    p.add_argument("escalation_ref")
+    p.add_argument("--decision", required=True, choices=REVIEW_DECISIONS)
+    p.add_argument("--by", required=True, help="who decided (kept in the audit log)")
+    p.add_argument("--note", help="why (kept in the audit log)")
+    p.set_defaults(func=cmd_review_escalation)
+    p = sub.add_parser("notice-sent", help="the final notice was given another way (a letter): its period starts")
+    p.add_argument("escalation_ref")
+    p.add_argument("--how", required=True, help="e.g. letter")
+    p.add_argument("--by", required=True)
+    p.set_defaults(func=cmd_notice_sent)
+    p = sub.add_parser("record-refusal", help="the borrower refused to pay or arrange anything (told to a person)")
+    p.add_argument("loan_ref")
+    p.add_argument("--by", required=True, help="who spoke with the borrower (kept in the audit log)")
+    p.add_argument("--note", required=True, help="what the borrower said (kept in the audit log)")
+    p.set_defaults(func=cmd_record_refusal)
     p = sub.add_parser("endpoints", help="write Rasa's endpoints file from settings (the deployment profile)")
     p.add_argument("--out", default="var/endpoints.yml")
     p.add_argument("--action-server-url", help="override ACTION_SERVER_URL (e.g. another port)")

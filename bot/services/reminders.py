@@ -13,6 +13,10 @@ call itself is shown to them.
 
 Triggers, most important first (one reminder per loan per run):
 
+- `final_notice`: the loan's escalation (bot/domain/escalation.py) is at its final
+  notice and the borrower has not been told yet; sent once per escalation. The
+  opening is the usual one; the notice itself is said after verification
+  (actions/outcomes.py), when the notice period starts.
 - `broken_promise` (a promise to pay or pay-now agreement) / `missed_instalment`:
   an instalment of the open agreement, or of one broken in the last
   MISSED_LOOKBACK_DAYS, is really missed: not paid in full by payments
@@ -60,6 +64,7 @@ OPT_OUT_NAMES = {
     "wechat": {"wechat"},
 }
 MISSED_TRIGGERS = ("broken_promise", "missed_instalment")
+FINAL_NOTICE_TRIGGER = "final_notice"
 REQUESTED_TRIGGER = "requested_reminder"
 # A borrower may ask for a reminder at most this many days ahead; requests are
 # looked up this far back (bot/services/deferral.py offers a date a few days out).
@@ -234,6 +239,8 @@ class OutreachSnapshot:
     last_conversation: dict[int, datetime]  # loan id -> latest verification within the quiet days
     # loan id -> the latest reminder the borrower asked for, made in the last MAX_REQUESTED_DAYS_AHEAD + 1 days
     requested: dict[int, RequestedReminder] = field(default_factory=dict)
+    # loan id -> when its escalation opened, for final notices the borrower has not been told of
+    final_notices: dict[int, datetime] = field(default_factory=dict)
 
 
 class OutreachStore(Protocol):
@@ -278,7 +285,7 @@ def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) ->
         # no borrower is more than a day ahead of UTC
         latest_due=now.astimezone(timezone.utc).date() + timedelta(days=rules.due_in_days + 1),
         now=now,
-        missed_triggers=MISSED_TRIGGERS,
+        missed_triggers=(*MISSED_TRIGGERS, FINAL_NOTICE_TRIGGER),
         quiet_days=conduct.QUIET_DAYS_AFTER_CONVERSATION,
     )
     week_ago = now - timedelta(days=7)
@@ -292,7 +299,15 @@ def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) ->
         zone = _zone(borrower.timezone)
         today = now.astimezone(zone).date()
         loan_sent = sent_by_loan[loan.loan_id]
-        trigger = _trigger(loan, today, rules, loan_sent, zone, snapshot.requested.get(loan.loan_id))
+        trigger = _trigger(
+            loan,
+            today,
+            rules,
+            loan_sent,
+            zone,
+            snapshot.requested.get(loan.loan_id),
+            snapshot.final_notices.get(loan.loan_id),
+        )
         if trigger is None:
             continue
         channel = borrower.preferred_channel
@@ -332,8 +347,13 @@ def _trigger(
     loan_sent: list[SentReminder],
     zone: tzinfo,
     requested: RequestedReminder | None = None,
+    final_notice_opened: datetime | None = None,
 ) -> str | None:
     """The most important reason to remind this loan today, or None."""
+    if final_notice_opened is not None and not any(
+        a.trigger == FINAL_NOTICE_TRIGGER and a.created_at >= final_notice_opened for a in loan_sent
+    ):
+        return FINAL_NOTICE_TRIGGER
     arrangement = loan.arrangement
     grace = rules.grace_for(loan.product)
     if arrangement is not None:
@@ -431,7 +451,7 @@ def _skip_reason(
 
 
 def _arrears_trigger(trigger: str) -> bool:
-    return trigger == "newly_overdue" or trigger.startswith("days_past_due_")
+    return trigger in ("newly_overdue", FINAL_NOTICE_TRIGGER) or trigger.startswith("days_past_due_")
 
 
 def _zone(name: str) -> tzinfo:

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from actions.account import ActionAccountSummary
+from bot.bootstrap import services
 from bot.domain.agreements import AgreementProposal
 from bot.domain.clock import utcnow
 from bot.domain.payments import AgreementRules, IncomingPayment
-from tests.actions.support import message, money, names, run, tracker, verified
+from tests.actions.support import PHONE, message, money, names, run, tracker, verified
 
 
 def rules_for(_product):
@@ -113,3 +114,52 @@ def test_on_hold_only_the_thanks_are_said(loans, today):
     assert "utter_payment_received_thanks" in names(dispatcher)
     assert "utter_promise_broken" not in names(dispatcher)
     assert names(dispatcher)[-2:] == ["utter_account_on_hold", "utter_anything_else"]
+
+
+def escalate(loans, ref="LN-10006"):
+    """Two refusals recorded by the team and a review: the demo's 120-days-past-due loan
+    is at its final notice."""
+    for _ in range(2):
+        loans.record_refusal(ref, by="Sam", note="will not pay")
+    policies = services().policies
+    loans.review_escalations(
+        policy_for=lambda product: policies.for_product(product).escalation, floor_days_past_due=90
+    )
+    return loans.open_escalation(ref)
+
+
+def test_the_final_notice_is_given_calmly_with_options_and_free_advice_and_its_period_starts(loans, today):
+    escalation = escalate(loans)
+    assert escalation is not None and escalation.notified_at is None
+    dispatcher, _ = summary("LN-10006", sender="conv-notice")
+    notice = message(dispatcher, "utter_final_notice")
+    assert notice["review_date"] == (today + timedelta(days=14)).strftime("%-d %B %Y")
+    assert notice["days_past_due"] == 120 and notice["product"] == "personal loan"
+    assert notice["lender_phone"] == PHONE and "MoneyHelper" in notice["debt_advice"]
+    assert names(dispatcher)[-1] == "utter_ask_reason"  # then the usual question: what happened?
+    given = loans.open_escalation("LN-10006")
+    assert given.notified_at is not None
+    [event] = [e for e in loans.audit_events("LN-10006") if e["event_type"] == "final_notice_given"]
+    assert (event["conversation_id"], event["details"]["how"]) == ("conv-notice", "conversation")
+    # said again in a later conversation, with the same date: the period started once
+    again, _ = summary("LN-10006", sender="conv-again")
+    assert message(again, "utter_final_notice")["review_date"] == notice["review_date"]
+
+
+def test_in_review_the_borrower_hears_that_a_plan_still_stops_it(loans):
+    escalation = escalate(loans)
+    loans.record_final_notice(escalation.escalation_ref, how="letter", by="Sam", now=utcnow() - timedelta(days=15))
+    policies = services().policies
+    loans.review_escalations(
+        policy_for=lambda product: policies.for_product(product).escalation, floor_days_past_due=90
+    )
+    dispatcher, _ = summary("LN-10006")
+    assert "utter_escalation_in_review" in names(dispatcher)
+    assert "utter_final_notice" not in names(dispatcher)
+
+
+def test_no_final_notice_to_a_vulnerable_borrower(loans):
+    escalate(loans)
+    loans.flag_vulnerable("LN-10006", "illness")
+    dispatcher, _ = summary("LN-10006")
+    assert "utter_final_notice" not in names(dispatcher)

@@ -15,6 +15,7 @@ from bot.adapters.store.agreements import AgreementRecords
 from bot.adapters.store.cases import CaseRecords
 from bot.adapters.store.contact import ContactRecords
 from bot.adapters.store.deferrals import DeferralRecords
+from bot.adapters.store.escalations import EscalationRecords
 from bot.adapters.store.handoffs import HandoffRecords
 from bot.adapters.store.lifecycle import LifecycleRecords
 from bot.adapters.store.outreach import OutreachRecords
@@ -39,6 +40,7 @@ class LoanStore(
     OutreachRecords,
     PaymentRecords,
     LifecycleRecords,
+    EscalationRecords,
     ReportRecords,
     PortfolioRecords,
 ):

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, ContactAttempt, Instalment, Loan
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, ContactAttempt, Escalation, Instalment, Loan
 from bot.domain.accounts import HOLD_CASE_KINDS
 from bot.domain.agreements import OPEN_AGREEMENT_STATUSES
 from bot.services.reminders import (
@@ -45,7 +45,17 @@ class OutreachRecords:
         for, and what the contact rules need about them."""
         with self.db.reader() as s:
             requested = _requested_reminders(s, now)
-            loans = _candidate_loans(s, days_past_due, latest_due, set(requested), now)
+            # escalations at their final notice the borrower has not been told of
+            final_notices = dict(
+                s.execute(
+                    select(Escalation.loan_id, Escalation.opened_at).where(
+                        Escalation.status == "open",
+                        Escalation.stage == "final_notice",
+                        Escalation.notified_at.is_(None),
+                    )
+                ).all()
+            )
+            loans = _candidate_loans(s, days_past_due, latest_due, set(requested) | set(final_notices), now)
             if not loans:
                 return OutreachSnapshot([], {}, [], {})
             loan_ids = [loan.id for loan in loans]
@@ -87,6 +97,7 @@ class OutreachRecords:
                 sent=[SentReminder(a.loan_id, a.borrower_id, a.trigger, a.created_at) for a in sent],
                 last_conversation=last_conversation,
                 requested={loan_id: r for loan_id, r in requested.items() if loan_id in loan_ids},
+                final_notices={loan_id: opened for loan_id, opened in final_notices.items() if loan_id in loan_ids},
             )
 
     def record_contact_attempt(self, reminder: Reminder, outcome: str, reason: str | None, now: datetime) -> bool:
