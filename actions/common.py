@@ -58,6 +58,23 @@ def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
+def chosen_at_step(tracker: Tracker, slot: str) -> str | None:
+    """The value action_step_answer gave `slot` in this turn (an option the borrower
+    pointed at), if it did."""
+    value, in_step = None, False
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "action":
+            in_step = event.get("name") == "action_step_answer"
+            if in_step:
+                return value
+            value = None
+        elif event.get("event") == "slot" and event.get("name") == slot and value is None:
+            value = event.get("value")
+    return None
+
+
 def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:
     """The classifier's ranking of the latest message, best first."""
     message = tracker.latest_message or {}

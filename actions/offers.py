@@ -12,8 +12,8 @@ from actions.common import (
     SafeAction,
     SafeFormValidation,
     TrackerMemo,
+    chosen_at_step,
     fmt_for,
-    latest_text,
     policy_for,
     reject,
     settings,
@@ -204,7 +204,11 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
 
     def validate_plan_months(self, value: Any, dispatcher, tracker, domain) -> dict:
         account = verified_account(tracker)
-        text = str(value or "")
+        # A length the step chose from the options on screen ("the 3 month one", "3 x 300")
+        # is a length, whatever the classifier made of the words (the form re-reads the
+        # message on activation and would hand us the words again).
+        chosen = chosen_at_step(tracker, "plan_months")
+        text = chosen or str(value or "")
         if account is None or (_is_payload(text) and not text.strip("/").isdigit()):
             return {"plan_months": None}
         fmt = fmt_for(tracker, account)
@@ -213,9 +217,6 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         intent = tracker.get_intent_of_latest_message()
         months = parse_months(text) if not text.strip().isdigit() else int(text.strip())
         said = parse_periodic_amount(text)
-        # A length the step set from a pressed or named option ("the 3 month one", "3 x 300")
-        # is a length, whatever the classifier made of the words.
-        chosen = text.strip().isdigit() and text.strip() != latest_text(tracker).strip()
         amount_offered = intent == MONTHLY_AMOUNT_INTENT and not chosen
         if amount_offered or (months is None and said is not None and said.period is not None):
             return self._counter_offer(text, said, dispatcher, tracker, domain, account, fmt, policy, today)

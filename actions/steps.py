@@ -81,6 +81,8 @@ class ActionStepAnswer(SafeAction):
             return [FollowupAction("action_request_human")]
         if reading.meaning == steps.HARDSHIP:
             return [FollowupAction("action_offer_hardship")]
+        if reading.meaning == steps.SETTLEMENT:
+            return [FollowupAction("action_offer_settlement")]
         if reading.meaning == steps.QUESTION:
             dispatcher.utter_message(response="utter_step_question_for_a_person")
             if step == steps.OFFERS:
@@ -142,7 +144,12 @@ class ActionStepAnswer(SafeAction):
             if button is None:
                 dispatcher.utter_message(response="utter_clarify_choice")
                 return await utter_offer_menu(dispatcher, tracker, domain)
-            return press(button)
+            events = press(button)
+            named = steps.date_words(latest_text(tracker))
+            if reading.kind == "choose_promise_to_pay" and named and events:
+                # "pay in full next friday": the form takes the day they named as its answer
+                events.insert(-1, SlotSet("promise_date", named))
+            return events
         return await utter_offer_menu(dispatcher, tracker, domain)
 
 

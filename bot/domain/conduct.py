@@ -141,6 +141,7 @@ _VULNERABLE = {
         r"\baddict(ed|ion)?\b",
         r"\b(gamble|gambled|gambling) (it|everything|all)\b",
         r"\bin rehab\b",
+        r"\b(gambled|betting|bookies|slot machines|online casino)\b",
     ],
     "mental_health": [
         r"\bcan'?t cope\b",
@@ -174,6 +175,10 @@ _VULNERABLE = {
         r"\bnot in a (good|great) (place|way)\b",
         r"\b(grief|grieving)\b",
         r"\b(can'?t|cannot|couldn'?t) (sleep|eat|think straight|function)\b",
+        r"\b(feeling|feel|been|so|really|very) (low|down|hopeless|worthless)\b",
+        r"\b(rock bottom|hopeless)\b",
+        r"\b(can'?t|cannot) (handle|take) (it|this|any ?more)\b",
+        r"\bfeel like giving up\b",
     ],
     # Life events and capability that make someone vulnerable (FCA FG21/1 drivers).
     "life_event": [
@@ -181,6 +186,8 @@ _VULNERABLE = {
         r"\b(he|she|my (partner|ex|husband|wife)) (hits|hit|beats|beat|hurts|hurt|controls) me\b",
         r"\b(fled|fleeing|escaped) (from )?(my )?(partner|husband|wife|ex|home)\b",
         r"\b(women'?s )?refuge\b",
+        r"\b(scared|afraid|terrified) of (my )?(him|her|partner|husband|wife|ex)\b",
+        r"\b(violent|violence)\b",
         r"\b(homeless|sofa surfing|sleeping rough|evicted|eviction notice)\b",
         r"\b(full[- ]time )?carer (for|to)\b",
         r"\bcaring for my\b",
@@ -258,7 +265,16 @@ _VULNERABLE_ZH = {
         r"心理(医生|咨询|治疗)",
         r"精神科",
     ],
-    "life_event": [r"家暴", r"家庭暴力", r"(被|遭).{0,3}(打|虐待)", r"无家可归", r"流落街头", r"被赶出", r"照顾(瘫痪|生病|住院)", r"流产"],
+    "life_event": [
+        r"家暴",
+        r"家庭暴力",
+        r"(被|遭).{0,3}(打|虐待)",
+        r"无家可归",
+        r"流落街头",
+        r"被赶出",
+        r"照顾(瘫痪|生病|住院)",
+        r"流产",
+    ],
     "capability": [r"智力障碍", r"自闭症", r"认知障碍", r"看不懂字", r"不识字"],
     "serious_illness": [
         r"癌",

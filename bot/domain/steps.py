@@ -36,6 +36,7 @@ HARDSHIP = "hardship"  # offers: a break, a smaller or longer plan than those sh
 HUMAN = "human"  # a person, in words the classifier missed
 REASON = "reason"  # the reason step: why the payment was missed
 QUESTION = "question"  # a question about the terms the classifier could not place
+SETTLEMENT = "settlement"  # offers: settling for less than the whole balance
 CONFIRM_FIRST = "confirm_first"  # a consequential request (dispute, opt-out …) that is not unambiguous
 UNCLEAR = "unclear"
 TOPIC = "topic"  # not an answer to this step: the ordinary rules handle it
@@ -133,7 +134,7 @@ _WORRY = re.compile(
     r"(?<!no )\bworr|\bscared|\bafraid|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
     r"\bmay (?:not|struggle|miss)|\bcan'?t (?:promise|guarantee)|\bstruggl|\bhope (?:i|so|it)|\bif i can\b|"
     r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
-    r"\bstretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
+    r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
     r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|"
     r"担心|害怕|怕|不确定|没把握|压力",
     re.I,
@@ -158,7 +159,7 @@ _CHANGE = re.compile(
     r"\bcould (?:i|we) (?:make|do|have|start|pay)|\bprefer|\blater\b|\bearlier\b|\blonger\b|\bshorter\b|\bless\b|"
     r"\blower\b|\bsmaller\b|\bpush|\bput (?:it |that |the \w+ )?back|\bdelay|\bbring (?:it )?forward|"
     r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
-    r"改|换|调整|推迟|延后|提前",
+    r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|改|换|调整|推迟|延后|提前",
     re.I,
 )
 _DATE_WORDS = re.compile(
@@ -170,8 +171,9 @@ _DATE_WORDS = re.compile(
 )
 _MONTHS_WORDS = re.compile(
     r"\b\d{1,2} ?(?:months?|mths?|mos?)\b|\b(?:twelve|six|three|nine|twenty[- ]?four|eighteen) months?\b|"
-    r"\blonger\b|\bshorter\b|\bmore months|\bfewer\b|\btoo many\b|\btoo long\b|\bspread|\bover (?:a )?(?:year|longer)|"
-    r"个月|期|分期",
+    r"\blonger\b|\bshorter\b|\bmore months|\bfewer\b|\btoo many\b|\btoo (?:long|short)\b|\bspread|\bextend|"
+    r"\bover (?:a )?(?:year|longer)|\ba year\b|\b\d{1,2} (?:payments|instalments|installments)\b|"
+    r"\bstretch (?:it |them |the payments )?out\b|个月|期|分期",
     re.I,
 )
 _AMOUNT_WORDS = re.compile(
@@ -193,7 +195,10 @@ _CANT_AFFORD = re.compile(
 )
 _NONE_WORK = re.compile(
     r"\bnone of (?:these|them|those|this|that)|\bneither\b|\bnothing (?:here|there) (?:works|suits)|"
-    r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything else\b|都不|都不行|都不合适|其他方案",
+    r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything else\b|"
+    r"\b(?:those|these|they|them|that) (?:don'?t|dont|do not|won'?t|wont) (?:work|suit|do)\b|\bnot those\b|"
+    r"\b(?:don'?t|dont) fancy any|\bwhat else (?:have you got|is there|can you (?:do|offer))|\bany other (?:way|choice)|"
+    r"都不|都不行|都不合适|其他方案",
     re.I,
 )
 _HARDSHIP = re.compile(
@@ -201,20 +206,32 @@ _HARDSHIP = re.compile(
     r"\bsmaller (?:payments?|amounts?|plan)|\bsomething (?:much |a lot |a bit )?smaller|\blower payments|"
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
     r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|"
+    r"\bwhat i can (?:afford|manage)\b|\blow income\b|\bstruggling (?:with|for) money\b|\bstruggling financially\b|"
     r"暂停|缓一缓|停息|困难|低保",
+    re.I,
+)
+_SETTLEMENT = re.compile(
+    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:arrears|900|overdue))(?: now| today| in full)?\W*$)|\bdiscount|"
+    r"\breduce (?:the|what i) (?:total|balance|amount)|\bwrite (?:it |some (?:of it )?)?off\b|\bknock (?:some|a bit) off|"
+    r"\bfull and final\b|\bless than (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
+    r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
+    r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|减免|打折|少还一点|一次性结清",
     re.I,
 )
 _ASKS_WHO = re.compile(r"^\W*(?:are you|r u|is this|am i (?:talking|speaking|chatting))\b|你是", re.I)
 _HUMAN = re.compile(
     r"\b(?:real|actual|live) (?:person|human|people)|\bhuman\b|\bsomeone (?:real|on the phone)|"
     r"\b(?:speak|talk|chat)(?: this over)? (?:to|with) (?:someone|somebody|a person|an? (?:agent|advis[eo]r|adviser))|"
-    r"\bwith (?:a|an actual|a real) person|\b(?:on|over) the phone\b|\bcall me\b|\bphone me\b|人工|真人|客服|打电话给我",
+    r"\bwith (?:a|an actual|a real) person|\b(?:on|over) the phone\b|\bcall me\b|\bphone me\b|"
+    r"\b(?:call|ring|phone) (?:someone|somebody|you(?: guys)?)\b|\bnumber i can (?:ring|call)|"
+    r"\b(?:your|a|the) (?:manager|supervisor)\b|^\W*(?:agent|operator|a person|person)\W*(?:please|pls)?\W*$|"
+    r"人工|真人|客服|打电话给我",
     re.I,
 )
 # A question about the terms, not a request: "what if I …", "does the rest go down too",
 # "can I pay it off early if …". Requests ("can we make it 12 months?") are changes.
 _ASKS = re.compile(
-    r"^\W*(?:what|whats|how|why|when|where|who|which|will|would|does|do|is|are|am|if)\b|"
+    r"^\W*(?:what|whats|how|why|when|where|who|which|will|would|does|do (?:i|you|we|they)|is|are|am|if)\b|"
     r"\bwhat (?:if|happens|about|time)\b|\bpay (?:it )?off early\b|\bpay (?:extra|more|a bit more)\b|"
     r"\boverpay|\bif i (?:get|have|want|miss|pick|choose)\b|会不会|能不能提前|是不是|吗[？?]?\s*$",
     re.I,
@@ -319,10 +336,12 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(change)
     # "yes but start it on the 15th", "no wait - 12 months": the terms they want instead,
     # even after a yes (a qualified yes is not a yes).
-    if months_named(text):
+    if months_named(text) or _MONTHS_WORDS.search(text):
         return Reading(CHANGE_MONTHS)
     if _EXPLICIT_DATE.search(text):
         return Reading(CHANGE_DATE)
+    if _BARE_LENGTH.search(text) and len(text.split()) <= 4 and not _AMOUNT_WORDS.search(text):
+        return Reading(CHANGE_MONTHS)  # "no, 3", "12?"
     if _CORRECTION.search(text):
         return Reading(CORRECTION)
     plain = _NEGATIVE_YES.sub(" ok ", text)
@@ -375,6 +394,8 @@ def _change(text: str, intent: str | None) -> str | None:
         return CHANGE_KIND
     if _DATE_WORDS.search(text):
         return CHANGE_DATE
+    if _BARE_LENGTH.search(text) and not _AMOUNT_WORDS.search(text):
+        return CHANGE_MONTHS
     if _AMOUNT_WORDS.search(text) or re.search(r"\d", text):
         return CHANGE_AMOUNT
     if intent == "change_payment_date":
@@ -391,13 +412,35 @@ def date_words(text: str) -> str | None:
     return text[found[0].start() : found[-1].end()]
 
 
+_MONTH_NUMBERS = {"three": 3, "six": 6, "nine": 9, "twelve": 12, "eighteen": 18, "twenty four": 24, "twenty-four": 24}
+_MONTHS_IN_WORDS = re.compile(
+    r"\b(three|six|nine|twelve|eighteen|twenty[- ]four) (?:months?|payments|instalments)\b", re.I
+)
+_YEARS = re.compile(r"\b(?:a|one|1) year\b|\b(two|2) years\b", re.I)
+_COUNT = re.compile(r"\b(\d{1,2}) (?:payments|instalments|installments)\b", re.I)
+
+
 def months_named(text: str) -> int | None:
-    """A plan length written with its unit: "12 months", "6mths", "12个月", "6期"."""
-    match = _PLAN_BY_MONTHS.search(text)
-    if not match:
+    """A plan length written with its unit: "12 months", "6mths", "twelve months",
+    "12 payments", "a year", "12个月", "6期"."""
+    match = _PLAN_BY_MONTHS.search(text) or _COUNT.search(text)
+    if match:
+        months = int(next(g for g in match.groups() if g))
+    elif _MONTHS_IN_WORDS.search(text):
+        months = _MONTH_NUMBERS[_MONTHS_IN_WORDS.search(text).group(1).lower().replace("-", " ")]  # type: ignore[union-attr]
+    elif _YEARS.search(text):
+        months = 24 if _YEARS.search(text).group(1) else 12  # type: ignore[union-attr]
+    else:
         return None
-    months = int(next(g for g in match.groups() if g))
     return months if 1 <= months <= 60 else None
+
+
+# "make it 12", "12 instead", "could I do it in 4": a bare number at a plan's read-back
+# is a length (the form asks which when it is not one policy allows).
+_BARE_LENGTH = re.compile(
+    r"(?<![£$¥€\d.,])\b([2-9]|[12]\d|3[0-6])\b(?!\s*(?:%|£|pounds?|quid|a (?:month|week)|per|each|pw|pm|pcm|元|块|号|日|st|nd|rd|th)|[.,]\d)",
+    re.I,
+)
 
 
 def read_at_offers(text: str, ranking: Ranking) -> Reading:
@@ -410,16 +453,20 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=intent)
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
+    if _SETTLEMENT.search(text):
+        return Reading(SETTLEMENT)
     if _HARDSHIP.search(text):
         return Reading(HARDSHIP)
+    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
+        return Reading(HUMAN)
+    if _NONE_WORK.search(text):
+        return Reading(NONE_WORK)
     question = _question(text, intent)
     if question:
         return question
     choice = _choice(text)
     if choice:
         return choice
-    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
-        return Reading(HUMAN)
     if intent in {"request_hardship", "ask_settlement"} and confidence >= 0.5:
         return Reading(TOPIC, intent=intent)
     if intent == "defer_decision":
@@ -445,9 +492,23 @@ _COUNT_OF_PAYMENTS = re.compile(
     r"\b(\d{1,2})\s*(?:payments|instalments|installments|goes)\b|\b(\d{1,2})\s*x\s*[£$¥€]?\d", re.I
 )
 _SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最短|最快", re.I)
-_LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest)\b|最长|最低|最少", re.I)
+_LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
+_PAY_NOW = re.compile(
+    r"\b(?:pay|clear|settle) (?:it |this |the lot |everything |the (?:full|whole) (?:amount|thing|lot) |[£$¥€]?\d[\d,.]* )?(?:all |off )?"
+    r"(?:now|today|right now|straight away)\b|\ball of it (?:now|today)\b|马上还|现在(?:就)?还",
+    re.I,
+)
+_WHEN_PAID = re.compile(r"\bwhen i get paid\b|\bon pay ?day\b|\bafter pay ?day\b|发工资(?:后|以后|那天)", re.I)
+_HALF_YEAR = re.compile(r"\bhalf (?:a )?year\b|半年", re.I)
+_YEAR_LONG = re.compile(r"\byear[- ]long\b|一年", re.I)
+_TAKE_NUMBER = re.compile(
+    r"\b(?:go (?:with|for)|take|pick|choose|i'?ll (?:take|have)) (?:the )?(\d{1,2})\b"
+    r"(?!\s*(?:a\b|per|every|each|monthly|weekly|pw|pm|pcm|£|pounds?|quid|[.,]\d))",
+    re.I,
+)
 _BY_A_DATE = re.compile(
-    r"\bby a (?:set |certain |later )?date\b|\b(?:pay|clear) (?:it |the \w+ )?(?:all |in full |off |everything )(?:by|on) (?:a|the|my) ",
+    r"\bby a (?:set |certain |later )?date\b|"
+    r"\b(?:pay|clear) (?:it |the \w+ )?(?:all |in full |off |everything )(?:by|on) (?:a|the|my) ",
     re.I,
 )
 _PLAN_NOUN = re.compile(r"\bplans?\b|分期", re.I)
@@ -465,12 +526,23 @@ def _choice(text: str) -> Reading | None:
         return Reading(
             CHOICE, choice={"last": -1, "bottom": -1, "top": 1, "middle": 0}[relative.lower()], among_plans=among_plans
         )
-    if _BY_A_DATE.search(text):
+    if _BY_A_DATE.search(text) or (_IN_FULL.search(text) and (_EXPLICIT_DATE.search(text) or _WHEN_PAID.search(text))):
         return Reading(CHOICE, kind="choose_promise_to_pay")
+    if _PAY_NOW.search(text):
+        return Reading(CHOICE, kind="choose_pay_now")
     if _SHORTEST.search(text) and among_plans:
         return Reading(CHOICE, choice=1, among_plans=True)
-    if _LONGEST.search(text) and (among_plans or re.search(r"\bone\b|\boption\b", text, re.I)):
+    if _LONGEST.search(text) and (
+        among_plans or re.search(r"\bone\b|\boption\b|\bmonthly\b|\bpayments?\b|\bmonths\b", text, re.I)
+    ):
         return Reading(CHOICE, choice=-1, among_plans=True)
+    if _HALF_YEAR.search(text):
+        return Reading(CHOICE, months=6)
+    if _YEAR_LONG.search(text) or (months_named(text) and not _IN_FULL.search(text)):
+        return Reading(CHOICE, months=months_named(text) or 12)
+    taken = _TAKE_NUMBER.search(text)
+    if taken and not _IN_FULL.search(text):
+        return Reading(CHOICE, months=int(taken.group(1)))
     count = _COUNT_OF_PAYMENTS.search(text)
     if count and not _IN_FULL.search(text):
         return Reading(CHOICE, months=int(next(g for g in count.groups() if g)))

@@ -350,3 +350,29 @@ def test_after_the_reason_a_figure_without_a_number_is_asked_again():
     dispatcher, result = offer("a bit less each month", reason_code="reduced_income")
     assert names(dispatcher) == ["utter_amount_invalid"]
     assert result == {"plan_months": None, "invalid_answers": 1}
+
+
+def test_a_length_the_step_chose_is_a_length_though_the_words_read_as_an_amount():
+    # "3 payments of 300": the step pressed the 3-month option; the form, activated by it,
+    # re-read the words (classified as an amount a month) and hands them back to validation.
+    words = "3 payments of 300"
+    chosen = [
+        {"event": "action", "name": "action_step_answer"},
+        {"event": "slot", "name": "plan_months", "value": None},
+        {"event": "slot", "name": "plan_months", "value": "3"},
+        {"event": "action", "name": "plan_form"},
+        {"event": "slot", "name": "plan_months", "value": words},
+    ]
+    trk = tracker(
+        verified("LN-10001"),
+        intent="offer_monthly_amount",
+        text=words,
+        active_loop={"name": "plan_form"},
+        extra_events=chosen,
+    )
+    dispatcher, result = validate(ValidatePlanForm(), "plan_months", words, trk)
+    assert result["plan_months"] == "3" and dispatcher.messages == []
+    # typed at the form's own question, the same words are still an amount
+    typed = tracker(verified("LN-10001"), intent="offer_monthly_amount", text=words, active_loop={"name": "plan_form"})
+    dispatcher, result = validate(ValidatePlanForm(), "plan_months", words, typed)
+    assert result.get("plan_months") != "3"

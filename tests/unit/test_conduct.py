@@ -238,3 +238,12 @@ def test_vulnerability_is_recognised(text, category):
 @pytest.mark.parametrize("text", NOT_VULNERABLE + NOT_VULNERABLE_ZH)
 def test_ordinary_messages_are_not_flagged(text):
     assert conduct.detect_vulnerability(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("I've been feeling really low for months", "mental_health"), ("honestly I've hit rock bottom", "mental_health"),
+     ("I gambled my wages away at the bookies", "addiction"), ("I'm scared of my husband", "life_event")],
+)  # fmt: skip
+def test_more_ways_people_say_they_are_struggling(text, category):
+    assert conduct.detect_vulnerability(text) == category

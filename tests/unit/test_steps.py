@@ -284,3 +284,67 @@ def test_a_question_the_classifier_places_is_answered_by_its_faq():
 )  # fmt: skip
 def test_a_request_phrased_as_a_question_is_a_change(text, meaning):
     assert steps.read_at_read_back(text, UNSURE).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["can we spread it over a year", "make it 12", "9 would be better", "thats too short", "can you extend it",
+     "stretch it out a bit", "could I do it in 4", "no, 3", "twelve months pls", "id like 12 payments instead"],
+)  # fmt: skip
+def test_another_length_at_the_read_back(text):
+    assert steps.read_at_read_back(text, UNSURE).meaning == steps.CHANGE_MONTHS
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("over a year", 12), ("twelve months", 12), ("18 payments", 18), ("two years", 24), ("6个月", 6), ("in 4", None)],
+)
+def test_months_named_in_words(text, months):
+    assert steps.months_named(text) == months
+
+
+@pytest.mark.parametrize("text", ["make it 50", "can I pay 40 instead", "make it the 20th", "in 10 days"])
+def test_amounts_and_dates_are_not_lengths(text):
+    assert steps.read_at_read_back(text, UNSURE).meaning in (steps.CHANGE_AMOUNT, steps.CHANGE_DATE)
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [("those don't work for me", steps.Reading(steps.NONE_WORK)),
+     ("what else have you got", steps.Reading(steps.NONE_WORK)),
+     ("is there a number i can ring", steps.Reading(steps.HUMAN)),
+     ("I'm on a low income", steps.Reading(steps.HARDSHIP)),
+     ("the half year plan", steps.Reading(steps.CHOICE, months=6)),
+     ("the year long one", steps.Reading(steps.CHOICE, months=12)),
+     ("go with 12", steps.Reading(steps.CHOICE, months=12)),
+     ("the most months", steps.Reading(steps.CHOICE, choice=-1, among_plans=True)),
+     ("pay it all now", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("pay £900 today", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("I'll clear the lot when I get paid", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("pay in full next friday", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay"))],
+)  # fmt: skip
+def test_more_answers_at_the_offers(text, reading):
+    assert steps.read_at_offers(text, UNSURE) == reading
+
+
+@pytest.mark.parametrize("text", ["I can pay 50 a month", "ill do 20 a month", "i could pay it all in 2 months"])
+def test_amounts_and_other_offers_go_to_their_rules(text):
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.TOPIC
+
+
+@pytest.mark.parametrize("text", ["i can do 20 every week", "could do 25 every other week", "I'll take 30 a month"])
+def test_an_amount_with_a_period_is_not_a_plan_length(text):
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.TOPIC
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["would you take 400 to close it", "any chance of a discount for a lump sum", "could you knock some off",
+     "will you accept a lower amount", "can we call it quits at 600"],
+)  # fmt: skip
+def test_settling_for_less_at_the_offers(text):
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.SETTLEMENT
+
+
+def test_paying_it_all_is_not_settling():
+    assert steps.read_at_offers("I'll settle it now", UNSURE).meaning == steps.CHOICE
