@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from bot.domain.accounts import CASE_KINDS
 from bot.domain.agreements import AGREEMENT_KINDS, OPEN_AGREEMENT_STATUSES
 from bot.domain.formatting import money_str
+from bot.services.outcomes import OutcomeRows, outcome_metrics
 
 DEFAULT_DAYS = 30
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -83,6 +84,8 @@ class ReportRows:
 class ReportStore(Protocol):
     def report_rows(self, since: datetime, until: datetime) -> ReportRows: ...
 
+    def outcome_rows(self, since: datetime, until: datetime) -> OutcomeRows: ...
+
 
 def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
     lo, hi = _bounds(start, end)
@@ -125,7 +128,7 @@ def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "conversations": {"started": started, "verified": verified, "locked_out": locked_out},
         "agreements": {"by_kind": by_kind},
-        "outcomes": outcomes(rows),
+        "outcomes": {**outcomes(rows), **outcome_metrics(store.outcome_rows(lo, hi), lo, hi)},
         "reasons": _sorted_counts(Counter(reason_rows)),
         "cases": cases,
         "opt_outs": _sorted_counts(Counter(opt_out_rows)),
@@ -230,6 +233,7 @@ def render_text(report: dict[str, Any]) -> str:
             "  deferred at: " + ", ".join(f"{_label(step)} ({n})" for step, n in out["deferred_by_step"].items())
         )
     lines.append("")
+    lines.extend(render_outcome_metrics(out))
 
     reasons = report["reasons"]
     n_reasons = sum(reasons.values())
@@ -262,6 +266,42 @@ def render_text(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _share(rate: float | None) -> str:
+    return f"{100 * rate:.0f}%" if rate is not None else "-"
+
+
+def render_outcome_metrics(out: dict[str, Any]) -> list[str]:
+    """What became of the period's agreements and loans (bot/services/outcomes.py)."""
+    lines = [f"What became of them ({out['agreements']} agreements made in the period)"]
+    lines.append(
+        f"  completed {out['completed']}, broken {out['broken']}, still running {out['active']}; "
+        f"time to agreement (median) {out['time_to_agreement_minutes'] if out['time_to_agreement_minutes'] is not None else '-'} min"
+    )
+    lines.append(
+        f"  promises kept {_share(out['promise_kept_rate'])}, plans completed {_share(out['plan_completion_rate'])}, "
+        f"broken {_share(out['broken_rate'])} (of those resolved)"
+    )
+    lines.append(
+        f"  cured {_share(out['cure_rate'])} ({out['loans_cured']} of {out['loans_in_arrears']} loans in arrears), "
+        f"contained {_share(out['containment_rate'])} (verified conversations without a person)"
+    )
+    if out["roll_rates"]:
+        lines.append("  roll rates (bucket at the start -> at the end):")
+        for start, ends in out["roll_rates"].items():
+            lines.append(f"    {start:<8} " + ", ".join(f"{end} {_share(rate)}" for end, rate in ends.items()))
+    for name, groups in out["by"].items():
+        if not groups:
+            continue
+        parts = [
+            f"{key} {g['agreements']} (kept {_share(g['promise_kept_rate'] if g['promise_kept_rate'] is not None else g['plan_completion_rate'])}, "
+            f"broken {_share(g['broken_rate'])})"
+            for key, g in groups.items()
+        ]
+        lines.append(f"  by {_label(name)}: " + "; ".join(parts))
+    lines.append("")
+    return lines
+
+
 # ---------------------------------------------------------------- plot
 # matplotlib 3.5 ships no type information, so its figures, axes and bars are Any here.
 
@@ -280,13 +320,13 @@ def _write_plot(report: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     period = report["period"]
-    fig, axes = plt.subplots(2, 2, figsize=(14, 9), dpi=110)
+    fig, axes = plt.subplots(3, 2, figsize=(14, 13.5), dpi=110)
     fig.suptitle(
         f"Collections report  {period['from']} to {period['to']} (UTC)",
         fontsize=16,
         fontweight="bold",
     )
-    (ax_agr, ax_rsn), (ax_fun, ax_att) = axes
+    (ax_agr, ax_rsn), (ax_fun, ax_att), (ax_rates, ax_kinds) = axes
 
     def annotate(ax: Any, bars: Iterable[Any], labels: Iterable[str], horizontal: bool = True) -> None:
         for bar, text in zip(bars, labels, strict=False):
@@ -399,16 +439,58 @@ def _write_plot(report: dict[str, Any], path: Path) -> Path:
     integer_axis(ax_att)
     ax_att.set_title("Needs attention", fontsize=13, loc="left")
 
-    for ax in (ax_agr, ax_rsn, ax_fun, ax_att):
+    _outcome_panels(ax_rates, ax_kinds, report["outcomes"], annotate)
+
+    for ax in (ax_agr, ax_rsn, ax_fun, ax_att, ax_rates, ax_kinds):
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(axis="y", labelsize=11)
         ax.grid(axis="x", alpha=0.3)
         ax.set_axisbelow(True)
 
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(path, format="png")
     plt.close(fig)
     return path
+
+
+def _outcome_panels(ax_rates: Any, ax_kinds: Any, out: dict[str, Any], annotate: Any) -> None:
+    """5. the outcome rates; 6. what became of each kind of agreement (issue 14)."""
+    rates = [
+        ("promises kept", out["promise_kept_rate"]),
+        ("plans completed", out["plan_completion_rate"]),
+        ("agreements broken", out["broken_rate"]),
+        ("loans cured", out["cure_rate"]),
+        ("resolved without\na person", out["containment_rate"]),
+    ]
+    values = [100 * (r or 0) for _, r in rates]
+    bars = ax_rates.barh(range(len(rates)), values, color=["#31a354", "#31a354", "#de2d26", "#3182bd", "#756bb1"])
+    annotate(ax_rates, bars, [_share(r) for _, r in rates])
+    ax_rates.set_yticks(range(len(rates)))
+    ax_rates.set_yticklabels([name for name, _ in rates])
+    ax_rates.invert_yaxis()
+    ax_rates.set_xlim(0, 115)
+    ax_rates.set_xlabel("%")
+    ax_rates.set_title("Outcome rates", fontsize=13, loc="left")
+
+    kinds = out["by"]["offer_kind"]
+    if kinds:
+        names = list(kinds)
+        y = range(len(names))
+        left = [0] * len(names)
+        for status, color in (("completed", "#31a354"), ("active", "#bdbdbd"), ("broken", "#de2d26")):
+            counts = [kinds[k][status] for k in names]
+            ax_kinds.barh(y, counts, left=left, color=color, label=status)
+            left = [a + b for a, b in zip(left, counts, strict=True)]
+        ax_kinds.set_yticks(list(y))
+        ax_kinds.set_yticklabels([_label(k) for k in names])
+        ax_kinds.invert_yaxis()
+        ax_kinds.legend(loc="lower right", fontsize=9)
+        from matplotlib.ticker import MaxNLocator
+
+        ax_kinds.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        _empty(ax_kinds, "no agreements made in the period")
+    ax_kinds.set_title("What became of each kind of agreement", fontsize=13, loc="left")
 
 
 def _with_rate(part: int, whole: int, of: str) -> str:

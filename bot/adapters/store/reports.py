@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import distinct, func, select
 
 from bot.adapters.database import Database
 from bot.adapters.orm import Agreement, AuditEvent, Case, ContactOptOut, DelinquencyReason, Handoff, Loan
+from bot.services.outcomes import AgreementOutcome, BucketMove, OutcomeRows
 from bot.services.reporting import ReportRows
 
 
@@ -130,4 +132,78 @@ class ReportRecords:
             deferrals=[(cid, details or {}) for cid, details in deferral_rows],
             reminders_requested=reminders_requested,
             agreement_conversations=list(agreement_conversations),
+        )
+
+    def outcome_rows(self, since: datetime, until: datetime) -> OutcomeRows:
+        """What became of the period's agreements, the loans' bucket moves up to its end,
+        and its verified conversations and handoffs (bot/services/outcomes.py)."""
+        with self.db.reader() as s:
+            agreements = s.execute(
+                select(
+                    Agreement.kind,
+                    Agreement.status,
+                    Agreement.channel,
+                    Agreement.context,
+                    Agreement.created_at,
+                    Agreement.conversation_id,
+                ).where(Agreement.created_at >= since, Agreement.created_at < until)
+            ).all()
+            conversation_ids = sorted({row.conversation_id for row in agreements if row.conversation_id})
+            started: dict[str, list[datetime]] = defaultdict(list)
+            if conversation_ids:
+                for cid, at in s.execute(
+                    select(AuditEvent.conversation_id, AuditEvent.occurred_at).where(
+                        AuditEvent.event_type == "conversation_started",
+                        AuditEvent.conversation_id.in_(conversation_ids),
+                        AuditEvent.occurred_at < until,
+                    )
+                ).all():
+                    started[cid].append(at)
+            loans = s.execute(select(Loan.id, Loan.created_at, Loan.days_past_due).where(Loan.created_at < until)).all()
+            moves = s.execute(
+                select(AuditEvent.loan_id, AuditEvent.occurred_at, AuditEvent.details)
+                .where(AuditEvent.event_type == "dpd_bucket_changed", AuditEvent.loan_id.is_not(None))
+                .order_by(AuditEvent.occurred_at, AuditEvent.id)
+            ).all()
+            verified = dict(
+                s.execute(
+                    select(AuditEvent.conversation_id, AuditEvent.channel).where(
+                        AuditEvent.event_type == "verification_passed",
+                        AuditEvent.conversation_id.is_not(None),
+                        AuditEvent.occurred_at >= since,
+                        AuditEvent.occurred_at < until,
+                    )
+                ).all()
+            )
+            handed_off = set(
+                s.scalars(
+                    select(Handoff.conversation_id).where(Handoff.created_at >= since, Handoff.created_at < until)
+                ).all()
+            )
+        return OutcomeRows(
+            agreements=[
+                AgreementOutcome(
+                    kind=row.kind,
+                    status=row.status,
+                    channel=row.channel,
+                    reason_code=(row.context or {}).get("reason_code"),
+                    language=(row.context or {}).get("language"),
+                    created_at=row.created_at,
+                    # the latest start of that conversation before the agreement (a phone number's
+                    # conversation has many sessions)
+                    conversation_started_at=max(
+                        (at for at in started.get(row.conversation_id or "", []) if at <= row.created_at),
+                        default=None,
+                    ),
+                )
+                for row in agreements
+            ],
+            loans=[(loan_id, created_at, dpd) for loan_id, created_at, dpd in loans],
+            moves=[
+                BucketMove(loan_id, at, (details or {}).get("from"), str((details or {}).get("to")))
+                for loan_id, at, details in moves
+                if (details or {}).get("to")
+            ],
+            verified_conversations=verified,
+            handed_off=handed_off,
         )
