@@ -93,6 +93,7 @@ TEST_SETTINGS = {
     "TELEGRAM_BOT_TOKEN": "123456:e2e-telegram-token",
     "TELEGRAM_BOT_NAME": "acme_lending_bot",
     "TELEGRAM_WEBHOOK_SECRET": "e2e-telegram-secret",
+    "PAYMENT_WEBHOOK_SECRET": "e2e-payment-webhook-secret",
     "WECHAT_TOKEN": "e2eWeChatToken",
     "WECHAT_APP_ID": "wxe2e0000000000000",
     "WECHAT_APP_SECRET": "e2e-wechat-app-secret",
