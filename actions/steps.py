@@ -85,7 +85,7 @@ class ActionStepAnswer(SafeAction):
             return [FollowupAction("action_offer_settlement")]
         if reading.meaning == steps.QUESTION:
             dispatcher.utter_message(response="utter_step_question_for_a_person")
-            if step == steps.OFFERS:
+            if step in (steps.OFFERS, steps.REASON_STEP):
                 return await utter_offer_menu(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_read_back_still_open")
             return []

@@ -111,13 +111,17 @@ _YES = re.compile(
     r"lock it in|tak|haan|ji|da|"
     r"confirm(?:ed)?|agree[ds]?|deal|done|perfect|great|good|cool|lovely|brilliant|grand|absolutely|definitely|"
     r"of course|go (?:for it|ahead|on)|do it|that'?s (?:right|fine|good|great|perfect|correct|ok|okay)|"
-    r"that works|sounds (?:good|great|fine|ok|okay|right)|works for me|set it up|let'?s do (?:it|that)|"
+    r"that works|(?:that )?sounds (?:good|great|fine|ok|okay|right|about right)|works for me|set it up|let'?s do (?:it|that)|"
     r"why not|please do|yes please|happy with that|i agree|i accept|accept|spot on|bang on|exactly|that'?s it|"
+    r"that'?s grand|grand|i confirm|course|fair enough|that is (?:fine|right|correct|good)|sounds right|"
+    r"looks (?:good|right|fine|correct)|that'?s what i want|sign me up|proceed|please proceed|"
+    r"i'?m happy|im happy|i am happy|nice one|that(?:'?ll| will) do|will do|"
     r"对|好|好的|可以|行|没问题|确认|同意|是的|是)"
     r"(?:\W|$)",
     re.I,
 )
 # "that's it yes", "all looks fine to me, yes": a yes at the end.
+_THUMBS = re.compile(r"^\s*(?:👍|👌|✅|🙏|👍🏻|👍🏼|👍🏽|👍🏾|👍🏿)+\s*$")
 _YES_AT_END = re.compile(r"(?:^|\W)(?:yes+|yeah|yep|yup|correct|ok|okay|confirmed?)\W*$", re.I)
 # A no in the middle of the message: "I've changed my mind, I don't want it".
 _NO_ANYWHERE = re.compile(
@@ -231,9 +235,9 @@ _HUMAN = re.compile(
 # A question about the terms, not a request: "what if I …", "does the rest go down too",
 # "can I pay it off early if …". Requests ("can we make it 12 months?") are changes.
 _ASKS = re.compile(
-    r"^\W*(?:what|whats|how|why|when|where|who|which|will|would|does|do (?:i|you|we|they)|is|are|am|if)\b|"
+    r"^\W*(?:what|whats|how|why(?! not\b)|when|where|who|which|will(?! do\b)|would|does|do (?:i|you|we|they)|is|are|am|if)\b|"
     r"\bwhat (?:if|happens|about|time)\b|\bpay (?:it )?off early\b|\bpay (?:extra|more|a bit more)\b|"
-    r"\boverpay|\bif i (?:get|have|want|miss|pick|choose)\b|会不会|能不能提前|是不是|吗[？?]?\s*$",
+    r"\boverpay|\bif i (?:get|have|want|miss|pick|choose)\b|\b(?:can|could) you (?:tell|explain|show)\b|会不会|能不能提前|是不是|吗[？?]?\s*$",
     re.I,
 )
 _REQUEST = re.compile(
@@ -280,6 +284,11 @@ class Reading:
     reason: str | None = None  # REASON: the reason code to file
 
 
+def _plain_quotes(text: str) -> str:
+    """Curly apostrophes as straight ones, so "that’ll do" reads as "that'll do"."""
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
 def _top(ranking: Ranking) -> tuple[str | None, float]:
     for name, confidence in ranking:
         if name != "nlu_fallback":
@@ -308,6 +317,7 @@ def consequential_unclear(text: str, ranking: Ranking) -> str | None:
 
 def read_at_read_back(text: str, ranking: Ranking) -> Reading:
     """What a message means after terms were read back and a yes was asked for."""
+    text = _plain_quotes(text)
     payload = _payload_intent(text)
     intent, confidence = _top(ranking)
     if payload:
@@ -349,7 +359,8 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(NO)
     if _QUESTION.search(text) and intent in QUESTIONS:
         return Reading(TOPIC, intent=intent)
-    if (_YES.search(plain) or _NEGATIVE_YES.search(text) or _YES_AT_END.search(plain)) and not _NEGATION.search(plain):
+    yes = _YES.search(plain) or _NEGATIVE_YES.search(text) or _YES_AT_END.search(plain) or _THUMBS.search(text)
+    if yes and not _NEGATION.search(plain):
         return Reading(YES)
     if intent == "defer_decision":  # the classifier alone, after the words said nothing plainer
         return Reading(NOT_NOW)
@@ -445,6 +456,7 @@ _BARE_LENGTH = re.compile(
 
 def read_at_offers(text: str, ranking: Ranking) -> Reading:
     """What a message means while the options are on screen."""
+    text = _plain_quotes(text)
     payload = _payload_intent(text)
     intent, confidence = _top(ranking)
     if payload:
@@ -622,6 +634,7 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     """What an answer to "what made it hard to pay?" means. Whatever the borrower says
     there is their reason unless it plainly changes the subject: a careful agent files it
     (with the likeliest code) and moves on rather than asking them to say it again."""
+    text = _plain_quotes(text)
     if _payload_intent(text):
         return Reading(TOPIC, intent=_payload_intent(text))
     intent, confidence = _top(ranking)
@@ -638,6 +651,9 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return Reading(HUMAN)
     if intent in QUESTIONS and (confidence >= 0.8 or _QUESTION.search(text)):
         return Reading(TOPIC, intent=intent)
+    question = _question(text, intent)
+    if question and not _reason_code(text, ranking, strict=True):
+        return question  # "can you tell me how you worked that out": not a reason
     if intent == "request_hardship" and _reason_code(text, ranking, strict=True):
         return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # why, and asking for help
     if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):

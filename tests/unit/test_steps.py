@@ -348,3 +348,28 @@ def test_settling_for_less_at_the_offers(text):
 
 def test_paying_it_all_is_not_settling():
     assert steps.read_at_offers("I'll settle it now", UNSURE).meaning == steps.CHOICE
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["thats grand", "fair enough", "👍", "that sounds right", "looks good to me", "sign me up", "that’ll do",
+     "I'm happy with that", "why not"],
+)  # fmt: skip
+def test_yes_in_more_words(text):
+    assert steps.read_at_read_back(text, UNSURE).meaning == steps.YES
+
+
+@pytest.mark.parametrize("text", ["thanks", "I'm not happy with that", "that is not fine", "hmm"])
+def test_not_a_yes(text):
+    assert steps.read_at_read_back(text, UNSURE).meaning != steps.YES
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [("could you explain how the total was worked out", steps.QUESTION),
+     ("who am I talking to, the lender or an agency?", steps.QUESTION),
+     ("I lost my job, what can I do?", steps.REASON),
+     ("how am i supposed to pay when my hours got cut", steps.REASON)],
+)  # fmt: skip
+def test_a_question_at_the_reason_step_is_not_filed_as_the_reason(text, meaning):
+    assert steps.read_at_reason(text, [("out_of_scope", 0.3)]).meaning == meaning
