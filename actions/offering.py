@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from actions import presenters
 from actions.common import fmt_for, policy_for, stuck, today_for, verified_account
 from actions.guards import Step, collection_allowed, verified_account_required
+from actions.offer_ranking import ranked_menu
 from bot.domain import plans
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import AgreementProposal
@@ -63,7 +64,10 @@ async def utter_offer_menu(dispatcher, tracker, domain, account: AccountView, *,
         arrangements = plans.hardship_options(account.overdue_amount, account.currency, policy, today)
         buttons = presenters.hardship_first_buttons(domain, fmt, menu, arrangements)
     else:
-        buttons = presenters.offer_buttons(domain, fmt, menu, settlement_for(account, improved=False))
+        menu, ranking = ranked_menu(tracker, account, menu)  # the plans in the order learned from outcomes
+        buttons = presenters.offer_buttons(
+            domain, fmt, menu, settlement_for(account, improved=False), recommended=ranking.recommended
+        )
     presenters.say_offer_menu(dispatcher, fmt, menu, buttons, hardship_first=hardship_first)
     return options_shown(buttons)
 

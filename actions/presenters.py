@@ -118,11 +118,18 @@ def read_back_message(domain: dict, fmt: Fmt, proposal: AgreementProposal) -> di
 # ---------------------------------------------------------------- the offer menu
 
 
-def plan_buttons(domain: dict, fmt: Fmt, plan_offers: Sequence[PlanOffer]) -> list[dict]:
+def plan_buttons(
+    domain: dict, fmt: Fmt, plan_offers: Sequence[PlanOffer], recommended: int | None = None
+) -> list[dict]:
+    """One button per plan; the one offer learning recommends says so (actions/offer_ranking.py)."""
     return [
         {
             "title": render(
-                domain, "utter_button_plan", fmt.lang, months=plan.months, amount=fmt.money(plan.instalment_amount)
+                domain,
+                "utter_button_plan_recommended" if plan.months == recommended else "utter_button_plan",
+                fmt.lang,
+                months=plan.months,
+                amount=fmt.money(plan.instalment_amount),
             ),
             "payload": "/choose_plan" + json.dumps({"plan_months": str(plan.months)}),
         }
@@ -143,8 +150,10 @@ def hardship_buttons(domain: dict, fmt: Fmt, arrangements: Sequence[HardshipArra
     return buttons
 
 
-def offer_buttons(domain: dict, fmt: Fmt, menu: OfferMenu, settlement: SettlementOffer | None) -> list[dict]:
-    """Pay it all now, a promise, the plans, and a settlement when one is offered."""
+def offer_buttons(
+    domain: dict, fmt: Fmt, menu: OfferMenu, settlement: SettlementOffer | None, *, recommended: int | None = None
+) -> list[dict]:
+    """Pay it all now, a promise, the plans (in the menu's order), and a settlement when one is offered."""
     buttons = [
         {
             "title": render(domain, "utter_button_pay_now", fmt.lang, amount=fmt.money(menu.overdue_amount)),
@@ -154,7 +163,7 @@ def offer_buttons(domain: dict, fmt: Fmt, menu: OfferMenu, settlement: Settlemen
             "title": render(domain, "utter_button_promise", fmt.lang, latest_date=fmt.date(menu.promise_latest)),
             "payload": "/choose_promise_to_pay",
         },
-        *plan_buttons(domain, fmt, menu.plans),
+        *plan_buttons(domain, fmt, menu.plans, recommended),
     ]
     if settlement is not None:
         buttons.append(

@@ -322,6 +322,64 @@ def cmd_record_refusal(args: argparse.Namespace, app: Services) -> int:
     return 0
 
 
+def cmd_offers(args: argparse.Namespace, app: Services) -> int:
+    """What offer learning knows (per segment and plan length), or its simulation."""
+    settings = app.settings
+    if args.simulate:
+        from bot.ops.offers_simulation import render_text, run, write_plot
+
+        if args.days < 30 or args.per_day < 1:
+            print("offers: --days must be at least 30 and --per-day at least 1", file=sys.stderr)
+            return 2
+        result = run(
+            app.policies,
+            seed=args.seed,
+            days=args.days,
+            per_day=args.per_day,
+            exploration=settings.offer_exploration,
+            segment_fields=settings.offer_segment_fields(),
+        )
+        print(json.dumps(result, indent=2) if args.json else render_text(result), end="\n" if args.json else "")
+        if args.plot:
+            write_plot(result, args.plot)
+            print(f"Chart written to {args.plot}", file=sys.stderr if args.json else sys.stdout)
+        return 0
+    from bot.domain.offer_learning import Arm
+    from bot.services.offer_ranking import outcomes_by_segment
+
+    fields = settings.offer_segment_fields()
+    segments = outcomes_by_segment(app.store.plan_outcomes(), fields)
+    known = {
+        segment: {
+            str(months): {"kept": k, "broken": b, "posterior_mean": round(Arm(months, k, b).mean, 4)}
+            for months, (k, b) in sorted(arms.items())
+        }
+        for segment, arms in sorted(segments.items())
+    }
+    summary = {
+        "learning": "on" if settings.offer_learning else "off",
+        "exploration": settings.offer_exploration,
+        "segments": list(fields),
+        "outcomes": known,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(
+        f"Offer learning is {summary['learning']} (OFFER_LEARNING); exploration {settings.offer_exploration}; "
+        f"segments by {', '.join(fields) or 'nothing (one segment)'}."
+    )
+    if not known:
+        print("No plan chosen from the menu has been completed or broken yet.")
+    for segment, arms in known.items():
+        print(f"  {segment}")
+        for months, a in arms.items():
+            print(
+                f"    {months:>2} months: kept {a['kept']}, broken {a['broken']}, posterior mean {a['posterior_mean']:.2f}"
+            )
+    return 0
+
+
 def cmd_cases(args: argparse.Namespace, app: Services) -> int:
     cases = app.store.cases(status=None if args.all else "open")
     if args.json:
@@ -572,6 +630,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True, help="who spoke with the borrower (kept in the audit log)")
     p.add_argument("--note", required=True, help="what the borrower said (kept in the audit log)")
     p.set_defaults(func=cmd_record_refusal)
+    p = sub.add_parser("offers", help="what offer learning knows, or --simulate it against the fixed menu")
+    p.add_argument("--simulate", action="store_true", help="run it on a generated portfolio (README)")
+    p.add_argument("--seed", type=int, default=14)
+    p.add_argument("--days", type=int, default=720)
+    p.add_argument("--per-day", type=int, default=40, help="agreements a day")
+    p.add_argument("--plot", metavar="FILE.png", help="with --simulate: the kept rates over time")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_offers)
     p = sub.add_parser("endpoints", help="write Rasa's endpoints file from settings (the deployment profile)")
     p.add_argument("--out", default="var/endpoints.yml")
     p.add_argument("--action-server-url", help="override ACTION_SERVER_URL (e.g. another port)")

@@ -18,6 +18,7 @@ from bot.adapters.store.deferrals import DeferralRecords
 from bot.adapters.store.escalations import EscalationRecords
 from bot.adapters.store.handoffs import HandoffRecords
 from bot.adapters.store.lifecycle import LifecycleRecords
+from bot.adapters.store.offers import OfferRecords
 from bot.adapters.store.outreach import OutreachRecords
 from bot.adapters.store.payments import PaymentRecords
 from bot.adapters.store.portfolio import PortfolioRecords
@@ -41,6 +42,7 @@ class LoanStore(
     PaymentRecords,
     LifecycleRecords,
     EscalationRecords,
+    OfferRecords,
     ReportRecords,
     PortfolioRecords,
 ):
