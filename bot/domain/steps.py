@@ -79,7 +79,8 @@ CONSEQUENTIAL = {
     "dispute_debt": re.compile(
         r"\bdisput|\b(?:don'?t|do not|dont)(?: even)? owe|\bnot my (?:debt|loan)|\bnever (?:took|borrowed|had)|"
         r"\b(?:not|isn'?t|isnt|is not|ain'?t|aint) (?:mine|me)\b|\bi owe nothing|\bowe (?:you )?nothing|"
-        r"\b(?:don'?t|dont|do not) recogni[sz]e|不欠|不是我的|有异议|异议|不认",
+        r"\b(?:don'?t|dont|do not) recogni[sz]e|\bnot (?:even )?my (?:loan|debt|account)|\bisn'?t (?:even )?(?:my|mine)\b|"
+        r"\bnever (?:signed|had a loan|had any loan)|\bnothing to do with me\b|不欠|不是我的|有异议|异议|不认",
         re.I,
     ),
     "not_my_loan": re.compile(
@@ -140,6 +141,10 @@ _WORRY = re.compile(
     r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
     r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
     r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|"
+    r"\btry (?:my (?:best|hardest))|\bdo my (?:best|hardest)|\bas long as\b|\bunless\b|\bgive it a (?:go|try|shot)|"
+    r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*i think so\b|^\W*i guess\b|"
+    r"^\W*probably\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
+    r"\bmight (?:need|have) to change|\balthough\b|应该可以吧|尽量|试试|希望吧|"
     r"担心|害怕|怕|不确定|没把握|压力",
     re.I,
 )
@@ -220,6 +225,13 @@ _SETTLEMENT = re.compile(
     r"\bfull and final\b|\bless than (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|减免|打折|少还一点|一次性结清",
+    re.I,
+)
+# "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
+_OWED_WRONG = re.compile(
+    r"\b(?:balance|amount owed|total|figure|debt|arrears)\b.{0,25}\b(?:wrong|incorrect|not right)\b|"
+    r"\bowe (?:you )?(?:way |much |a lot |far )?less\b|\b(?:don'?t|dont|do not) owe (?:that|this|you that) much\b|"
+    r"金额不对|欠款不对|没欠这么多",
     re.I,
 )
 _ASKS_WHO = re.compile(r"^\W*(?:are you|r u|is this|am i (?:talking|speaking|chatting))\b|你是", re.I)
@@ -338,6 +350,8 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(WORRY)
     if _HUMAN.search(text) and not _ASKS_WHO.search(text):
         return Reading(HUMAN)
+    if _OWED_WRONG.search(text):
+        return Reading(CONFIRM_FIRST, intent="dispute_debt")
     question = _question(text, intent)
     if question:
         return question

@@ -373,3 +373,18 @@ def test_not_a_yes(text):
 )  # fmt: skip
 def test_a_question_at_the_reason_step_is_not_filed_as_the_reason(text, meaning):
     assert steps.read_at_reason(text, [("out_of_scope", 0.3)]).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'll do my best", "yes as long as nothing else breaks", "i think so", "suppose so", "I'll give it a go",
+     "yes, I should be able to", "fine, although it might need changing", "尽量吧"],
+)  # fmt: skip
+def test_a_hedge_is_a_worry_not_a_yes(text):
+    assert steps.read_at_read_back(text, [("affirm", 0.9)]).meaning == steps.WORRY
+
+
+@pytest.mark.parametrize("text", ["the total is wrong, I owe a lot less than that", "I don't owe that much"])
+def test_the_amount_owed_said_to_be_wrong_is_asked_about_not_taken_as_a_new_amount(text):
+    reading = steps.read_at_read_back(text, UNSURE)
+    assert reading == steps.Reading(steps.CONFIRM_FIRST, intent="dispute_debt")
