@@ -196,6 +196,17 @@ def cmd_remind(args: argparse.Namespace, app: Services) -> int:
         policies.default.agreements.grace_days,
     )
     db = app.store.db
+    if args.review_only:
+        with db.exclusive("remind") as only_run:
+            if not only_run:
+                print("remind: another run is in progress; nothing reviewed", file=sys.stderr)
+                return 3
+            reviewed = {
+                "agreements": app.store.review_agreements(rules_for=_agreement_rules(app), now=now),
+                "escalations": _review_escalations(app, now),
+            }
+        print(json.dumps({"now": now.isoformat(), **reviewed}, indent=2) if args.json else f"Reviewed: {reviewed}")
+        return 0
     if args.dry_run:
         plan = plan_reminders(app.store, rules, now)
         if args.json:
@@ -605,6 +616,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("remind", help="send due payment reminders through Rasa (run from cron)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and reasons; contact nobody, write nothing")
+    p.add_argument(
+        "--review-only",
+        action="store_true",
+        help="only mark missed instalments, broken agreements and escalations; contact nobody",
+    )
     p.add_argument(
         "--now", metavar="ISO-8601", help="the time to plan for (default: now), e.g. 2026-11-23T10:00:00+00:00"
     )

@@ -163,3 +163,14 @@ def test_remind_reviews_first_so_a_paid_promise_gets_nothing_and_a_missed_one_a_
     assert statuses(store, "LN-CLIMISS") == ("broken", ["missed"])
     assert statuses(store, "LN-CLIPAID") == ("completed", ["paid"])
     assert [r["json"]["entities"]["loan_ref"] for r in rasa.requests] == ["LN-CLIMISS"]
+
+
+def test_review_only_marks_misses_and_contacts_nobody(sqlite_store, rasa):
+    store = sqlite_store
+    add_loan(store.db, "LN-REVIEW", dpd=20, overdue="150.00")
+    agree(store, "LN-REVIEW", "promise_to_pay", [-4], amount="150.00")
+    out = remind_cli(store.db.url, "--review-only", "--json", "--now", NOW.isoformat(), rasa_url=rasa.url)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["agreements"] == {"reviewed": 1, "missed": 1, "broken": 1, "completed": 0}
+    assert statuses(store, "LN-REVIEW") == ("broken", ["missed"])
+    assert rasa.requests == [] and attempts(store.db) == []

@@ -167,3 +167,17 @@ def test_text_json_and_chart(november, tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["outcomes"]["plan_completion_rate"] == 1.0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_re_import_that_moves_a_loan_to_another_bucket_is_a_roll(november, clock):
+    from bot.ops.demo import demo_rows
+
+    [row] = [r for r in demo_rows(date(2026, 10, 1)) if r["loan_ref"] == "LN-10005"]
+    clock.now = at(25)
+    november.upsert_loans([{**row, "days_past_due": 68}])  # 38 days past due in October, 68 now
+    out = build_report(november, START, END)["outcomes"]
+    assert out["roll_rates"]["30-59"] == {"30-59": 0.6667, "60-89": 0.3333}  # LN-10005 of LN-10002, 10005, 10010
+    moved = [e for e in november.audit_events("LN-10005") if e["event_type"] == "dpd_bucket_changed"]
+    assert [(e["details"]["from"], e["details"]["to"], e["details"]["source"]) for e in moved] == [
+        ("30-59", "60-89", "import")
+    ]

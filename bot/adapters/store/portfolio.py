@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from bot.adapters.database import Database
 from bot.adapters.orm import Borrower, Loan
 from bot.adapters.store import rows
+from bot.domain.payments import days_past_due_bucket
 
 
 class PortfolioRecords:
@@ -54,6 +55,8 @@ class PortfolioRecords:
                     borrower.telegram_chat_id = row["telegram_chat_id"]
                 if row.get("wechat_openid"):
                     borrower.wechat_openid = row["wechat_openid"]
+                # a move between days-past-due buckets is audited (the report's roll rates)
+                before = days_past_due_bucket(loan.days_past_due) if loan.days_past_due is not None else None
                 for name in (
                     "product",
                     "currency",
@@ -66,5 +69,9 @@ class PortfolioRecords:
                     setattr(loan, name, row[name])
                 loan.status = row.get("status") or ("delinquent" if row["days_past_due"] > 0 else "current")
                 loan.updated_at = rows.utcnow()
+                after = days_past_due_bucket(loan.days_past_due)
+                if before is not None and before != after:
+                    details = {"from": before, "to": after, "source": "import"}
+                    rows.audit(s, "dpd_bucket_changed", loan=loan, now=loan.updated_at, **details)
             rows.audit(s, "loans_imported", created=created, updated=updated)
         return created, updated
