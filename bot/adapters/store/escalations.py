@@ -33,6 +33,7 @@ from bot.domain.formatting import money_str
 from bot.domain.policy import EscalationPolicy
 
 PolicyFor = Callable[[str], EscalationPolicy]  # product -> its escalation policy
+CHUNK = 500
 
 
 class EscalationRecords:
@@ -55,13 +56,15 @@ class EscalationRecords:
                 .where(
                     or_(
                         and_(Loan.days_past_due >= floor_days_past_due, Loan.overdue_amount > 0),
-                        Loan.id.in_(list(open_escalations)),
+                        Loan.id.in_(select(Escalation.loan_id).where(Escalation.status == "open")),
                     )
                 )
                 .options(selectinload(Loan.borrower))
                 .order_by(Loan.id)
             ).all()
-            standings = _standings(s, [loan for loan in loans], now)
+            standings: dict[int, Standing] = {}
+            for start in range(0, len(loans), CHUNK):  # bounded IN lists (SQLite allows 32,766 parameters)
+                standings.update(_standings(s, list(loans[start : start + CHUNK]), now))
             for loan in loans:
                 policy = policy_for(loan.product)
                 standing = standings[loan.id]

@@ -148,13 +148,15 @@ class ReportRecords:
                     Agreement.conversation_id,
                 ).where(Agreement.created_at >= since, Agreement.created_at < until)
             ).all()
-            conversation_ids = sorted({row.conversation_id for row in agreements if row.conversation_id})
+            agreed_in = select(Agreement.conversation_id).where(
+                Agreement.created_at >= since, Agreement.created_at < until, Agreement.conversation_id.is_not(None)
+            )
             started: dict[str, list[datetime]] = defaultdict(list)
-            if conversation_ids:
+            if any(row.conversation_id for row in agreements):
                 for cid, at in s.execute(
                     select(AuditEvent.conversation_id, AuditEvent.occurred_at).where(
                         AuditEvent.event_type == "conversation_started",
-                        AuditEvent.conversation_id.in_(conversation_ids),
+                        AuditEvent.conversation_id.in_(agreed_in),
                         AuditEvent.occurred_at < until,
                     )
                 ).all():
