@@ -230,6 +230,10 @@ class ActionBackToStep(SafeAction):
         if tracker.get_slot("awaiting_confirmation") and tracker.get_slot("pending_agreement"):
             dispatcher.utter_message(response="utter_read_back_still_open")
             return []
+        if step_shown(tracker) == steps.REASON_STEP:
+            # The reason question stays open without being asked again: the next message
+            # is still read as the reason (asking after every question would press).
+            return [SlotSet("dialogue_step", steps.REASON_STEP)]
         if verified_account(tracker) is None:
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []

@@ -589,7 +589,7 @@ def _choice(text: str) -> Reading | None:
 _REASON_WORDS = (
     (
         "unemployment",
-        r"\bjob\b|\bsacked|\bfired\b|\bredundan|\blaid off|\blet (?:me|us) go|\bunemployed|"
+        r"\bjob\b|\bsacked|\bfired\b|\bredundan|\blaid off|\blet (?:me|us|(?:a )?(?:load|lot|bunch|few|some|half|most) of us) go|\blaid (?:me |us )?off|\bunemployed|"
         r"\bout of work|\blooking for work|\bcontract (?:ended|finished)|失业|被裁|丢了工作|没工作|找工作",
     ),
     (

@@ -201,3 +201,12 @@ def test_chinese_reason_in_own_words_is_filed(servers):
     reply = servers.say(who, "上个月住院做了个手术，一直没上班")
     assert "您" in reply
     assert reasons(servers, ref) in (["illness"], ["unemployment"])
+
+
+def test_after_a_question_at_the_reason_step_the_next_words_are_still_the_reason(servers):
+    who, ref = verified(servers, overdue="900.00")
+    reply = servers.say(who, "will this affect my credit score")
+    assert "Here's what I can offer" not in reply  # answered, not pressed
+    reply = servers.say(who, "honestly the firm let a load of us go in the autumn")
+    assert reasons(servers, ref) == ["unemployment"]
+    assert "Here's what I can offer" in reply or "arrangements" in reply
