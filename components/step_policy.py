@@ -1,17 +1,19 @@
-"""The step comes first (issue 17): a message answering the read-back or the offers is
-read as an answer to them before it is read as a new topic.
+"""The step comes first (issue 17): a message answering the reason question, the offers
+or the read-back is read as an answer to them before it is read as a new topic.
 
 Rules and remembered stories choose the next action from the intent alone, so at a
 read-back "that's not right" filed a dispute and "fine, thanks" got "you're welcome".
 This policy reads the message with `bot.domain.steps` while the assistant is waiting
-for a yes (`awaiting_confirmation`) or has just shown the options (`dialogue_step` set
-in its last reply), and outranks the rules only when the message answers the step:
+for a yes (`awaiting_confirmation`) or has just asked why the payment was missed or
+shown the options (`dialogue_step` "reason" / "offers" set in its last reply), and
+outranks the rules only when the message answers the step:
+- at the reason question, the borrower's own words → action_record_reason;
 - a clear yes / no → action_record_agreement / action_reject_proposal, as before;
 - any other answer (a change, a worry, "not now", "the first one", a doubt) →
   action_step_answer, which acts on it (actions/steps.py);
 - a new subject (a crisis, a person, a question, an unambiguous dispute) → no
   prediction: the rules handle it, and after a question is answered the step is
-  asked again (action_back_to_step).
+  asked again (action_back_to_step; the reason question stays open unasked).
 Outside those steps it asks first before a consequential request (a dispute, a fraud
 claim, an opt-out, a cancellation) that the classifier is not sure of and the words do
 not make plain.

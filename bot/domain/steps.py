@@ -1,8 +1,8 @@
 """Reading a message as the step expects it first (issue 17).
 
-At the read-back ("To confirm: … Is that right?") and at the offers ("Which would
-suit you best?") a borrower answers the question asked far more often than they
-change the subject. The intent classifier knows nothing of the question, so
+At the reason question ("What made it hard to pay?"), the offers ("Which would suit
+you best?") and the read-back ("To confirm: … Is that right?") a borrower answers the
+question asked far more often than they change the subject. The intent classifier knows nothing of the question, so
 "that's not right" reads as a dispute and "fine, thanks" as a thank-you. These
 functions take the message text and the classifier's ranking and say what the
 message means *at this step*; `Reading.meaning == TOPIC` hands the message back to
