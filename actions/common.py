@@ -58,6 +58,21 @@ def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
+def borrower_words(tracker: Tracker) -> str:
+    """What the borrower said, for a case or a reason: the text, or, when they pressed one
+    of the meanings offered for an unsure message ("/dispute_debt"), the words that
+    message had (the team reads words, not payloads)."""
+    text = latest_text(tracker)
+    if not text.startswith("/"):
+        return text
+    users = [e for e in tracker.events or [] if e.get("event") == "user"]
+    if len(users) >= 2:
+        before = users[-2].get("text") or ""
+        if before and not before.startswith("/"):
+            return before
+    return ""
+
+
 def chosen_at_step(tracker: Tracker, slot: str) -> str | None:
     """The value action_step_answer gave `slot` in this turn (an option the borrower
     pointed at), if it did."""

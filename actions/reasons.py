@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
 
-from actions.common import SafeAction, contact_values, conversation, intent_ranking, latest_text, store
+from actions.common import (
+    SafeAction,
+    borrower_words,
+    contact_values,
+    conversation,
+    intent_ranking,
+    latest_text,
+    store,
+)
 from actions.guards import verified_account_required
 from actions.offering import utter_offer_menu
 from actions.situations import handle_vulnerability
@@ -19,7 +27,7 @@ class ActionRecordReason(SafeAction):
     @verified_account_required
     async def run(self, dispatcher, tracker, domain, account):
         intent = tracker.get_intent_of_latest_message()
-        words = tracker.latest_message.get("text")
+        words = borrower_words(tracker)
         if intent in INTENT_TO_REASON:
             code = reason_for_intent(intent)
         else:

@@ -14,6 +14,7 @@ from actions.common import (
     GuardedFormValidation,
     SafeAction,
     SafeFormValidation,
+    borrower_words,
     channel_identity,
     contact_values,
     conversation,
@@ -48,7 +49,7 @@ class ActionRecordDispute(SafeAction):
 
     @verified_account_required
     async def run(self, dispatcher, tracker, domain, account):
-        words = tracker.latest_message.get("text")
+        words = borrower_words(tracker)
         ctx = conversation(tracker)
         case_ref = situations.record_dispute(store(), account.loan_ref, words, **ctx)
         dispatcher.utter_message(response="utter_dispute_recorded", case_ref=case_ref)
@@ -66,7 +67,7 @@ class ActionRecordFraudClaim(SafeAction):
             store().record_event("fraud_report_unverified", **conversation(tracker))
             dispatcher.utter_message(response="utter_fraud_unverified", **contact_values(tracker))
             return []
-        words = tracker.latest_message.get("text")
+        words = borrower_words(tracker)
         ctx = conversation(tracker)
         case_ref = situations.record_fraud_claim(store(), account.loan_ref, words, **ctx)
         dispatcher.utter_message(response="utter_fraud_recorded", case_ref=case_ref)

@@ -336,3 +336,17 @@ def test_titles_are_distinct_in_each_language():
 def test_likely_meanings_is_at_most_three():
     ranking = [(m, 0.5 - i * 0.01) for i, m in enumerate(MEANINGS)]
     assert likely_meanings(ranking) == list(MEANINGS[:MAX_MEANINGS])
+
+
+def test_a_pressed_meaning_files_the_borrowers_words_not_the_payload(loans):
+    from actions.reasons import ActionRecordReason
+    from actions.situations import ActionRecordDispute
+
+    unsure = "I'm confused about what you're saying, this isn't what I signed"
+    history = [user_event(unsure, "nlu_fallback"), bot_event("I want to be sure I understand. Did you mean:")]
+    run(ActionRecordDispute(), tracker(verified(), intent="dispute_debt", text="/dispute_debt", history=history))
+    [case] = loans.cases("LN-10001")
+    assert case["borrower_words"] == unsure
+    # pressed with nothing typed before it: no payload in the record either
+    run(ActionRecordReason(), tracker(verified("LN-10002"), intent="reason_illness", text="/reason_illness"))
+    assert [r["borrower_words"] for r in loans.loan_report("LN-10002")["reasons"]] in ([""], [None])
