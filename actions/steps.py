@@ -1,4 +1,4 @@
-"""Answers read as the step expects them (issue 17; the reading is bot/domain/steps.py).
+"""Answers read as the step expects them (issue 17; the reading is bot/domain/steps/).
 
 components/step_policy.py sends a message here when, at the read-back or the
 offers, it answers the question asked (a change, a worry, "not now", "the first

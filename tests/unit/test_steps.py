@@ -1,4 +1,4 @@
-"""Reading a message as the step expects it (bot/domain/steps.py, issue 17).
+"""Reading a message as the step expects it (bot/domain/steps/, issue 17).
 
 The ranking passed is what the classifier might plausibly say; the point is that the
 step's reading does not depend on the classifier getting these right."""

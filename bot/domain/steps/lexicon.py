@@ -1,51 +1,10 @@
-"""Reading a message as the step expects it first (issue 17).
-
-At the reason question ("What made it hard to pay?"), the offers ("Which would suit
-you best?") and the read-back ("To confirm: … Is that right?") a borrower answers the
-question asked far more often than they change the subject. The intent classifier knows nothing of the question, so
-"that's not right" reads as a dispute and "fine, thanks" as a thank-you. These
-functions take the message text and the classifier's ranking and say what the
-message means *at this step*; `Reading.meaning == TOPIC` hands the message back to
-the ordinary rules (a new subject: a crisis, a person, a question, an opt-out …).
-
-The same function runs in Rasa's process (components/step_policy.py, to choose the
-next action) and in the action server (actions/steps.py, to act), so both read the
-message the same way. Nothing here acts: recording still needs `YES`.
-"""
+"""The words the step readers look for: who takes over at any step, what a
+consequential request looks like, and the patterns for yes, no, worry, a change, a
+choice, an amount, hardship, a person, a reason …"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-# What a message can mean at a step.
-YES = "yes"
-NO = "no"
-WORRY = "worry"  # a hedged yes, or a worry about keeping up
-NOT_NOW = "not_now"
-CORRECTION = "correction"  # "that's not right": the amount owed, or the plan?
-CHANGE_DATE = "change_date"
-CHANGE_MONTHS = "change_months"
-CHANGE_AMOUNT = "change_amount"
-CHANGE_KIND = "change_kind"
-CHOICE = "choice"  # offers: a shown option by position or description
-CANT_AFFORD = "cant_afford"
-NONE_WORK = "none_work"
-HARDSHIP = "hardship"  # offers: a break, a smaller or longer plan than those shown
-HUMAN = "human"  # a person, in words the classifier missed
-REASON = "reason"  # the reason step: why the payment was missed
-QUESTION = "question"  # a question about the terms the classifier could not place
-SETTLEMENT = "settlement"  # offers: settling for less than the whole balance
-CONFIRM_FIRST = "confirm_first"  # a consequential request (dispute, opt-out …) that is not unambiguous
-UNCLEAR = "unclear"
-TOPIC = "topic"  # not an answer to this step: the ordinary rules handle it
-
-READ_BACK = "read_back"
-OFFERS = "offers"
-REASON_STEP = "reason"
-
-Ranking = Sequence[tuple[str, float]]
 
 # Subjects that always take over, whatever the step: the borrower's safety, a
 # person, someone else on the phone, a payment already made, questions.
@@ -284,159 +243,6 @@ _QUESTION = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Reading:
-    meaning: str
-    intent: str | None = None  # CONFIRM_FIRST: the request to confirm; TOPIC: the intent to follow
-    choice: int | None = None  # CHOICE: 1-based position among the options shown
-    months: int | None = None  # CHOICE: a plan named by its length
-    amount: str | None = None  # CHOICE: a plan named by its monthly amount
-    among_plans: bool = False  # CHOICE: the position counts plans only ("the first plan")
-    kind: str | None = None  # CHOICE: the option by what it does (its payload's intent)
-    reason: str | None = None  # REASON: the reason code to file
-
-
-def _plain_quotes(text: str) -> str:
-    """Curly apostrophes as straight ones, so "that’ll do" reads as "that'll do"."""
-    return text.replace("\u2019", "'").replace("\u2018", "'")
-
-
-def _top(ranking: Ranking) -> tuple[str | None, float]:
-    for name, confidence in ranking:
-        if name != "nlu_fallback":
-            return name, confidence
-    return None, 0.0
-
-
-def _payload_intent(text: str) -> str | None:
-    """A button press: the text is `/intent` or `/intent{…}`."""
-    match = re.match(r"^/(\w+)", text.strip())
-    return match.group(1) if match else None
-
-
-def consequential_unclear(text: str, ranking: Ranking) -> str | None:
-    """The consequential request the message seems to make, when it is not unambiguous
-    (asked first, never acted on); None when there is none or it is clear."""
-    if _payload_intent(text):
-        return None
-    intent, confidence = _top(ranking)
-    if intent not in CONSEQUENTIAL:
-        return None
-    if confidence >= CLEAR_CONFIDENCE or CONSEQUENTIAL[intent].search(text):
-        return None
-    return intent
-
-
-def read_at_read_back(text: str, ranking: Ranking) -> Reading:
-    """What a message means after terms were read back and a yes was asked for."""
-    text = _plain_quotes(text)
-    payload = _payload_intent(text)
-    intent, confidence = _top(ranking)
-    if payload:
-        if payload == "affirm":
-            return Reading(YES)
-        if payload == "deny":
-            return Reading(NO)
-        if payload == "change_payment_date":
-            return Reading(CHANGE_DATE)
-        return Reading(TOPIC, intent=payload)
-    if intent in ALWAYS_TOPIC and confidence >= 0.5:
-        return Reading(TOPIC, intent=intent)
-    if intent in CONSEQUENTIAL and CONSEQUENTIAL[intent].search(text) and intent != "cancel_plan":
-        return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
-    if _NOT_NOW.search(text):
-        return Reading(NOT_NOW)
-    if _WORRY.search(text):
-        return Reading(WORRY)
-    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
-        return Reading(HUMAN)
-    if _OWED_WRONG.search(text):
-        return Reading(CONFIRM_FIRST, intent="dispute_debt")
-    question = _question(text, intent)
-    if question:
-        return question
-    change = _change(text, intent)
-    if change:
-        return Reading(change)
-    # "yes but start it on the 15th", "no wait - 12 months": the terms they want instead,
-    # even after a yes (a qualified yes is not a yes).
-    if months_named(text) or _MONTHS_WORDS.search(text):
-        return Reading(CHANGE_MONTHS)
-    if _EXPLICIT_DATE.search(text):
-        return Reading(CHANGE_DATE)
-    if _BARE_LENGTH.search(text) and len(text.split()) <= 4 and not _AMOUNT_WORDS.search(text):
-        return Reading(CHANGE_MONTHS)  # "no, 3", "12?"
-    if _CORRECTION.search(text):
-        return Reading(CORRECTION)
-    plain = _NEGATIVE_YES.sub(" ok ", text)
-    if _NO_ANYWHERE.search(text):
-        return Reading(NO)
-    if _QUESTION.search(text) and intent in QUESTIONS:
-        return Reading(TOPIC, intent=intent)
-    yes = _YES.search(plain) or _NEGATIVE_YES.search(text) or _YES_AT_END.search(plain) or _THUMBS.search(text)
-    if yes and not _NEGATION.search(plain):
-        return Reading(YES)
-    if intent == "defer_decision":  # the classifier alone, after the words said nothing plainer
-        return Reading(NOT_NOW)
-    if _NO.search(plain) or (intent == "deny" and confidence >= 0.5):
-        return Reading(NO)
-    if intent in CONSEQUENTIAL:
-        return Reading(CONFIRM_FIRST, intent=intent)
-    if intent in QUESTIONS or (
-        intent is not None and intent not in {"affirm", "deny", "thank", "goodbye"} and confidence >= 0.8
-    ):
-        return Reading(TOPIC, intent=intent)
-    return Reading(UNCLEAR)
-
-
-def _question(text: str, intent: str | None) -> Reading | None:
-    """A question about the terms: the FAQ the classifier leans to answers it (TOPIC),
-    or it is said plainly that a person can (QUESTION). A request phrased as a question
-    ("can we make it 12 months?") is not one."""
-    if not (_ASKS.search(text) or _QUESTION.search(text)) or _REQUEST.search(text):
-        return None
-    if intent in QUESTIONS:
-        return Reading(TOPIC, intent=intent)
-    if not _ASKS.search(text):
-        return None  # "can I do the 6 month one?": a choice or a change, read on
-    return Reading(QUESTION, intent=intent)
-
-
-def _change(text: str, intent: str | None) -> str | None:
-    plain_yes = _YES.search(text) or _YES_AT_END.search(text)
-    if intent in {"choose_pay_now", "choose_promise_to_pay"} and plain_yes and not _CHANGE.search(text):
-        intent = None  # "spot on": a yes, whatever the classifier leaned to
-    asks_change = bool(_CHANGE.search(text)) or intent in {
-        "change_payment_date",
-        "choose_pay_now",
-        "choose_promise_to_pay",
-    }
-    if not asks_change:
-        return None
-    if _MONTHS_WORDS.search(text):
-        return CHANGE_MONTHS
-    if _KIND_WORDS.search(text) or intent in {"choose_pay_now", "choose_promise_to_pay"}:
-        return CHANGE_KIND
-    if _DATE_WORDS.search(text):
-        return CHANGE_DATE
-    if _BARE_LENGTH.search(text) and not _AMOUNT_WORDS.search(text):
-        return CHANGE_MONTHS
-    if _AMOUNT_WORDS.search(text) or re.search(r"\d", text):
-        return CHANGE_AMOUNT
-    if intent == "change_payment_date":
-        return CHANGE_DATE
-    return None
-
-
-def date_words(text: str) -> str | None:
-    """The part of the message that names the day, for the date parser: "yes but make the
-    first one the 28th" → "28th" (the whole message would read "first" as the 1st)."""
-    found = list(_EXPLICIT_DATE.finditer(text))
-    if not found:
-        return None
-    return text[found[0].start() : found[-1].end()]
-
-
 _MONTH_NUMBERS = {"three": 3, "six": 6, "nine": 9, "twelve": 12, "eighteen": 18, "twenty four": 24, "twenty-four": 24}
 _MONTHS_IN_WORDS = re.compile(
     r"\b(three|six|nine|twelve|eighteen|twenty[- ]four) (?:months?|payments|instalments)\b", re.I
@@ -445,67 +251,12 @@ _YEARS = re.compile(r"\b(?:a|one|1) year\b|\b(two|2) years\b", re.I)
 _COUNT = re.compile(r"\b(\d{1,2}) (?:payments|instalments|installments)\b", re.I)
 
 
-def months_named(text: str) -> int | None:
-    """A plan length written with its unit: "12 months", "6mths", "twelve months",
-    "12 payments", "a year", "12个月", "6期"."""
-    match = _PLAN_BY_MONTHS.search(text) or _COUNT.search(text)
-    if match:
-        months = int(next(g for g in match.groups() if g))
-    elif _MONTHS_IN_WORDS.search(text):
-        months = _MONTH_NUMBERS[_MONTHS_IN_WORDS.search(text).group(1).lower().replace("-", " ")]  # type: ignore[union-attr]
-    elif _YEARS.search(text):
-        months = 24 if _YEARS.search(text).group(1) else 12  # type: ignore[union-attr]
-    else:
-        return None
-    return months if 1 <= months <= 60 else None
-
-
 # "make it 12", "12 instead", "could I do it in 4": a bare number at a plan's read-back
 # is a length (the form asks which when it is not one policy allows).
 _BARE_LENGTH = re.compile(
     r"(?<![£$¥€\d.,])\b([2-9]|[12]\d|3[0-6])\b(?!\s*(?:%|£|pounds?|quid|a (?:month|week)|per|each|pw|pm|pcm|元|块|号|日|st|nd|rd|th)|[.,]\d)",
     re.I,
 )
-
-
-def read_at_offers(text: str, ranking: Ranking) -> Reading:
-    """What a message means while the options are on screen."""
-    text = _plain_quotes(text)
-    payload = _payload_intent(text)
-    intent, confidence = _top(ranking)
-    if payload:
-        return Reading(TOPIC, intent=payload)
-    if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent not in {"request_hardship", "ask_settlement"}:
-        return Reading(TOPIC, intent=intent)
-    if _NOT_NOW.search(text):
-        return Reading(NOT_NOW)
-    if _SETTLEMENT.search(text):
-        return Reading(SETTLEMENT)
-    if _HARDSHIP.search(text):
-        return Reading(HARDSHIP)
-    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
-        return Reading(HUMAN)
-    if _NONE_WORK.search(text):
-        return Reading(NONE_WORK)
-    question = _question(text, intent)
-    if question:
-        return question
-    choice = _choice(text)
-    if choice:
-        return choice
-    if intent in {"request_hardship", "ask_settlement"} and confidence >= 0.5:
-        return Reading(TOPIC, intent=intent)
-    if intent == "defer_decision":
-        return Reading(NOT_NOW)
-    if intent in CONSEQUENTIAL and not CONSEQUENTIAL[intent].search(text) and confidence < CLEAR_CONFIDENCE:
-        return Reading(CONFIRM_FIRST, intent=intent)
-    if _CANT_AFFORD.search(text) and not _OFFERS_AN_AMOUNT.search(text):
-        return Reading(CANT_AFFORD)
-    if _NONE_WORK.search(text):
-        return Reading(NONE_WORK)
-    if (_NO.search(text) or intent == "deny") and not re.search(r"\d", text):
-        return Reading(NONE_WORK)
-    return Reading(TOPIC, intent=intent)
 
 
 # "I can do 20", "could manage £15 a week": an amount offered, not a refusal.
@@ -540,51 +291,7 @@ _BY_A_DATE = re.compile(
 _PLAN_NOUN = re.compile(r"\bplans?\b|分期", re.I)
 
 
-def _choice(text: str) -> Reading | None:
-    among_plans = bool(_PLAN_NOUN.search(text))
-    position = _POSITION.search(text)
-    if position:
-        digit, ordinal, zh, relative = position.groups()
-        if digit:
-            return Reading(CHOICE, choice=int(digit))
-        if ordinal or zh:
-            return Reading(CHOICE, choice=_ORDINALS[(ordinal or zh).lower()], among_plans=among_plans)
-        return Reading(
-            CHOICE, choice={"last": -1, "bottom": -1, "top": 1, "middle": 0}[relative.lower()], among_plans=among_plans
-        )
-    if _BY_A_DATE.search(text) or (_IN_FULL.search(text) and (_EXPLICIT_DATE.search(text) or _WHEN_PAID.search(text))):
-        return Reading(CHOICE, kind="choose_promise_to_pay")
-    if _PAY_NOW.search(text):
-        return Reading(CHOICE, kind="choose_pay_now")
-    if _SHORTEST.search(text) and among_plans:
-        return Reading(CHOICE, choice=1, among_plans=True)
-    if _LONGEST.search(text) and (
-        among_plans or re.search(r"\bone\b|\boption\b|\bmonthly\b|\bpayments?\b|\bmonths\b", text, re.I)
-    ):
-        return Reading(CHOICE, choice=-1, among_plans=True)
-    if _HALF_YEAR.search(text):
-        return Reading(CHOICE, months=6)
-    if _YEAR_LONG.search(text) or (months_named(text) and not _IN_FULL.search(text)):
-        return Reading(CHOICE, months=months_named(text) or 12)
-    taken = _TAKE_NUMBER.search(text)
-    if taken and not _IN_FULL.search(text):
-        return Reading(CHOICE, months=int(taken.group(1)))
-    count = _COUNT_OF_PAYMENTS.search(text)
-    if count and not _IN_FULL.search(text):
-        return Reading(CHOICE, months=int(next(g for g in count.groups() if g)))
-    months = _PLAN_BY_MONTHS.search(text)
-    if months and (_PLAN_WORD.search(text) or not _IN_FULL.search(text)):
-        return Reading(CHOICE, months=int(next(g for g in months.groups() if g)))
-    if not _PLAN_WORD.search(text):
-        return None
-    amount = _PLAN_BY_AMOUNT.search(text) or re.search(r"\bthe (\d+(?:\.\d\d)?) (?:one|option|plan)\b", text, re.I)
-    if amount and re.search(r"\bone\b|\boption\b|\bplan\b|那个|方案", text, re.I):
-        return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
-    return None
-
-
-# ---------------------------------------------------------------- the reason step
-
+# The reason step.
 # Words that say why, when the classifier is unsure which reason it is.
 _REASON_WORDS = (
     (
@@ -643,64 +350,8 @@ _NOT_A_REASON = frozenset(
     }
 )
 
-
-def read_at_reason(text: str, ranking: Ranking) -> Reading:
-    """What an answer to "what made it hard to pay?" means. Whatever the borrower says
-    there is their reason unless it plainly changes the subject: a careful agent files it
-    (with the likeliest code) and moves on rather than asking them to say it again."""
-    text = _plain_quotes(text)
-    if _payload_intent(text):
-        return Reading(TOPIC, intent=_payload_intent(text))
-    intent, confidence = _top(ranking)
-    if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent != "request_hardship":
-        return Reading(TOPIC, intent=intent)
-    if intent in CONSEQUENTIAL:
-        if CONSEQUENTIAL[intent].search(text) or confidence >= CLEAR_CONFIDENCE:
-            return Reading(TOPIC, intent=intent)
-        if intent != "cancel_plan" and not _reason_code(text, ranking, strict=True):
-            return Reading(CONFIRM_FIRST, intent=intent)
-    if _NOT_NOW.search(text) or (intent == "defer_decision" and confidence >= 0.5):
-        return Reading(NOT_NOW)
-    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
-        return Reading(HUMAN)
-    if intent in QUESTIONS and (confidence >= 0.8 or _QUESTION.search(text)):
-        return Reading(TOPIC, intent=intent)
-    question = _question(text, intent)
-    if question and not _reason_code(text, ranking, strict=True):
-        return question  # "can you tell me how you worked that out": not a reason
-    if intent == "request_hardship" and _reason_code(text, ranking, strict=True):
-        return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # why, and asking for help
-    if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):
-        return Reading(TOPIC, intent=intent)
-    if intent is not None and intent.startswith("reason_") and confidence >= 0.5:
-        return Reading(TOPIC, intent=intent)  # the rules record it as they always have
-    code = _reason_code(text, ranking)
-    if _NOT_UNDERSTOOD.search(text) or (code is None and _too_little(text)):
-        return Reading(UNCLEAR)  # "erm", "what?", "I'm confused": the fallback clarifies
-    return Reading(REASON, reason=code or "other")
-
-
 _NOT_UNDERSTOOD = re.compile(
     r"\bconfus|\b(?:don'?t|dont|do not) (?:understand|get (?:it|what))|\bwhat do you mean|^\W*(?:what|huh|eh|sorry)\W*$|"
     r"不明白|不懂|什么意思|啥意思",
     re.I,
 )
-
-
-def _too_little(text: str) -> bool:
-    """Too few words to be an account of why ("erm", "zzzz", "hmm ok")."""
-    han = len(re.findall(r"[\u4e00-\u9fff]", text))
-    words = len(re.findall(r"[A-Za-z']{2,}", text))
-    return han < 4 and words < 5
-
-
-def _reason_code(text: str, ranking: Ranking, strict: bool = False) -> str | None:
-    """The reason code: the classifier's likeliest reason when it gives one some weight,
-    else the words; None when neither names one."""
-    for name, confidence in list(ranking)[:3]:
-        if name.startswith("reason_") and name != "reason_other" and confidence >= (0.3 if strict else 0.1):
-            return name.removeprefix("reason_")
-    for code, pattern in _REASON_RE:
-        if pattern.search(text):
-            return code
-    return None

@@ -1,0 +1,139 @@
+"""The offers: a choice by position or description, an amount, hardship, a person,
+none of these, not now, a question."""
+
+from __future__ import annotations
+
+import re
+
+from .lexicon import (
+    _ASKS_WHO,
+    _BY_A_DATE,
+    _CANT_AFFORD,
+    _COUNT_OF_PAYMENTS,
+    _EXPLICIT_DATE,
+    _HALF_YEAR,
+    _HARDSHIP,
+    _HUMAN,
+    _IN_FULL,
+    _LONGEST,
+    _NO,
+    _NONE_WORK,
+    _NOT_NOW,
+    _OFFERS_AN_AMOUNT,
+    _ORDINALS,
+    _PAY_NOW,
+    _PLAN_BY_AMOUNT,
+    _PLAN_BY_MONTHS,
+    _PLAN_NOUN,
+    _PLAN_WORD,
+    _POSITION,
+    _SETTLEMENT,
+    _SHORTEST,
+    _TAKE_NUMBER,
+    _WHEN_PAID,
+    _YEAR_LONG,
+    ALWAYS_TOPIC,
+    CLEAR_CONFIDENCE,
+    CONSEQUENTIAL,
+)
+from .reading import (
+    CANT_AFFORD,
+    CHOICE,
+    CONFIRM_FIRST,
+    HARDSHIP,
+    HUMAN,
+    NONE_WORK,
+    NOT_NOW,
+    SETTLEMENT,
+    TOPIC,
+    Ranking,
+    Reading,
+    _payload_intent,
+    _plain_quotes,
+    _question,
+    _top,
+    months_named,
+)
+
+
+def read_at_offers(text: str, ranking: Ranking) -> Reading:
+    """What a message means while the options are on screen."""
+    text = _plain_quotes(text)
+    payload = _payload_intent(text)
+    intent, confidence = _top(ranking)
+    if payload:
+        return Reading(TOPIC, intent=payload)
+    if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent not in {"request_hardship", "ask_settlement"}:
+        return Reading(TOPIC, intent=intent)
+    if _NOT_NOW.search(text):
+        return Reading(NOT_NOW)
+    if _SETTLEMENT.search(text):
+        return Reading(SETTLEMENT)
+    if _HARDSHIP.search(text):
+        return Reading(HARDSHIP)
+    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
+        return Reading(HUMAN)
+    if _NONE_WORK.search(text):
+        return Reading(NONE_WORK)
+    question = _question(text, intent)
+    if question:
+        return question
+    choice = _choice(text)
+    if choice:
+        return choice
+    if intent in {"request_hardship", "ask_settlement"} and confidence >= 0.5:
+        return Reading(TOPIC, intent=intent)
+    if intent == "defer_decision":
+        return Reading(NOT_NOW)
+    if intent in CONSEQUENTIAL and not CONSEQUENTIAL[intent].search(text) and confidence < CLEAR_CONFIDENCE:
+        return Reading(CONFIRM_FIRST, intent=intent)
+    if _CANT_AFFORD.search(text) and not _OFFERS_AN_AMOUNT.search(text):
+        return Reading(CANT_AFFORD)
+    if _NONE_WORK.search(text):
+        return Reading(NONE_WORK)
+    if (_NO.search(text) or intent == "deny") and not re.search(r"\d", text):
+        return Reading(NONE_WORK)
+    return Reading(TOPIC, intent=intent)
+
+
+def _choice(text: str) -> Reading | None:
+    among_plans = bool(_PLAN_NOUN.search(text))
+    position = _POSITION.search(text)
+    if position:
+        digit, ordinal, zh, relative = position.groups()
+        if digit:
+            return Reading(CHOICE, choice=int(digit))
+        if ordinal or zh:
+            return Reading(CHOICE, choice=_ORDINALS[(ordinal or zh).lower()], among_plans=among_plans)
+        return Reading(
+            CHOICE, choice={"last": -1, "bottom": -1, "top": 1, "middle": 0}[relative.lower()], among_plans=among_plans
+        )
+    if _BY_A_DATE.search(text) or (_IN_FULL.search(text) and (_EXPLICIT_DATE.search(text) or _WHEN_PAID.search(text))):
+        return Reading(CHOICE, kind="choose_promise_to_pay")
+    if _PAY_NOW.search(text):
+        return Reading(CHOICE, kind="choose_pay_now")
+    if _SHORTEST.search(text) and among_plans:
+        return Reading(CHOICE, choice=1, among_plans=True)
+    if _LONGEST.search(text) and (
+        among_plans or re.search(r"\bone\b|\boption\b|\bmonthly\b|\bpayments?\b|\bmonths\b", text, re.I)
+    ):
+        return Reading(CHOICE, choice=-1, among_plans=True)
+    if _HALF_YEAR.search(text):
+        return Reading(CHOICE, months=6)
+    if _YEAR_LONG.search(text) or (months_named(text) and not _IN_FULL.search(text)):
+        return Reading(CHOICE, months=months_named(text) or 12)
+    taken = _TAKE_NUMBER.search(text)
+    if taken and not _IN_FULL.search(text):
+        return Reading(CHOICE, months=int(taken.group(1)))
+    count = _COUNT_OF_PAYMENTS.search(text)
+    if count and not _IN_FULL.search(text):
+        return Reading(CHOICE, months=int(next(g for g in count.groups() if g)))
+    months = _PLAN_BY_MONTHS.search(text)
+    if months and (_PLAN_WORD.search(text) or not _IN_FULL.search(text)):
+        return Reading(CHOICE, months=int(next(g for g in months.groups() if g)))
+    if not _PLAN_WORD.search(text):
+        return None
+    amount = _PLAN_BY_AMOUNT.search(text) or re.search(r"\bthe (\d+(?:\.\d\d)?) (?:one|option|plan)\b", text, re.I)
+    if amount and re.search(r"\bone\b|\boption\b|\bplan\b|那个|方案", text, re.I):
+        return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
+    return None

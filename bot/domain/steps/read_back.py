@@ -1,0 +1,142 @@
+"""The read-back: "To confirm: … Is that right?" — yes, no, a change, not now, a worry."""
+
+from __future__ import annotations
+
+import re
+
+from .lexicon import (
+    _AMOUNT_WORDS,
+    _ASKS_WHO,
+    _BARE_LENGTH,
+    _CHANGE,
+    _CORRECTION,
+    _DATE_WORDS,
+    _EXPLICIT_DATE,
+    _HUMAN,
+    _KIND_WORDS,
+    _MONTHS_WORDS,
+    _NEGATION,
+    _NEGATIVE_YES,
+    _NO,
+    _NO_ANYWHERE,
+    _NOT_NOW,
+    _OWED_WRONG,
+    _QUESTION,
+    _THUMBS,
+    _WORRY,
+    _YES,
+    _YES_AT_END,
+    ALWAYS_TOPIC,
+    CONSEQUENTIAL,
+    QUESTIONS,
+)
+from .reading import (
+    CHANGE_AMOUNT,
+    CHANGE_DATE,
+    CHANGE_KIND,
+    CHANGE_MONTHS,
+    CONFIRM_FIRST,
+    CORRECTION,
+    HUMAN,
+    NO,
+    NOT_NOW,
+    TOPIC,
+    UNCLEAR,
+    WORRY,
+    YES,
+    Ranking,
+    Reading,
+    _payload_intent,
+    _plain_quotes,
+    _question,
+    _top,
+    months_named,
+)
+
+
+def read_at_read_back(text: str, ranking: Ranking) -> Reading:
+    """What a message means after terms were read back and a yes was asked for."""
+    text = _plain_quotes(text)
+    payload = _payload_intent(text)
+    intent, confidence = _top(ranking)
+    if payload:
+        if payload == "affirm":
+            return Reading(YES)
+        if payload == "deny":
+            return Reading(NO)
+        if payload == "change_payment_date":
+            return Reading(CHANGE_DATE)
+        return Reading(TOPIC, intent=payload)
+    if intent in ALWAYS_TOPIC and confidence >= 0.5:
+        return Reading(TOPIC, intent=intent)
+    if intent in CONSEQUENTIAL and CONSEQUENTIAL[intent].search(text) and intent != "cancel_plan":
+        return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
+    if _NOT_NOW.search(text):
+        return Reading(NOT_NOW)
+    if _WORRY.search(text):
+        return Reading(WORRY)
+    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
+        return Reading(HUMAN)
+    if _OWED_WRONG.search(text):
+        return Reading(CONFIRM_FIRST, intent="dispute_debt")
+    question = _question(text, intent)
+    if question:
+        return question
+    change = _change(text, intent)
+    if change:
+        return Reading(change)
+    # "yes but start it on the 15th", "no wait - 12 months": the terms they want instead,
+    # even after a yes (a qualified yes is not a yes).
+    if months_named(text) or _MONTHS_WORDS.search(text):
+        return Reading(CHANGE_MONTHS)
+    if _EXPLICIT_DATE.search(text):
+        return Reading(CHANGE_DATE)
+    if _BARE_LENGTH.search(text) and len(text.split()) <= 4 and not _AMOUNT_WORDS.search(text):
+        return Reading(CHANGE_MONTHS)  # "no, 3", "12?"
+    if _CORRECTION.search(text):
+        return Reading(CORRECTION)
+    plain = _NEGATIVE_YES.sub(" ok ", text)
+    if _NO_ANYWHERE.search(text):
+        return Reading(NO)
+    if _QUESTION.search(text) and intent in QUESTIONS:
+        return Reading(TOPIC, intent=intent)
+    yes = _YES.search(plain) or _NEGATIVE_YES.search(text) or _YES_AT_END.search(plain) or _THUMBS.search(text)
+    if yes and not _NEGATION.search(plain):
+        return Reading(YES)
+    if intent == "defer_decision":  # the classifier alone, after the words said nothing plainer
+        return Reading(NOT_NOW)
+    if _NO.search(plain) or (intent == "deny" and confidence >= 0.5):
+        return Reading(NO)
+    if intent in CONSEQUENTIAL:
+        return Reading(CONFIRM_FIRST, intent=intent)
+    if intent in QUESTIONS or (
+        intent is not None and intent not in {"affirm", "deny", "thank", "goodbye"} and confidence >= 0.8
+    ):
+        return Reading(TOPIC, intent=intent)
+    return Reading(UNCLEAR)
+
+
+def _change(text: str, intent: str | None) -> str | None:
+    plain_yes = _YES.search(text) or _YES_AT_END.search(text)
+    if intent in {"choose_pay_now", "choose_promise_to_pay"} and plain_yes and not _CHANGE.search(text):
+        intent = None  # "spot on": a yes, whatever the classifier leaned to
+    asks_change = bool(_CHANGE.search(text)) or intent in {
+        "change_payment_date",
+        "choose_pay_now",
+        "choose_promise_to_pay",
+    }
+    if not asks_change:
+        return None
+    if _MONTHS_WORDS.search(text):
+        return CHANGE_MONTHS
+    if _KIND_WORDS.search(text) or intent in {"choose_pay_now", "choose_promise_to_pay"}:
+        return CHANGE_KIND
+    if _DATE_WORDS.search(text):
+        return CHANGE_DATE
+    if _BARE_LENGTH.search(text) and not _AMOUNT_WORDS.search(text):
+        return CHANGE_MONTHS
+    if _AMOUNT_WORDS.search(text) or re.search(r"\d", text):
+        return CHANGE_AMOUNT
+    if intent == "change_payment_date":
+        return CHANGE_DATE
+    return None

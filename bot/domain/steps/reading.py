@@ -1,0 +1,132 @@
+"""What a message can mean at a step (`Reading`), and what the readers share: the
+classifier's top intent, a button's payload, a question about the terms, a named plan
+length or day."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .lexicon import (
+    _ASKS,
+    _COUNT,
+    _EXPLICIT_DATE,
+    _MONTH_NUMBERS,
+    _MONTHS_IN_WORDS,
+    _PLAN_BY_MONTHS,
+    _QUESTION,
+    _REQUEST,
+    _YEARS,
+    CLEAR_CONFIDENCE,
+    CONSEQUENTIAL,
+    QUESTIONS,
+)
+
+# What a message can mean at a step.
+YES = "yes"
+NO = "no"
+WORRY = "worry"  # a hedged yes, or a worry about keeping up
+NOT_NOW = "not_now"
+CORRECTION = "correction"  # "that's not right": the amount owed, or the plan?
+CHANGE_DATE = "change_date"
+CHANGE_MONTHS = "change_months"
+CHANGE_AMOUNT = "change_amount"
+CHANGE_KIND = "change_kind"
+CHOICE = "choice"  # offers: a shown option by position or description
+CANT_AFFORD = "cant_afford"
+NONE_WORK = "none_work"
+HARDSHIP = "hardship"  # offers: a break, a smaller or longer plan than those shown
+HUMAN = "human"  # a person, in words the classifier missed
+REASON = "reason"  # the reason step: why the payment was missed
+QUESTION = "question"  # a question about the terms the classifier could not place
+SETTLEMENT = "settlement"  # offers: settling for less than the whole balance
+CONFIRM_FIRST = "confirm_first"  # a consequential request (dispute, opt-out …) that is not unambiguous
+UNCLEAR = "unclear"
+TOPIC = "topic"  # not an answer to this step: the ordinary rules handle it
+
+READ_BACK = "read_back"
+OFFERS = "offers"
+REASON_STEP = "reason"
+
+Ranking = Sequence[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class Reading:
+    meaning: str
+    intent: str | None = None  # CONFIRM_FIRST: the request to confirm; TOPIC: the intent to follow
+    choice: int | None = None  # CHOICE: 1-based position among the options shown
+    months: int | None = None  # CHOICE: a plan named by its length
+    amount: str | None = None  # CHOICE: a plan named by its monthly amount
+    among_plans: bool = False  # CHOICE: the position counts plans only ("the first plan")
+    kind: str | None = None  # CHOICE: the option by what it does (its payload's intent)
+    reason: str | None = None  # REASON: the reason code to file
+
+
+def _plain_quotes(text: str) -> str:
+    """Curly apostrophes as straight ones, so "that’ll do" reads as "that'll do"."""
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _top(ranking: Ranking) -> tuple[str | None, float]:
+    for name, confidence in ranking:
+        if name != "nlu_fallback":
+            return name, confidence
+    return None, 0.0
+
+
+def _payload_intent(text: str) -> str | None:
+    """A button press: the text is `/intent` or `/intent{…}`."""
+    match = re.match(r"^/(\w+)", text.strip())
+    return match.group(1) if match else None
+
+
+def consequential_unclear(text: str, ranking: Ranking) -> str | None:
+    """The consequential request the message seems to make, when it is not unambiguous
+    (asked first, never acted on); None when there is none or it is clear."""
+    if _payload_intent(text):
+        return None
+    intent, confidence = _top(ranking)
+    if intent not in CONSEQUENTIAL:
+        return None
+    if confidence >= CLEAR_CONFIDENCE or CONSEQUENTIAL[intent].search(text):
+        return None
+    return intent
+
+
+def _question(text: str, intent: str | None) -> Reading | None:
+    """A question about the terms: the FAQ the classifier leans to answers it (TOPIC),
+    or it is said plainly that a person can (QUESTION). A request phrased as a question
+    ("can we make it 12 months?") is not one."""
+    if not (_ASKS.search(text) or _QUESTION.search(text)) or _REQUEST.search(text):
+        return None
+    if intent in QUESTIONS:
+        return Reading(TOPIC, intent=intent)
+    if not _ASKS.search(text):
+        return None  # "can I do the 6 month one?": a choice or a change, read on
+    return Reading(QUESTION, intent=intent)
+
+
+def date_words(text: str) -> str | None:
+    """The part of the message that names the day, for the date parser: "yes but make the
+    first one the 28th" → "28th" (the whole message would read "first" as the 1st)."""
+    found = list(_EXPLICIT_DATE.finditer(text))
+    if not found:
+        return None
+    return text[found[0].start() : found[-1].end()]
+
+
+def months_named(text: str) -> int | None:
+    """A plan length written with its unit: "12 months", "6mths", "twelve months",
+    "12 payments", "a year", "12个月", "6期"."""
+    match = _PLAN_BY_MONTHS.search(text) or _COUNT.search(text)
+    if match:
+        months = int(next(g for g in match.groups() if g))
+    elif _MONTHS_IN_WORDS.search(text):
+        months = _MONTH_NUMBERS[_MONTHS_IN_WORDS.search(text).group(1).lower().replace("-", " ")]  # type: ignore[union-attr]
+    elif _YEARS.search(text):
+        months = 24 if _YEARS.search(text).group(1) else 12  # type: ignore[union-attr]
+    else:
+        return None
+    return months if 1 <= months <= 60 else None

@@ -1,0 +1,90 @@
+"""The reason question: "What made it hard to pay?" — the borrower's reason, unless
+they plainly change the subject."""
+
+from __future__ import annotations
+
+import re
+
+from .lexicon import (
+    _ASKS_WHO,
+    _HUMAN,
+    _NOT_A_REASON,
+    _NOT_NOW,
+    _NOT_UNDERSTOOD,
+    _OFFERS_AN_AMOUNT,
+    _QUESTION,
+    _REASON_RE,
+    ALWAYS_TOPIC,
+    CLEAR_CONFIDENCE,
+    CONSEQUENTIAL,
+    QUESTIONS,
+)
+from .reading import (
+    CONFIRM_FIRST,
+    HUMAN,
+    NOT_NOW,
+    REASON,
+    TOPIC,
+    UNCLEAR,
+    Ranking,
+    Reading,
+    _payload_intent,
+    _plain_quotes,
+    _question,
+    _top,
+)
+
+
+def read_at_reason(text: str, ranking: Ranking) -> Reading:
+    """What an answer to "what made it hard to pay?" means. Whatever the borrower says
+    there is their reason unless it plainly changes the subject: a careful agent files it
+    (with the likeliest code) and moves on rather than asking them to say it again."""
+    text = _plain_quotes(text)
+    if _payload_intent(text):
+        return Reading(TOPIC, intent=_payload_intent(text))
+    intent, confidence = _top(ranking)
+    if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent != "request_hardship":
+        return Reading(TOPIC, intent=intent)
+    if intent in CONSEQUENTIAL:
+        if CONSEQUENTIAL[intent].search(text) or confidence >= CLEAR_CONFIDENCE:
+            return Reading(TOPIC, intent=intent)
+        if intent != "cancel_plan" and not _reason_code(text, ranking, strict=True):
+            return Reading(CONFIRM_FIRST, intent=intent)
+    if _NOT_NOW.search(text) or (intent == "defer_decision" and confidence >= 0.5):
+        return Reading(NOT_NOW)
+    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
+        return Reading(HUMAN)
+    if intent in QUESTIONS and (confidence >= 0.8 or _QUESTION.search(text)):
+        return Reading(TOPIC, intent=intent)
+    question = _question(text, intent)
+    if question and not _reason_code(text, ranking, strict=True):
+        return question  # "can you tell me how you worked that out": not a reason
+    if intent == "request_hardship" and _reason_code(text, ranking, strict=True):
+        return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # why, and asking for help
+    if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):
+        return Reading(TOPIC, intent=intent)
+    if intent is not None and intent.startswith("reason_") and confidence >= 0.5:
+        return Reading(TOPIC, intent=intent)  # the rules record it as they always have
+    code = _reason_code(text, ranking)
+    if _NOT_UNDERSTOOD.search(text) or (code is None and _too_little(text)):
+        return Reading(UNCLEAR)  # "erm", "what?", "I'm confused": the fallback clarifies
+    return Reading(REASON, reason=code or "other")
+
+
+def _too_little(text: str) -> bool:
+    """Too few words to be an account of why ("erm", "zzzz", "hmm ok")."""
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    words = len(re.findall(r"[A-Za-z']{2,}", text))
+    return han < 4 and words < 5
+
+
+def _reason_code(text: str, ranking: Ranking, strict: bool = False) -> str | None:
+    """The reason code: the classifier's likeliest reason when it gives one some weight,
+    else the words; None when neither names one."""
+    for name, confidence in list(ranking)[:3]:
+        if name.startswith("reason_") and name != "reason_other" and confidence >= (0.3 if strict else 0.1):
+            return name.removeprefix("reason_")
+    for code, pattern in _REASON_RE:
+        if pattern.search(text):
+            return code
+    return None
