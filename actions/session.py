@@ -17,12 +17,20 @@ from actions.common import (
 )
 from bot.settings import LANGUAGES
 
+# The metadata key components/patches/language.py sets (actions do not import Rasa's side).
+DETECTED_LANGUAGE = "detected_language"
+
 
 def session_language(tracker) -> str:
-    """The language a conversation starts in: WECHAT_LANGUAGE (Chinese unless set) on
-    WeChat, whose followers are the Chinese market's borrowers; DEFAULT_LANGUAGE elsewhere.
-    Once verified, the borrower's own language on file is spoken."""
+    """The language a conversation starts in: the one the opening message is written in
+    (components/patches/language.py), else WECHAT_LANGUAGE (Chinese unless set) on
+    WeChat, whose followers are the Chinese market's borrowers, else DEFAULT_LANGUAGE.
+    Once verified, the language on file is spoken unless the borrower has shown theirs."""
     s = settings()
+    metadata = tracker.get_slot("session_started_metadata")
+    written = metadata.get(DETECTED_LANGUAGE) if isinstance(metadata, dict) else None
+    if written in LANGUAGES:
+        return str(written)
     identity = channel_identity(tracker)
     if identity is not None and identity.channel == "wechat":
         return s.wechat_language

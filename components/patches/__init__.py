@@ -1,6 +1,6 @@
 """Where this assistant replaces parts of Rasa, in the open.
 
-Four modules replace attributes of Rasa 3.6 classes. Each declares what it
+Five modules replace attributes of Rasa 3.6 classes. Each declares what it
 replaces in its PATCHES: the dotted name of the Rasa symbol and a one-line
 reason. `install()` puts all of them in place; `installed_patches()` lists
 what is in place (`python -m components.patches` prints it).
@@ -16,6 +16,10 @@ what is in place (`python -m components.patches` prints it).
 - long_conversations.py: the per-message work that grew with the length of a
   conversation (policies' `past_states`, the events in each action call,
   `DialogueStateTracker.copy`) now does not.
+- language.py: the language a message shows (components/language.py) is
+  known before the session's first words and every reply of the turn
+  (`MessageProcessor.log_message`). The one patch that changes what Rasa does,
+  by design; tests/integration/test_language.py and the Chinese e2e tests.
 
 They rely on Rasa's internals, so they are installed only on the Rasa version
 they were checked against (RASA_VERSION, the pin in pyproject.toml): on any
@@ -113,13 +117,18 @@ check_rasa_version()
 # (after Patch: the modules declare their PATCHES with it)
 from components.patches import (  # noqa: E402
     action_guard,
+    language,
     long_conversations,
     speedups,
     tracker_store_failures,
 )
 
 PATCHES: tuple[Patch, ...] = (
-    action_guard.PATCHES + speedups.PATCHES + long_conversations.PATCHES + tracker_store_failures.PATCHES
+    action_guard.PATCHES
+    + speedups.PATCHES
+    + long_conversations.PATCHES
+    + tracker_store_failures.PATCHES
+    + language.PATCHES
 )
 
 # target -> Rasa's own attribute, as found in the class before it was replaced

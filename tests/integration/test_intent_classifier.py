@@ -69,3 +69,37 @@ def test_weights_laid_out_for_scoring_give_bit_identical_probabilities():
     fast = _fast_scoring(deepcopy(model))
     assert fast.steps[-1][1].coef_.T.flags["C_CONTIGUOUS"]  # scipy multiplies without copying the weights
     assert (fast.predict_proba(texts + ["speak to someone today", "hello, pay now"]) == before).all()
+
+
+ZH_EXAMPLES = {
+    "greet": ["你好", "您好", "在吗", "早上好"],
+    "choose_pay_now": ["我现在就还", "今天全部还清", "马上还款", "我一次性还了"],
+    "request_human": ["我要找人工", "转人工客服", "请让真人跟我说", "人工服务"],
+}
+
+
+def test_chinese_and_english_are_each_read_by_their_own_model(storage):
+    """One model per script: a Chinese message is ranked by the Chinese examples only,
+    an English one by the English only, and both come back from storage."""
+    resource = Resource("intent_classifier")
+    both = {**{i: EXAMPLES[i] + ZH_EXAMPLES[i] for i in EXAMPLES}}
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in both.items() for t in texts])
+    TfidfIntentClassifier.create({}, storage, resource, _context()).train(data)
+    classifier = TfidfIntentClassifier.load({}, storage, resource, _context())
+    assert set(classifier.models) == {"en", "zh"}
+    zh, en, mixed = classifier.process(
+        [
+            Message(data={"text": "我想转人工"}),
+            Message(data={"text": "pay it all now"}),
+            Message(data={"text": "ok 你好"}),
+        ]
+    )
+    assert zh.get("intent")["name"] == "request_human"
+    assert en.get("intent")["name"] == "choose_pay_now"
+    assert mixed.get("intent")["name"] == "greet"
+
+
+def test_a_language_without_examples_gets_no_intent_rather_than_a_guess(storage):
+    classifier = TfidfIntentClassifier.load({}, storage, _trained(storage), _context())
+    [message] = classifier.process([Message(data={"text": "我想转人工"})])
+    assert message.get("intent") == {"name": None, "confidence": 0.0}

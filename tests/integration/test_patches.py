@@ -28,6 +28,7 @@ TARGETS = {
     "rasa.shared.core.trackers.DialogueStateTracker.copy",
     "rasa.shared.core.trackers.DialogueStateTracker.get_last_event_for",
     "rasa.core.agent.Agent._create_tracker_store",
+    "rasa.core.processor.MessageProcessor.log_message",
 }
 
 
