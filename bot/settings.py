@@ -143,6 +143,8 @@ class Settings:
     contact_hours_start: int = 8
     contact_hours_end: int = 21
     max_contacts_per_7_days: int = 7
+    # One optional question at the end of a conversation that resolved (bot/domain/feedback.py)
+    feedback_question: bool = True
     # Payments in by webhook (channels/payments.py, docs/deploy.md "Payments in"): the
     # HMAC-SHA256 secret shared with the payment page or provider (empty: every delivery
     # is refused), how old a signed timestamp may be, and the thank-you on the borrower's
@@ -155,6 +157,12 @@ class Settings:
     offer_learning: bool = False
     offer_exploration: float = 1.0
     offer_segments: str = "reason_code,dpd_bucket,product"
+    # The team console (`python -m bot console`, issue 15): its port, the secret that signs
+    # its session cookies, how long an idle session lasts, and its cookies' Secure flag
+    # (on in production: serve it over https).
+    console_port: int = 8090
+    console_secret: str = ""  # empty: a development-only key; the console refuses to start so in production
+    console_idle_minutes: int = 30
 
     @property
     def production(self) -> bool:
@@ -178,6 +186,7 @@ class Settings:
             "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
             "WECHAT_TOKEN": self.wechat_token,
             "VERIFICATION_ATTEMPT_SECRET": self.verification_attempt_secret,
+            "CONSOLE_SECRET": self.console_secret,
         }
         return {name: value for name, value in named.items() if value}
 
@@ -370,6 +379,7 @@ def load_settings() -> Settings:
         contact_hours_start=_int("CONTACT_HOURS_START", defaults.contact_hours_start),
         contact_hours_end=_int("CONTACT_HOURS_END", defaults.contact_hours_end),
         max_contacts_per_7_days=_int("MAX_CONTACTS_PER_7_DAYS", defaults.max_contacts_per_7_days),
+        feedback_question=_bool("FEEDBACK_QUESTION", defaults.feedback_question),
         payment_webhook_secret=_str("PAYMENT_WEBHOOK_SECRET", defaults.payment_webhook_secret),
         payment_webhook_tolerance_seconds=_int(
             "PAYMENT_WEBHOOK_TOLERANCE_SECONDS", defaults.payment_webhook_tolerance_seconds
@@ -378,6 +388,9 @@ def load_settings() -> Settings:
         offer_learning=_bool("OFFER_LEARNING", defaults.offer_learning),
         offer_exploration=_float("OFFER_EXPLORATION", defaults.offer_exploration),
         offer_segments=_str("OFFER_SEGMENTS", defaults.offer_segments),
+        console_port=_int("CONSOLE_PORT", defaults.console_port),
+        console_secret=_str("CONSOLE_SECRET", defaults.console_secret),
+        console_idle_minutes=_int("CONSOLE_IDLE_MINUTES", defaults.console_idle_minutes),
     )
     settings.check()
     return settings

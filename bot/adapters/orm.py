@@ -298,6 +298,10 @@ class Handoff(Base):
     status = Column(String(32), nullable=False, default="queued")
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
     reply_by = Column(UTCDateTime())
+    # The console (issue 15): who is working it, and since when the assistant is paused for them
+    claimed_by = Column(String(32))
+    claimed_at = Column(UTCDateTime())
+    taken_over_at = Column(UTCDateTime())
 
 
 class ContactAttempt(Base):
@@ -395,3 +399,29 @@ class Escalation(Base):
             postgresql_where=text(_OPEN_ESCALATION_SQL),
         ),
     )
+
+
+class Operator(Base):
+    """A member of the collections team who logs in to the console (issue 15)."""
+
+    __tablename__ = "operators"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(32), nullable=False, unique=True)
+    role = Column(String(16), nullable=False)  # agent | supervisor | admin
+    password_hash = Column(String(255), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime(), nullable=False, default=_now)
+    last_login_at = Column(UTCDateTime())
+    # Sessions signed before this are refused: log-out, a new password, deactivation.
+    sessions_valid_after = Column(UTCDateTime())
+
+
+class ConsoleLoginFailure(Base):
+    """Wrong passwords in a row per log-in name as typed (known or not): the console's throttle."""
+
+    __tablename__ = "console_login_failures"
+
+    name = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    last_failure_at = Column(UTCDateTime(), nullable=False)

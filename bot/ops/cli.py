@@ -524,6 +524,57 @@ def cmd_web(args: argparse.Namespace, app: Services) -> int:
     return 0
 
 
+def cmd_console(args: argparse.Namespace, app: Services) -> int:
+    from bot.ops.console.app import serve
+
+    serve(app.settings, app.store, host=args.host, port=args.port or app.settings.console_port)
+    return 0
+
+
+def _read_password(prompt: str) -> str:
+    """From the terminal (asked twice, not echoed), or the first line of standard input."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Again: ") != first:
+            raise ValueError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_operators(args: argparse.Namespace, app: Services) -> int:
+    from bot.domain.operators import InvalidOperator, check_password
+    from bot.ops.console.security import hash_password
+
+    store = app.store
+    try:
+        if args.action == "add":
+            password = check_password(_read_password(f"Password for {args.name}: "))
+            operator = store.add_operator(args.name, args.role, hash_password(password), by=args.by)
+            print(f"Operator {operator.name} added ({operator.role}); they log in at the console.")
+        elif args.action == "set":
+            new_hash = None
+            if args.password:
+                new_hash = hash_password(check_password(_read_password(f"New password for {args.name}: ")))
+            active = None if args.active is None else args.active == "yes"
+            operator = store.update_operator(
+                args.name.strip().lower(), by=args.by, role=args.role, active=active, password_hash=new_hash
+            )
+            print(f"Operator {operator.name}: {operator.role}, {'active' if operator.active else 'inactive'}.")
+        else:
+            operators = store.operators()
+            if not operators:
+                print("No operators yet: python -m bot operators add NAME --role admin")
+            for o in operators:
+                last = f"{o.last_login_at:%Y-%m-%d %H:%M}" if o.last_login_at else "never"
+                print(f"{o.name:<24} {o.role:<10} {'active' if o.active else 'inactive':<8} last log-in {last}")
+    except (InvalidOperator, ValueError) as bad:
+        print(f"operators: {bad}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_cluster(args: argparse.Namespace, app: Services) -> int:
     import os
 
@@ -673,6 +724,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true", help="also drive the stock `rasa init` assistant")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("console", help="serve the team console (CONSOLE_PORT, default 8090; README 'Team console')")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, help="default: CONSOLE_PORT")
+    p.set_defaults(func=cmd_console)
+    p = sub.add_parser("operators", help="the team console's operators: list, add NAME --role ROLE, set NAME")
+    operators = p.add_subparsers(dest="action")
+    q = operators.add_parser("add", help="a new operator; the password is asked for, or read from standard input")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, choices=("agent", "supervisor", "admin"))
+    q.add_argument("--by", default="cli", help="who added them (kept in the audit log)")
+    q = operators.add_parser("set", help="change a role, deactivate, or set a new password (ends their sessions)")
+    q.add_argument("name")
+    q.add_argument("--role", choices=("agent", "supervisor", "admin"))
+    q.add_argument("--active", choices=("yes", "no"))
+    q.add_argument("--password", action="store_true", help="ask for a new password (or read it from standard input)")
+    q.add_argument("--by", default="cli")
+    operators.add_parser("list", help="every operator, their role and last log-in")
+    p.set_defaults(func=cmd_operators, action="list")
     p = sub.add_parser("web", help="serve the page with the chat widget (WEB_PORT, default 8080)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, help="default: WEB_PORT")

@@ -13,12 +13,14 @@ from bot.adapters.database import Database
 from bot.adapters.store.accounts import AccountRecords
 from bot.adapters.store.agreements import AgreementRecords
 from bot.adapters.store.cases import CaseRecords
+from bot.adapters.store.console import ConsoleRecords
 from bot.adapters.store.contact import ContactRecords
 from bot.adapters.store.deferrals import DeferralRecords
 from bot.adapters.store.escalations import EscalationRecords
 from bot.adapters.store.handoffs import HandoffRecords
 from bot.adapters.store.lifecycle import LifecycleRecords
 from bot.adapters.store.offers import OfferRecords
+from bot.adapters.store.operators import OperatorRecords
 from bot.adapters.store.outreach import OutreachRecords
 from bot.adapters.store.payments import PaymentRecords
 from bot.adapters.store.portfolio import PortfolioRecords
@@ -45,6 +47,8 @@ class LoanStore(
     OfferRecords,
     ReportRecords,
     PortfolioRecords,
+    OperatorRecords,
+    ConsoleRecords,
 ):
     def __init__(
         self,
