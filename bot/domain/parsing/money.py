@@ -40,10 +40,15 @@ class _Money:
     marked: bool  # has a currency or a 'k' -- clearly money, not just a number
 
 
+# A weekday said by its number: 周五 (Friday; "周5" once numerals are digits), 星期一, 礼拜天.
+# Not a number that goes on or is money itself: 每周100 and 每周5块 are amounts a week.
+_CJK_WEEKDAY_RE = re.compile(r"(?:周|週|星期|礼拜|禮拜)\s*[1-7一二三四五六日天](?![0-9.]|\s*[元块圆¥])")
+
+
 def _strip_for_amounts(text: str) -> str:
-    """Blank everything that is a number but not money: dates, times, plan
-    durations, percentages and loan references."""
-    text = _blank_dates(text)
+    """Blank everything that is a number but not money: dates, weekdays, times,
+    plan durations, percentages and loan references."""
+    text = _blank(_blank_dates(text), _CJK_WEEKDAY_RE)
     text = _blank(text, _DURATION_RE)
     return _blank_loan_refs(text)
 
