@@ -5,7 +5,8 @@
 #   3. rasa data validate
 #   4. train the model once (skipped when nothing changed)
 #   5. rasa test: tests/stories, failing on any prediction error
-#   6. pytest -m e2e: real action server + Rasa server over HTTP, checking the database
+#   6. pytest -m e2e: real action server + Rasa server over HTTP, checking the database;
+#      the intent accuracy on the blind NLU sets per language (tests/e2e/test_nlu_holdout.py)
 # PostgreSQL tests use TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
 # Tests whose server (PostgreSQL, Redis, RabbitMQ) is not reachable are skipped and reported,
 # unless REQUIRE_POSTGRES=1 / REQUIRE_REDIS=1 / REQUIRE_RABBITMQ=1 (tests/services.py).

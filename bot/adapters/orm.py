@@ -90,6 +90,10 @@ class Borrower(Base):
 
     id = Column(Integer, primary_key=True)
     full_name = Column(String(200), nullable=False)
+    # How to address the borrower (bot/domain/names.py), when the lender knows them:
+    # the family name as written in full_name, and mr | ms | mrs | miss | mx.
+    family_name = Column(String(100))
+    title = Column(String(8))
     date_of_birth = Column(Date, nullable=False)
     phone = Column(String(32))
     email = Column(String(254))
@@ -129,6 +133,9 @@ class Loan(Base):
     days_past_due = Column(Integer, nullable=False, default=0)
     next_due_date = Column(Date)
     status = Column(String(32), nullable=False, default="delinquent")
+    # Whose conduct rules apply (bot/domain/conduct.py MARKETS): US, UK or CN; from the
+    # import, else derived from the currency and the borrower's time zone.
+    market = Column(String(2), nullable=False, default="US", server_default="US")
     created_at = Column(UTCDateTime(), nullable=False, default=_now)
     updated_at = Column(UTCDateTime(), nullable=False, default=_now, onupdate=_now)
 

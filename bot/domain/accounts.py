@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from bot.domain.agreements import AgreementView
+from bot.domain.names import PersonName
 
 CASE_KINDS = ("dispute", "fraud_claim", "payment_claim")
 HOLD_CASE_KINDS = ("dispute", "fraud_claim")  # an open one stops collection until it is closed
@@ -33,6 +34,7 @@ class AccountView:
     open_cases: tuple[str, ...] = ()  # kinds of open cases: dispute, fraud_claim, payment_claim
     vulnerable: bool = False
     opted_out_channels: tuple[str, ...] = ()
+    borrower_name: PersonName | None = None  # how to address them: bot.domain.names.address_as
 
     @property
     def on_collection_hold(self) -> bool:

@@ -5,8 +5,11 @@ collections team. Actions, the reminder planner and the tests call these
 functions instead of re-deciding the rules themselves.
 
 Sources: US FDCPA / CFPB Regulation F (12 CFR 1006), China's NIFA internet-finance
-collection convention (2018) and post-loan collection guidelines (2024), UK FCA
-CONC 7 and FG21/1 (vulnerable customers).
+collection convention (2018) and post-loan collection guidelines (2024), the national
+standard on post-loan collection risk control for online consumer credit (2025), the
+China Banking Association's guideline on consumer-loan collection (2026, trial), UK FCA
+CONC 7 and FG21/1 (vulnerable customers). The contact rules differ by market
+(`MARKETS`: US, UK, CN), chosen per loan.
 """
 
 from __future__ import annotations
@@ -68,17 +71,111 @@ def agreement_confirmed(answer: str | None, *, read_back_given: bool) -> bool:
 
 # ---------------------------------------------------------------- contact
 
-CONTACT_WINDOW = (time(8, 0), time(21, 0))  # Reg F 1006.6(b)(1)(i); NIFA forbids 22:00-08:00
+CONTACT_WINDOW = (time(8, 0), time(21, 0))  # Reg F 1006.6(b)(1)(i); the widest window of any market
 QUIET_DAYS_AFTER_CONVERSATION = 7
 MAX_ATTEMPTS_PER_7_DAYS = 7  # Reg F 1006.14(b)(2) presumption
 
 
-def within_contact_hours(
-    now: datetime, timezone: str, *, start_hour: int | None = None, end_hour: int | None = None
-) -> bool:
-    """08:00 to 21:00 in the borrower's own time zone.
+@dataclass(frozen=True)
+class PolicyValue:
+    """A limit and the rule it comes from (docs/conduct.md has the table)."""
 
-    A lender may narrow the window (CONTACT_HOURS_START/END), never widen it.
+    value: int
+    source: str
+
+
+@dataclass(frozen=True)
+class MarketRules:
+    """The contact rules of one market: whose conduct rules bind the lender for a loan
+    (the loan's `market`). Every proactive contact (a reminder, a thank-you) counts."""
+
+    market: str
+    window: tuple[time, time]  # local time: contact from the first until before the second
+    window_source: str
+    max_per_7_days: PolicyValue  # sent to the borrower in any rolling 7 days
+    max_per_day: PolicyValue | None = None  # sent to the borrower on their local day
+    max_per_address_per_day: PolicyValue | None = None  # sent to one phone number or chat on its local day
+
+
+_REG_F_WEEK = PolicyValue(
+    MAX_ATTEMPTS_PER_7_DAYS, "Reg F 1006.14(b)(2): more than 7 attempts in 7 days is presumed harassment"
+)
+MARKETS: dict[str, MarketRules] = {
+    "US": MarketRules(
+        "US",
+        (time(8, 0), time(21, 0)),
+        "Reg F 1006.6(b)(1)(i): before 8am and after 9pm local time are inconvenient",
+        _REG_F_WEEK,
+    ),
+    "UK": MarketRules(
+        "UK",
+        (time(8, 0), time(21, 0)),
+        "CONC 7.9 (no contact at unreasonable times or frequency); 08:00-21:00 and 7 in 7 days as the house rule",
+        PolicyValue(MAX_ATTEMPTS_PER_7_DAYS, "CONC 7.9 (no excessive contact); the house rule of Reg F 1006.14(b)(2)"),
+    ),
+    "CN": MarketRules(
+        "CN",
+        # 08:00-22:00; the lender's CONTACT_HOURS_END (21 by default) narrows it further.
+        (time(8, 0), time(22, 0)),
+        "China Banking Association, guideline on consumer-loan collection by financial institutions (2026, trial);"
+        " NIFA convention on internet-finance collection (2018): no collection 22:00-08:00 without the borrower's consent",
+        PolicyValue(
+            MAX_ATTEMPTS_PER_7_DAYS, "no weekly figure in the Chinese texts: the house rule of Reg F 1006.14(b)(2)"
+        ),
+        max_per_day=PolicyValue(
+            3,
+            "national standard on post-loan collection risk control for online consumer credit (approved 2025):"
+            " at most 3 effective interactive contacts, AI included, per debtor per day",
+        ),
+        max_per_address_per_day=PolicyValue(
+            6,
+            "China Banking Association, guideline on consumer-loan collection (2026, trial):"
+            " at most 6 unanswered attempts per number per day",
+        ),
+    ),
+}
+DEFAULT_MARKET = "US"
+# The zones of mainland China (IANA names, current and old).
+CN_TIME_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "Asia/Urumqi", "PRC"})
+
+
+def market_for(currency: str, timezone: str) -> str:
+    """The market a loan falls under when the lender's file does not say: CN for a
+    yuan loan or a borrower in China's time zone (China's rules protect a borrower
+    living there), UK for sterling, US for dollars; otherwise by the time zone
+    (Europe/London: UK, America/*: US), else DEFAULT_MARKET."""
+    code = (currency or "").strip().upper()
+    zone = (timezone or "").strip()
+    if code == "CNY" or zone in CN_TIME_ZONES:
+        return "CN"
+    if code == "GBP":
+        return "UK"
+    if code == "USD":
+        return "US"
+    if zone in ("Europe/London", "Europe/Belfast", "GB"):
+        return "UK"
+    if zone.startswith("America/") or zone.startswith("US/"):
+        return "US"
+    return DEFAULT_MARKET
+
+
+def rules_for(market: str | None) -> MarketRules:
+    return MARKETS.get((market or "").upper(), MARKETS[DEFAULT_MARKET])
+
+
+def within_contact_hours(
+    now: datetime,
+    timezone: str,
+    *,
+    start_hour: int | None = None,
+    end_hour: int | None = None,
+    market: str | None = None,
+) -> bool:
+    """Inside the market's window (US and UK 08:00-21:00, CN 08:00-22:00) in the
+    borrower's own time zone; no market: 08:00-21:00.
+
+    A lender may narrow the window (CONTACT_HOURS_START/END), never widen it. The
+    assistant records no consent to contact at night, so none is ever assumed.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -86,7 +183,7 @@ def within_contact_hours(
         local = now.astimezone(ZoneInfo(timezone)).time()
     except Exception:
         return False  # unknown zone: do not risk an antisocial hour
-    start, end = CONTACT_WINDOW
+    start, end = rules_for(market).window if market else CONTACT_WINDOW
     if start_hour is not None:
         start = max(start, time(start_hour))
     if end_hour is not None and end_hour < end.hour:
@@ -94,10 +191,23 @@ def within_contact_hours(
     return start <= local < end
 
 
-def within_weekly_limit(sent_in_last_7_days: int, limit: int | None = None) -> bool:
+def within_weekly_limit(sent_in_last_7_days: int, limit: int | None = None, *, market: str | None = None) -> bool:
     """At most 7 contact attempts per borrower in any 7 days (a lender may set fewer)."""
-    cap = MAX_ATTEMPTS_PER_7_DAYS if limit is None else min(limit, MAX_ATTEMPTS_PER_7_DAYS)
+    cap = rules_for(market).max_per_7_days.value
+    cap = cap if limit is None else min(limit, cap)
     return sent_in_last_7_days < cap
+
+
+def within_daily_limits(sent_to_borrower_today: int, sent_to_address_today: int, *, market: str | None) -> str | None:
+    """The market's caps per day: None when one more contact is allowed, else the skip
+    reason: `daily_limit` (per borrower) or `daily_limit_address` (per number or chat).
+    Every proactive contact counts, answered or not (stricter than either text asks)."""
+    rules = rules_for(market)
+    if rules.max_per_day is not None and sent_to_borrower_today >= rules.max_per_day.value:
+        return "daily_limit"
+    if rules.max_per_address_per_day is not None and sent_to_address_today >= rules.max_per_address_per_day.value:
+        return "daily_limit_address"
+    return None
 
 
 def spoke_recently(last_conversation: datetime | None, now: datetime) -> bool:
@@ -380,6 +490,32 @@ BANNED_PHRASES = (
     "老赖",
     "丢人",
     "黑名单",
+    # Chinese: no impersonating courts, police, lawyers or the government, no threats
+    # (NIFA 2018; the CBA guideline on consumer-loan collection, 2026)
+    "法院",
+    "法官",
+    "法庭",
+    "公安",
+    "派出所",
+    "检察院",
+    "律师",
+    "传票",
+    "立案",
+    "诉讼",
+    "司法",
+    "政府部门",
+    "失信被执行人",
+    "判刑",
+    "吃官司",
+    "通缉",
+    "威胁",
+    "上门",
+    "你的家里",
+    "您的家里",
+    "你的同事",
+    "您的同事",
+    "不还就",
+    "否则后果",
 )
 
 

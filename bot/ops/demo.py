@@ -162,6 +162,9 @@ PLAN_HOLDER = "LN-10008"
 # How the demo lender reaches each borrower first (the rest: SMS).
 _WECHAT_OPENID = {"LN-10007": "odemo00000000000000000010007"}
 _PREFERRED_CHANNEL = {"LN-10002": "whatsapp", "LN-10003": "telegram", "LN-10007": "telegram"}
+# How the lender knows to address two borrowers (bot/domain/names.py): Grace Li is
+# 李女士 / Li女士 to a Chinese speaker, never "Li" as a given name.
+_ADDRESS = {"LN-10007": ("Li", "ms"), "LN-10004": ("Evans", "mr")}
 
 
 def demo_rows(today: date) -> list[dict]:
@@ -189,6 +192,8 @@ def demo_rows(today: date) -> list[dict]:
                 "telegram_chat_id": "70000" + ref[-5:],
                 # A demo WeChat OpenID for the Chinese-speaking borrower (issue 16).
                 "wechat_openid": _WECHAT_OPENID.get(ref),
+                "family_name": _ADDRESS.get(ref, (None, None))[0],
+                "title": _ADDRESS.get(ref, (None, None))[1],
             }
         )
     return rows

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
 
+from bot.domain.conduct import MARKETS, market_for
 from bot.domain.identity import WECHAT_OPENID
+from bot.domain.names import TITLES
 from bot.domain.parsing import normalise_loan_ref
 from bot.settings import LANGUAGES
 
@@ -33,8 +35,11 @@ COLUMNS = [
     "next_due_date",
 ]
 # Optional trailing columns, in any order: how the lender reaches the borrower first,
-# and the borrower's ids on Telegram and on the lender's WeChat Official Account.
-OPTIONAL_COLUMNS = ("preferred_channel", "telegram_chat_id", "wechat_openid")
+# the borrower's ids on Telegram and on the lender's WeChat Official Account, whose
+# conduct rules apply (US, UK or CN; else derived from the currency and time zone:
+# bot.domain.conduct.market_for), and how to address the borrower (the family name as
+# written in borrower_name, and mr | ms | mrs | miss | mx: bot/domain/names.py).
+OPTIONAL_COLUMNS = ("preferred_channel", "telegram_chat_id", "wechat_openid", "market", "family_name", "title")
 CHANNELS = ("sms", "whatsapp", "telegram", "wechat")
 MAX_ROWS = 500_000
 
@@ -142,6 +147,15 @@ def _validate(raw: dict[str, str], n_values: int, n_columns: int) -> tuple[dict[
     if not v["borrower_name"] or len(v["borrower_name"]) > 200:
         problems.append("borrower_name is required (at most 200 characters)")
     row["borrower_name"] = v["borrower_name"]
+    if v["family_name"] and (
+        len(v["family_name"]) > 100 or v["family_name"].casefold() not in v["borrower_name"].casefold()
+    ):
+        problems.append(f"family_name {v['family_name']!r} must be part of borrower_name")
+    if v["title"] and v["title"].lower() not in TITLES:
+        problems.append(f"title {v['title']!r} must be one of {', '.join(TITLES)}")
+    for name in ("family_name", "title"):
+        if name in raw:  # the file has the column: an empty value clears it
+            row[name] = (v[name].lower() if name == "title" else v[name]) or None
 
     row["date_of_birth"] = _date(v["date_of_birth"], "date_of_birth", problems, required=True)
     row["next_due_date"] = _date(v["next_due_date"], "next_due_date", problems, required=False)
@@ -176,6 +190,13 @@ def _validate(raw: dict[str, str], n_values: int, n_columns: int) -> tuple[dict[
     overdue, outstanding = row["overdue_amount"], row["outstanding_balance"]
     if overdue is not None and outstanding is not None and overdue > outstanding:
         problems.append("overdue_amount is larger than outstanding_balance")
+
+    if v["market"]:
+        if v["market"].upper() not in MARKETS:
+            problems.append(f"market {v['market']!r} must be one of {', '.join(MARKETS)}")
+        row["market"] = v["market"].upper()
+    else:
+        row["market"] = market_for(row["currency"], v["timezone"])
 
     try:
         row["days_past_due"] = int(v["days_past_due"])

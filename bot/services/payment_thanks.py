@@ -1,6 +1,6 @@
 """A thank-you when a payment arrives (issue 14): at most one a day per loan, on the
 borrower's preferred channel, within the contact rules of reminders (opt-outs, holds,
-vulnerability, contact hours, 7 contacts in 7 days). Never a reminder: a borrower who
+vulnerability, contact hours, 7 contacts in 7 days, and the market's caps per day). Never a reminder: a borrower who
 paid hears nothing else about it. Skipped, not postponed, when a rule says no.
 
 The payment webhook (channels/payments.py) decides with `thanks_decision` and records
@@ -30,6 +30,9 @@ class ThanksContext:
     holds: frozenset[str]  # kinds of open disputes and fraud claims
     sent_this_week: int  # contacts sent to the borrower in the last 7 days
     thanked_today: bool  # a thank-you already went to this loan today (the borrower's day)
+    market: str = conduct.DEFAULT_MARKET  # whose contact rules apply (conduct.MARKETS)
+    sent_today: int = 0  # contacts sent to the borrower on their local day
+    sent_to_address_today: int = 0  # and to the number or chat the thank-you would go to
 
 
 class ThanksStore(Protocol):
@@ -46,11 +49,15 @@ def thanks_decision(context: ThanksContext, rules: ReminderRules, now: datetime)
     if reason is None and context.thanked_today:
         reason = "already_thanked_today"
     if reason is None and not conduct.within_contact_hours(
-        now, borrower.timezone, start_hour=rules.start_hour, end_hour=rules.end_hour
+        now, borrower.timezone, start_hour=rules.start_hour, end_hour=rules.end_hour, market=context.market
     ):
         reason = "outside_contact_hours"
-    if reason is None and not conduct.within_weekly_limit(context.sent_this_week, rules.max_per_7_days):
+    if reason is None and not conduct.within_weekly_limit(
+        context.sent_this_week, rules.max_per_7_days, market=context.market
+    ):
         reason = "weekly_limit"
+    if reason is None:
+        reason = conduct.within_daily_limits(context.sent_today, context.sent_to_address_today, market=context.market)
     return Reminder(
         loan_id=context.loan_id,
         borrower_id=borrower.id,

@@ -2,7 +2,9 @@
 
 Chooses which loans to remind now, applies the contact rules of
 `bot.domain.conduct` (opt-outs, collection holds, vulnerability, contact hours, 7
-attempts in 7 days, no arrears reminder within 7 days of a conversation) and starts a conversation on the borrower's preferred
+attempts in 7 days, no arrears reminder within 7 days of a conversation; per the
+loan's market: CN's window until 22:00 and its caps per day, per borrower and per
+number, `conduct.MARKETS`) and starts a conversation on the borrower's preferred
 channel through Rasa's HTTP API (`trigger_intent`, bot/adapters/rasa_trigger.py).
 Every attempt and every skip is recorded in `contact_attempts`. What the rules
 need from the loan store arrives as one `OutreachSnapshot`
@@ -211,6 +213,7 @@ class ReminderCandidate:
     borrower: BorrowerContact
     arrangement: Arrangement | None
     product: str = ""
+    market: str = conduct.DEFAULT_MARKET  # whose contact rules apply (conduct.MARKETS)
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,7 @@ class SentReminder:
     borrower_id: int
     trigger: str
     created_at: datetime
+    conversation_id: str | None = None  # the number or chat it went to
 
 
 @dataclass(frozen=True)
@@ -235,7 +239,9 @@ class OutreachSnapshot:
 
     candidates: list[ReminderCandidate]  # in loan reference order
     holds: dict[int, set[str]]  # loan id -> kinds of open dispute / fraud cases
-    sent: list[SentReminder]  # to these borrowers in the last 7 days, or missed-payment reminders of these loans
+    # to these borrowers in the last 7 days, to their numbers and chats in the last 2 days,
+    # or missed-payment reminders of these loans
+    sent: list[SentReminder]
     last_conversation: dict[int, datetime]  # loan id -> latest verification within the quiet days
     # loan id -> the latest reminder the borrower asked for, made in the last MAX_REQUESTED_DAYS_AHEAD + 1 days
     requested: dict[int, RequestedReminder] = field(default_factory=dict)
@@ -290,6 +296,8 @@ def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) ->
     )
     week_ago = now - timedelta(days=7)
     sent_this_week = Counter(a.borrower_id for a in snapshot.sent if week_ago < a.created_at <= now)
+    # every contact of the last 7 days, this run's included, for the caps per day
+    recent = [a for a in snapshot.sent if week_ago < a.created_at <= now]
     sent_by_loan: dict[int | None, list[SentReminder]] = defaultdict(list)
     for attempt in snapshot.sent:
         sent_by_loan[attempt.loan_id].append(attempt)
@@ -323,6 +331,7 @@ def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) ->
             now,
             today,
             zone,
+            recent,
         )
         reminder = Reminder(
             loan_id=loan.loan_id,
@@ -336,6 +345,7 @@ def plan_reminders(store: OutreachStore, rules: ReminderRules, now: datetime) ->
         )
         if reminder.send:
             sent_this_week[borrower.id] += 1  # counts towards the cap for the borrower's other loans
+            recent.append(SentReminder(loan.loan_id, borrower.id, trigger, now, reminder.conversation_id))
         plan.append(reminder)
     return plan
 
@@ -433,6 +443,7 @@ def _skip_reason(
     now: datetime,
     today: date,
     zone: tzinfo,
+    recent: list[SentReminder] | None = None,
 ) -> str | None:
     """Why this loan must not be contacted now (None: send). The first rule that applies wins."""
     borrower = loan.borrower
@@ -443,15 +454,43 @@ def _skip_reason(
         return "already_reminded_today"
     if _arrears_trigger(trigger) and conduct.spoke_recently(last_conversation, now):
         return "recent_conversation"  # reminders of an arrangement's own dates still go
-    if not conduct.within_contact_hours(now, borrower.timezone, start_hour=rules.start_hour, end_hour=rules.end_hour):
+    if not conduct.within_contact_hours(
+        now, borrower.timezone, start_hour=rules.start_hour, end_hour=rules.end_hour, market=loan.market
+    ):
         return "outside_contact_hours"
-    if not conduct.within_weekly_limit(sent_this_week[borrower.id], rules.max_per_7_days):
+    if not conduct.within_weekly_limit(sent_this_week[borrower.id], rules.max_per_7_days, market=loan.market):
         return "weekly_limit"
-    return None
+    to_borrower, to_address = sent_today(recent or [], borrower.id, conversation_id_for(borrower, channel), today, zone)
+    return conduct.within_daily_limits(to_borrower, to_address, market=loan.market)
+
+
+def sent_today(
+    sent: list[SentReminder], borrower_id: int, address: str | None, today: date, zone: tzinfo
+) -> tuple[int, int]:
+    """Contacts sent on the borrower's local `today`: to the borrower, and to `address`
+    (their number or chat, whoever it was sent for)."""
+    since = _midnight(today, zone)
+    todays = [a for a in sent if a.created_at >= since]
+    to_borrower = sum(1 for a in todays if a.borrower_id == borrower_id)
+    number = _number(address)
+    to_address = sum(1 for a in todays if number is not None and _number(a.conversation_id) == number)
+    return to_borrower, to_address
+
+
+def _number(conversation_id: str | None) -> str | None:
+    """SMS and WhatsApp reach the same phone number."""
+    if not conversation_id:
+        return None
+    return conversation_id.removeprefix("whatsapp:")
 
 
 def _arrears_trigger(trigger: str) -> bool:
     return trigger in ("newly_overdue", FINAL_NOTICE_TRIGGER) or trigger.startswith("days_past_due_")
+
+
+def zone_for(name: str) -> tzinfo:
+    """The borrower's time zone; UTC for an unknown one (contact hours refuse it anyway)."""
+    return _zone(name)
 
 
 def _zone(name: str) -> tzinfo:

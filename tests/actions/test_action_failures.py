@@ -47,7 +47,7 @@ def test_an_action_that_fails_answers_politely_and_logs_no_personal_data(monkeyp
 def test_the_form_validations_fail_politely_too(monkeypatch):
     from actions import verification
 
-    monkeypatch.setattr(verification, "parse_date_of_birth", explode)
+    monkeypatch.setattr(verification, "parse_verification_details", explode)
     t = Tracker(
         "t-fail",
         {"requested_slot": "date_of_birth", "loan_ref": "LN-10001", "date_of_birth": "x"},

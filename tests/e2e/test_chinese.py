@@ -1,10 +1,11 @@
 """A Chinese-speaking borrower over REST.
 
-Before verification the assistant speaks the deployment's default language;
-once the borrower is verified it speaks theirs (the loan store's `language`),
-with the lender's texts and the product's name in Chinese. Crisis language in
-Chinese is recognised whatever the (English-trained) intent classifier makes
-of it."""
+A borrower who has written nothing that shows a language ("hi", a reference, a
+date) hears the deployment's default language until verified, then the language
+on file (the loan store's `language`), with the lender's texts and the product's
+name in Chinese. Crisis language in Chinese is recognised by the lexicon whatever
+the intent classifier makes of it. (tests/e2e/test_situations_zh.py: every
+situation typed in Chinese.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from decimal import Decimal
 import pytest
 
 from bot.domain.formatting import format_money
-from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -36,14 +36,8 @@ def test_a_chinese_borrower_hears_chinese_and_a_crisis_is_answered_with_care(ser
     assert handoff["priority"] == "urgent"
 
 
-@pytest.mark.skipif(
-    not (ROOT / "data" / "nlu" / "zh.yml").exists(),
-    reason="Chinese intents are not trained yet: docs/drafts/nlu_zh.yml (docs/status.md)",
-)
 def test_a_chinese_borrower_agrees_an_instalment_plan_in_chinese(servers):
-    """Typed Chinese all the way: a reason, a plan length, a first date and a yes.
-
-    Runs once the Chinese examples are in data/nlu/ (it passed with the draft there)."""
+    """Typed Chinese all the way: a reason, a plan length, a first date and a yes."""
     who = f"e2e-zh-{uuid.uuid4().hex[:10]}"
     ref = servers.new_loan(language="zh", currency="CNY", timezone="Asia/Shanghai", overdue="600.00")
     servers.say(who, "你好")

@@ -482,8 +482,8 @@ def test_parse_currency_hint(text, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("next Friday", d(2026, 11, 27)),
-        ("next friday please", d(2026, 11, 27)),
+        ("next Friday", d(2026, 12, 4)),  # Friday of next week, as 下周五 (issue 13 §5)
+        ("next friday please", d(2026, 12, 4)),
         ("friday", d(2026, 11, 27)),
         ("Friday", d(2026, 11, 27)),
         ("this monday", TODAY),

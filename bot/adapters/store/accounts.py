@@ -14,6 +14,7 @@ from bot.adapters.store.payments import payment_json
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import AgreementView
 from bot.domain.formatting import money_str
+from bot.domain.names import PersonName, address_as
 
 
 class AccountRecords:
@@ -24,6 +25,8 @@ class AccountRecords:
             loan = rows.loan(s, loan_ref)
             open_agreement = rows.open_agreement(s, loan.id)
             open_cases = s.scalars(select(Case.kind).where(Case.loan_id == loan.id, Case.status == "open")).all()
+            borrower = loan.borrower
+            name = PersonName(borrower.full_name, borrower.family_name, borrower.title)
             return AccountView(
                 loan_ref=loan.loan_ref,
                 product=loan.product,
@@ -34,13 +37,14 @@ class AccountRecords:
                 days_past_due=loan.days_past_due,
                 next_due_date=loan.next_due_date,
                 status=loan.status,
-                borrower_first_name=loan.borrower.full_name.split()[0],
+                borrower_first_name=address_as(name, "en"),
                 language=loan.borrower.language,
                 timezone=loan.borrower.timezone,
                 open_agreement=rows.agreement_view(open_agreement) if open_agreement else None,
                 open_cases=tuple(sorted(set(open_cases))),
                 vulnerable=loan.borrower.vulnerable,
                 opted_out_channels=tuple(sorted(o.channel for o in loan.borrower.opt_outs)),
+                borrower_name=name,
             )
 
     def agreements(self) -> list[AgreementView]:

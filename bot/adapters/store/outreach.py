@@ -14,6 +14,7 @@ from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, ContactAttem
 from bot.domain.accounts import HOLD_CASE_KINDS
 from bot.domain.agreements import OPEN_AGREEMENT_STATUSES
 from bot.services.reminders import (
+    CONNECTORS,
     MAX_REQUESTED_DAYS_AHEAD,
     MISSED_LOOKBACK_DAYS,
     Arrangement,
@@ -24,6 +25,7 @@ from bot.services.reminders import (
     ReminderCandidate,
     RequestedReminder,
     SentReminder,
+    conversation_id_for,
     start_of_local_day,
 )
 
@@ -60,6 +62,15 @@ class OutreachRecords:
                 return OutreachSnapshot([], {}, [], {})
             loan_ids = [loan.id for loan in loans]
             borrower_ids = {loan.borrower_id for loan in loans}
+            # the numbers and chats reminders would go to: the caps per number count them
+            addresses = sorted(
+                {
+                    address
+                    for loan in loans
+                    for channel in CONNECTORS
+                    if (address := conversation_id_for(borrower_contact(loan.borrower), channel))
+                }
+            )
             holds: dict[int, set[str]] = defaultdict(set)
             for loan_id, kind in s.execute(
                 select(Case.loan_id, Case.kind).where(
@@ -76,6 +87,10 @@ class OutreachRecords:
                             ContactAttempt.created_at > now - timedelta(days=7),
                         ),
                         and_(ContactAttempt.loan_id.in_(loan_ids), ContactAttempt.trigger.in_(missed_triggers)),
+                        and_(
+                            ContactAttempt.conversation_id.in_(addresses),
+                            ContactAttempt.created_at > now - timedelta(days=2),
+                        ),
                     ),
                 )
             ).all()
@@ -94,7 +109,7 @@ class OutreachRecords:
             return OutreachSnapshot(
                 candidates=[_candidate(loan, now) for loan in loans],
                 holds=dict(holds),
-                sent=[SentReminder(a.loan_id, a.borrower_id, a.trigger, a.created_at) for a in sent],
+                sent=[SentReminder(a.loan_id, a.borrower_id, a.trigger, a.created_at, a.conversation_id) for a in sent],
                 last_conversation=last_conversation,
                 requested={loan_id: r for loan_id, r in requested.items() if loan_id in loan_ids},
                 final_notices={loan_id: opened for loan_id, opened in final_notices.items() if loan_id in loan_ids},
@@ -236,4 +251,5 @@ def _candidate(loan: Loan, now: datetime) -> ReminderCandidate:
         if agreement is not None
         else None,
         product=loan.product,
+        market=loan.market,
     )

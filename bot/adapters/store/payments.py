@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -48,7 +48,7 @@ from bot.domain.payments import (
 )
 from bot.services.payment_thanks import TRIGGER as THANKS_TRIGGER
 from bot.services.payment_thanks import ThanksContext
-from bot.services.reminders import start_of_local_day
+from bot.services.reminders import SentReminder, conversation_id_for, sent_today, start_of_local_day, zone_for
 
 RulesFor = Callable[[str], AgreementRules]  # product -> its agreement rules (collections_policy.yml)
 
@@ -159,13 +159,28 @@ class PaymentRecords:
                 )
                 .limit(1)
             )
+            contact = borrower_contact(loan.borrower)
+            address = conversation_id_for(contact, contact.preferred_channel)
+            todays = s.scalars(
+                select(ContactAttempt).where(
+                    ContactAttempt.outcome == "sent",
+                    ContactAttempt.created_at >= now - timedelta(days=2),
+                    or_(ContactAttempt.borrower_id == loan.borrower_id, ContactAttempt.conversation_id == address),
+                )
+            ).all()
+            sent = [SentReminder(a.loan_id, a.borrower_id, a.trigger, a.created_at, a.conversation_id) for a in todays]
+            zone = zone_for(loan.borrower.timezone)
+            to_borrower, to_address = sent_today(sent, loan.borrower_id, address, now.astimezone(zone).date(), zone)
             return ThanksContext(
                 loan_id=loan.id,
                 loan_ref=loan.loan_ref,
-                borrower=borrower_contact(loan.borrower),
+                borrower=contact,
                 holds=frozenset(holds),
                 sent_this_week=sent_this_week or 0,
                 thanked_today=thanked_today is not None,
+                market=loan.market,
+                sent_today=to_borrower,
+                sent_to_address_today=to_address,
             )
 
     def payments(self, *, limit: int = 50, loan_ref: str | None = None) -> list[dict[str, Any]]:

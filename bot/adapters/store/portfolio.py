@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from bot.adapters.database import Database
 from bot.adapters.orm import Borrower, Loan
 from bot.adapters.store import rows
+from bot.domain.conduct import market_for
 from bot.domain.payments import days_past_due_bucket
 
 
@@ -55,6 +56,9 @@ class PortfolioRecords:
                     borrower.telegram_chat_id = row["telegram_chat_id"]
                 if row.get("wechat_openid"):
                     borrower.wechat_openid = row["wechat_openid"]
+                if "family_name" in row or "title" in row:  # how to address them, when the file says
+                    borrower.family_name = row.get("family_name")
+                    borrower.title = row.get("title")
                 # a move between days-past-due buckets is audited (the report's roll rates)
                 before = days_past_due_bucket(loan.days_past_due) if loan.days_past_due is not None else None
                 for name in (
@@ -67,6 +71,7 @@ class PortfolioRecords:
                     "next_due_date",
                 ):
                     setattr(loan, name, row[name])
+                loan.market = row.get("market") or market_for(row["currency"], row["timezone"])
                 loan.status = row.get("status") or ("delinquent" if row["days_past_due"] > 0 else "current")
                 loan.updated_at = rows.utcnow()
                 after = days_past_due_bucket(loan.days_past_due)

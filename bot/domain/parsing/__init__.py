@@ -21,6 +21,7 @@ Modules, lowest first (each imports only from those above it):
 - ``number_words``: number words (English and Chinese) to digits
 - ``references``: loan references
 - ``date_of_birth``: dates of birth
+- ``details``: a loan reference and a date of birth given in one message
 - ``money``: amounts and currency hints
 - ``periods``: amounts with the period they are paid over ('40 every fortnight')
 - ``dates``: payment dates and past dates
@@ -32,6 +33,7 @@ from __future__ import annotations
 from ._common import MAX_CHARS
 from .date_of_birth import DateOfBirthParse, parse_date_of_birth
 from .dates import parse_past_date, parse_payment_date
+from .details import VerificationDetails, parse_verification_details
 from .money import parse_amount, parse_currency_hint
 from .months import parse_months
 from .periods import FORTNIGHT, MONTH, WEEK, PeriodicAmount, monthly_equivalent, parse_periodic_amount
@@ -44,6 +46,7 @@ __all__ = [
     "WEEK",
     "DateOfBirthParse",
     "PeriodicAmount",
+    "VerificationDetails",
     "monthly_equivalent",
     "normalise_loan_ref",
     "parse_amount",
@@ -53,4 +56,5 @@ __all__ = [
     "parse_past_date",
     "parse_payment_date",
     "parse_periodic_amount",
+    "parse_verification_details",
 ]

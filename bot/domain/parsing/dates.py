@@ -89,18 +89,46 @@ def _weekday_index(word: str) -> int | None:
 
 
 def _next_or_this_weekday(text: str, today: date) -> date | None:
-    """'next Friday' / 'this Friday': the first such weekday after today
-    ('this' also accepts today). dateparser 1.2.0 returns None for these."""
+    """'this Friday' / 'coming Friday': the first such weekday from today ('this' also
+    accepts today). 'next Friday': Friday of next week (weeks start on Monday), as
+    下周五 is read in Chinese: on a Thursday, 8 days ahead, not tomorrow; on a
+    Saturday, 6 days ahead. The date is read back before anything is recorded.
+    dateparser 1.2.0 returns None for these."""
     m = _NEXT_WEEKDAY_RE.search(text)
     if not m:
         return None
     index = _weekday_index(m.group("day"))
     if index is None:  # pragma: no cover - the regex only matches weekdays
         return None
+    which = m.group("which").lower()
+    if which == "next":
+        return today - timedelta(days=today.weekday()) + timedelta(weeks=1, days=index)
     ahead = (index - today.weekday()) % 7
-    if ahead == 0 and m.group("which").lower() != "this":
+    if ahead == 0 and which != "this":
         ahead = 7
     return today + timedelta(days=ahead)
+
+
+# A weekday on its own ("on Friday", "friday"): full names and the unmistakable
+# abbreviations only ('sun', 'sat', 'wed', 'mon' are words too).
+_BARE_WEEKDAY_RE = re.compile(
+    r"(?<!\blast )(?<!\bnext )\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tues|weds|thurs|fri)\b",
+    re.I,
+)
+
+
+def _bare_weekday(text: str, today: date) -> date | None:
+    """'Friday' alone: the first Friday from today, today included, as 周五 is read in
+    Chinese (said on a Friday, it is today; the read-back shows the date)."""
+    if _MONTH_DATE_RE.search(text):
+        return None  # '15 December, a Friday': the date says it
+    m = _BARE_WEEKDAY_RE.search(text)
+    if not m:
+        return None
+    index = _weekday_index(m.group(1))
+    if index is None:  # pragma: no cover - the regex only matches weekdays
+        return None
+    return today + timedelta(days=(index - today.weekday()) % 7)
 
 
 _FORTNIGHT_RE = re.compile(r"\b(?:in\s+)?a\s+fortnight\b|\bfortnight'?s\s+time\b", re.I)
@@ -254,6 +282,8 @@ def parse_payment_date(text: str, today: date, date_order: str = "DMY") -> date 
         return value
     if (day := _day_of_month(cleaned)) is not None:
         return _next_day_of_month(day, today)
+    if (value := _bare_weekday(cleaned, today)) is not None:
+        return value
 
     # Hand the rest to dateparser, without the amount ("pay 50 on 15 Dec").
     picked = _pick_money(_money_candidates(cleaned))

@@ -1,0 +1,70 @@
+"""Intent accuracy of the shipped model on language it was not trained on.
+
+tests/nlu_holdout_en.yml and tests/nlu_holdout_zh.yml were written apart from
+data/nlu/ (by someone who had not read it) and are never trained on. Each message
+is parsed by the trained model's whole NLU pipeline (as `rasa test nlu` would, in
+process) and counted right when the predicted intent is the labelled one; the
+accuracy must not fall below tests/nlu_floors.yml. The figures and the most
+frequent confusions are printed (`-s`) for the README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import re
+
+import pytest
+import yaml
+
+from tests.e2e.conftest import ROOT, _model
+
+pytestmark = pytest.mark.e2e
+LANGUAGES = ("en", "zh")
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def holdout(language: str) -> list[tuple[str, str]]:
+    """(text, intent) pairs of one language's blind set, entity annotations removed."""
+    data = yaml.safe_load((ROOT / "tests" / f"nlu_holdout_{language}.yml").read_text(encoding="utf-8"))
+    pairs = []
+    for block in data["nlu"]:
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                pairs.append((_ANNOTATION.sub(r"\1", line[2:].strip()), block["intent"]))
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def agent():
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(_model()))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_intents_on_the_blind_set_are_understood_at_least_as_well_as_the_floor(agent, language):
+    pairs = holdout(language)
+    assert len(pairs) >= 300
+
+    async def predict() -> list[str | None]:
+        return [(await agent.parse_message(text))["intent"].get("name") for text, _ in pairs]
+
+    predicted = asyncio.run(predict())
+    right = sum(p == intent for p, (_, intent) in zip(predicted, pairs, strict=True))
+    accuracy = right / len(pairs)
+    confusions = collections.Counter(
+        (intent, p) for p, (_, intent) in zip(predicted, pairs, strict=True) if p != intent
+    )
+    # Not understood (nlu_fallback: the assistant asks) is less harm than another intent.
+    wrong = sum(n for (_, p), n in confusions.items() if p != "nlu_fallback")
+    print(
+        f"\nNLU blind set {language}: accuracy {accuracy:.3f} ({right}/{len(pairs)}), "
+        f"another intent {wrong / len(pairs):.3f}, not understood {(len(pairs) - right - wrong) / len(pairs):.3f}; "
+        "most confused:"
+    )
+    for (intent, p), n in confusions.most_common(12):
+        print(f"  {intent} -> {p}: {n}")
+    floor = yaml.safe_load((ROOT / "tests" / "nlu_floors.yml").read_text())[language]
+    assert accuracy >= floor, f"{language} intent accuracy {accuracy:.3f} fell below its floor {floor}"
