@@ -24,6 +24,13 @@ log "Starting the action server on :${ACTIONS_PORT}"
 python -m actions.server --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
 ACTIONS_PID=$!
 
+# The team console takes conversations over through Rasa's HTTP API, which is on only
+# with a token: without RASA_TOKEN in .env, one is made for this run (development only).
+if [ -z "$(python -c 'from bot.settings import load_settings; print(load_settings().rasa_token)')" ]; then
+  RASA_TOKEN="$(python -c 'import secrets; print(secrets.token_hex(24))')"
+  export RASA_TOKEN
+fi
+
 # What the settings (.env) say Rasa listens on and whom browsers may call it from
 WEB_PORT="$(python -c 'from bot.settings import load_settings; print(load_settings().web_port)')"
 RASA_INTERFACE="$(python -c 'from bot.settings import load_settings; print(load_settings().rasa_interface)')"
@@ -42,7 +49,11 @@ fi
 log "Starting the chat widget page on :${WEB_PORT}"
 python -m bot web --port "$WEB_PORT" --socket-url "http://${RASA_HOST}:${RASA_PORT}" > var/web.log 2>&1 &
 WEB_PID=$!
-trap 'kill $ACTIONS_PID $WEB_PID 2>/dev/null || true' EXIT INT TERM
+CONSOLE_PORT="$(python -c 'from bot.settings import load_settings; print(load_settings().console_port)')"
+log "Starting the team console on :${CONSOLE_PORT}"
+python -m bot console --port "$CONSOLE_PORT" > var/console.log 2>&1 &
+CONSOLE_PID=$!
+trap 'kill $ACTIONS_PID $WEB_PID $CONSOLE_PID 2>/dev/null || true' EXIT INT TERM
 
 cat <<INFO
 
@@ -53,6 +64,8 @@ Talk to it:
   or, in another terminal:  .venv/bin/rasa shell --endpoints var/endpoints.yml
   or open the chat widget:  http://127.0.0.1:${WEB_PORT}/  ("Log in" as a demo borrower skips the loan reference)
 Demo borrower: loan LN-10001, date of birth 12 March 1985 (see README for more).
+The team console (handoff queue, live takeover, cases, dashboard):  http://127.0.0.1:${CONSOLE_PORT}/
+  log in as demo / demo-console-15 (an admin; add people with: .venv/bin/python -m bot operators add NAME --role agent)
 Agreements so far:  .venv/bin/python -m bot agreements
 Stop with Ctrl-C.
 

@@ -27,6 +27,11 @@ def cmd_seed_demo(args: argparse.Namespace, app: Services) -> int:
     settings = app.settings
     result = seed_demo(app.store, local_today(settings.default_timezone))
     print(f"Demo portfolio loaded: {result['created']} loans created, {result['updated']} updated.")
+    if not settings.production:  # a known password is for development only
+        from bot.ops.console.demo import seed_demo_operator
+
+        name, password = seed_demo_operator(app.store)
+        print(f"Team console demo operator: {name} / {password} (admin; development only).")
     return 0
 
 

@@ -130,3 +130,50 @@ def test_vulnerable_borrowers_are_listed_with_categories_until_cleared(store):
     assert flagged["conversation_ids"] == ["c-1"] and flagged["full_name"] == "Ben Okafor"
     assert store.clear_vulnerability("LN-10002", by="sam", note="agreed a 2-month pause") is True
     assert store.vulnerable_loans() == []
+
+
+def _cli(database_url, *args, stdin=""):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_operators_are_added_from_the_command_line_with_the_password_on_standard_input(database_url, store):
+    added = _cli(database_url, "operators", "add", "Carol", "--role", "supervisor", stdin="carol's password\n")
+    assert added.returncode == 0, added.stderr
+    assert "carol" in added.stdout and "password" not in added.stdout
+    operator, stored = store.operator_password_hash("carol")
+    assert operator.role == "supervisor" and verify_password(stored, "carol's password")
+    short = _cli(database_url, "operators", "add", "dave", "--role", "agent", stdin="short\n")
+    assert short.returncode == 2 and "10 to 256 characters" in short.stderr and store.operator("dave") is None
+    bad_role = _cli(database_url, "operators", "add", "dave", "--role", "root", stdin="a long password\n")
+    assert bad_role.returncode == 2 and store.operator("dave") is None
+    changed = _cli(database_url, "operators", "set", "carol", "--active", "no")
+    assert changed.returncode == 0 and store.operator("carol").active is False
+    listed = _cli(database_url, "operators", "list")
+    assert "carol" in listed.stdout and "inactive" in listed.stdout
+
+
+def test_seed_demo_makes_the_demo_operator_whose_log_in_it_prints(database_url, store):
+    from bot.ops.console.demo import DEMO_PASSWORD
+
+    seeded = _cli(database_url, "seed-demo")
+    assert seeded.returncode == 0, seeded.stderr
+    assert f"demo / {DEMO_PASSWORD}" in seeded.stdout
+    operator, stored = store.operator_password_hash("demo")
+    assert operator.role == "admin" and verify_password(stored, DEMO_PASSWORD)
+    store.update_operator("demo", by="test", active=False)
+    assert _cli(database_url, "seed-demo").returncode == 0
+    assert store.operator("demo").active is True
