@@ -34,6 +34,8 @@ def test_both_details_in_either_order_and_language(text, ref, dob):
     [
         ("LN-10001", "LN-10001", "unparseable"),  # the reference's digits are not a date
         ("12 March 1985", None, None),
+        ("1 June 1980", None, None),  # 'June 1980' is no reference
+        ("may 2000", None, "unparseable"),
         ("LN-10009 born 31 feb 2000", "LN-10009", "unparseable"),
         ("LN-10009 03/04/2000", "LN-10009", "ambiguous"),
         ("", None, "unparseable"),

@@ -92,6 +92,22 @@ _NOT_A_PREFIX = frozenset(
         "plus",
         "about",
         "near",
+        # a month before a year is a date ("1 June 1980"), not a reference
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "june",
+        "jul",
+        "july",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
     ]
 )
 
