@@ -22,6 +22,7 @@ from actions.common import (
     today_for,
     verified_account,
 )
+from actions.feedback import ask_or_carry_on
 from actions.guards import collection_allowed, no_open_agreement, verified_account_required
 from actions.offering import clear_form_slots, form_completed, read_back, settlement_for, utter_offer_menu
 from actions.offers import say_amount_per_month
@@ -148,9 +149,13 @@ class ActionRecordAgreement(SafeAction):
             )
         if confirmed.needs_payment_link:
             _utter_payment_link(dispatcher, account, agreement)
-        dispatcher.utter_message(response="utter_anything_else")
+        resolved = "amended" if isinstance(operation, AmendAgreement) else agreement.kind
+        # The one optional feedback question (issue 14 §5), or "anything else?".
+        asked = ask_or_carry_on(
+            dispatcher, tracker, account, agreement_ref=agreement.agreement_ref, resolved_kind=resolved
+        )
         # The recorded proposal stays, so a repeated "yes" is answered with the same reference.
-        return [SlotSet("awaiting_confirmation", False), SlotSet("agreement_ref", agreement.agreement_ref)]
+        return [SlotSet("awaiting_confirmation", False), SlotSet("agreement_ref", agreement.agreement_ref), *asked]
 
 
 def _utter_payment_link(dispatcher, account: AccountView, agreement: AgreementView) -> None:

@@ -14,6 +14,9 @@ outranks the rules only when the message answers the step:
 - a new subject (a crisis, a person, a question, an unambiguous dispute) → no
   prediction: the rules handle it, and after a question is answered the step is
   asked again (action_back_to_step; the reason question stays open unasked).
+After the feedback question (issue 14 §5, `feedback_step` set in the last reply), a
+rating or a skip → action_record_feedback (bot.domain.feedback); anything else is left
+to the rules, so the question never traps the borrower.
 Outside those steps it asks first before a consequential request (a dispute, a fraud
 claim, an opt-out, a cancellation) that the classifier is not sure of and the words do
 not make plain.
@@ -34,16 +37,17 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.domain import steps
+from bot.domain import feedback, steps
 from components import patches
 
 patches.install()
 
 STEP_ANSWER = "action_step_answer"
 BACK_TO_STEP = "action_back_to_step"
+RECORD_FEEDBACK = "action_record_feedback"
 AFTER_THESE_LISTEN = frozenset(
     {STEP_ANSWER, BACK_TO_STEP, "action_record_agreement", "action_reject_proposal", "action_record_reason"}
-)
+) | {RECORD_FEEDBACK}
 # After these, the step the borrower was answering is asked again.
 ANSWERS_TO_QUESTIONS = frozenset(
     {"action_answer_question", "action_tell_balance", "utter_smalltalk", "utter_out_of_scope"}
@@ -107,6 +111,8 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
     ranking = [(r.get("name"), float(r.get("confidence") or 0)) for r in message.parse_data.get("intent_ranking") or []]
     if not ranking and message.intent:
         ranking = [(message.intent.get("name"), float(message.intent.get("confidence") or 0))]
+    if feedback.answers_question(text, _set_in_last_reply(tracker, "feedback_step"), ranking):
+        return RECORD_FEEDBACK
     goes_back = bool(ranking) and ranking[0][0] == "go_back" and bool(tracker.get_slot("verified"))
     if goes_back and step is None:
         return BACK_TO_STEP

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -370,6 +371,30 @@ class PaymentAllocation(Base):
 
     payment = relationship("Payment", back_populates="allocations")
     instalment = relationship("Instalment")
+
+
+class Feedback(Base):
+    """The optional question at the end of a conversation that resolved (issue 14 §5):
+    asked once after an agreement, answered with a rating 1-5 (and maybe a comment,
+    masked like any borrower text), skipped, or left unanswered (`asked`)."""
+
+    __tablename__ = "feedback"
+
+    id = Column(Integer, primary_key=True)
+    feedback_ref = Column(String(32), nullable=False, unique=True)
+    loan_id = Column(Integer, ForeignKey("loans.id"), nullable=False, index=True)
+    # The agreement the conversation ended with: one question per agreement.
+    agreement_id = Column(Integer, ForeignKey("agreements.id"), unique=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32))
+    language = Column(String(8), nullable=False)
+    status = Column(String(16), nullable=False, default="asked")  # asked | rated | skipped
+    rating = Column(Integer)
+    comment = Column(Text)
+    asked_at = Column(UTCDateTime(), nullable=False, default=_now, index=True)
+    answered_at = Column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="ck_feedback_rating"),)
 
 
 # At most one escalation in progress per loan (see Escalation.__table_args__).

@@ -110,6 +110,23 @@ def cmd_payments(args: argparse.Namespace, app: Services) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace, app: Services) -> int:
+    """Borrowers' answers to the feedback question, newest first (comments masked)."""
+    answers = app.store.feedback(limit=args.limit)
+    if args.json:
+        print(json.dumps(answers, indent=2, ensure_ascii=False))
+        return 0
+    if not answers:
+        print("No feedback yet.")
+    for f in answers:
+        rating = f"{f['rating']}/5" if f["rating"] is not None else "skipped"
+        print(
+            f"{f['feedback_ref']:<12} {f['loan_ref']:<10} {(f['answered_at'] or '')[:16]}  {rating:<8} "
+            f"{f['channel'] or '-':<9} {f['language']:<3} {f['comment'] or ''}"
+        )
+    return 0
+
+
 def cmd_agreements(args: argparse.Namespace, app: Services) -> int:
     agreements = app.store.agreements()
     if args.json:
@@ -670,6 +687,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", metavar="FILE.png", help="also write a chart of the summary")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("feedback", help="borrowers' answers to the feedback question, newest first")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_feedback)
     p = sub.add_parser("remind", help="send due payment reminders through Rasa (run from cron)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and reasons; contact nobody, write nothing")
     p.add_argument(

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from bot.domain.accounts import CASE_KINDS
 from bot.domain.agreements import AGREEMENT_KINDS, OPEN_AGREEMENT_STATUSES
 from bot.domain.formatting import money_str
+from bot.services.feedback import FeedbackRow, feedback_figures, render_feedback
 from bot.services.outcomes import OutcomeRows, outcome_metrics
 
 DEFAULT_DAYS = 30
@@ -86,6 +87,8 @@ class ReportStore(Protocol):
 
     def outcome_rows(self, since: datetime, until: datetime) -> OutcomeRows: ...
 
+    def feedback_rows(self, since: datetime, until: datetime) -> list[FeedbackRow]: ...
+
 
 def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
     lo, hi = _bounds(start, end)
@@ -139,6 +142,7 @@ def build_report(store: ReportStore, start: date, end: date) -> dict[str, Any]:
         },
         "vulnerability_flags": _sorted_counts(vulnerability),
         "verification_locks": verification_locks(rows.locks),
+        "feedback": feedback_figures(store.feedback_rows(lo, hi)),
     }
 
 
@@ -263,7 +267,9 @@ def render_text(report: dict[str, Any]) -> str:
     flags = report["vulnerability_flags"]
     lines.append(f"Vulnerability flags ({sum(flags.values())})")
     lines.extend(f"  {_label(cat):<18} {n:>6}" for cat, n in flags.items())
-    return "\n".join(lines) + "\n"
+    lines.append("")
+    lines.extend(render_feedback(report["feedback"]))
+    return "\n".join(lines)
 
 
 def _share(rate: float | None) -> str:

@@ -1128,12 +1128,17 @@ def test_record_plan_after_yes_writes_one_exact_agreement(loans, today):
     first = today + timedelta(days=7)
     pending = propose(ActionProposePlan(), {"plan_months": "3", "first_payment_date": first.isoformat()})
     dispatcher, events = confirm(pending)
-    assert names(dispatcher) == ["utter_agreement_recorded", "utter_anything_else"]
+    assert names(dispatcher) == ["utter_agreement_recorded", "utter_feedback_question"]
     recorded = dispatcher.messages[0]
     assert recorded["kind"] == "payment plan"
     [agreement] = [a for a in loans.agreements() if a.loan_ref == "LN-10001"]
     assert recorded["agreement_ref"] == agreement.agreement_ref
-    assert slots_of(events) == {"awaiting_confirmation": False, "agreement_ref": agreement.agreement_ref}
+    assert slots_of(events) == {
+        "awaiting_confirmation": False,
+        "agreement_ref": agreement.agreement_ref,
+        "feedback_ref": slots_of(events)["feedback_ref"],  # the feedback question (tests/actions/test_feedback.py)
+        "feedback_step": "asked",
+    }
     assert (agreement.kind, agreement.status, agreement.channel) == ("instalment_plan", "active", "rest")
     assert agreement.total_amount == Decimal("250.00")
     assert sum(i.amount for i in agreement.instalments) == agreement.total_amount
@@ -1142,9 +1147,10 @@ def test_record_plan_after_yes_writes_one_exact_agreement(loans, today):
     ]
     assert {i.status for i in agreement.instalments} == {"scheduled"}
     assert agreement.terms["idempotency_key"] == pending["terms"]["idempotency_key"]
-    audit = loans.audit_events("LN-10001")[-1]
+    audit, asked = loans.audit_events("LN-10001")[-2:]  # then the feedback question was asked
     assert audit["event_type"] == "agreement_created" and audit["conversation_id"] == "conv-9"
     assert audit["details"]["agreement_ref"] == agreement.agreement_ref
+    assert asked["event_type"] == "feedback_asked"
 
 
 def test_a_second_yes_is_answered_with_the_same_reference(loans):
@@ -1170,7 +1176,7 @@ def test_record_promise(loans, today):
 
 def test_record_pay_now_sends_a_signed_payment_link(loans, today):
     dispatcher, _ = confirm(propose(ActionProposePayNow(), {}))
-    assert names(dispatcher) == ["utter_agreement_recorded", "utter_payment_link", "utter_anything_else"]
+    assert names(dispatcher) == ["utter_agreement_recorded", "utter_payment_link", "utter_feedback_question"]
     assert dispatcher.messages[0]["kind"] == "payment"
     link = dispatcher.messages[1]
     assert link["valid_hours"] == 24

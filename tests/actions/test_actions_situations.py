@@ -765,7 +765,7 @@ def test_hardship_is_recorded_with_instalments_after_the_holiday(loans, today):
     _, events = run(ActionOfferHardship(), tracker(verified(holiday_months="1"), intent="request_hardship"))
     pending = slots_of(events)["pending_agreement"]
     dispatcher, recorded = confirm(pending)
-    assert names(dispatcher) == ["utter_agreement_recorded", "utter_anything_else"]  # no payment link
+    assert names(dispatcher) == ["utter_agreement_recorded", "utter_feedback_question"]  # no payment link
     assert dispatcher.messages[0]["kind"] == "hardship arrangement"
     [agreement] = [a for a in loans.agreements() if a.loan_ref == "LN-10001"]
     assert slots_of(recorded)["agreement_ref"] == agreement.agreement_ref
@@ -873,7 +873,7 @@ def test_a_yes_records_the_settlement_and_sends_a_payment_link(loans, today, imp
         )
         pending = slots_of(run(ActionRejectProposal(), trk)[1])["pending_agreement"]
     dispatcher, _ = confirm(pending, SETTLER)
-    assert names(dispatcher) == ["utter_agreement_recorded", "utter_payment_link", "utter_anything_else"]
+    assert names(dispatcher) == ["utter_agreement_recorded", "utter_payment_link", "utter_feedback_question"]
     assert dispatcher.messages[0]["kind"] == "settlement"
     [token] = parse_qs(urlparse(dispatcher.messages[1]["payment_url"]).query)["token"]
     claims = verify_payment_token(token, DEV_SECRET)
@@ -1029,17 +1029,20 @@ def test_date_change_is_read_back_then_amends_the_plan(loans, today):
     assert snapshot(loans) == before
 
     dispatcher, recorded = confirm(pending, PLAN_HOLDER, sender="conv-a")
-    assert names(dispatcher) == ["utter_agreement_amended", "utter_anything_else"]  # no payment link
+    assert names(dispatcher) == ["utter_agreement_amended", "utter_feedback_question"]  # no payment link
     new = loans.account(PLAN_HOLDER).open_agreement
     assert dispatcher.messages[0]["agreement_ref"] == new.agreement_ref != old.agreement_ref
-    assert slots_of(recorded) == {"awaiting_confirmation": False, "agreement_ref": new.agreement_ref}
+    slots = slots_of(recorded)
+    assert slots == {**slots, "awaiting_confirmation": False, "agreement_ref": new.agreement_ref}
+    assert slots["feedback_step"] == "asked"  # a changed plan resolves the conversation too
     assert [(i.due_date, i.amount, i.status) for i in new.instalments] == [
         (chosen + relativedelta(months=n), Decimal("100.00"), "scheduled") for n in range(3)
     ]
     assert (new.kind, new.status, new.total_amount) == ("instalment_plan", "active", Decimal("300.00"))
     statuses = {a.agreement_ref: a.status for a in loans.agreements()}
     assert statuses == {old.agreement_ref: "amended", new.agreement_ref: "active"}
-    audit = loans.audit_events(PLAN_HOLDER)[-1]
+    audit, asked = loans.audit_events(PLAN_HOLDER)[-2:]  # then the feedback question was asked
+    assert asked["event_type"] == "feedback_asked"
     assert audit["event_type"] == "agreement_amended" and audit["conversation_id"] == "conv-a"
     assert audit["details"] == {"agreement_ref": new.agreement_ref, "replaces": old.agreement_ref}
     again, _ = confirm(pending, PLAN_HOLDER)  # a second yes changes nothing

@@ -39,7 +39,10 @@ METRICS = set(outcome_metrics(OutcomeRows(), FIRST_MOMENT, AFTER))
 
 
 def without_metrics(report: dict) -> dict:
-    return {**report, "outcomes": {k: v for k, v in report["outcomes"].items() if k not in METRICS}}
+    """The report without the outcome metrics and the feedback section (their own tests:
+    test_outcome_report.py, test_feedback.py)."""
+    rest = {k: v for k, v in report.items() if k != "feedback"}
+    return {**rest, "outcomes": {k: v for k, v in report["outcomes"].items() if k not in METRICS}}
 
 
 DOB = {"LN-10001": date(1985, 3, 12), "LN-10002": date(1990, 7, 4), "LN-10003": date(1978, 11, 30)}
@@ -250,6 +253,7 @@ def test_build_report_counts_exactly(store, clock):
         "handoffs",
         "vulnerability_flags",
         "verification_locks",
+        "feedback",
     ]
 
 

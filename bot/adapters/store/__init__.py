@@ -17,6 +17,7 @@ from bot.adapters.store.console import ConsoleRecords
 from bot.adapters.store.contact import ContactRecords
 from bot.adapters.store.deferrals import DeferralRecords
 from bot.adapters.store.escalations import EscalationRecords
+from bot.adapters.store.feedback import FeedbackRecords
 from bot.adapters.store.handoffs import HandoffRecords
 from bot.adapters.store.lifecycle import LifecycleRecords
 from bot.adapters.store.offers import OfferRecords
@@ -45,6 +46,7 @@ class LoanStore(
     LifecycleRecords,
     EscalationRecords,
     OfferRecords,
+    FeedbackRecords,
     ReportRecords,
     PortfolioRecords,
     OperatorRecords,
