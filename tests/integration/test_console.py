@@ -323,3 +323,21 @@ def test_log_in_redirects_only_within_the_console(console):
     assert "default-src 'self'" in answer.headers["content-security-policy"]
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_a_conversation_the_assistant_no_longer_has_shows_the_saved_transcript(console):
+    url, store = console["url"], console["store"]
+    ref = store.enqueue_handoff(
+        conversation_id="gone-1",
+        reason="crisis",
+        transcript=[{"from": "borrower", "text": "I can't cope"}],
+        loan_ref="LN-10004",
+        channel="twilio",
+        priority="urgent",
+        reply_by=utcnow() + timedelta(hours=5),
+    )
+    alice, _ = login(url, "alice")
+    queue = alice.get(f"{url}/queue").text
+    assert queue.index(ref) < queue.index(console["handoff"])  # urgent first, though promised later
+    page = alice.get(f"{url}/handoffs/{ref}").text
+    assert "I can&#39;t cope" in page and "no longer has this conversation" in page

@@ -270,8 +270,10 @@ class Console:
             language = (tracker.get("slots") or {}).get("language")
         except RasaUnavailable as down:
             live_error = str(down)
+            lines, paused, language = [], handoff["taken_over_at"] is not None, None
+        if not lines:  # Rasa cannot be reached, or no longer has the conversation: what was saved with the handoff
+            live_error = live_error or "the assistant no longer has this conversation"
             lines = [{"from": line["from"], "text": line["text"], "by": None} for line in handoff["transcript"]]
-            paused, language = handoff["taken_over_at"] is not None, None
         operators = await run_in_threadpool(self.store.operators)
         return self.render(
             ctx,

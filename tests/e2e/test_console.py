@@ -1,0 +1,220 @@
+"""The team console in a real browser (headless Debian Chromium through Playwright) against
+the real Rasa and action servers: an agent takes a widget conversation over and hands it back.
+
+`python -m bot console` runs as scripts/run.sh runs it, talking to the test Rasa server
+through its HTTP API with RASA_TOKEN. The borrower uses the chat widget in another browser
+context. Screenshots: docs/console-queue.png and docs/console-takeover.png when
+CONSOLE_SCREENSHOTS=docs (as the README's were made), else each test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.clock import utcnow
+from bot.ops.console.security import hash_password
+from tests.e2e.conftest import ROOT, _free_port, _wait_for
+from tests.e2e.test_widget import PHONE, bot_says, bot_texts, browser, open_chat, say, web  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+LAPTOP = {"viewport": {"width": 1280, "height": 800}}
+PASSWORD = "agent password 15"
+
+
+@pytest.fixture(scope="module")
+def console(servers, tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("console") / "console.log"
+    env = {
+        **os.environ,
+        **servers.settings,
+        "APP_ENV": "development",
+        "DATABASE_URL": servers.database_url,
+        "RASA_URL": servers.rasa_url,
+        "CONSOLE_SECRET": "e2e-console-secret",
+    }
+    if servers.store.operator("agent.amy") is None:
+        servers.store.add_operator("agent.amy", "agent", hash_password(PASSWORD), by="e2e")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/health", proc, log, timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def shots(tmp_path: Path) -> Path:
+    return ROOT / "docs" if os.environ.get("CONSOLE_SCREENSHOTS") == "docs" else tmp_path
+
+
+def test_an_agent_takes_a_widget_conversation_over_and_hands_it_back(servers, web, console, browser, tmp_path):  # noqa: F811
+    loan = servers.new_loan()
+    borrower_context = browser.new_context(**PHONE)
+    agent_context = browser.new_context(**LAPTOP)
+    try:
+        # The borrower verifies in the widget and asks for a person.
+        chat = open_chat(borrower_context, web)
+        say(chat, "hi")
+        bot_says(chat, "loan reference")
+        say(chat, loan)
+        bot_says(chat, "date of birth")
+        say(chat, "1980-06-01")  # the test borrowers' date of birth (tests/e2e/conftest.py)
+        bot_says(chat, "you're verified")
+        say(chat, "can I speak to a real person please")
+        bot_says(chat, "asked a member of our team")
+        (handoff,) = [h for h in servers.store.handoffs(status="queued") if h["loan_ref"] == loan]
+        ref = handoff["handoff_ref"]
+        # Two more waiting: an urgent one (a crisis) and one another agent has claimed.
+        urgent = servers.store.enqueue_handoff(
+            conversation_id=f"e2e-crisis-{loan}",
+            reason="crisis",
+            transcript=[{"from": "borrower", "text": "I can't cope any more"}],
+            loan_ref=servers.new_loan(),
+            channel="twilio",
+            priority="urgent",
+            reply_by=utcnow() + timedelta(hours=1),
+        )
+        claimed = servers.store.enqueue_handoff(
+            conversation_id=f"e2e-fraud-{loan}",
+            reason="fraud",
+            transcript=[{"from": "borrower", "text": "this isn't my loan"}],
+            loan_ref=servers.new_loan(),
+            channel="telegram",
+            reply_by=utcnow() + timedelta(hours=3),
+        )
+        servers.store.claim_handoff(claimed, by="agent.ben")
+
+        # The agent logs in and sees it in the queue, with its countdown.
+        agent = agent_context.new_page()
+        agent.goto(f"{console}/queue")
+        expect(agent).to_have_url(re.compile(r"/login"))
+        agent.fill("input[name=name]", "agent.amy")
+        agent.fill("input[name=password]", PASSWORD)
+        agent.click("button[type=submit]")
+        item = agent.locator(".queue .item", has=agent.locator(f"text={ref}"))
+        expect(item).to_be_visible()
+        expect(item.locator(".countdown")).to_have_text(re.compile(r"reply within \d+ h"))
+        refs = agent.locator(".queue .item .ref").all_inner_texts()
+        assert refs.index(urgent) < refs.index(claimed) < refs.index(ref)  # urgent first, then by reply-by
+        agent.screenshot(path=str(shots(tmp_path) / "console-queue.png"))
+
+        # Claims it and takes it over: the assistant is paused in Rasa.
+        item.locator("button", has_text="Claim").click()
+        agent.goto(f"{console}/handoffs/{ref}")
+        expect(agent.locator(".line.borrower").last).to_have_text(re.compile("real person"))
+        expect(agent.locator(".transcript")).not_to_contain_text("1980")  # the date of birth is withheld
+        agent.locator("button", has_text="Take over").click()
+        expect(agent.locator("#state")).to_contain_text("taken over by agent.amy")
+
+        # What the agent types reaches the borrower's widget.
+        agent.fill("#text", "Hello, I'm Amy from the collections team. How can I help?")
+        agent.locator("#compose button").click()
+        bot_says(chat, "I'm Amy from the collections team")
+        before = len(bot_texts(chat))
+
+        # The borrower answers: the agent sees it within a couple of seconds, the assistant stays quiet.
+        say(chat, "I lost my job last month and need more time")
+        started = time.monotonic()
+        expect(agent.locator(".line.borrower").last).to_have_text(re.compile("lost my job"), timeout=5_000)
+        assert time.monotonic() - started < 4
+        agent.wait_for_timeout(2_500)
+        assert len(bot_texts(chat)) == before  # nothing from the assistant while paused
+        agent.fill("#text", "I'm sorry to hear that. I'll hand you back to the assistant to set up a plan.")
+        agent.locator("#compose button").click()
+        bot_says(chat, "sorry to hear that")
+        agent.screenshot(path=str(shots(tmp_path) / "console-takeover.png"))
+        chat.screenshot(path=str(shots(tmp_path) / "console-takeover-widget.png"))
+
+        # Hands back: the assistant answers the next message again.
+        agent.fill("input[name=note]", "job loss; offered time, back to the assistant for a plan")
+        agent.locator("button", has_text="Hand back to the assistant").click()
+        expect(agent).to_have_url(re.compile(r"/queue$"))
+        before = len(bot_texts(chat))
+        say(chat, "how much do I owe?")
+        expect(chat.locator(".cw-bot .cw-text")).to_have_count(before + 1, timeout=60_000)
+        assert "Amy" not in bot_texts(chat)[-1]
+
+        # Rasa's tracker and the loan's audit trail have it all, with the agent's name.
+        assert servers.store.handoff(ref)["status"] == "done"
+        trail = [
+            (e["event_type"], e["details"].get("by"))
+            for e in servers.store.loan_report(loan)["audit_events"]
+            if e["event_type"].startswith(("handoff_", "conversation_", "agent_"))
+        ]
+        assert trail == [
+            ("handoff_requested", None),
+            ("handoff_claimed", "agent.amy"),
+            ("conversation_taken_over", "agent.amy"),
+            ("agent_message_sent", "agent.amy"),
+            ("agent_message_sent", "agent.amy"),
+            ("conversation_handed_back", "agent.amy"),
+            ("handoff_completed", "agent.amy"),
+        ]
+    finally:
+        borrower_context.close()
+        agent_context.close()
+
+
+def _log_in(console_url: str, name: str, password: str):
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{console_url}/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    answer = session.post(f"{console_url}/login", data={"csrf": csrf, "name": name, "password": password})
+    assert answer.status_code == 200 and "Waiting for a person" in answer.text
+    return session
+
+
+def _act(session, console_url: str, path: str, **data):
+    csrf = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{console_url}/queue").text).group(1)
+    return session.post(f"{console_url}{path}", data={"csrf": csrf, **data}, allow_redirects=False)
+
+
+def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, console):
+    from tests.e2e.test_messaging import TextChannel, new_phone
+
+    phone = new_phone()
+    loan = servers.new_loan(phone=phone)
+    sms = TextChannel(servers, "twilio", phone)
+    assert "date of birth" in sms.say("hi")
+    assert "you're verified" in sms.say("1980-06-01")
+    assert "asked a member of our team" in sms.say("can I speak to a real person please")
+    (handoff,) = [h for h in servers.store.handoffs(status="queued") if h["loan_ref"] == loan]
+    ref = handoff["handoff_ref"]
+
+    agent = _log_in(console, "agent.amy", PASSWORD)
+    assert _act(agent, console, f"/handoffs/{ref}/claim").status_code == 303
+    assert _act(agent, console, f"/handoffs/{ref}/take-over").status_code == 303
+    assert _act(agent, console, f"/handoffs/{ref}/send", text="Hi, this is Amy from the team.").status_code == 303
+    assert sms.new_texts() == ["Hi, this is Amy from the team."]  # texted to the borrower's phone by Twilio
+
+    assert sms.say("thanks Amy, I can pay on Friday") == ""  # the assistant stays quiet
+    lines = agent.get(f"{console}/handoffs/{ref}/messages").json()["lines"]
+    assert [(line["from"], line["text"]) for line in lines[-2:]] == [
+        ("agent", "Hi, this is Amy from the team."),
+        ("borrower", "thanks Amy, I can pay on Friday"),
+    ]
+
+    assert _act(agent, console, f"/handoffs/{ref}/hand-back", note="will pay Friday").status_code == 303
+    assert sms.say("how much do I owe?") != ""  # the assistant answers again
+    assert servers.store.handoff(ref)["status"] == "done"
