@@ -335,3 +335,56 @@ def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
 
     message = asyncio.run(scenario())
     assert "Acme Lending" in message["text"] and "£" not in message["text"]
+
+
+def test_a_person_takes_a_widget_conversation_over_across_replicas(cluster):
+    """The team console (issue 15) across replicas: the borrower's socket is on replica 0;
+    the takeover, the agent's message and the hand-back go through replica 1's API.
+    The pause lives in the shared tracker store, the agent's words cross by Redis."""
+    import socketio
+
+    from bot.adapters.rasa_conversations import RasaConversations
+
+    console = RasaConversations(cluster.replica_url(1), TEST_SETTINGS["RASA_TOKEN"])
+
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
+        client = socketio.AsyncClient()
+        received: asyncio.Queue = asyncio.Queue()
+        confirmed: asyncio.Queue = asyncio.Queue()
+        client.on("bot_uttered", received.put_nowait)
+        client.on("session_confirm", confirmed.put_nowait)
+        await client.connect(cluster.replica_url(0), transports=["polling"], socketio_path="/socket.io")
+        loop = asyncio.get_running_loop()
+
+        async def said(text: str, wait: float) -> list[str]:
+            await client.emit("user_uttered", {"message": text})
+            return await drain(wait)
+
+        async def drain(wait: float) -> list[str]:
+            texts: list[str] = []
+            try:
+                while True:
+                    texts.append((await asyncio.wait_for(received.get(), timeout=wait))["text"])
+                    wait = 2.0  # the rest of the turn's messages follow quickly
+            except asyncio.TimeoutError:
+                return texts
+
+        try:
+            await client.emit("session_request", {})
+            conversation = (await asyncio.wait_for(confirmed.get(), timeout=30))["session_id"]
+            before = await said("hi", 60)
+            await loop.run_in_executor(None, console.pause, conversation)
+            await loop.run_in_executor(
+                None, lambda: console.say(conversation, "Hello, Amy from the team here.", operator="amy")
+            )
+            during = await drain(30) + await said("thanks Amy", 5)
+            await loop.run_in_executor(None, console.resume, conversation)
+            after = await said("hi again", 60)
+            return before, during, after
+        finally:
+            await client.disconnect()
+
+    before, during, after = asyncio.run(scenario())
+    assert before and "automated assistant" in before[0]
+    assert during == ["Hello, Amy from the team here."]  # the assistant said nothing to "thanks Amy"
+    assert after  # answering again after the hand-back
