@@ -158,7 +158,7 @@ def cmd_loan(args: argparse.Namespace, app: Services) -> int:
     print(f"{report['loan_ref']}  {report['product']}  {report['borrower']['full_name']}")
     print(
         f"  overdue {report['overdue_amount']} {report['currency']}, {report['days_past_due']} days past due, "
-        f"outstanding {report['outstanding_balance']}, status {report['status']}"
+        f"outstanding {report['outstanding_balance']}, status {report['status']}, market {report['market']}"
     )
     for r in report["reasons"]:
         print(f"  reason  {r['recorded_at'][:16]}  {r['reason_code']}: {r['borrower_words'] or ''}")

@@ -59,6 +59,8 @@ def test_the_market_column_and_how_to_address_the_borrower(store, tmp_path):
         names = {b.full_name: (b.family_name, b.title) for b in s.scalars(select(Borrower))}
     assert names == {"Maya Singh": ("Singh", "ms"), "Wei Zhang": ("Zhang", "mr")}
     assert store.account("LN-30002").borrower_name.title == "mr"
+    report = store.loan_report("LN-30001")  # what python -m bot loan shows the team
+    assert report["market"] == "CN" and report["borrower"]["family_name"] == "Singh"
     # a re-import whose file has the columns empty clears them
     store.upsert_loans(read_loans_csv(write(tmp_path, header, [ROWS[1] + ",,,"])))
     assert store.account("LN-30002").borrower_name.family is None

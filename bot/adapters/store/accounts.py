@@ -82,8 +82,11 @@ class AccountRecords:
                 "days_past_due": loan.days_past_due,
                 "next_due_date": loan.next_due_date.isoformat() if loan.next_due_date else None,
                 "status": loan.status,
+                "market": loan.market,
                 "borrower": {
                     "full_name": borrower.full_name,
+                    "family_name": borrower.family_name,
+                    "title": borrower.title,
                     "phone": borrower.phone,
                     "email": borrower.email,
                     "timezone": borrower.timezone,
