@@ -475,6 +475,24 @@ def cmd_handoffs(args: argparse.Namespace, app: Services) -> int:
 
 
 def cmd_complete_handoff(args: argparse.Namespace, app: Services) -> int:
+    from bot.adapters.rasa_conversations import RasaConversations, RasaUnavailable
+    from bot.domain.accounts import UnknownReference
+
+    try:  # taken over in the console: the assistant answers again before the handoff closes
+        handoff = app.store.handoff(args.handoff_ref.strip().upper())
+    except UnknownReference:
+        handoff = None
+    if handoff and handoff["status"] == "queued" and handoff["taken_over_at"]:
+        settings = app.settings
+        try:
+            RasaConversations(settings.rasa_url, settings.rasa_token).resume(handoff["conversation_id"])
+        except RasaUnavailable as down:
+            print(
+                f"complete-handoff: {handoff['claimed_by']} has taken this conversation over and the assistant "
+                f"could not be resumed ({down}); nothing changed.",
+                file=sys.stderr,
+            )
+            return 1
     return _follow_up(
         "handoff",
         args.handoff_ref,

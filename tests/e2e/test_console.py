@@ -153,6 +153,12 @@ def test_an_agent_takes_a_widget_conversation_over_and_hands_it_back(servers, we
         expect(chat.locator(".cw-bot .cw-text")).to_have_count(before + 1, timeout=60_000)
         assert "Amy" not in bot_texts(chat)[-1]
 
+        # On a tablet, every page fits the screen's width.
+        agent.set_viewport_size({"width": 768, "height": 1024})
+        for path in ("/queue", f"/handoffs/{ref}", f"/loans/{loan}", "/cases", "/vulnerability"):
+            agent.goto(console + path)
+            assert agent.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
         # Rasa's tracker and the loan's audit trail have it all, with the agent's name.
         assert servers.store.handoff(ref)["status"] == "done"
         trail = [

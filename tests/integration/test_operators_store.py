@@ -177,3 +177,31 @@ def test_seed_demo_makes_the_demo_operator_whose_log_in_it_prints(database_url, 
     store.update_operator("demo", by="test", active=False)
     assert _cli(database_url, "seed-demo").returncode == 0
     assert store.operator("demo").active is True
+
+
+def test_complete_handoff_resumes_the_assistant_of_a_conversation_taken_over(store, monkeypatch):
+    from bot import bootstrap
+    from bot.adapters.rasa_conversations import RasaConversations, RasaUnavailable
+    from bot.ops.cli import main
+
+    ref = _handoff(store)
+    store.claim_handoff(ref, by="alice")
+    store.mark_taken_over(ref, by="alice", taken=True)
+    monkeypatch.setenv("DATABASE_URL", str(store.db.engine.url.render_as_string(hide_password=False)))
+    resumed: list[str] = []
+
+    def down(self, conversation_id):
+        raise RasaUnavailable("the assistant cannot be reached")
+
+    monkeypatch.setattr(RasaConversations, "resume", down)
+    bootstrap.reset()
+    try:
+        assert main(["complete-handoff", ref, "--by", "sam"]) == 1
+        assert store.handoff(ref)["status"] == "queued"  # nothing changed while Rasa stays paused
+        monkeypatch.setattr(RasaConversations, "resume", lambda self, conversation_id: resumed.append(conversation_id))
+        assert main(["complete-handoff", ref, "--by", "sam"]) == 0
+    finally:
+        bootstrap.reset()
+    assert resumed == ["widget-abc"]
+    done = store.handoff(ref)
+    assert done["status"] == "done" and done["taken_over_at"] is None
