@@ -76,6 +76,9 @@ class PaymentWebhookInput(InputChannel):
     def __init__(self) -> None:
         self._warned = False
         self._tasks: set[asyncio.Task] = set()
+        # One thank-you decision at a time per loan: payments delivered in quick succession
+        # each start one, and each must see the thank-you the one before it sent.
+        self._thanking: dict[str, tuple[asyncio.Lock, int]] = {}  # loan -> its lock, tasks using it
         self.clock = utcnow  # tests set the time the contact rules see
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -141,6 +144,19 @@ class PaymentWebhookInput(InputChannel):
 
     async def _thank(self, app: Sanic, loan_ref: str) -> None:
         """The thank-you on the borrower's channel, within the contact rules; every attempt recorded."""
+        lock, waiting = self._thanking.get(loan_ref, (asyncio.Lock(), 0))
+        self._thanking[loan_ref] = (lock, waiting + 1)
+        try:
+            async with lock:
+                await self._thank_once(app, loan_ref)
+        finally:
+            lock, waiting = self._thanking[loan_ref]
+            if waiting == 1:
+                del self._thanking[loan_ref]  # nobody else waits: forget the loan
+            else:
+                self._thanking[loan_ref] = (lock, waiting - 1)
+
+    async def _thank_once(self, app: Sanic, loan_ref: str) -> None:
         try:
             services_ = services()
             store, settings = services_.store, services_.settings

@@ -119,6 +119,30 @@ def test_the_borrower_is_thanked_once_a_day_on_their_channel(app):
     ]
 
 
+def test_payments_in_quick_succession_get_one_thank_you(app):
+    """Each recorded payment starts a thank-you after its answer; the second must wait for
+    the first, or both see nobody thanked today (seen end to end: two texts)."""
+    channel = PaymentWebhookInput()
+    channel.clock = lambda: NOON
+    [route] = [r for r in channel.blueprint(None)._future_routes if r.uri == "/webhook"]
+
+    async def both():
+        for payment_id in ("pi_0001", "pi_0002", "pi_0003"):
+            raw = json.dumps({**PAYMENT, "payment_id": payment_id, "amount": "10.00"}).encode()
+            stamp = str(int(time.time()))
+            headers = {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(SECRET, stamp, raw)}
+            await route.handler(SimpleNamespace(body=raw, headers=headers, app=app))
+        await asyncio.gather(*channel._tasks)
+
+    asyncio.run(both())
+    assert len(app.sent) == 1
+    assert sorted(set(attempts())) == [
+        ("payment_thanks", "sent", None, "+447700900001"),
+        ("payment_thanks", "skipped", "already_thanked_today", "+447700900001"),
+    ]
+    assert channel._thanking == {}  # nothing kept once done
+
+
 def test_a_chinese_speaking_borrower_is_thanked_in_chinese(app):
     noon_in_shanghai = datetime(2026, 11, 23, 4, tzinfo=timezone.utc)
     payment = {**PAYMENT, "loan_ref": "LN-10007", "currency": "CNY", "paid_at": "2026-11-23T03:30:00Z"}
