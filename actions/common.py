@@ -178,6 +178,10 @@ class Fmt:
             raise ValueError("money needs a currency")
         return formatting.format_money(amount, currency, self.lang)
 
+    def day(self, value: date) -> str:
+        """With the weekday: the read-back of a day the borrower named (issue 13 §5)."""
+        return formatting.format_day(value, self.lang)
+
     def date(self, value: date) -> str:
         return formatting.format_date(value, self.lang)
 

@@ -65,7 +65,8 @@ def _pay_now(domain: dict, fmt: Fmt, proposal: AgreementProposal) -> dict:
 
 def _promise(domain: dict, fmt: Fmt, proposal: AgreementProposal) -> dict:
     due, amount = proposal.instalments[0]
-    return {"response": "utter_confirm_promise", "amount": fmt.money(amount), "date": fmt.date(due)}
+    # with the weekday, so "next Friday" is read back as the day it was taken to be
+    return {"response": "utter_confirm_promise", "amount": fmt.money(amount), "date": fmt.day(due)}
 
 
 def _plan(domain: dict, fmt: Fmt, proposal: AgreementProposal) -> dict:

@@ -23,6 +23,7 @@ __all__ = [
     "format_choices",
     "format_date",
     "format_datetime",
+    "format_day",
     "format_money",
     "format_percent",
     "locale_for",
@@ -101,6 +102,16 @@ def format_date(d: date, language: str | None) -> str:
     if isinstance(d, datetime):
         d = d.date()
     return babel_dates.format_date(d, format="long", locale=locale_for(language))
+
+
+def format_day(d: date, language: str | None) -> str:
+    """The date with its weekday, for read-backs of a day the borrower named ("next
+    Friday", 下周五): 'Friday, 4 December 2026' (en) / '2026年12月4日星期五' (zh)."""
+    if not isinstance(d, date):
+        raise TypeError(f"expected a date, not {type(d).__name__}")
+    if isinstance(d, datetime):
+        d = d.date()
+    return babel_dates.format_date(d, format="full", locale=locale_for(language))
 
 
 def format_datetime(dt: datetime, tz: str, language: str | None) -> str:

@@ -1059,13 +1059,16 @@ def test_propose_pay_now_before_verification(loans):
 
 
 def test_propose_promise_reads_back_and_records_nothing(loans, today):
+    from bot.domain.formatting import format_day
+
     chosen = today + timedelta(days=5)
     before = snapshot(loans)
     dispatcher, events = run(
         ActionProposePromise(), tracker(verified(promise_date=chosen.isoformat()), intent="inform")
     )
     assert names(dispatcher) == ["utter_confirm_promise"]
-    assert (dispatcher.messages[0]["amount"], dispatcher.messages[0]["date"]) == ("£250.00", day(chosen))
+    # the day is read back with its weekday (issue 13 §5: "next Friday" as it was taken)
+    assert (dispatcher.messages[0]["amount"], dispatcher.messages[0]["date"]) == ("£250.00", format_day(chosen, "en"))
     pending = assert_read_back(events, "promise_to_pay", "250.00")
     assert pending["instalments"] == [[chosen.isoformat(), "250.00"]]
     assert pending["terms"]["promise_date"] == chosen.isoformat()

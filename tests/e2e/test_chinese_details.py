@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.adapters.orm import Borrower, Loan
 from bot.domain.clock import local_today
-from bot.domain.formatting import format_date
+from bot.domain.formatting import format_day
 from tests.e2e.test_conversations import sender
 
 pytestmark = pytest.mark.e2e
@@ -93,7 +93,7 @@ def test_next_friday_is_friday_of_next_week_read_back_and_recorded(servers):
     today = local_today("Europe/London")
     friday = today - timedelta(days=today.weekday()) + timedelta(weeks=1, days=4)
     reply = servers.say(who, "I'll pay it all next friday")
-    assert "To confirm: you promise to pay £120.00 by" in reply and format_date(friday, "en") in reply
+    assert "To confirm: you promise to pay £120.00 by" in reply and format_day(friday, "en") in reply  # "Friday, …"
     servers.say(who, "yes")
     [agreement] = [a for a in servers.store.agreements() if a.loan_ref == ref]
     assert agreement.instalments[0].due_date == friday and agreement.total_amount == Decimal("120.00")

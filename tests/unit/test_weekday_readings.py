@@ -57,6 +57,14 @@ def test_this_week_in_chinese_is_the_calendar_week():
     assert parse_payment_date("this Friday", saturday) == date(2026, 12, 4)
 
 
+def test_a_named_day_is_read_back_with_its_weekday():
+    from bot.domain.formatting import format_day
+
+    friday = parse_payment_date("next Friday", date(2026, 11, 26))
+    assert format_day(friday, "en") == "Friday, 4 December 2026"
+    assert format_day(parse_payment_date("下周五", date(2026, 11, 26)), "zh") == "2026年12月4日星期五"
+
+
 def test_a_date_with_its_weekday_is_the_date():
     assert parse_payment_date("Friday 15 December", MONDAY) == date(2026, 12, 15)
     assert parse_payment_date("friday the 15th", MONDAY) == date(2026, 12, 15)
