@@ -80,7 +80,9 @@ class RasaConversations:
     def resume(self, conversation_id: str) -> None:
         self._append(conversation_id, [{"event": "resume"}])
 
-    def say(self, conversation_id: str, text: str, *, operator: str) -> None:
-        """Send `text` to the borrower on their channel, as a bot utterance in the tracker."""
-        event = {"event": "bot", "text": text, "metadata": {"operator": operator}}
+    def say(self, conversation_id: str, text: str, *, operator: str, response: str | None = None) -> None:
+        """Send `text` to the borrower on their channel, as a bot utterance in the tracker
+        (with the operator's name, and the domain response it renders, if any)."""
+        metadata = {"operator": operator, **({"response": response} if response else {})}
+        event = {"event": "bot", "text": text, "metadata": metadata}
         self._append(conversation_id, [event], output_channel="latest", execute_side_effects="true")

@@ -124,6 +124,7 @@ def test_an_agent_takes_a_widget_conversation_over_and_hands_it_back(servers, we
         expect(agent.locator(".transcript")).not_to_contain_text("1980")  # the date of birth is withheld
         agent.locator("button", has_text="Take over").click()
         expect(agent.locator("#state")).to_contain_text("taken over by agent.amy")
+        bot_says(chat, "You're now talking with a person")  # domain.yml/console.yml
 
         # What the agent types reaches the borrower's widget.
         agent.fill("#text", "Hello, I'm Amy from the collections team. How can I help?")
@@ -148,6 +149,7 @@ def test_an_agent_takes_a_widget_conversation_over_and_hands_it_back(servers, we
         agent.fill("input[name=note]", "job loss; offered time, back to the assistant for a plan")
         agent.locator("button", has_text="Hand back to the assistant").click()
         expect(agent).to_have_url(re.compile(r"/queue$"))
+        bot_says(chat, "back with our automated assistant")
         before = len(bot_texts(chat))
         say(chat, "how much do I owe?")
         expect(chat.locator(".cw-bot .cw-text")).to_have_count(before + 1, timeout=60_000)
@@ -212,7 +214,10 @@ def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, cons
     assert _act(agent, console, f"/handoffs/{ref}/claim").status_code == 303
     assert _act(agent, console, f"/handoffs/{ref}/take-over").status_code == 303
     assert _act(agent, console, f"/handoffs/{ref}/send", text="Hi, this is Amy from the team.").status_code == 303
-    assert sms.new_texts() == ["Hi, this is Amy from the team."]  # texted to the borrower's phone by Twilio
+    assert sms.new_texts() == [  # texted to the borrower's phone through Twilio
+        "A member of our team has joined this chat. You're now talking with a person.",
+        "Hi, this is Amy from the team.",
+    ]
 
     assert sms.say("thanks Amy, I can pay on Friday") == ""  # the assistant stays quiet
     lines = agent.get(f"{console}/handoffs/{ref}/messages").json()["lines"]
@@ -222,5 +227,6 @@ def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, cons
     ]
 
     assert _act(agent, console, f"/handoffs/{ref}/hand-back", note="will pay Friday").status_code == 303
+    assert sms.new_texts() == ["You're back with our automated assistant. Write whenever you're ready."]
     assert sms.say("how much do I owe?") != ""  # the assistant answers again
     assert servers.store.handoff(ref)["status"] == "done"

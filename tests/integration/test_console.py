@@ -45,10 +45,9 @@ class FakeRasa:
     def resume(self, conversation_id):
         self.events.setdefault(conversation_id, []).append({"event": "resume"})
 
-    def say(self, conversation_id, text, *, operator):
-        self.events.setdefault(conversation_id, []).append(
-            {"event": "bot", "text": text, "metadata": {"operator": operator}}
-        )
+    def say(self, conversation_id, text, *, operator, response=None):
+        metadata = {"operator": operator, **({"response": response} if response else {})}
+        self.events.setdefault(conversation_id, []).append({"event": "bot", "text": text, "metadata": metadata})
 
 
 class Server:
@@ -231,12 +230,17 @@ def test_an_agent_works_a_conversation_and_every_step_is_audited_with_their_name
     polled = alice.get(f"{url}/handoffs/{ho}/messages", params={"after": 4}).json()
     assert [(line["from"], line["text"]) for line in polled["lines"]] == [
         ("system", "pause"),
+        ("agent", "A member of our team has joined this chat. You're now talking with a person."),
         ("agent", "Hi, I'm Alice from the team."),
         ("borrower", "thanks Alice"),
     ]
     assert polled["paused"] is True
     assert post(alice, url, f"/handoffs/{ho}/hand-back", {"note": "explained the options"}).status_code == 303
     assert not rasa.tracker("widget-1")["paused"]
+    assert (
+        rasa.events["widget-1"][-2]["text"] == "You're back with our automated assistant. Write whenever you're ready."
+    )
+    assert rasa.events["widget-1"][-2]["metadata"] == {"operator": "alice", "response": "utter_person_left"}
     assert store.handoff(ho)["status"] == "done"
     trail = [
         (e["event_type"], e["details"].get("by"))

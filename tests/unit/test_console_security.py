@@ -158,3 +158,14 @@ def test_csrf_tokens_must_match_the_session():
     assert not csrf_ok(session, "")
     assert not csrf_ok(session, codec.new("alice", NOW).csrf)
     assert not csrf_ok(None, session.csrf)
+
+
+def test_what_the_console_tells_the_borrower_comes_from_the_domain_in_their_language():
+    from bot.ops.console.responses import response_text
+
+    assert response_text("utter_person_joined", "en") == (
+        "A member of our team has joined this chat. You're now talking with a person."
+    )
+    assert response_text("utter_person_joined", None).startswith("A member of our team")
+    assert response_text("utter_person_joined", "zh") == "我们的工作人员已加入对话。现在与您交谈的是真人。"
+    assert response_text("utter_person_left", "zh").startswith("现在由我们的自动助手")

@@ -353,7 +353,20 @@ class Console:
             raise NotYours(handoff["claimed_by"])
         await run_in_threadpool(self.rasa.pause, handoff["conversation_id"])
         await run_in_threadpool(lambda: self.store.mark_taken_over(ref, by=ctx.operator.name, taken=True))
+        try:  # the borrower is told a person is writing now (domain.yml/console.yml)
+            await self._announce(handoff["conversation_id"], "utter_person_joined", ctx.operator.name)
+        except RasaUnavailable as down:
+            return self.refused(
+                ctx, f"You have taken the conversation over, but the borrower could not be told ({down}).", 502
+            )
         return self._back(ref)
+
+    async def _announce(self, conversation_id: str, response: str, operator: str) -> None:
+        from bot.ops.console.responses import response_text
+
+        tracker = await run_in_threadpool(self.rasa.tracker, conversation_id)
+        text = response_text(response, (tracker.get("slots") or {}).get("language"))
+        await run_in_threadpool(lambda: self.rasa.say(conversation_id, text, operator=operator, response=response))
 
     async def send(self, ctx: Context) -> Response:
         ref = ctx.request.path_params["ref"].upper()
@@ -383,6 +396,7 @@ class Console:
         if handoff["claimed_by"] != ctx.operator.name:
             raise NotYours(handoff["claimed_by"])
         if handoff["taken_over_at"]:
+            await self._announce(handoff["conversation_id"], "utter_person_left", ctx.operator.name)
             await run_in_threadpool(self.rasa.resume, handoff["conversation_id"])
             await run_in_threadpool(
                 lambda: self.store.mark_taken_over(ref, by=ctx.operator.name, taken=False, note=note)
