@@ -137,6 +137,7 @@ POST_ROUTES = [
     "/handoffs/{ho}/take-over",
     "/handoffs/{ho}/send",
     "/handoffs/{ho}/hand-back",
+    "/handoffs/{ho}/note",
     "/cases/CS-X/close",
     "/loans/LN-10002/clear-vulnerability",
     "/operators",
@@ -345,3 +346,22 @@ def test_a_conversation_the_assistant_no_longer_has_shows_the_saved_transcript(c
     assert queue.index(ref) < queue.index(console["handoff"])  # urgent first, though promised later
     page = alice.get(f"{url}/handoffs/{ref}").text
     assert "I can&#39;t cope" in page and "no longer has this conversation" in page
+
+
+def test_operators_leave_notes_on_a_handoff_for_the_team(console):
+    url, ho, store = console["url"], console["handoff"], console["store"]
+    alice, _ = login(url, "alice")
+    bob, _ = login(url, "bob")
+    assert post(alice, url, f"/handoffs/{ho}/note", {"text": ""}).status_code == 400
+    assert (
+        post(alice, url, f"/handoffs/{ho}/note", {"text": "Call back after 5pm; card 4111 1111 1111 1111"}).status_code
+        == 303
+    )
+    assert post(bob, url, f"/handoffs/{ho}/note", {"text": "Left a voicemail"}).status_code == 303
+    notes = store.handoff_notes(ho)
+    assert [(n["by"], n["text"]) for n in notes][1] == ("bob", "Left a voicemail")
+    assert notes[0]["by"] == "alice" and "4111 1111 1111 1111" not in notes[0]["text"]
+    page = bob.get(f"{url}/handoffs/{ho}").text
+    assert "Call back after 5pm" in page and "Left a voicemail" in page
+    trail = [e for e in store.loan_report("LN-10001")["audit_events"] if e["event_type"] == "handoff_note"]
+    assert [e["details"]["by"] for e in trail] == ["alice", "bob"]

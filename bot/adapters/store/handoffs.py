@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Handoff, Loan
+from bot.adapters.orm import AuditEvent, Handoff, Loan
 from bot.adapters.store import rows
 from bot.domain.accounts import UnknownReference
 from bot.domain.operators import HandoffClosed, NotYours
@@ -220,3 +220,28 @@ class HandoffRecords:
                 note=note,
             )
             return True
+
+    def add_handoff_note(self, handoff_ref: str, *, by: str, text: str) -> None:
+        """A note for the team on a handoff (open or done), kept in the loan's audit trail, masked."""
+        with self.db.transaction() as s:
+            handoff = s.scalar(select(Handoff).where(Handoff.handoff_ref == handoff_ref))
+            if handoff is None:
+                raise UnknownReference(handoff_ref)
+            self._audit_handoff(s, handoff, "handoff_note", by=by, text=rows.kept_words(text))
+
+    def handoff_notes(self, handoff_ref: str) -> list[dict]:
+        """The team's notes on a handoff, oldest first: who, when and what."""
+        with self.db.reader() as s:
+            handoff = s.scalar(select(Handoff).where(Handoff.handoff_ref == handoff_ref))
+            if handoff is None:
+                raise UnknownReference(handoff_ref)
+            events = s.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.event_type == "handoff_note", AuditEvent.conversation_id == handoff.conversation_id)
+                .order_by(AuditEvent.id)
+            ).all()
+            return [
+                {"by": e.details.get("by"), "text": e.details.get("text"), "at": e.occurred_at.isoformat()}
+                for e in events
+                if (e.details or {}).get("handoff_ref") == handoff_ref
+            ]

@@ -275,10 +275,12 @@ class Console:
             live_error = live_error or "the assistant no longer has this conversation"
             lines = [{"from": line["from"], "text": line["text"], "by": None} for line in handoff["transcript"]]
         operators = await run_in_threadpool(self.store.operators)
+        notes = await run_in_threadpool(self.store.handoff_notes, ref)
         return self.render(
             ctx,
             ctx.request,
             "handoff.html",
+            notes=notes,
             handoff=handoff,
             loan=loan,
             lines=lines,
@@ -384,6 +386,15 @@ class Console:
         await run_in_threadpool(lambda: self.store.record_agent_message(ref, by=ctx.operator.name, text=text))
         if ctx.request.headers.get("x-requested-with") == "fetch":
             return JSONResponse({"sent": True})
+        return self._back(ref)
+
+    async def note(self, ctx: Context) -> Response:
+        """Any operator may leave the team a note on a handoff (in the loan's audit trail)."""
+        ref = ctx.request.path_params["ref"].upper()
+        text = self.field(ctx, "text", MAX_NOTE_CHARS + 1)
+        if not text or len(text) > MAX_NOTE_CHARS:
+            return self.refused(ctx, f"Write a note of 1 to {MAX_NOTE_CHARS} characters.", status=400)
+        await run_in_threadpool(lambda: self.store.add_handoff_note(ref, by=ctx.operator.name, text=text))
         return self._back(ref)
 
     async def hand_back(self, ctx: Context) -> Response:
@@ -564,6 +575,7 @@ class Console:
             Route("/handoffs/{ref}/take-over", g("work_conversations", self.take_over), methods=["POST"]),
             Route("/handoffs/{ref}/send", g("work_conversations", self.send), methods=["POST"]),
             Route("/handoffs/{ref}/hand-back", g("work_conversations", self.hand_back), methods=["POST"]),
+            Route("/handoffs/{ref}/note", g("work_conversations", self.note), methods=["POST"]),
             Route("/cases", g("view_cases", self.cases)),
             Route("/cases/{ref}/close", g("close_cases", self.close_case), methods=["POST"]),
             Route("/vulnerability", g("view_cases", self.vulnerability)),
