@@ -230,3 +230,34 @@ def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, cons
     assert sms.new_texts() == ["You're back with our automated assistant. Write whenever you're ready."]
     assert sms.say("how much do I owe?") != ""  # the assistant answers again
     assert servers.store.handoff(ref)["status"] == "done"
+
+
+def test_an_agent_takes_a_telegram_conversation_over(servers, console):
+    from tests.e2e.test_messaging import TelegramChat, _numbers
+
+    chat_id = str(7_700_000_000 + next(_numbers))
+    loan = servers.new_loan(telegram_chat_id=chat_id)
+    chat = TelegramChat(servers, chat_id)
+
+    def texts() -> list[str]:
+        return [r["text"] for r in chat.replies()]
+
+    assert chat.say("hi") == 200 and "date of birth" in " ".join(texts())
+    assert chat.say("1980-06-01") == 200 and "you're verified" in " ".join(texts())
+    assert chat.say("can I speak to a real person please") == 200
+    assert "asked a member of our team" in " ".join(texts())
+    (handoff,) = [h for h in servers.store.handoffs(status="queued") if h["loan_ref"] == loan]
+    ref = handoff["handoff_ref"]
+
+    agent = _log_in(console, "agent.amy", PASSWORD)
+    assert _act(agent, console, f"/handoffs/{ref}/claim").status_code == 303
+    assert _act(agent, console, f"/handoffs/{ref}/take-over").status_code == 303
+    assert _act(agent, console, f"/handoffs/{ref}/send", text="Hi, Amy here on Telegram.").status_code == 303
+    assert texts() == [
+        "A member of our team has joined this chat. You're now talking with a person.",
+        "Hi, Amy here on Telegram.",
+    ]
+    assert chat.say("great, thanks") == 200 and texts() == []  # the assistant stays quiet
+    assert _act(agent, console, f"/handoffs/{ref}/hand-back").status_code == 303
+    assert texts() == ["You're back with our automated assistant. Write whenever you're ready."]
+    assert chat.say("how much do I owe?") == 200 and texts()  # the assistant answers again
