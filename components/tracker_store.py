@@ -10,15 +10,17 @@ whole, as is the `date_of_birth` slot until it holds "checked".
 
 endpoints.yml names one of them (`python -m bot endpoints` does):
 `components.tracker_store.MaskingInMemoryTrackerStore` (embedded profile) or
-`components.tracker_store.MaskingSQLTrackerStore` (production, same options as
-Rasa's SQL store).
+`components.tracker_store.CachingSQLTrackerStore` (production, same options as
+Rasa's SQL store, plus `cache_size`).
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import logging
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -29,10 +31,13 @@ from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.domain.privacy import MASK, install_log_masking, mask_personal_data
 from components import patches
 from components.patches.long_conversations import SNAPSHOT, clone
+
+logger = logging.getLogger(__name__)
 
 install_log_masking()
 patches.install()  # Rasa loads this module before the first message (components/patches)
@@ -284,3 +289,176 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             )
             query = query.filter(sa.or_(session_start.is_(None), self.SQLEvent.id >= session_start))
         return query.order_by(self.SQLEvent.id)
+
+
+class CachingSQLTrackerStore(MaskingSQLTrackerStore):
+    """`MaskingSQLTrackerStore` whose cost per message does not grow with the session.
+
+    Rasa's SQL store, on every message, reads and replays every event of the
+    session to retrieve the tracker, then on save reads and replays them all
+    again (to find what to stream to the event broker) and counts them (to
+    find which ones are new), and inserts the new events one statement each.
+
+    This one keeps each recent conversation's latest session as a tracker
+    object in the replica's memory (at most `cache_size`, least recently used
+    dropped first), as the in-memory store does, with the id of the latest
+    event row it holds. Rasa's lock store lets one replica at a time work on a
+    conversation, so before reusing a kept tracker, one indexed query asks for
+    the rows of that conversation from that id on: the row itself back and
+    nothing after it means nobody wrote since; rows after it (the conversation
+    went to another replica meanwhile) are deserialised and applied, only
+    those; the row missing (the conversation was deleted or archived) or a new
+    session among the new rows means the session is read again as Rasa reads
+    it. A save inserts the turn's new (masked) events in one statement, which
+    returns their ids, outside any explicit transaction (one round trip on
+    PostgreSQL). The kept tracker is updated with the events as they read back
+    from their JSON, so it is the tracker Rasa's own store would give, event
+    for event (tests/integration/test_sql_tracker_store.py).
+
+    A saved tracker that does not continue the kept one (replaced through the
+    HTTP API, say) is saved as Rasa's store saves it, and read again next time.
+    `retrieve_full_tracker` (every session: the HTTP API, the team console) is
+    Rasa's, uncached.
+    """
+
+    def __init__(self, domain=None, *args: Any, cache_size: int = 10_000, **kwargs: Any) -> None:
+        super().__init__(domain, *args, **kwargs)
+        self.cache_size = int(cache_size)
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._postgres = self.engine.dialect.name == "postgresql"
+        # One statement needs no transaction around it: no BEGIN / COMMIT round trips.
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._table = self.SQLEvent.__table__
+        self._ensure_index()
+
+    def _ensure_index(self) -> None:
+        """Rasa indexes `sender_id` alone; each turn's queries look up (sender_id, id)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {_INDEX} ON events (sender_id, id)"))
+        except sa.exc.SQLAlchemyError as exc:  # another replica creating it at the same moment
+            logger.warning("tracker store: index %s not created (%s)", _INDEX, type(exc).__name__)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        kept = self._current(sender_id)
+        return clone(kept.tracker) if kept else None
+
+    def _current(self, sender_id: str) -> _Kept | None:
+        kept = self._kept.get(sender_id)
+        if kept is not None:
+            t = self._table
+            query = (
+                sa.select(t.c.id, t.c.data).where(t.c.sender_id == sender_id, t.c.id >= kept.last_id).order_by(t.c.id)
+            )
+            with self._autocommit.connect() as conn:
+                rows = conn.execute(query).all()
+            if rows and rows[0].id == kept.last_id:
+                if len(rows) > 1:  # another replica answered since
+                    kept = kept.followed_by([Event.from_parameters(json.loads(r.data)) for r in rows[1:]], rows[-1].id)
+                if kept is not None:
+                    self._keep(sender_id, kept)
+                    return kept
+            del self._kept[sender_id]
+        return self._load(sender_id)
+
+    def _load(self, sender_id: str) -> _Kept | None:
+        """The latest session as Rasa's store reads it."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            found = [(row.id, row.data) for row in rows]
+        if not found or self.domain is None:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, data in found], self.domain.slots)
+        kept = _Kept(tracker, found[-1][0], _asked_for_dob(tracker.events))
+        self._keep(sender_id, kept)
+        return kept
+
+    def _keep(self, sender_id: str, kept: _Kept) -> None:
+        self._kept[sender_id] = kept
+        self._kept.move_to_end(sender_id)
+        while len(self._kept) > self.cache_size:
+            self._kept.popitem(last=False)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        kept = self._kept.get(tracker.sender_id)
+        if kept is None or not _continues(tracker.events, kept.tracker.events):
+            self._kept.pop(tracker.sender_id, None)
+            await super().save(tracker)  # as Rasa saves it; read again next time
+            self._kept.pop(tracker.sender_id, None)
+            return
+        new_events, asked_for_dob = mask_events(islice(tracker.events, len(kept.tracker.events), None), kept.asked)
+        if not new_events:
+            return
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        rows = [self._row(tracker.sender_id, event) for event in new_events]
+        last_id = self._insert(tracker.sender_id, rows)
+        stored = [Event.from_parameters(json.loads(row["data"])) for row in rows]  # as Rasa reads them back
+        if any(_starts_session(event) for event in stored):
+            start = max(i for i, event in enumerate(stored) if _starts_session(event))
+            session = DialogueStateTracker.from_events(tracker.sender_id, stored[start:], self.domain.slots)
+            self._keep(tracker.sender_id, _Kept(session, last_id, _asked_for_dob(session.events)))
+            return
+        updated = clone(kept.tracker)
+        for event in stored:
+            updated.update(event)
+        snapshot = tracker.__dict__.get(SNAPSHOT)
+        if snapshot is not None and snapshot.index <= len(kept.tracker.events):
+            updated.__dict__[SNAPSHOT] = snapshot  # of earlier turns, masked already
+        self._keep(tracker.sender_id, _Kept(updated, last_id, asked_for_dob))
+
+    def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
+        """The columns Rasa's store writes for an event."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
+
+    def _insert(self, sender_id: str, rows: list[dict[str, Any]]) -> int:
+        """Insert the rows in order; the id of the last one."""
+        t = self._table
+        if self._postgres:  # one statement, one round trip, the ids returned
+            with self._autocommit.connect() as conn:
+                ids = conn.execute(t.insert().values(rows).returning(t.c.id)).scalars().all()
+            return max(ids)
+        with self.engine.begin() as conn:
+            conn.execute(t.insert(), rows)
+            return conn.execute(sa.select(sa.func.max(t.c.id)).where(t.c.sender_id == sender_id)).scalar_one()
+
+
+_INDEX = "ix_events_sender_id_id"
+
+
+@dataclass
+class _Kept:
+    """A conversation's latest session as stored, and the id of its latest row."""
+
+    tracker: DialogueStateTracker
+    last_id: int
+    asked: bool  # the latest form question of the session was the date of birth
+
+    def followed_by(self, events: list[Event], last_id: int) -> _Kept | None:
+        """After rows another replica wrote; None when they start a new session."""
+        if any(_starts_session(event) for event in events):
+            return None
+        tracker = clone(self.tracker)
+        for event in events:
+            tracker.update(event)
+        return _Kept(tracker, last_id, _asked_for_dob(events, self.asked))
+
+
+def _starts_session(event: Event) -> bool:
+    return isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME
+
+
+def _asked_for_dob(events: Iterable[Event], asked: bool = False) -> bool:
+    """Whether the latest form question among these events (or before them) was the date of birth."""
+    for event in events:
+        if isinstance(event, SlotSet) and event.key == "requested_slot":
+            asked = event.value == "date_of_birth"
+    return asked

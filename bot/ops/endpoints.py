@@ -2,7 +2,7 @@
 
 One set of settings (`.env`) selects the profile. Embedded default: the action
 server on localhost, trackers and locks in memory. Production: TRACKER_STORE_URL
-(PostgreSQL, Rasa's SQLTrackerStore, masking personal data), LOCK_STORE_URL (Redis, RedisLockStore)
+(PostgreSQL, Rasa's SQLTrackerStore masking personal data and keeping recent sessions in memory: components.tracker_store.CachingSQLTrackerStore), LOCK_STORE_URL (Redis, RedisLockStore)
 and optionally EVENT_BROKER_URL (RabbitMQ, Rasa's pika broker). The file holds
 the action server's secret, so it is written readable by its owner only.
 
@@ -91,7 +91,7 @@ def write_credentials(path: Path, settings: Settings, source: Path) -> Path:
 def _sql_tracker_store(url: str) -> dict:
     parsed = make_url(url)
     dialect = parsed.get_backend_name()
-    store = {"type": "components.tracker_store.MaskingSQLTrackerStore", "dialect": dialect, "db": parsed.database}
+    store = {"type": "components.tracker_store.CachingSQLTrackerStore", "dialect": dialect, "db": parsed.database}
     if dialect != "sqlite":
         store.update(
             url=parsed.host or "127.0.0.1",

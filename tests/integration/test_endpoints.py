@@ -30,7 +30,7 @@ def test_the_production_profile_from_settings():
     )
     assert config["action_endpoint"]["url"] == "http://actions.internal:5055/webhook"
     assert config["tracker_store"] == {
-        "type": "components.tracker_store.MaskingSQLTrackerStore",
+        "type": "components.tracker_store.CachingSQLTrackerStore",
         "dialect": "postgresql",
         "db": "trackers",
         "url": "db.internal",

@@ -23,7 +23,12 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot.domain.privacy import MASK, install_log_masking, mask_personal_data
-from components.tracker_store import MaskingInMemoryTrackerStore, MaskingSQLTrackerStore, masked_events
+from components.tracker_store import (
+    CachingSQLTrackerStore,
+    MaskingInMemoryTrackerStore,
+    MaskingSQLTrackerStore,
+    masked_events,
+)
 
 TODAY = date(2026, 11, 23)
 
@@ -161,9 +166,10 @@ def test_masked_events_keep_the_conversation():
     assert len(events) == len(_conversation().events)
 
 
-def test_the_sql_tracker_store_tables_hold_no_personal_data(tmp_path):
+@pytest.mark.parametrize("kind", [MaskingSQLTrackerStore, CachingSQLTrackerStore])
+def test_the_sql_tracker_store_tables_hold_no_personal_data(tmp_path, kind):
     db = tmp_path / "trackers.db"
-    store = MaskingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
+    store = kind(Domain.empty(), dialect="sqlite", db=str(db))
     tracker = _conversation()
     asyncio.run(store.save(tracker))
     # the next turn is saved on top: only new events are added, none twice
@@ -183,9 +189,10 @@ def test_the_sql_tracker_store_tables_hold_no_personal_data(tmp_path):
 
 
 @pytest.mark.postgres
-def test_the_postgres_tracker_store_tables_hold_no_personal_data(postgres_url):
+@pytest.mark.parametrize("kind", [MaskingSQLTrackerStore, CachingSQLTrackerStore])
+def test_the_postgres_tracker_store_tables_hold_no_personal_data(postgres_url, kind):
     url = sa.engine.make_url(postgres_url)
-    store = MaskingSQLTrackerStore(
+    store = kind(
         Domain.empty(),
         dialect="postgresql",
         host=url.host,

@@ -1,0 +1,173 @@
+"""The production tracker store (components.tracker_store.CachingSQLTrackerStore)
+gives what Rasa's own SQL store gives, masked, on SQLite and PostgreSQL: the
+tracker retrieved before every turn, the rows written, the events streamed to
+the broker; also when turns of one conversation alternate between replicas, a
+replica restarts, or the conversation is deleted. A turn costs one query to
+retrieve and one to save, whatever the length of the conversation, and both
+are served by an index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+from bot.domain.privacy import MASK
+from components.tracker_store import CachingSQLTrackerStore, MaskingSQLTrackerStore
+from tests.integration.test_long_conversations import DOMAIN, Collected, _talk, _turns
+
+
+def _options(url: str) -> dict:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return {"dialect": "sqlite", "db": parsed.database}
+    return {
+        "dialect": "postgresql",
+        "host": parsed.host,
+        "port": parsed.port,
+        "db": parsed.database,
+        "username": parsed.username or "",
+        "password": parsed.password or "",
+    }
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def tracker_db(request, tmp_path):
+    """Two empty tracker databases of one kind: ours, and Rasa's for comparison."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ours.db'}", f"sqlite:///{tmp_path / 'rasas.db'}"
+        return
+    first = request.getfixturevalue("postgres_url")
+    from tests.services import postgres_database
+
+    admin, name, second = postgres_database()
+    try:
+        yield first, second
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _store(cls, url: str, broker=None):
+    store = cls(DOMAIN, event_broker=broker, **_options(url))
+    return store
+
+
+def _rows(url: str) -> list[tuple]:
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(
+            sa.text("SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id")
+        ).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_it_gives_what_rasas_sql_store_gives(tracker_db):
+    ours_url, rasas_url = tracker_db
+    ours = _store(CachingSQLTrackerStore, ours_url, Collected())
+    theirs = _store(MaskingSQLTrackerStore, rasas_url, Collected())
+    turns = _turns()
+    assert asyncio.run(_talk(ours, "b1", turns)) == asyncio.run(_talk(theirs, "b1", turns))
+    assert ours.event_broker.published == theirs.event_broker.published
+    assert _rows(ours_url) == _rows(rasas_url)
+    full, their_full = asyncio.run(ours.retrieve_full_tracker("b1")), asyncio.run(theirs.retrieve_full_tracker("b1"))
+    assert full.current_state(EventVerbosity.ALL) == their_full.current_state(EventVerbosity.ALL)
+    # what is stored is masked
+    stored = json.dumps([json.loads(row[5]) for row in _rows(ours_url)], ensure_ascii=False)
+    assert "4111" not in stored and "12 March 1985" not in stored and MASK in stored
+
+
+async def _alternating(stores, sender: str, turns) -> list[dict]:
+    """Turns of one conversation taken by the replicas in turn (nginx round-robin)."""
+    seen = []
+    for i, turn in enumerate(turns):
+        store = stores[i % len(stores)]
+        tracker = await store.retrieve(sender) or DialogueStateTracker(sender, DOMAIN.slots)
+        seen.append(tracker.current_state(EventVerbosity.ALL))
+        for event in copy.deepcopy(turn):
+            tracker.update(event)
+        await store.save(tracker)
+    return seen
+
+
+def test_replicas_taking_turns_and_a_restarted_replica_see_what_rasa_gives(tracker_db):
+    ours_url, rasas_url = tracker_db
+    turns = _turns()
+    replicas = [_store(CachingSQLTrackerStore, ours_url) for _ in range(2)]
+    theirs = _store(MaskingSQLTrackerStore, rasas_url)
+    half = len(turns) // 2
+    ours_seen = asyncio.run(_alternating(replicas, "b2", turns[:half]))
+    # replica 0 is killed; a new process (nothing kept) takes the rest with replica 1
+    replicas[0] = _store(CachingSQLTrackerStore, ours_url)
+    ours_seen += asyncio.run(_alternating(replicas, "b2", turns[half:]))
+    assert ours_seen == asyncio.run(_talk(theirs, "b2", turns))
+    assert _rows(ours_url) == _rows(rasas_url)
+
+
+def test_a_deleted_conversation_is_not_served_from_memory(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ours.db'}"
+    store = _store(CachingSQLTrackerStore, url)
+    asyncio.run(_talk(store, "b3", _turns()[:6]))
+    assert asyncio.run(store.retrieve("b3")) is not None
+    with store.engine.begin() as c:
+        c.execute(sa.text("DELETE FROM events WHERE sender_id = 'b3'"))
+    assert asyncio.run(store.retrieve("b3")) is None
+
+
+def test_a_tracker_that_does_not_continue_the_stored_one_is_saved_as_rasa_saves_it(tracker_db):
+    ours_url, rasas_url = tracker_db
+    ours, theirs = _store(CachingSQLTrackerStore, ours_url), _store(MaskingSQLTrackerStore, rasas_url)
+    turns = _turns()[:4]
+    replacement = [ActionExecuted("action_session_start"), SessionStarted(), UserUttered("card 4111 1111 1111 1111")]
+    for store in (ours, theirs):
+        asyncio.run(_talk(store, "b4", turns))
+        tracker = DialogueStateTracker.from_events("b4", copy.deepcopy(replacement), DOMAIN.slots)
+        asyncio.run(store.save(tracker))
+    assert _rows(ours_url) == _rows(rasas_url)
+    assert asyncio.run(ours.retrieve("b4")).current_state(EventVerbosity.ALL) == asyncio.run(
+        theirs.retrieve("b4")
+    ).current_state(EventVerbosity.ALL)
+
+
+def test_the_least_recently_used_conversations_are_dropped(tmp_path):
+    store = CachingSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "t.db"), cache_size=2)
+    for sender in ("c1", "c2", "c3"):
+        asyncio.run(_talk(store, sender, _turns()[:3]))
+    assert list(store._kept) == ["c2", "c3"]
+    assert asyncio.run(store.retrieve("c1")).sender_id == "c1"  # read again from the database
+
+
+def test_a_turn_is_one_indexed_query_to_retrieve_and_one_to_save(tracker_db):
+    url = tracker_db[0]
+    store = _store(CachingSQLTrackerStore, url)
+    turns = _turns()
+    asyncio.run(_talk(store, "b5", turns[:30]))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        asyncio.run(_talk(store, "b5", turns[30:31]))
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    postgres = store.engine.dialect.name == "postgresql"
+    assert len(inserts) == 1 and len(selects) == (1 if postgres else 2)  # SQLite has no RETURNING here
+    if postgres:
+        assert len(statements) == 2  # no BEGIN / COMMIT round trips either
+        with store.engine.begin() as c:
+            c.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            explain = "EXPLAIN SELECT id, data FROM events WHERE sender_id = :s AND id >= :i ORDER BY id"
+            plan = " ".join(row[0] for row in c.execute(sa.text(explain), {"s": "b5", "i": 1}))
+        assert "Index" in plan and "Seq Scan" not in plan, plan
