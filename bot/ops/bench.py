@@ -8,6 +8,12 @@ loan store (references LN-9xxxxx, date of birth 1 June 1980). Phases:
 2. `--concurrency` conversations at once (throughput at saturation, p95/p99),
 3. one long conversation of `--long-turns` messages (turn 5 against the last turn).
 
+With `--profile embedded,production` it starts each profile itself (`python -m
+bot cluster`, one Rasa replica and one action server behind nginx, on stores
+made for the run and removed after it: see `_Profile`), drives one after the
+other with the same load, and prints them side by side (with `--baseline`,
+stock Rasa too, and each profile's ratios).
+
 Peak memory is read from /proc (VmHWM) for every Rasa and action-server process
 on this machine. `--baseline` also creates the stock `rasa init` assistant
 (default config) under var/bench/stock, serves it and drives it with the same
@@ -29,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -127,12 +134,14 @@ async def _long_conversation(url, opening: list[str], turns: int, loan_ref: str)
     return early, late, phase
 
 
-def add_bench_loans(count: int) -> list[str]:
-    from bot.bootstrap import services
+def add_bench_loans(count: int, store=None) -> list[str]:
+    if store is None:
+        from bot.bootstrap import services
 
+        store = services().store
     base = random.randint(100_000, 899_999)
     refs = [f"LN-9{base + i:06d}"[:10] for i in range(count)]
-    services().store.upsert_loans(
+    store.upsert_loans(
         {
             "loan_ref": ref,
             "borrower_name": f"Bench Borrower {i}",
@@ -249,6 +258,238 @@ def render(ours: dict, stock: dict | None, memory: dict, long_turns: int) -> str
         lines.append(line)
     lines.append("peak memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(memory.items())))
     return "\n".join(lines)
+
+
+PROFILES = ("embedded", "production")
+BENCH_POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
+
+
+class _Profile:
+    """A profile started for the benchmark: `python -m bot cluster` with one Rasa
+    replica and one action server behind nginx, on stores of its own
+    (embedded: SQLite loan store, trackers and locks in memory; production:
+    loan store and Rasa's tracker store in two new PostgreSQL databases, the
+    Redis lock store), removed afterwards."""
+
+    def __init__(self, name: str, model: Path) -> None:
+        self.name, self.model = name, model
+        self.work = PROJECT_ROOT / "var" / "bench" / name
+        self.databases: list[str] = []
+        self.proc: subprocess.Popen | None = None
+        self.store: Any = None  # the profile's LoanStore once started
+        self.ports: tuple[int, ...] = ()
+
+    def _postgres_database(self, kind: str) -> str:
+        from sqlalchemy import create_engine, text
+
+        name = f"bench_{kind}_{random.getrandbits(32):08x}"
+        admin = create_engine(BENCH_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        self.databases.append(name)
+        return BENCH_POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def start(self) -> str:
+        from bot.adapters.database import Database
+        from bot.adapters.store import LoanStore
+        from bot.ops.migrate import upgrade
+
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        env = {**os.environ, "APP_ENV": "development", "TRACKER_STORE_URL": "", "LOCK_STORE_URL": ""}
+        env.pop("EVENT_BROKER_URL", None)
+        if self.name == "production":
+            loans_url = self._postgres_database("loans")
+            env.update(
+                TRACKER_STORE_URL=self._postgres_database("trackers"),
+                LOCK_STORE_URL=BENCH_REDIS_URL,
+            )
+        else:
+            loans_url = f"sqlite:///{self.work / 'loans.db'}"
+        env["DATABASE_URL"] = loans_url
+        upgrade(loans_url)
+        self.store = LoanStore(Database(loans_url))
+        port = next(p for p in range(8600, 9600, 200) if all(_port_free(p + d) for d in (0, 1, 10, 110)))
+        log = self.work / "cluster.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "cluster", "--replicas", "1", "--action-servers", "1"]
+            + ["--port", str(port), "--model", str(self.model), "--work", str(self.work)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 600
+        while "behind http" not in log.read_text():
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise SystemExit(f"bench: the {self.name} profile did not start; see {self.work}")
+            time.sleep(1)
+        print(f"bench: {self.name} profile up (logs in {self.work})", flush=True)
+        self.ports = (port + 10, port + 110)  # its action server and Rasa replica (bot/ops/cluster.py)
+        return f"http://127.0.0.1:{port}"
+
+    def table_scans(self) -> list[tuple[str, str, int, int, int]]:
+        """Per table of the profile's PostgreSQL databases: (database, table,
+        sequential scans, index scans, rows) since they were created — the
+        index check for every query the run made."""
+        from sqlalchemy import create_engine, text
+
+        found = []
+        base = BENCH_POSTGRES_URL.rsplit("/", 1)[0]
+        for name in self.databases:
+            engine = create_engine(f"{base}/{name}")
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text(
+                        "SELECT relname, seq_scan, coalesce(idx_scan, 0), n_live_tup FROM pg_stat_user_tables "
+                        "WHERE seq_scan + coalesce(idx_scan, 0) > 0 ORDER BY relname"
+                    )
+                ).all()
+            engine.dispose()
+            found += [(name.split("_")[1], r[0], r[1], r[2], r[3]) for r in rows]
+        return found
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.store is not None:
+            self.store.db.engine.dispose()
+        if self.databases:
+            from sqlalchemy import create_engine, text
+
+            admin = create_engine(BENCH_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in self.databases:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _dealer(refs: list[str]):
+    """Hands out the references, each once."""
+    pool = iter(refs)
+    return lambda n: [next(pool) for _ in range(n)]
+
+
+def _latest_model() -> Path:
+    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise SystemExit("bench: no trained model in models/; run `rasa train` first")
+    return models[-1]
+
+
+def render_profiles(results: dict[str, dict], stock: dict | None, long_turns: int) -> str:
+    """One column per profile (and stock Rasa), then each profile's ratio to stock
+    and production's to embedded."""
+    rows = [
+        ("messages sent", "messages", "{:.0f}"),
+        ("errors", "errors", "{:.0f}"),
+        ("p50 one conversation at a time (ms)", "p50_ms_one_at_a_time", "{:.0f}"),
+        ("p50 at saturation (ms)", "p50_ms", "{:.0f}"),
+        ("p95 (ms)", "p95_ms", "{:.0f}"),
+        ("p99 (ms)", "p99_ms", "{:.0f}"),
+        ("messages per second", "messages_per_second", "{:.1f}"),
+        ("turn 5 latency (ms)", "turn5_ms", "{:.0f}"),
+        (f"turn {long_turns} latency (ms)", f"turn{long_turns}_ms", "{:.0f}"),
+        (f"turn {long_turns} / turn 5", "long_ratio", "{:.2f}"),
+    ]
+    columns = dict(results)
+    if stock:
+        columns["stock Rasa"] = stock
+    ratios = [(f"{name}/stock", name, "stock Rasa") for name in results if stock]
+    if "embedded" in results and "production" in results:
+        ratios.append(("prod/emb", "production", "embedded"))
+    head = f"{'':38}" + "".join(f" {name:>11}" for name in columns) + "".join(f" {r[0]:>14}" for r in ratios)
+    lines = [head]
+    for label, key, fmt in rows:
+        line = f"{label:38}" + "".join(f" {fmt.format(c[key]):>11}" for c in columns.values())
+        for _, top, bottom in ratios:
+            a, b = columns[top][key], columns[bottom][key]
+            line += f" {(a / b if b else float('nan')):>14.2f}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main_profiles(
+    profiles: list[str],
+    conversations: int,
+    concurrency: int,
+    long_turns: int,
+    baseline: bool,
+    as_json: bool,
+    model: Path | None = None,
+) -> int:
+    """`--profile`: start each profile in turn, drive it, stop it; then stock Rasa."""
+    model = (model or _latest_model()).resolve()
+    results: dict[str, dict] = {}
+    memory: dict[str, float] = {}
+    scans: dict[str, list] = {}
+    for name in profiles:
+        profile = _Profile(name, model)
+        try:
+            url = profile.start()
+            refs_for = _dealer(add_bench_loans(conversations + conversations // 10 + 10, profile.store))
+            results[name] = run_load(
+                url,
+                DEBT_SCRIPT,
+                refs_for,
+                conversations,
+                concurrency,
+                long_turns,
+                check="AG-",
+            )
+            memory.update(
+                {f"{name} {k}": v for k, v in peak_memory_mb().items() if any(f":{p} " in k for p in profile.ports)}
+            )
+            if profile.databases:
+                scans[name] = profile.table_scans()
+        finally:
+            profile.stop()
+    stock = None
+    if baseline:
+        proc = _stock_assistant(5099)
+        try:
+            stock = run_load(
+                "http://127.0.0.1:5099",
+                STOCK_SCRIPT,
+                lambda n: ["-"] * n,
+                conversations,
+                concurrency,
+                long_turns,
+                check=None,
+            )
+            memory.update({f"stock {k}": v for k, v in peak_memory_mb().items() if ":5099 " in k})
+        finally:
+            proc.terminate()
+    if as_json:
+        print(json.dumps({**results, "stock": stock, "peak_memory_mb": memory, "table_scans": scans}, indent=2))
+    else:
+        print(render_profiles(results, stock, long_turns))
+        print("peak memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(memory.items())))
+        for name, tables in scans.items():
+            print(f"{name}: table (database): sequential scans / index scans / rows")
+            for database, table, seq, idx, rows in tables:
+                print(f"  {table} ({database}): {seq} / {idx} / {rows}")
+    return 1 if any(r["errors"] for r in results.values()) else 0
 
 
 def main(url: str, conversations: int, concurrency: int, long_turns: int, baseline: bool, as_json: bool) -> int:

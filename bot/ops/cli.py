@@ -637,8 +637,18 @@ def cmd_cluster(args: argparse.Namespace, app: Services) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, app: Services) -> int:
+    from bot.ops.bench import PROFILES, main_profiles
     from bot.ops.bench import main as bench
 
+    if args.profile:
+        profiles = [p.strip() for p in args.profile.split(",") if p.strip()]
+        if not profiles or any(p not in PROFILES for p in profiles):
+            print(f"bench: --profile takes {' or '.join(PROFILES)}, comma-separated", file=sys.stderr)
+            return 2
+        model = Path(args.model) if args.model else None
+        return main_profiles(
+            profiles, args.conversations, args.concurrency, args.long_turns, args.baseline, args.json, model
+        )
     return bench(args.url.rstrip("/"), args.conversations, args.concurrency, args.long_turns, args.baseline, args.json)
 
 
@@ -766,6 +776,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--long-turns", type=int, default=200)
     p.add_argument("--baseline", action="store_true", help="also drive the stock `rasa init` assistant")
+    p.add_argument(
+        "--profile",
+        help="start these profiles itself instead of driving --url: embedded, production or embedded,production",
+    )
+    p.add_argument("--model", help="with --profile: the model to serve (default: the newest in models/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("console", help="serve the team console (CONSOLE_PORT, default 8090; README 'Team console')")
