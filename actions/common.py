@@ -75,19 +75,23 @@ def borrower_words(tracker: Tracker) -> str:
 
 def chosen_at_step(tracker: Tracker, slot: str) -> str | None:
     """The value action_step_answer gave `slot` in this turn (an option the borrower
-    pointed at), if it did."""
+    pointed at), if it did. Only the step's own events count (up to the FollowupAction
+    it ends with): a form it hands on to re-reads the message on activation and sets the
+    slot to the words again ("twelve monthly payments" for the 12-month plan)."""
+    events = list(tracker.events or [])
+    start = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     value, in_step = None, False
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "action":
+    for event in events[start + 1 :]:
+        kind = event.get("event")
+        if kind == "action":
             in_step = event.get("name") == "action_step_answer"
             if in_step:
-                return value
-            value = None
-        elif event.get("event") == "slot" and event.get("name") == slot and value is None:
+                value = None  # a later step answer in the same turn counts, not an earlier one
+        elif kind == "followup":
+            in_step = False
+        elif in_step and kind == "slot" and event.get("name") == slot:
             value = event.get("value")
-    return None
+    return value
 
 
 def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:

@@ -28,11 +28,20 @@ class ActionRecordReason(SafeAction):
     async def run(self, dispatcher, tracker, domain, account):
         intent = tracker.get_intent_of_latest_message()
         words = borrower_words(tracker)
-        if intent in INTENT_TO_REASON:
+        ranked = intent_ranking(tracker)
+        reading = steps.read_at_reason(latest_text(tracker), ranked)
+        leaning = next((confidence for name, confidence in ranked if name == intent), 0.0)
+        if reading.meaning == steps.REASON and (
+            reading.reason not in (None, "other") or intent not in INTENT_TO_REASON or leaning < 0.3
+        ):
+            # The reason step took the words as the reason (components/step_policy.py), with
+            # the code it read in them: "I thought I had paid" is a mistake, not a payment
+            # claim, whatever the classifier leaned to.
+            code = reading.reason or "other"
+        elif intent in INTENT_TO_REASON:
             code = reason_for_intent(intent)
         else:
-            # The reason step took the words as the reason (components/step_policy.py).
-            code = steps.read_at_reason(latest_text(tracker), intent_ranking(tracker)).reason or "other"
+            code = "other"
         store().record_reason(account.loan_ref, code, words, **conversation(tracker))
         events = [SlotSet("reason_code", code)]
         if code == "bereavement":

@@ -89,6 +89,16 @@ class ActionStepAnswer(SafeAction):
                 return await utter_offer_menu(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_read_back_still_open")
             return []
+        if reading.meaning == steps.AMOUNT:
+            # Their own figure with its period (at the options, or given as the answer to
+            # "what made it hard to pay?"): the plan form weighs it as it does any figure
+            # (a plan that fits it, or what fits it when no standard plan does).
+            return [
+                SlotSet("dialogue_step", None),
+                *clear_form_slots(),
+                SlotSet("plan_months", latest_text(tracker)),
+                FollowupAction("plan_form"),
+            ]
         if step == steps.READ_BACK:
             return await self._at_read_back(dispatcher, tracker, domain, reading)
         if step == steps.OFFERS:
@@ -118,7 +128,7 @@ class ActionStepAnswer(SafeAction):
             return _reopen("promise_form", **_as("promise_date", named))
         if reading.meaning == steps.CHANGE_MONTHS and proposal.kind == "instalment_plan":
             dispatcher.utter_message(response="utter_change_noted")
-            months = steps.months_named(latest_text(tracker))
+            months = steps.months_wanted(latest_text(tracker))
             if months:
                 return _reopen("plan_form", plan_months=str(months), first_payment_date=terms["first_due_date"])
             return _reopen("plan_form", first_payment_date=terms["first_due_date"])
@@ -140,7 +150,11 @@ class ActionStepAnswer(SafeAction):
             dispatcher.utter_message(response="utter_clarify_none_work")
             return []
         if reading.meaning == steps.CHOICE:
-            button = chosen_button(tracker.get_slot("offer_choices") or [], reading)
+            choices = tracker.get_slot("offer_choices") or []
+            button = chosen_button(choices, reading)
+            if button is None and reading.months is not None and 0 < _longest_shown(choices) < reading.months:
+                # "over 2 years": longer than any plan shown is what the hardship options are for
+                return [FollowupAction("action_offer_hardship")]
             if button is None:
                 dispatcher.utter_message(response="utter_clarify_choice")
                 return await utter_offer_menu(dispatcher, tracker, domain)
@@ -194,6 +208,12 @@ def chosen_button(choices: list[dict[str, Any]], reading: steps.Reading) -> dict
             if wanted in amounts and "choose_plan" in choice["payload"]:
                 return choice
     return None
+
+
+def _longest_shown(choices: list[dict[str, Any]]) -> int:
+    """The longest plan among the options shown (0 when none is a plan)."""
+    lengths = [_payload_slots(c["payload"]).get("plan_months") for c in choices]
+    return max((int(m) for m in lengths if m and m.isdigit()), default=0)
 
 
 def _payload_slots(payload: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ import pytest
 from bot.domain import steps
 
 UNSURE = [("thank", 0.45), ("affirm", 0.3)]
+AMOUNT_SEEN = [("offer_monthly_amount", 0.7), ("thank", 0.1)]
 
 
 @pytest.mark.parametrize(
@@ -213,7 +214,10 @@ def test_an_option_by_what_it_is(text, reading):
 
 
 def test_an_amount_offered_is_not_a_refusal():
-    assert steps.read_at_offers("too much, I could manage 20 a month", UNSURE).meaning == steps.TOPIC
+    # their figure, which the classifier did not see as one: the plan form weighs it
+    assert steps.read_at_offers("too much, I could manage 20 a month", UNSURE).meaning == steps.AMOUNT
+    # when it did, the rules take it to the plan form as they always have
+    assert steps.read_at_offers("too much, I could manage 20 a month", AMOUNT_SEEN).meaning == steps.TOPIC
     assert steps.read_at_offers("even the smallest is too much for me", UNSURE).meaning == steps.CANT_AFFORD
 
 
@@ -329,12 +333,21 @@ def test_more_answers_at_the_offers(text, reading):
 
 @pytest.mark.parametrize("text", ["I can pay 50 a month", "ill do 20 a month", "i could pay it all in 2 months"])
 def test_amounts_and_other_offers_go_to_their_rules(text):
-    assert steps.read_at_offers(text, UNSURE).meaning == steps.TOPIC
+    assert steps.read_at_offers(text, AMOUNT_SEEN).meaning == steps.TOPIC
 
 
-@pytest.mark.parametrize("text", ["i can do 20 every week", "could do 25 every other week", "I'll take 30 a month"])
-def test_an_amount_with_a_period_is_not_a_plan_length(text):
-    assert steps.read_at_offers(text, UNSURE).meaning == steps.TOPIC
+def test_an_offer_the_classifier_did_not_place_goes_to_its_rules():
+    assert steps.read_at_offers("i could pay it all in 2 months", UNSURE).meaning == steps.TOPIC
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i can do 20 every week", "could do 25 every other week", "I'll take 30 a month", "would 80 a month be ok",
+     "is 100 a month enough", "about 40 a month is what I can afford", "£15pw"],
+)  # fmt: skip
+def test_an_amount_with_a_period_is_their_figure_not_a_plan_length(text):
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.AMOUNT
+    assert steps.read_at_offers(text, [("nlu_fallback", 0.4), ("offer_monthly_amount", 0.38)]).meaning == steps.AMOUNT
 
 
 @pytest.mark.parametrize(
@@ -388,3 +401,154 @@ def test_a_hedge_is_a_worry_not_a_yes(text):
 def test_the_amount_owed_said_to_be_wrong_is_asked_about_not_taken_as_a_new_amount(text):
     reading = steps.read_at_read_back(text, UNSURE)
     assert reading == steps.Reading(steps.CONFIRM_FIRST, intent="dispute_debt")
+
+
+# ---------------------------------------------------------------- session 11: more of borrowers' words
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["none of ur plans work", "none is any good", "i cant go with any of these", "no to all of those",
+     "nothing on the list suits", "these options are not suitable", "nah, not keen on any", "no option fits me"],
+)  # fmt: skip
+def test_none_of_these_in_other_words(text):
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.NONE_WORK
+
+
+def test_cannot_manage_any_of_them_is_affordability_not_a_menu_question():
+    assert steps.read_at_offers("I cannot manage any of these amounts", UNSURE).meaning == steps.CANT_AFFORD
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i dont want to talk to a bot", "can customer services ring me", "put me through to a representative",
+     "could a member of staff phone me", "id like a call back", "rather not do this with a chatbot"],
+)  # fmt: skip
+def test_a_person_in_other_words(text):
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.HUMAN
+
+
+def test_a_missed_phone_call_at_the_reason_step_is_a_reason_not_a_request_for_a_person():
+    assert steps.read_at_reason("i missed your phone call and then the payment", UNSURE).meaning == steps.REASON
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [("the one that's 300", steps.Reading(steps.CHOICE, amount="300")),
+     ("plan with 75 a month", steps.Reading(steps.CHOICE, amount="75")),
+     ("six monthly payments", steps.Reading(steps.CHOICE, months=6)),
+     ("the 12 monthly plan", steps.Reading(steps.CHOICE, months=12)),
+     ("sign me up for the 3", steps.Reading(steps.CHOICE, months=3)),
+     ("150 x 6", steps.Reading(steps.CHOICE, months=6))],
+)  # fmt: skip
+def test_a_plan_by_its_amount_or_its_length_in_words(text, reading):
+    assert steps.read_at_offers(text, UNSURE) == reading
+
+
+def test_an_option_named_plainly_wins_over_a_lean_to_another_topic():
+    assert steps.read_at_offers("I pick number 3", [("third_party", 0.6)]) == steps.Reading(steps.CHOICE, choice=3)
+    assert steps.read_at_offers("my brother is on the line", [("third_party", 0.95)]).meaning == steps.TOPIC
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["could i have a bit of breathing room", "can i defer it for now", "let me skip a month or two",
+     "could we reduce the payments", "something more manageable please", "over 3 years would help",
+     "any support for people out of work?"],
+)  # fmt: skip
+def test_hardship_in_other_words(text):
+    assert steps.read_at_offers(text, UNSURE).meaning == steps.HARDSHIP
+
+
+def test_give_me_a_few_months_is_a_break_not_time_to_think():
+    assert steps.read_at_offers("give me a few months off", UNSURE).meaning == steps.HARDSHIP
+    assert steps.read_at_offers("give me a minute to think", UNSURE).meaning == steps.NOT_NOW
+
+
+def test_a_break_asked_for_by_its_length_is_hardship_not_a_plan():
+    reading = steps.read_at_offers("can we hold off payments for 2 months", [("request_hardship", 0.9)])
+    assert reading.meaning in (steps.HARDSHIP, steps.NOT_NOW)
+    assert steps.read_at_offers("put it off for 2 months", [("request_hardship", 0.9)]).meaning == steps.HARDSHIP
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yes though i'm anxious about it", "ok, stressed about keeping up", "yes but it might be too much in winter",
+     "yes if nothing comes up", "fine but not 100% sure", "ok but not sure about the money", "yeah, depends on my shifts",
+     "yes but what if my hours go down"],
+)  # fmt: skip
+def test_more_hedges_are_worries_not_yeses(text):
+    assert steps.read_at_read_back(text, [("affirm", 0.9)]).meaning == steps.WORRY
+
+
+@pytest.mark.parametrize("text", ["aight", "oki", "sounds like a plan", "alrighty", "righto"])
+def test_more_ways_of_saying_yes(text):
+    assert steps.read_at_read_back(text, UNSURE).meaning == steps.YES
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [("i do not accept i owe this", "dispute_debt"), ("i'm contesting the whole thing", "dispute_debt"),
+     ("i never applied for this loan", "not_my_loan")],
+)  # fmt: skip
+def test_a_dispute_in_words_the_classifier_missed_is_asked_about_first(text, asked):
+    assert steps.read_at_read_back(text, [("deny", 0.6)]) == steps.Reading(steps.CONFIRM_FIRST, intent=asked)
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("make it 12", 12), ("3 instead of 6", 3), ("could we do 12 not 6", 12), ("6 is too many, 3 please", 3),
+     ("twelve would suit me", 12), ("the year one", 12), ("from 6 to 3 months", 3), ("that's fine", None)],
+)  # fmt: skip
+def test_the_length_a_change_asks_for(text, months):
+    assert steps.months_wanted(text) == months
+
+
+def test_a_length_at_the_read_back_is_a_change_of_length():
+    for text in ("twelve please", "can we do the year one", "i'd prefer nine", "could I have longer to pay"):
+        assert steps.read_at_read_back(text, UNSURE).meaning == steps.CHANGE_MONTHS
+
+
+def test_a_short_length_the_classifier_took_for_a_crisis_is_the_terms():
+    assert steps.read_at_read_back("twelve would suit me better", [("crisis", 0.95)]).meaning == steps.CHANGE_MONTHS
+    # crisis words, or more than a few words, stay with the crisis rules
+    for text in ("I want to end it all, 12 months or not", "everyone would be better off if I was not here"):
+        assert steps.read_at_read_back(text, [("crisis", 0.95)]) == steps.Reading(steps.TOPIC, intent="crisis")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("xmas, overspent", "other"), ("not enough money in my account that day", "other"),
+     ("my mistake, I thought it had gone out", "forgot"), ("my wages came in late", "reduced_income")],
+)  # fmt: skip
+def test_short_reasons_are_reasons(text, code):
+    assert steps.read_at_reason(text, UNSURE) == steps.Reading(steps.REASON, reason=code)
+
+
+def test_thinking_it_was_paid_is_a_reason_not_a_payment_claim():
+    reading = steps.read_at_reason("sorry I thought I'd paid it", [("claim_already_paid", 0.7)])
+    assert reading == steps.Reading(steps.REASON, reason="forgot")
+    assert steps.read_at_reason("I paid it on the 3rd", [("claim_already_paid", 0.7)]).meaning == steps.TOPIC
+
+
+def test_a_faint_lean_to_a_dispute_is_not_asked_about_at_the_reason_step():
+    assert steps.read_at_reason("things were hard at home", [("not_my_loan", 0.13)]).meaning == steps.REASON
+    assert steps.read_at_reason("it is all wrong", [("dispute_debt", 0.5)]).meaning == steps.CONFIRM_FIRST
+
+
+@pytest.mark.parametrize("text", ["erm", "hmm ok", "not sure", "zzzz", "idk lol"])
+def test_too_little_to_be_a_reason(text):
+    assert steps.read_at_reason(text, UNSURE).meaning == steps.UNCLEAR
+
+
+def test_an_amount_with_its_period_given_as_the_reason_is_their_figure():
+    assert steps.read_at_reason("could i pay 15 a week until it's done", UNSURE).meaning == steps.AMOUNT
+    assert steps.read_at_reason("i can do 50", UNSURE).meaning == steps.TOPIC  # no period: the rules ask
+
+
+def test_not_having_that_money_is_affordability():
+    assert steps.read_at_offers("I dont have that sort of money", UNSURE).meaning == steps.CANT_AFFORD
+
+
+def test_a_longer_plan_asked_as_a_question_is_a_change():
+    assert steps.read_at_read_back("can we make it longer", [("ask_how_to_pay", 0.6)]).meaning == steps.CHANGE_MONTHS

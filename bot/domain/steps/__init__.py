@@ -25,6 +25,7 @@ from .lexicon import ALWAYS_TOPIC, CLEAR_CONFIDENCE, CONSEQUENTIAL, QUESTIONS
 from .offers import read_at_offers
 from .read_back import read_at_read_back
 from .reading import (
+    AMOUNT,
     CANT_AFFORD,
     CHANGE_AMOUNT,
     CHANGE_DATE,
@@ -50,14 +51,18 @@ from .reading import (
     YES,
     Ranking,
     Reading,
+    amount_with_period,
     consequential_unclear,
     date_words,
     months_named,
+    months_wanted,
+    plainly_terms,
 )
 from .reason import read_at_reason
 
 __all__ = [
     "ALWAYS_TOPIC",
+    "AMOUNT",
     "CANT_AFFORD",
     "CHANGE_AMOUNT",
     "CHANGE_DATE",
@@ -86,9 +91,12 @@ __all__ = [
     "YES",
     "Ranking",
     "Reading",
+    "amount_with_period",
     "consequential_unclear",
     "date_words",
     "months_named",
+    "months_wanted",
+    "plainly_terms",
     "read_at_offers",
     "read_at_read_back",
     "read_at_reason",

@@ -39,7 +39,10 @@ CONSEQUENTIAL = {
         r"\bdisput|\b(?:don'?t|do not|dont)(?: even)? owe|\bnot my (?:debt|loan)|\bnever (?:took|borrowed|had)|"
         r"\b(?:not|isn'?t|isnt|is not|ain'?t|aint) (?:mine|me)\b|\bi owe nothing|\bowe (?:you )?nothing|"
         r"\b(?:don'?t|dont|do not) recogni[sz]e|\bnot (?:even )?my (?:loan|debt|account)|\bisn'?t (?:even )?(?:my|mine)\b|"
-        r"\bnever (?:signed|had a loan|had any loan)|\bnothing to do with me\b|不欠|不是我的|有异议|异议|不认",
+        r"\bnever (?:signed|had a loan|had any loan)|\bnothing to do with me\b|"
+        r"\b(?:don'?t|dont|do not) (?:agree|accept|think|believe) (?:that )?i (?:even )?owe\b|\bi (?:shouldn'?t|should not) owe\b|"
+        r"\bcontest|\bchallenge (?:this|the|that) (?:debt|balance|amount)|\bnever agreed to (?:this|that|the|a|any) (?:loan|debt)|"
+        r"不欠|不是我的|有异议|异议|不认",
         re.I,
     ),
     "not_my_loan": re.compile(
@@ -68,6 +71,7 @@ _NEGATION = re.compile(
 _YES = re.compile(
     r"^\W*(?:yes+|yeah|yea|yeh|yep|yup|ya|yh|ye|y|aye|yas+|ok+|okay|okey|okie|k|kk|sure|sure thing|fine|alright|"
     r"all right|right|correct|certainly|please|pls|deffo|defo|roger|all good|good to go|happy to|book it|sort it|"
+    r"a?ight|oki+|okii|alrighty|righto|right o|sounds like a plan|yessir|"
     r"lock it in|tak|haan|ji|da|"
     r"confirm(?:ed)?|agree[ds]?|deal|done|perfect|great|good|cool|lovely|brilliant|grand|absolutely|definitely|"
     r"of course|go (?:for it|ahead|on)|do it|that'?s (?:right|fine|good|great|perfect|correct|ok|okay)|"
@@ -103,7 +107,11 @@ _WORRY = re.compile(
     r"\btry (?:my (?:best|hardest))|\bdo my (?:best|hardest)|\bas long as\b|\bunless\b|\bgive it a (?:go|try|shot)|"
     r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*i think so\b|^\W*i guess\b|"
     r"^\W*probably\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
-    r"\bmight (?:need|have) to change|\balthough\b|应该可以吧|尽量|试试|希望吧|"
+    r"\bmight (?:need|have) to change|\balthough\b|\banxious|\banxiety|\bstress|\bpanick?|\bkeep(?:ing)? (?:it |them |this |that )?up\b|"
+    r"\bnot (?:a )?(?:100|hundred|one hundred) ?(?:%|percent|per cent)?|\bif nothing (?:else )?(?:goes|comes up|happens)|"
+    r"\bif (?:my|the) (?:hours|job|work|money|pay|wages?)|\bdepends on\b|\bnot (?:\w+ )?(?:sure|confident|certain) (?:about (?:the money|money|paying|affording|managing|it|this|that)\b|of (?:paying|affording|managing|it)|i|if|that|whether)\b|"
+    r"\bmight be (?:too|a (?:bit|lot|struggle|stretch)|hard|difficult|tough)|\b(?:yes|yeah|ok|okay|sure|fine)\b[^.?!]{0,10}\bbut what if\b|"
+    r"\bbut\b.*\b(?:too much|a lot|scared|nervous|worried)\b|应该可以吧|尽量|试试|希望吧|"
     r"担心|害怕|怕|不确定|没把握|压力",
     re.I,
 )
@@ -111,7 +119,7 @@ _NOT_NOW = re.compile(
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|\bget back to (?:you|u)|"
     r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
     r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"
-    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)|"
+    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower))|"
     r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|driving|busy)\b|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
     r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
     r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头",
@@ -140,7 +148,8 @@ _DATE_WORDS = re.compile(
 _MONTHS_WORDS = re.compile(
     r"\b\d{1,2} ?(?:months?|mths?|mos?)\b|\b(?:twelve|six|three|nine|twenty[- ]?four|eighteen) months?\b|"
     r"\blonger\b|\bshorter\b|\bmore months|\bfewer\b|\btoo many\b|\btoo (?:long|short)\b|\bspread|\bextend|"
-    r"\bover (?:a )?(?:year|longer)|\ba year\b|\b\d{1,2} (?:payments|instalments|installments)\b|"
+    r"\bover (?:a )?(?:year|longer)|\ba year\b|(?<!next )(?<!this )(?<!last )\byear\b|\b\d{1,2} (?:monthly )?(?:payments|instalments|installments)\b|"
+    r"\b(?:more|less|fewer) (?:months|time)\b|\b(?:longer|more time) to pay\b|\bshorter (?:time|period)\b|"
     r"\bstretch (?:it |them |the payments )?out\b|个月|期|分期",
     re.I,
 )
@@ -155,14 +164,20 @@ _KIND_WORDS = re.compile(
     re.I,
 )
 _CANT_AFFORD = re.compile(
-    r"\bcan'?t afford|\bcannot afford|\bcant afford|\bcan'?t (?:pay|manage|do) (?:that|any|those|these|them|it|this)|"
+    r"\bcan'?t afford|\bcannot afford|\bcant afford|\b(?:can'?t|cannot|unable to) (?:pay|manage|do) (?:that|any|those|these|them|it|this)|"
     r"\btoo (?:much|high|expensive|steep)|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
     r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|\bout of (?:my )?(?:budget|price range|reach)|"
-    r"\bmore than i (?:can|could)|还不起|付不起|负担不起|太多|太高",
+    r"\bmore than i (?:can|could)|\b(?:don'?t|dont|do not|never) (?:have|got|earn) (?:that kind of|that sort of|that much|the|enough|this kind of) (?:money|cash)|"
+    r"还不起|付不起|负担不起|太多|太高",
     re.I,
 )
 _NONE_WORK = re.compile(
-    r"\bnone of (?:these|them|those|this|that)|\bneither\b|\bnothing (?:here|there) (?:works|suits)|"
+    r"\bnone of (?:these|them|those|this|that|the|ur|your|em)|\bneither\b|\bnothing\b[^.?!]{0,15}\b(?:works?|suits?|fits?)\b|"
+    r"^\W*(?:no\W+|nope\W+|nah\W+|sorry\W+)?none\b|\bnone (?:is|are|fits?|suits?|works?|will|would)\b|"
+    r"\b(?:no|not one|not a single) (?:option|plan|choice) (?:is|works?|suits?|fits?)|\bno to (?:all|any|every)|"
+    r"\b(?:not|cannot|unable to|can'?t|cant|don'?t|dont|won'?t|wont|couldn'?t|couldnt)\b[^.?!]{0,25}\bany of (?:these|them|those|this|the|ur|your|em)\b|"
+    r"\b(?:those|these|them|they|the) (?:options|plans)? ?(?:are|r|is)?(?:n'?t| not) (?:gonna |going to )?(?:work|suit|do|suitable|any good|any use)|"
+    r"\bnot (?:feeling|keen on|into|happy with) any\b|\bsomething else\b|"
     r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything else\b|"
     r"\b(?:those|these|they|them|that) (?:don'?t|dont|do not|won'?t|wont) (?:work|suit|do)\b|\bnot those\b|"
     r"\b(?:don'?t|dont) fancy any|\bwhat else (?:have you got|is there|can you (?:do|offer))|\bany other (?:way|choice)|"
@@ -170,7 +185,12 @@ _NONE_WORK = re.compile(
     re.I,
 )
 _HARDSHIP = re.compile(
-    r"\bhardship|\bpause|\bbreak\b|\bholiday|\bbreathing space|\bfreeze|\btoken (?:amount|payment)|"
+    r"\bhardship|\bpause|\bbreak\b|\bholiday|\bbreathing (?:space|room)|\bbreather\b|\bfreeze|\btoken (?:amount|payment)|"
+    r"\bdefer|\bskip (?:a |some |the |\w+ )?(?:months?|payments?)|\b(?:months?|time) off (?:paying|payments)|\b(?:a |some |few |couple of |\d )months? off\b|"
+    r"\bpay (?:a bit |much |a lot )?less\b|\b(?:lower|reduce|smaller|decrease) (?:the |my )?(?:monthly )?(?:payments?|instalments?|amount|monthly)|"
+    r"\breduced (?:amount|monthly)|\bsomething (?:more )?(?:manageable|affordable|realistic)|\b(?:a )?longer (?:time|period|term)\b|"
+    r"\bover (?:2|two|3|three|4|four|5|five) years|\b(?:18|24|36|48|eighteen|twenty[- ]four) months|"
+    r"\b(?:on|put on|be put on) hold\b|\b(?:help|support) (?:scheme|for people|available)|\bany (?:help|support)\b|"
     r"\bsmaller (?:payments?|amounts?|plan)|\bsomething (?:much |a lot |a bit )?smaller|\blower payments|"
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
     r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|"
@@ -200,6 +220,12 @@ _HUMAN = re.compile(
     r"\bwith (?:a|an actual|a real) person|\b(?:on|over) the phone\b|\bcall me\b|\bphone me\b|"
     r"\b(?:call|ring|phone) (?:someone|somebody|you(?: guys)?)\b|\bnumber i can (?:ring|call)|"
     r"\b(?:your|a|the) (?:manager|supervisor)\b|^\W*(?:agent|operator|a person|person)\W*(?:please|pls)?\W*$|"
+    r"\bcustomer (?:service|services|care|support)\b|\brepresentative\b|\b(?:member of|your|to|the) (?:staff|team)\b|"
+    r"\bcall ?back\b|\b(?:some|any)(?:one|body) (?:in|from|at) (?:your|the) (?:office|team)|"
+    r"\b(?:some|any)(?:one|body) (?:to )?(?:call|ring|phone|contact) me\b|\b(?:call|ring|phone) me\b|\b(?:like|want|need|have|get|prefer) a (?:phone )?call\b|"
+    r"\b(?:talk|speak|chat) (?:to|with) (?:some(?:one|body)|a human|people|a person)\b|"
+    r"\b(?:not|don'?t|dont|no|rather not|instead of|hate|sick of|fed up with)\b[^.?!]{0,30}\b(?:a |this |the |some )?(?:chat ?)?(?:ro)?bots?\b|"
+    r"\bnot (?:a |the )?machines?\b|"
     r"人工|真人|客服|打电话给我",
     re.I,
 )
@@ -213,7 +239,9 @@ _ASKS = re.compile(
 )
 _REQUEST = re.compile(
     r"\bchang|\binstead\b|\brather\b|\bprefer|\bmake it\b|\bswitch|\bmove\b|\bpush|\bhow about\b|"
-    r"\bwhat about (?:the )?(?:\d|£|a |an )|改|换|调整",
+    r"\bwhat about (?:the )?(?:\d|£|a |an )|\bstretch|\bextend|\b(?:a bit |any )?(?:longer|shorter)\b|\b(?:could|can|may) (?:i|we) (?:have|get|take) (?:a bit |a little )?(?:longer|more time|more months|fewer|less)\b|"
+    r"\d\s*(?:quid|pounds?)?\s*(?:a|per|each|every|/)\s*(?:month|week|fortnight)\b.{0,25}\b(?:ok|okay|alright|enough|acceptable|fine|work|do|possible|suit|good)\b|"
+    r"\b(?:could|can|will|would) you (?:take|accept)\b|(?:每周|每个?月|每两周|每半个月)\s*\S{1,6}?(?:可以|行|够|能不能)|改|换|调整",
     re.I,
 )
 _EXPLICIT_DATE = re.compile(
@@ -235,8 +263,20 @@ _POSITION = re.compile(
     r"(?:\b(last|bottom|top|middle)" + _FILLER + ")",
     re.I,
 )
-_PLAN_BY_MONTHS = re.compile(r"\b(\d{1,2})[- ]?(?:months?|mths?|mos?|m)\b|(\d{1,2})\s*个月|(\d{1,2})\s*期", re.I)
+_PLAN_BY_MONTHS = re.compile(
+    r"\b(\d{1,2})[- ]?(?:months?|mths?|mos?|m)\b|(\d{1,2})\s*个月|(\d{1,2})\s*期|"
+    r"\b([1-9]|[12]\d|3[0-6])[- ]monthly (?=one|plan|option|payments?|instalments?|installments?)",
+    re.I,
+)
 _PLAN_BY_AMOUNT = re.compile(r"(?:£|\$|¥|€)\s?(\d+(?:\.\d\d)?)|\b(\d+(?:\.\d\d)?)\s*(?:quid|pounds?|元|块)", re.I)
+# A shown plan pointed at by its monthly amount: "the 150 one", "the one that's 150",
+# "option with 300 per month", "the 75 per month plan".
+_PLAN_AT_AMOUNT = re.compile(
+    r"\b(?:the|that|this) (?:one|option|plan) (?:that'?s|thats|that is|which is|with|at|for|of) (?:the )?[£$¥€]?(\d+(?:\.\d\d)?)\b|"
+    r"\bthe [£$¥€]?(\d+(?:\.\d\d)?)(?: (?:a|per|each|every) month| monthly| pm| pcm)? (?:one|option|plan)\b|"
+    r"\b(?:option|plan) (?:with|at|of|for) [£$¥€]?(\d+(?:\.\d\d)?)\b",
+    re.I,
+)
 _PLAN_WORD = re.compile(r"\bplan\b|\bone\b|\boption\b|\bmonthly\b|\ba month\b|\bpcm\b|方案|那个|每月", re.I)
 _QUESTION = re.compile(
     r"\?\s*$|？\s*$|^\s*(?:what|how|why|when|will|would|can|could|is|are|do|does|if)\b|吗|么|什么|怎么|为什么", re.I
@@ -245,10 +285,11 @@ _QUESTION = re.compile(
 
 _MONTH_NUMBERS = {"three": 3, "six": 6, "nine": 9, "twelve": 12, "eighteen": 18, "twenty four": 24, "twenty-four": 24}
 _MONTHS_IN_WORDS = re.compile(
-    r"\b(three|six|nine|twelve|eighteen|twenty[- ]four) (?:months?|payments|instalments)\b", re.I
+    r"\b(three|six|nine|twelve|eighteen|twenty[- ]four)[- ](?:monthly )?(?:months?|payments|instalments|installments)\b",
+    re.I,
 )
-_YEARS = re.compile(r"\b(?:a|one|1) year\b|\b(two|2) years\b", re.I)
-_COUNT = re.compile(r"\b(\d{1,2}) (?:payments|instalments|installments)\b", re.I)
+_YEARS = re.compile(r"\b(?:a|one|1) year\b|\bthe year(?:[- ]long)? (?:one|plan|option)\b|\b(two|2) years\b", re.I)
+_COUNT = re.compile(r"\b(\d{1,2}) (?:monthly )?(?:payments|instalments|installments)\b", re.I)
 
 
 # "make it 12", "12 instead", "could I do it in 4": a bare number at a plan's read-back
@@ -257,7 +298,24 @@ _BARE_LENGTH = re.compile(
     r"(?<![£$¥€\d.,])\b([2-9]|[12]\d|3[0-6])\b(?!\s*(?:%|£|pounds?|quid|a (?:month|week)|per|each|pw|pm|pcm|元|块|号|日|st|nd|rd|th)|[.,]\d)",
     re.I,
 )
-
+# "twelve would be better", "id prefer 3": the length in words too.
+_LENGTH_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "eighteen": 18, "twenty four": 24, "twenty-four": 24,
+}  # fmt: skip
+_BARE_LENGTH_WORD = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty[- ]four)\b"
+    r"(?!\s*(?:%|£|pounds?|quid|a (?:month|week)|per|each|pw|pm|pcm|weeks?|days?|years?|o'?clock))",
+    re.I,
+)
+# "3 instead of 6", "12 not 6", "from 6 to 12", "6 is too many": the length they are leaving.
+_LENGTH_LEFT = re.compile(
+    r"\b(?:instead of|rather than|not|than|from)\s+(?:the\s+)?(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+    r"(?:\s*(?:months?|mths?|mos?|payments?|instalments?|installments?)|[- ]month(?:ly)? (?:one|plan))?\b|"
+    r"\b(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s*(?:months?|mths?|payments?))?"
+    r"\s+(?:is|are|'s|seems?|feels?)\s+(?:way |far |a bit |much )?too (?:many|long|short|much|few)\b",
+    re.I,
+)
 
 # "I can do 20", "could manage £15 a week": an amount offered, not a refusal.
 _OFFERS_AN_AMOUNT = re.compile(
@@ -266,7 +324,9 @@ _OFFERS_AN_AMOUNT = re.compile(
 )
 _IN_FULL = re.compile(r"\ball\b|\bfull\b|\bwhole\b|\beverything\b|\bthe lot\b|\bclear\b|全部|全额|一次性", re.I)
 _COUNT_OF_PAYMENTS = re.compile(
-    r"\b(\d{1,2})\s*(?:payments|instalments|installments|goes)\b|\b(\d{1,2})\s*x\s*[£$¥€]?\d", re.I
+    r"\b(\d{1,2})\s*(?:payments|instalments|installments|goes)\b|\b(\d{1,2})\s*x\s*[£$¥€]?\d|"
+    r"[£$¥€]?\b\d{2,}(?:\.\d\d)?\s*x\s*(\d{1,2})\b(?![.,]\d)",
+    re.I,
 )
 _SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最短|最快", re.I)
 _LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
@@ -279,7 +339,7 @@ _WHEN_PAID = re.compile(r"\bwhen i get paid\b|\bon pay ?day\b|\bafter pay ?day\b
 _HALF_YEAR = re.compile(r"\bhalf (?:a )?year\b|半年", re.I)
 _YEAR_LONG = re.compile(r"\byear[- ]long\b|一年", re.I)
 _TAKE_NUMBER = re.compile(
-    r"\b(?:go (?:with|for)|take|pick|choose|i'?ll (?:take|have)) (?:the )?(\d{1,2})\b"
+    r"\b(?:go (?:with|for)|take|pick|choose|i'?ll (?:take|have|do)|put me (?:down )?(?:for|on)|sign me up (?:for|to)|do me|gimme) (?:the )?(\d{1,2})\b"
     r"(?!\s*(?:a\b|per|every|each|monthly|weekly|pw|pm|pcm|£|pounds?|quid|[.,]\d))",
     re.I,
 )
@@ -288,6 +348,8 @@ _BY_A_DATE = re.compile(
     r"\b(?:pay|clear) (?:it |the \w+ )?(?:all |in full |off |everything )(?:by|on) (?:a|the|my) ",
     re.I,
 )
+# Topics that would otherwise take over which an option named plainly wins over.
+_CHOICE_MISTAKEN_FOR = frozenset({"third_party", "ask_balance", "claim_already_paid"})
 _PLAN_NOUN = re.compile(r"\bplans?\b|分期", re.I)
 
 
@@ -297,12 +359,14 @@ _REASON_WORDS = (
     (
         "unemployment",
         r"\bjob\b|\bsacked|\bfired\b|\bredundan|\blaid off|\blet (?:me|us|(?:a )?(?:load|lot|bunch|few|some|half|most) of us) go|\blaid (?:me |us )?off|\bunemployed|"
-        r"\bout of work|\blooking for work|\bcontract (?:ended|finished)|失业|被裁|丢了工作|没工作|找工作",
+        r"\bout of work|\blooking for work|\bno work\b|\bcontract (?:ended|finished)|失业|被裁|丢了工作|没工作|找工作",
     ),
     (
         "reduced_income",
         r"\bhours (?:cut|reduced|got cut)|\bovertime|\bpay cut|\bless (?:work|money|hours)|"
-        r"\bincome\b|\bwages?\b|\bsalary|\bbenefits?\b|\bpartner left|收入|工资|降薪|减薪",
+        r"\bincome\b|\bwages?\b|\bsalary|\bbenefits?\b|\bpartner left|\buniversal credit\b|"
+        r"\b(?:pay|paid|wages?) (?:was |were |came |come |got )?(?:in )?late\b|\b(?:shifts?|hours) (?:were |was |got |have been )?(?:cut|reduced)|"
+        r"收入|工资|降薪|减薪",
     ),
     (
         "illness",
@@ -312,7 +376,12 @@ _REASON_WORDS = (
     ("bereavement", r"\bfuneral|\bpassed away|\bdied\b|\bburial|去世|葬礼"),
     ("family_emergency", r"\bfamily\b|\bkids?\b|\bchild|\bson\b|\bdaughter|\bmum\b|\bmom\b|\bdad\b|家里|孩子|家人"),
     ("unexpected_expense", r"\bbills?\b|\brepair|\bboiler|\bcar\b|\bvet\b|\bunexpected|\bexpense|意外|开支|修|坏了"),
-    ("forgot", r"\bforg[oe]t|\bslipped my mind|\bmissed the (?:date|email|reminder)|\bdidn'?t (?:see|notice)|忘"),
+    (
+        "forgot",
+        r"\bforg[oe]t|\bslipped my mind|\bmissed the (?:date|email|reminder)|\bdidn'?t (?:see|notice)|"
+        r"\bthought (?:i'?d|i had|i have|i did|it had|it was|it'?d|it would)\b[^.?!]{0,20}\b(?:paid|gone|come|taken|been)\b|"
+        r"\bmy (?:mistake|bad)\b|\bmistake on my part|忘",
+    ),
     (
         "payment_problem",
         r"\bdirect debit|\bstanding order|\bcard (?:declined|expired|stopped)|\bbank (?:error|issue|problem)|"
@@ -322,6 +391,13 @@ _REASON_WORDS = (
         "over_indebted",
         r"\b(?:too many|other|\d+) (?:loans|debts|cards|credit cards)|\bin debt\b|\bdebts\b|"
         r"\bcan'?t pay (?:them )?all|\bpaying so many|网贷|好几个平台|欠了很多",
+    ),
+    (
+        "other",  # short of money, in so many words: a reason, just not one of the above
+        r"\bnot enough (?:money|funds|in (?:my|the))|\b(?:didn'?t|didnt|did not) have (?:enough|the money|the funds)|"
+        r"\binsufficient funds|\bran out of (?:money|cash)|\bshort (?:of money|of cash|this month|that month|last month)|"
+        r"\bmoney(?:'?s| is| was| has been| been) (?:tight|short)|\bskint\b|\bbroke\b|\bbad (?:month|patch|time)\b|"
+        r"\bchristmas\b|\bxmas\b|\bspent too much|\boverspent|\brent (?:went|go(?:es)?) up|\bcost of living|钱不够|没钱",
     ),
 )
 _REASON_RE = tuple((code, re.compile(pattern, re.I)) for code, pattern in _REASON_WORDS)
@@ -350,6 +426,59 @@ _NOT_A_REASON = frozenset(
     }
 )
 
+# "I thought I had paid", "thought it went out": a mistake about paying, not a claim to have paid.
+_THOUGHT_PAID = re.compile(
+    r"\bthought (?:i'?d|i had|i have|i did|it had|it was|it'?d|it would)\b[^.?!]{0,20}\b(?:paid|gone|come|taken|been)\b|"
+    r"\bmy (?:mistake|bad)\b|\bmistake on my part",
+    re.I,
+)
+# Words that say nothing of why ("erm ok", "not sure", "idk lol"), for _too_little.
+_FILLER_WORDS = frozenset(
+    [
+        "erm",
+        "umm",
+        "hmm",
+        "hmmm",
+        "err",
+        "okay",
+        "yes",
+        "yeah",
+        "yep",
+        "nope",
+        "nah",
+        "not",
+        "sure",
+        "idk",
+        "dunno",
+        "know",
+        "lol",
+        "haha",
+        "the",
+        "and",
+        "but",
+        "just",
+        "what",
+        "why",
+        "really",
+        "well",
+        "like",
+        "any",
+        "you",
+        "your",
+        "this",
+        "that",
+        "there",
+        "here",
+        "don't",
+        "dont",
+        "can't",
+        "cant",
+        "sorry",
+        "thanks",
+        "ok",
+    ]
+)
+_NOISE = re.compile(r"^(.)\1+$|^[^aeiouy]+$", re.I)  # "zzzz", "hmm", "xkcd"
 _NOT_UNDERSTOOD = re.compile(
     r"\bconfus|\b(?:don'?t|dont|do not) (?:understand|get (?:it|what))|\bwhat do you mean|^\W*(?:what|huh|eh|sorry)\W*$|"
     r"不明白|不懂|什么意思|啥意思",

@@ -9,6 +9,7 @@ from .lexicon import (
     _ASKS_WHO,
     _BY_A_DATE,
     _CANT_AFFORD,
+    _CHOICE_MISTAKEN_FOR,
     _COUNT_OF_PAYMENTS,
     _EXPLICIT_DATE,
     _HALF_YEAR,
@@ -22,6 +23,7 @@ from .lexicon import (
     _OFFERS_AN_AMOUNT,
     _ORDINALS,
     _PAY_NOW,
+    _PLAN_AT_AMOUNT,
     _PLAN_BY_AMOUNT,
     _PLAN_BY_MONTHS,
     _PLAN_NOUN,
@@ -37,6 +39,7 @@ from .lexicon import (
     CONSEQUENTIAL,
 )
 from .reading import (
+    AMOUNT,
     CANT_AFFORD,
     CHOICE,
     CONFIRM_FIRST,
@@ -52,7 +55,9 @@ from .reading import (
     _plain_quotes,
     _question,
     _top,
+    amount_with_period,
     months_named,
+    plainly_terms,
 )
 
 
@@ -63,23 +68,38 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     intent, confidence = _top(ranking)
     if payload:
         return Reading(TOPIC, intent=payload)
-    if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent not in {"request_hardship", "ask_settlement"}:
+    if intent in _CHOICE_MISTAKEN_FOR and confidence < 0.9:
+        # "im choosing number 4", "300 x 3": an option by its position or length, which
+        # the classifier took for someone else on the line or a balance question
+        chosen = _choice(text)
+        if chosen and (chosen.choice is not None or chosen.months is not None):
+            return chosen
+    if (
+        intent in ALWAYS_TOPIC
+        and confidence >= 0.5
+        and intent not in {"request_hardship", "ask_settlement"}
+        and not plainly_terms(text, intent)
+    ):
         return Reading(TOPIC, intent=intent)
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
     if _SETTLEMENT.search(text):
         return Reading(SETTLEMENT)
-    if _HARDSHIP.search(text):
+    # "about 40 a month is what I can afford": their figure, not a request for hardship
+    amount = amount_with_period(text)
+    if _HARDSHIP.search(text) and not amount:
         return Reading(HARDSHIP)
     if _HUMAN.search(text) and not _ASKS_WHO.search(text):
         return Reading(HUMAN)
-    if _NONE_WORK.search(text):
+    if _NONE_WORK.search(text) and not amount and not _CANT_AFFORD.search(text):
         return Reading(NONE_WORK)
     question = _question(text, intent)
     if question:
         return question
     choice = _choice(text)
     if choice:
+        if choice.months is not None and intent == "request_hardship" and confidence >= 0.5:
+            return Reading(HARDSHIP)  # "could I defer payments for 2 months": a break, not a plan
         return choice
     if intent in {"request_hardship", "ask_settlement"} and confidence >= 0.5:
         return Reading(TOPIC, intent=intent)
@@ -89,6 +109,10 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(CONFIRM_FIRST, intent=intent)
     if _CANT_AFFORD.search(text) and not _OFFERS_AN_AMOUNT.search(text):
         return Reading(CANT_AFFORD)
+    if amount and (not ranking or ranking[0][0] != "offer_monthly_amount"):
+        # their figure, which the classifier did not see as one: the plan form weighs it
+        # (a counter-offer), as the rules do when it does
+        return Reading(AMOUNT)
     if _NONE_WORK.search(text):
         return Reading(NONE_WORK)
     if (_NO.search(text) or intent == "deny") and not re.search(r"\d", text):
@@ -133,7 +157,7 @@ def _choice(text: str) -> Reading | None:
         return Reading(CHOICE, months=int(next(g for g in months.groups() if g)))
     if not _PLAN_WORD.search(text):
         return None
-    amount = _PLAN_BY_AMOUNT.search(text) or re.search(r"\bthe (\d+(?:\.\d\d)?) (?:one|option|plan)\b", text, re.I)
+    amount = _PLAN_BY_AMOUNT.search(text) or _PLAN_AT_AMOUNT.search(text)
     if amount and re.search(r"\bone\b|\boption\b|\bplan\b|那个|方案", text, re.I):
         return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
     return None

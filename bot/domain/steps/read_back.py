@@ -7,7 +7,6 @@ import re
 from .lexicon import (
     _AMOUNT_WORDS,
     _ASKS_WHO,
-    _BARE_LENGTH,
     _CHANGE,
     _CORRECTION,
     _DATE_WORDS,
@@ -51,6 +50,8 @@ from .reading import (
     _question,
     _top,
     months_named,
+    months_wanted,
+    plainly_terms,
 )
 
 
@@ -67,7 +68,7 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         if payload == "change_payment_date":
             return Reading(CHANGE_DATE)
         return Reading(TOPIC, intent=payload)
-    if intent in ALWAYS_TOPIC and confidence >= 0.5:
+    if intent in ALWAYS_TOPIC and confidence >= 0.5 and not plainly_terms(text, intent):
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL and CONSEQUENTIAL[intent].search(text) and intent != "cancel_plan":
         return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
@@ -79,6 +80,11 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(HUMAN)
     if _OWED_WRONG.search(text):
         return Reading(CONFIRM_FIRST, intent="dispute_debt")
+    if intent not in CONSEQUENTIAL and not _YES.search(text):
+        # "i do not agree i owe this money": a dispute in words the classifier missed; asked first
+        for request in ("dispute_debt", "not_my_loan"):
+            if CONSEQUENTIAL[request].search(text):
+                return Reading(CONFIRM_FIRST, intent=request)
     question = _question(text, intent)
     if question:
         return question
@@ -91,8 +97,8 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(CHANGE_MONTHS)
     if _EXPLICIT_DATE.search(text):
         return Reading(CHANGE_DATE)
-    if _BARE_LENGTH.search(text) and len(text.split()) <= 4 and not _AMOUNT_WORDS.search(text):
-        return Reading(CHANGE_MONTHS)  # "no, 3", "12?"
+    if months_wanted(text) and len(text.split()) <= 4 and not _AMOUNT_WORDS.search(text):
+        return Reading(CHANGE_MONTHS)  # "no, 3", "12?", "twelve"
     if _CORRECTION.search(text):
         return Reading(CORRECTION)
     plain = _NEGATIVE_YES.sub(" ok ", text)
@@ -133,7 +139,7 @@ def _change(text: str, intent: str | None) -> str | None:
         return CHANGE_KIND
     if _DATE_WORDS.search(text):
         return CHANGE_DATE
-    if _BARE_LENGTH.search(text) and not _AMOUNT_WORDS.search(text):
+    if months_wanted(text) and not _AMOUNT_WORDS.search(text):
         return CHANGE_MONTHS
     if _AMOUNT_WORDS.search(text) or re.search(r"\d", text):
         return CHANGE_AMOUNT

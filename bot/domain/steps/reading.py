@@ -8,12 +8,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..conduct import detect_vulnerability
+from ..parsing import parse_periodic_amount
 from .lexicon import (
     _ASKS,
+    _BARE_LENGTH,
+    _BARE_LENGTH_WORD,
     _COUNT,
     _EXPLICIT_DATE,
+    _LENGTH_LEFT,
+    _LENGTH_WORDS,
     _MONTH_NUMBERS,
     _MONTHS_IN_WORDS,
+    _PLAN_AT_AMOUNT,
     _PLAN_BY_MONTHS,
     _QUESTION,
     _REQUEST,
@@ -34,6 +41,7 @@ CHANGE_MONTHS = "change_months"
 CHANGE_AMOUNT = "change_amount"
 CHANGE_KIND = "change_kind"
 CHOICE = "choice"  # offers: a shown option by position or description
+AMOUNT = "amount"  # offers: their own figure with its period ("40 every fortnight")
 CANT_AFFORD = "cant_afford"
 NONE_WORK = "none_work"
 HARDSHIP = "hardship"  # offers: a break, a smaller or longer plan than those shown
@@ -130,3 +138,39 @@ def months_named(text: str) -> int | None:
     else:
         return None
     return months if 1 <= months <= 60 else None
+
+
+def months_wanted(text: str) -> int | None:
+    """The plan length a change asks for, with or without its unit: "make it 12 months",
+    "id prefer 3", "twelve would be better", "3 instead of 6" (the length after
+    "instead of" is the one they are leaving)."""
+    kept = _LENGTH_LEFT.sub(" ", text)
+    named = months_named(kept)
+    if named:
+        return named
+    bare = _BARE_LENGTH.search(kept)
+    if bare:
+        return int(bare.group(1))
+    word = _BARE_LENGTH_WORD.search(kept)
+    return _LENGTH_WORDS[word.group(1).lower().replace("-", " ")] if word else None
+
+
+def plainly_terms(text: str, intent: str | None) -> bool:
+    """A short message that only names a plan length ("twelve would be better") which the
+    classifier took for a crisis although no crisis or vulnerability words are in it: the
+    terms, not a crisis. Anything longer, or with such words, stays with the crisis rules."""
+    return (
+        intent == "crisis"
+        and detect_vulnerability(text) is None
+        and len(re.findall(r"\w+", text)) <= 6
+        and months_wanted(text) is not None
+    )
+
+
+def amount_with_period(text: str) -> bool:
+    """Their own figure with its period ("40 every fortnight", "would 80 a month be ok"),
+    when it is not a plan named by its length ("the 6 monthly one", "twelve monthly payments")."""
+    if months_named(text) or _PLAN_AT_AMOUNT.search(text):
+        return False
+    said = parse_periodic_amount(text)
+    return said is not None and said.period is not None and said.amount > 0

@@ -7,19 +7,23 @@ import re
 
 from .lexicon import (
     _ASKS_WHO,
+    _FILLER_WORDS,
     _HUMAN,
+    _NOISE,
     _NOT_A_REASON,
     _NOT_NOW,
     _NOT_UNDERSTOOD,
     _OFFERS_AN_AMOUNT,
     _QUESTION,
     _REASON_RE,
+    _THOUGHT_PAID,
     ALWAYS_TOPIC,
     CLEAR_CONFIDENCE,
     CONSEQUENTIAL,
     QUESTIONS,
 )
 from .reading import (
+    AMOUNT,
     CONFIRM_FIRST,
     HUMAN,
     NOT_NOW,
@@ -32,6 +36,7 @@ from .reading import (
     _plain_quotes,
     _question,
     _top,
+    amount_with_period,
 )
 
 
@@ -43,12 +48,15 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     if _payload_intent(text):
         return Reading(TOPIC, intent=_payload_intent(text))
     intent, confidence = _top(ranking)
+    if intent == "claim_already_paid" and _THOUGHT_PAID.search(text):
+        return Reading(REASON, reason="forgot")  # "I thought I had paid": a mistake, not a claim
     if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent != "request_hardship":
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL:
         if CONSEQUENTIAL[intent].search(text) or confidence >= CLEAR_CONFIDENCE:
             return Reading(TOPIC, intent=intent)
-        if intent != "cancel_plan" and not _reason_code(text, ranking, strict=True):
+        if intent != "cancel_plan" and confidence >= 0.3 and not _reason_code(text, ranking, strict=True):
+            # a lean the words do not bear out; below 0.3 the classifier is only guessing
             return Reading(CONFIRM_FIRST, intent=intent)
     if _NOT_NOW.search(text) or (intent == "defer_decision" and confidence >= 0.5):
         return Reading(NOT_NOW)
@@ -61,6 +69,8 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return question  # "can you tell me how you worked that out": not a reason
     if intent == "request_hardship" and _reason_code(text, ranking, strict=True):
         return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # why, and asking for help
+    if _OFFERS_AN_AMOUNT.search(text) and amount_with_period(text) and intent != "offer_monthly_amount":
+        return Reading(AMOUNT)  # "cud i pay like 20 a week": their figure, weighed by the plan form
     if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):
         return Reading(TOPIC, intent=intent)
     if intent is not None and intent.startswith("reason_") and confidence >= 0.5:
@@ -72,10 +82,13 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
 
 
 def _too_little(text: str) -> bool:
-    """Too few words to be an account of why ("erm", "zzzz", "hmm ok")."""
+    """Too few words to be an account of why ("erm", "zzzz", "hmm ok", "not sure"):
+    fewer than five words of which fewer than two say something ("christmas, spent too
+    much" does)."""
     han = len(re.findall(r"[\u4e00-\u9fff]", text))
-    words = len(re.findall(r"[A-Za-z']{2,}", text))
-    return han < 4 and words < 5
+    words = re.findall(r"[A-Za-z']{2,}", text)
+    saying = [w for w in words if len(w) >= 3 and w.lower() not in _FILLER_WORDS and not _NOISE.match(w)]
+    return han < 4 and (len(words) < 5 and len(saying) < 2)
 
 
 def _reason_code(text: str, ranking: Ranking, strict: bool = False) -> str | None:
