@@ -63,7 +63,8 @@ CLEAR_CONFIDENCE = 0.85  # at or above, the classifier alone is clear enough for
 
 # Phrases that say yes with a negative word in them.
 _NEGATIVE_YES = re.compile(
-    r"\b(?:why not|no problem|no probs|no worries|not a problem|no issues?|can'?t complain)\b|没问题", re.I
+    r"\b(?:why not|no problem|no probs|no worries|not a problem|no issues?|can'?t complain)\b|没问题|没错|没毛病|不错|没意见",
+    re.I,
 )
 _NEGATION = re.compile(
     r"\b(?:no|not|nope|nah|never|don'?t|dont|can'?t|cant|cannot|won'?t|isn'?t|wasn'?t)\b|n't|不|没|别", re.I
@@ -82,6 +83,14 @@ _YES = re.compile(
     r"i'?m happy|im happy|i am happy|nice one|that(?:'?ll| will) do|will do|"
     r"对|好|好的|可以|行|没问题|确认|同意|是的|是)"
     r"(?:\W|$)",
+    re.I,
+)
+# A Chinese yes opens the message, whatever particles follow (对的, 好滴, 嗯嗯, 可以的, 行吧):
+# Chinese has no spaces, so the English pattern's word end does not apply. 好多/好贵
+# ("so much", "so dear") and 对不/是不 (negated or asked) are not yeses.
+_YES_ZH = re.compile(
+    r"^\W*(?:ok|okay|好(?![多贵烦难久少像几大累吗么])|嗯|恩|对(?![不吗么])|行(?![不吗么])|是(?![不吗么])|可以(?![吗么])|没错|没问题|没毛病|"
+    r"确认|确定|同意|正确|就这样|就这么办|就按这个|妥|办吧|成交)",
     re.I,
 )
 # "that's it yes", "all looks fine to me, yes": a yes at the end.
@@ -103,7 +112,7 @@ _WORRY = re.compile(
     r"\bmay (?:not|struggle|miss)|\bcan'?t (?:promise|guarantee)|\bstruggl|\bhope (?:i|so|it)|\bif i can\b|"
     r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
     r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
-    r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|"
+    r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|担心|怕|万一|还不上|不稳定|没把握|够呛|尽量|压力(?:很|太|有点)?大|"
     r"\btry (?:my (?:best|hardest))|\bdo my (?:best|hardest)|\bas long as\b|\bunless\b|\bgive it a (?:go|try|shot)|"
     r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*i think so\b|^\W*i guess\b|"
     r"^\W*probably\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
@@ -116,6 +125,8 @@ _WORRY = re.compile(
     re.I,
 )
 _NOT_NOW = re.compile(
+    r"想一?想|考虑一?下|(?:跟|和|问问).{0,6}商量|商量(?:一?下)?再|先不选|再说吧|"
+    r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选)|"
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|\bget back to (?:you|u)|"
     r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
     r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"
@@ -135,14 +146,15 @@ _CHANGE = re.compile(
     r"\bcould (?:i|we) (?:make|do|have|start|pay)|\bprefer|\blater\b|\bearlier\b|\blonger\b|\bshorter\b|\bless\b|"
     r"\blower\b|\bsmaller\b|\bpush|\bput (?:it |that |the \w+ )?back|\bdelay|\bbring (?:it )?forward|"
     r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
-    r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|改|换|调整|推迟|延后|提前",
+    r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|改|换|调整|推迟|延后|提前|还是想|要不|晚几天|早几天|能不能|可不可以",
     re.I,
 )
 _DATE_WORDS = re.compile(
     r"\bdate\b|\bday\b|\bstart|\bfirst (?:payment|one)|\bpay ?day|\bweek|\b(?:mon|tue|wed|thu|fri|sat|sun)\w*day\b|"
     r"\b\d{1,2}(?:st|nd|rd|th)\b|\bend of (?:the )?month|\bnext month|\blater\b|\bearlier\b|\btoo (?:soon|early)\b|"
     r"\bpush|\bdelay|\bput (?:it |that |the \w+ )?back|\bbring (?:it )?forward|"
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|日期|号|日子|哪天|推迟|延后|提前",
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|日期|号|日子|哪天|推迟|延后|提前|首期|第一期|开始|"
+    r"晚几天|早几天|发工资|月初|月中|月底|下个月|下周|周[一二三四五六日天]|星期",
     re.I,
 )
 _MONTHS_WORDS = re.compile(
@@ -150,17 +162,17 @@ _MONTHS_WORDS = re.compile(
     r"\blonger\b|\bshorter\b|\bmore months|\bfewer\b|\btoo many\b|\btoo (?:long|short)\b|\bspread|\bextend|"
     r"\bover (?:a )?(?:year|longer)|\ba year\b|(?<!next )(?<!this )(?<!last )\byear\b|\b\d{1,2} (?:monthly )?(?:payments|instalments|installments)\b|"
     r"\b(?:more|less|fewer) (?:months|time)\b|\b(?:longer|more time) to pay\b|\bshorter (?:time|period)\b|"
-    r"\bstretch (?:it |them |the payments )?out\b|个月|期|分期",
+    r"\bstretch (?:it |them |the payments )?out\b|(?<![下上这本])个月|(?<!首)(?<!每)(?<!第一)(?<!第1)期|分期",
     re.I,
 )
 _AMOUNT_WORDS = re.compile(
     r"\bamount|\bless\b|\blower\b|\bsmaller\b|\bcheaper|\breduce|\bper month|\ba month|\beach month|\bmonthly|£|\bquid|"
-    r"\bpounds?\b|\bpay (?:more|less)|金额|少一点|少点|每月|每个月",
+    r"\bpounds?\b|\bpay (?:more|less)|金额|少一点|少点|每月|每个月|每期|[0-9]+\s*[块元]",
     re.I,
 )
 _KIND_WORDS = re.compile(
     r"\bpay (?:it )?(?:all|now|today|in full|the lot|off)|\bclear (?:it|the lot|everything|the (?:full|whole) \w+)\b|\bthe lot\b|\bpay (?:the |it |this )?(?:£?\d[\d,.]* )?(?:now|today)\b|\bin (?:one go|full)|\blump|\bpromise|\ball at once|"
-    r"\bwhole (?:amount|thing|lot)|一次性|全额|现在还|立即还",
+    r"\bwhole (?:amount|thing|lot)|一次性|全额|现在还|立即还|一次还|全部还|还清|结清",
     re.I,
 )
 _CANT_AFFORD = re.compile(

@@ -25,6 +25,7 @@ from .lexicon import (
     _WORRY,
     _YES,
     _YES_AT_END,
+    _YES_ZH,
     ALWAYS_TOPIC,
     CONSEQUENTIAL,
     QUESTIONS,
@@ -80,7 +81,7 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(HUMAN)
     if _OWED_WRONG.search(text):
         return Reading(CONFIRM_FIRST, intent="dispute_debt")
-    if intent not in CONSEQUENTIAL and not _YES.search(text):
+    if intent not in CONSEQUENTIAL and not (_YES.search(text) or _YES_ZH.search(text)):
         # "i do not agree i owe this money": a dispute in words the classifier missed; asked first
         for request in ("dispute_debt", "not_my_loan"):
             if CONSEQUENTIAL[request].search(text):
@@ -106,7 +107,13 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(NO)
     if _QUESTION.search(text) and intent in QUESTIONS:
         return Reading(TOPIC, intent=intent)
-    yes = _YES.search(plain) or _NEGATIVE_YES.search(text) or _YES_AT_END.search(plain) or _THUMBS.search(text)
+    yes = (
+        _YES.search(plain)
+        or _YES_ZH.search(plain)
+        or _NEGATIVE_YES.search(text)
+        or _YES_AT_END.search(plain)
+        or _THUMBS.search(text)
+    )
     if yes and not _NEGATION.search(plain):
         return Reading(YES)
     if intent == "defer_decision":  # the classifier alone, after the words said nothing plainer
@@ -123,7 +130,7 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
 
 
 def _change(text: str, intent: str | None) -> str | None:
-    plain_yes = _YES.search(text) or _YES_AT_END.search(text)
+    plain_yes = _YES.search(text) or _YES_ZH.search(text) or _YES_AT_END.search(text)
     if intent in {"choose_pay_now", "choose_promise_to_pay"} and plain_yes and not _CHANGE.search(text):
         intent = None  # "spot on": a yes, whatever the classifier leaned to
     asks_change = bool(_CHANGE.search(text)) or intent in {
