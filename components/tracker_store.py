@@ -27,7 +27,7 @@ from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -326,8 +326,13 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._postgres = self.engine.dialect.name == "postgresql"
-        # One statement needs no transaction around it: no BEGIN / COMMIT round trips.
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # One statement needs no transaction around it: no BEGIN / COMMIT round
+        # trips. Its own pool, so no connection switches mode at each checkout.
+        self._autocommit = (
+            sa.create_engine(self.engine.url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(self.engine.url))
+            if self._postgres
+            else self.engine
+        )
         self._table = self.SQLEvent.__table__
         self._ensure_index()
 

@@ -155,11 +155,14 @@ def test_a_turn_is_one_indexed_query_to_retrieve_and_one_to_save(tracker_db):
     def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    sa.event.listen(store.engine, "before_cursor_execute", record)
+    engines = {store.engine, store._autocommit}  # on PostgreSQL, a pool of autocommit connections
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", record)
     try:
         asyncio.run(_talk(store, "b5", turns[30:31]))
     finally:
-        sa.event.remove(store.engine, "before_cursor_execute", record)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", record)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
     postgres = store.engine.dialect.name == "postgresql"
