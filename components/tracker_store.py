@@ -16,6 +16,7 @@ Rasa's SQL store, plus `cache_size`).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -345,38 +346,43 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
             logger.warning("tracker store: index %s not created (%s)", _INDEX, type(exc).__name__)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        kept = self._current(sender_id)
+        kept = await self._current(sender_id)
         return clone(kept.tracker) if kept else None
 
-    def _current(self, sender_id: str) -> _Kept | None:
+    # The database is waited for in a thread: the replica's event loop goes on
+    # with other conversations meanwhile (psycopg2 releases the GIL while it
+    # waits). What is kept is changed on the event loop only.
+
+    async def _current(self, sender_id: str) -> _Kept | None:
         kept = self._kept.get(sender_id)
         if kept is not None:
-            t = self._table
-            query = (
-                sa.select(t.c.id, t.c.data).where(t.c.sender_id == sender_id, t.c.id >= kept.last_id).order_by(t.c.id)
-            )
-            with self._autocommit.connect() as conn:
-                rows = conn.execute(query).all()
-            if rows and rows[0].id == kept.last_id:
+            rows = await asyncio.to_thread(self._rows_from, sender_id, kept.last_id)
+            if rows and rows[0][0] == kept.last_id:
                 if len(rows) > 1:  # another replica answered since
-                    kept = kept.followed_by([Event.from_parameters(json.loads(r.data)) for r in rows[1:]], rows[-1].id)
+                    kept = kept.followed_by([Event.from_parameters(json.loads(r[1])) for r in rows[1:]], rows[-1][0])
                 if kept is not None:
                     self._keep(sender_id, kept)
                     return kept
-            del self._kept[sender_id]
-        return self._load(sender_id)
-
-    def _load(self, sender_id: str) -> _Kept | None:
-        """The latest session as Rasa's store reads it."""
-        with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
-            found = [(row.id, row.data) for row in rows]
+            self._kept.pop(sender_id, None)
+        found = await asyncio.to_thread(self._session_rows, sender_id)
         if not found or self.domain is None:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, data in found], self.domain.slots)
         kept = _Kept(tracker, found[-1][0], _asked_for_dob(tracker.events))
         self._keep(sender_id, kept)
         return kept
+
+    def _rows_from(self, sender_id: str, first_id: int) -> list[tuple[int, str]]:
+        t = self._table
+        query = sa.select(t.c.id, t.c.data).where(t.c.sender_id == sender_id, t.c.id >= first_id).order_by(t.c.id)
+        with self._autocommit.connect() as conn:
+            return [(row.id, row.data) for row in conn.execute(query)]
+
+    def _session_rows(self, sender_id: str) -> list[tuple[int, str]]:
+        """The latest session's rows, as Rasa's store reads them."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            return [(row.id, row.data) for row in rows]
 
     def _keep(self, sender_id: str, kept: _Kept) -> None:
         self._kept[sender_id] = kept
@@ -397,7 +403,7 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         rows = [self._row(tracker.sender_id, event) for event in new_events]
-        last_id = self._insert(tracker.sender_id, rows)
+        last_id = await asyncio.to_thread(self._insert, tracker.sender_id, rows)
         stored = [Event.from_parameters(json.loads(row["data"])) for row in rows]  # as Rasa reads them back
         if any(_starts_session(event) for event in stored):
             start = max(i for i, event in enumerate(stored) if _starts_session(event))
