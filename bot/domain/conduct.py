@@ -260,7 +260,7 @@ _VULNERABLE = {
         r"\b(not|n'?t) coping\b",
         r"\b(severe|really bad|crippling) (depression|anxiety)\b",
         r"\b(nervous|mental) breakdown\b",
-        r"\b(having|had|have had|i'?ve had) a (nervous |mental )?breakdown\b",
+        r"\b(i'?m having|i'?ve had|i have had|i had|having had) a (nervous |mental )?breakdown\b",
         r"\b(don'?t|dont|do not|can'?t|cant) see (the|any) point (of|in) (anything|everything|it all|life)\b",
         r"\bmental health (crisis|problems?|issues?)\b",
         r"\b(panic attacks?|sectioned)\b",
@@ -306,9 +306,6 @@ _VULNERABLE = {
         r"\b(severe|bad|terrible|crippling|constant) (stress|anxiety|panic)\b",
         r"\b(so|really|very|extremely|constantly) (anxious|stressed out|depressed)\b",
         r"\b(can'?t|cannot) (leave|get out of) (the house|bed)\b",
-        r"\b(getting|got) (on top of|too much for) me\b",
-        r"\b(drowning|going under)\b",
-        r"\bsigned off (sick )?with\b",
     ],
     # Life events and capability that make someone vulnerable (FCA FG21/1 drivers).
     "life_event": [

@@ -481,6 +481,16 @@ def test_more_hedges_are_worries_not_yeses(text):
     assert steps.read_at_read_back(text, [("affirm", 0.9)]).meaning == steps.WORRY
 
 
+def test_a_question_or_a_change_with_its_terms_is_not_taken_for_a_worry():
+    assert steps.read_at_read_back("what if my hours get cut?", UNSURE).meaning == steps.QUESTION
+    assert steps.read_at_read_back("150 is stressful, can we make it 12 months", UNSURE).meaning == steps.CHANGE_MONTHS
+
+
+def test_the_whole_amount_with_a_period_is_not_a_monthly_figure():
+    assert steps.read_at_offers("i can clear the lot this month", UNSURE).meaning != steps.AMOUNT
+    assert steps.read_at_offers("I can pay 900 this month", [("choose_pay_now", 0.7)]).meaning == steps.TOPIC
+
+
 @pytest.mark.parametrize("text", ["aight", "oki", "sounds like a plan", "alrighty", "righto"])
 def test_more_ways_of_saying_yes(text):
     assert steps.read_at_read_back(text, UNSURE).meaning == steps.YES
@@ -544,6 +554,8 @@ def test_too_little_to_be_a_reason(text):
 def test_an_amount_with_its_period_given_as_the_reason_is_their_figure():
     assert steps.read_at_reason("could i pay 15 a week until it's done", UNSURE).meaning == steps.AMOUNT
     assert steps.read_at_reason("i can do 50", UNSURE).meaning == steps.TOPIC  # no period: the rules ask
+    under_fallback = [("nlu_fallback", 0.4), ("offer_monthly_amount", 0.35)]
+    assert steps.read_at_reason("cud i do 20 a week", under_fallback).meaning == steps.AMOUNT
 
 
 def test_not_having_that_money_is_affordability():

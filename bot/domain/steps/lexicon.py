@@ -116,12 +116,22 @@ _WORRY = re.compile(
     r"\btry (?:my (?:best|hardest))|\bdo my (?:best|hardest)|\bas long as\b|\bunless\b|\bgive it a (?:go|try|shot)|"
     r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*i think so\b|^\W*i guess\b|"
     r"^\W*probably\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
-    r"\bmight (?:need|have) to change|\balthough\b|\banxious|\banxiety|\bstress|\bpanick?|\bkeep(?:ing)? (?:it |them |this |that )?up\b|"
+    r"\bmight (?:need|have) to change|\balthough\b|"
+    r"应该可以吧|尽量|试试|希望吧|"
+    r"担心|害怕|怕|不确定|没把握|压力",
+    re.I,
+)
+_STARTS_AS_QUESTION = re.compile(
+    r"^\W*(?:what|whats|how|why|when|where|who|which|will|would|does|do|is|are|am|if|can|could)\b", re.I
+)
+# More hedges (session 11), taken as a worry only when the message is not a question
+# about the terms ("what if my hours get cut?") nor a change with its new terms.
+_WORRY_MORE = re.compile(
+    r"\banxious|\banxiety|\bstress|\bpanick?|\bkeep(?:ing)? (?:it |them |this |that )?up\b|"
     r"\bnot (?:a )?(?:100|hundred|one hundred) ?(?:%|percent|per cent)?|\bif nothing (?:else )?(?:goes|comes up|happens)|"
     r"\bif (?:my|the) (?:hours|job|work|money|pay|wages?)|\bdepends on\b|\bnot (?:\w+ )?(?:sure|confident|certain) (?:about (?:the money|money|paying|affording|managing|it|this|that)\b|of (?:paying|affording|managing|it)|i|if|that|whether)\b|"
     r"\bmight be (?:too|a (?:bit|lot|struggle|stretch)|hard|difficult|tough)|\b(?:yes|yeah|ok|okay|sure|fine)\b[^.?!]{0,10}\bbut what if\b|"
-    r"\bbut\b.*\b(?:too much|a lot|scared|nervous|worried)\b|应该可以吧|尽量|试试|希望吧|"
-    r"担心|害怕|怕|不确定|没把握|压力",
+    r"\bbut\b.*\b(?:too much|a lot|scared|nervous|worried)\b",
     re.I,
 )
 _NOT_NOW = re.compile(

@@ -109,7 +109,11 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(CONFIRM_FIRST, intent=intent)
     if _CANT_AFFORD.search(text) and not _OFFERS_AN_AMOUNT.search(text):
         return Reading(CANT_AFFORD)
-    if amount and (not ranking or ranking[0][0] != "offer_monthly_amount"):
+    placed = bool(ranking) and (
+        ranking[0][0] == "offer_monthly_amount"
+        or (ranking[0][0] in {"choose_pay_now", "choose_promise_to_pay"} and ranking[0][1] >= 0.5)
+    )
+    if amount and not placed and not _IN_FULL.search(text):
         # their figure, which the classifier did not see as one: the plan form weighs it
         # (a counter-offer), as the rules do when it does
         return Reading(AMOUNT)

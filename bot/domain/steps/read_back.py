@@ -21,8 +21,11 @@ from .lexicon import (
     _NOT_NOW,
     _OWED_WRONG,
     _QUESTION,
+    _REQUEST,
+    _STARTS_AS_QUESTION,
     _THUMBS,
     _WORRY,
+    _WORRY_MORE,
     _YES,
     _YES_AT_END,
     _YES_ZH,
@@ -75,7 +78,9 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
-    if _WORRY.search(text):
+    if _WORRY.search(text) or (
+        _WORRY_MORE.search(text) and not _STARTS_AS_QUESTION.search(text) and not _names_new_terms(text)
+    ):
         return Reading(WORRY)
     if _HUMAN.search(text) and not _ASKS_WHO.search(text):
         return Reading(HUMAN)
@@ -127,6 +132,12 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
     ):
         return Reading(TOPIC, intent=intent)
     return Reading(UNCLEAR)
+
+
+def _names_new_terms(text: str) -> bool:
+    """ "150 is a lot, can we make it 100 a month": a change asked for with its new terms."""
+    concrete = re.search(r"\d", text) or months_wanted(text) or _EXPLICIT_DATE.search(text)
+    return bool(concrete and _REQUEST.search(text))
 
 
 def _change(text: str, intent: str | None) -> str | None:

@@ -69,7 +69,8 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return question  # "can you tell me how you worked that out": not a reason
     if intent == "request_hardship" and _reason_code(text, ranking, strict=True):
         return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # why, and asking for help
-    if _OFFERS_AN_AMOUNT.search(text) and amount_with_period(text) and intent != "offer_monthly_amount":
+    placed = bool(ranking) and ranking[0][0] == "offer_monthly_amount"  # the rules take it to the plan form
+    if _OFFERS_AN_AMOUNT.search(text) and amount_with_period(text) and not placed:
         return Reading(AMOUNT)  # "cud i pay like 20 a week": their figure, weighed by the plan form
     if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):
         return Reading(TOPIC, intent=intent)
