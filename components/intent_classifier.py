@@ -1,7 +1,7 @@
 """The intent classifier: TF-IDF character and word n-grams, logistic regression,
-one model per script: messages with Chinese characters are classified by a model
-trained on the Chinese examples (data/nlu/zh/), the others by one trained on the
-rest. Each language's figures then do not move when the other's data changes, and
+one model per script: messages written mostly in Chinese characters are classified
+by a model trained on the Chinese examples (data/nlu/zh/), the others by one
+trained on the rest (components.language.script_of). Each language's figures then do not move when the other's data changes, and
 a message is scored against one language's weights only.
 
 Chosen over DIET because, on this assistant's training data, it understands
@@ -36,7 +36,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from components import patches
-from components.language import has_han
+from components.language import script_of
 
 patches.install()  # Rasa loads this module before the first message (components/patches)
 
@@ -146,12 +146,6 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
                 message.set(INTENT, ranking[0], add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
-
-
-def script_of(text: str) -> str:
-    """ "zh" for a message with Chinese characters (whatever else it holds: "ok 好的",
-    "借款编号LN-10007"), else "en": which of the two models reads it."""
-    return "zh" if has_han(text) else "en"
 
 
 def _fast_scoring(model: Pipeline) -> Pipeline:

@@ -1,6 +1,8 @@
 """The language a borrower writes in, message by message.
 
-A message with Chinese characters is Chinese ("ok 好的", "借款编号LN-10007，生日…").
+A message written mostly in Chinese characters is Chinese ("ok 好的",
+"借款编号LN-10007，生日…"); a message mostly in English with a few Chinese
+characters in it ("I lost my job, 身份证号…") is read as English.
 Latin-script text is English only when the language detector (lingua, which is
 built for short text) says so with some confidence against other languages that
 share short words: "ok", "k", "lol", "LN-10007", "500", "2", an emoji or a
@@ -18,6 +20,10 @@ from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
+_LATIN = re.compile(r"[A-Za-z]")
+# Chinese when its characters are at least a third of the letters' count: one character
+# says as much as a short English word.
+_HAN_WEIGHT = 3
 
 # Languages whose short words English shares ("ok", "no", "stop", "hello"): with
 # them in the running, a two-letter message is rarely English with confidence.
@@ -44,6 +50,14 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
+def script_of(text: str) -> str:
+    """ "zh" for a message written mostly in Chinese characters, else "en": which
+    intent model reads it (components/intent_classifier.py) and, for "zh", the
+    language it shows."""
+    han = len(_HAN.findall(text))
+    return "zh" if han and han * _HAN_WEIGHT >= len(_LATIN.findall(text)) else "en"
+
+
 @cache
 def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(Language.ENGLISH, *_RIVALS).with_preloaded_language_models().build()
@@ -54,8 +68,9 @@ def detect_language(text: str | None) -> str | None:
     text = (text or "").strip()[:MAX_DETECTED_CHARS]
     if not text or text.startswith("/"):  # nothing, or a button's payload
         return None
-    if has_han(text):
+    if script_of(text) == "zh":
         return "zh"
+    text = _HAN.sub(" ", text)  # the English around a few Chinese characters
     words = len(_WORD.findall(text))
     if words == 0:
         return None

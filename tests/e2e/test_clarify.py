@@ -22,8 +22,9 @@ TITLES = {f"/{m}": english(f"utter_meaning_{m}")["text"] for m in MEANINGS}
 
 # Messages the classifier is unsure about (below the FallbackClassifier's 0.4), with a
 # meaning it thinks likely.
-CONFUSED = "I'm confused about what you're saying"  # dispute_debt, ask_why_contacted
-ABOUT_PAYMENTS = "it's about the payments"  # choose_plan, request_hardship
+# (Chosen again when the training data changes: the classifier must stay unsure of them.)
+CONFUSED = "I'm confused about this"  # ask_why_contacted, ask_data_use, dispute_debt
+ABOUT_PAYMENTS = "well the payments"  # request_hardship, choose_plan
 
 
 def send(servers, who: str, text: str) -> tuple[str, list[tuple[str, str]]]:

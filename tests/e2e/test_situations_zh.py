@@ -159,14 +159,20 @@ def test_asking_for_a_person_queues_the_conversation(servers):
 
 
 def test_an_existing_plan_in_chinese(servers):
-    ref = "LN-10008"  # the demo's borrower with an active plan (English on file)
-    who = sender()
-    servers.say(who, "你好")
-    servers.say(who, ref)
-    assert "已通过" in servers.say(who, "1992年12月25日")
-    assert "下一期应于" in servers.say(who, "我下次还款是什么时候")
-    assert "确定取消吗" in servers.say(who, "我想取消还款计划")
-    assert "已取消" in servers.say(who, "是的")
+    """A plan agreed in one conversation, then asked about and cancelled in the next
+    (its own loan: the demo's plan belongs to the English tests)."""
+    who, ref = verified(servers)
+    servers.say(who, "工资被降了")
+    servers.say(who, "我想分6期还")
+    servers.say(who, "10天后")
+    assert "已完成" in servers.say(who, "好的")
+    again = sender()
+    servers.say(again, "你好")
+    servers.say(again, ref)
+    assert "已通过" in servers.say(again, DOB)
+    assert "下一期应于" in servers.say(again, "我下次还款是什么时候")
+    assert "确定取消吗" in servers.say(again, "我想取消还款计划")
+    assert "已取消" in servers.say(again, "是的")
     assert agreements(servers, ref)[-1].status == "cancelled"
 
 

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.intent_classifier import script_of
-from components.language import MAX_DETECTED_CHARS, detect_language
+from components.language import MAX_DETECTED_CHARS, detect_language, script_of
 
 
 @pytest.mark.parametrize(
@@ -75,6 +74,12 @@ def test_english_is_english(text):
 )
 def test_what_shows_no_language_changes_nothing(text):
     assert detect_language(text) is None
+
+
+@pytest.mark.parametrize("text", ["I lost my job last month, 身份证号110101199003071234", "my national id number is on the card, 身份证 123456"])
+def test_english_with_a_few_chinese_characters_is_english(text):
+    assert script_of(text) == "en"
+    assert detect_language(text) == "en"
 
 
 def test_a_huge_message_is_read_by_its_opening():
