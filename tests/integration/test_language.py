@@ -76,7 +76,10 @@ def test_what_shows_no_language_changes_nothing(text):
     assert detect_language(text) is None
 
 
-@pytest.mark.parametrize("text", ["I lost my job last month, 身份证号110101199003071234", "my national id number is on the card, 身份证 123456"])
+@pytest.mark.parametrize(
+    "text",
+    ["I lost my job last month, 身份证号110101199003071234", "my national id number is on the card, 身份证 123456"],
+)
 def test_english_with_a_few_chinese_characters_is_english(text):
     assert script_of(text) == "en"
     assert detect_language(text) == "en"
