@@ -23,7 +23,7 @@ TITLES = {f"/{m}": english(f"utter_meaning_{m}")["text"] for m in MEANINGS}
 # Messages the classifier is unsure about (below the FallbackClassifier's 0.4), with a
 # meaning it thinks likely.
 # (Chosen again when the training data changes: the classifier must stay unsure of them.)
-CONFUSED = "I'm confused about this"  # ask_why_contacted, ask_data_use, dispute_debt
+CONFUSED = "not sure about this"  # (deny,) dispute_debt, ask_why_contacted
 ABOUT_PAYMENTS = "well the payments"  # request_hardship, choose_plan
 
 
