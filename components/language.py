@@ -46,10 +46,6 @@ _ENGLISH_WORDS = 3
 MAX_DETECTED_CHARS = 500  # the opening of a long message says enough
 
 
-def has_han(text: str) -> bool:
-    return _HAN.search(text) is not None
-
-
 def script_of(text: str) -> str:
     """ "zh" for a message written mostly in Chinese characters, else "en": which
     intent model reads it (components/intent_classifier.py) and, for "zh", the
