@@ -13,8 +13,11 @@ rm -rf results/nlu-cv
 rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds "${FOLDS:-5}" \
   --successes --out results/nlu-cv --quiet
 python - <<'PY'
-import json, re
+import json
+
 from sklearn.metrics import f1_score
+
+from components.language import script_of  # which model reads each example
 
 report = json.load(open("results/nlu-cv/intent_report.json"))
 macro = report["macro avg"]
@@ -29,9 +32,8 @@ for name in ("intent_successes.json", "intent_errors.json"):
         rows += json.load(open(f"results/nlu-cv/{name}"))
     except FileNotFoundError:
         pass
-han = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # as components/language.py
 for language, label in (("en", "English"), ("zh", "Chinese")):
-    mine = [r for r in rows if bool(han.search(r["text"])) == (language == "zh")]
+    mine = [r for r in rows if script_of(r["text"]) == language]
     if not mine:
         continue
     gold = [r["intent"] for r in mine]
