@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import re
 
 import pytest
 import yaml
@@ -21,19 +20,14 @@ from tests.e2e.conftest import ROOT, _model
 
 pytestmark = pytest.mark.e2e
 LANGUAGES = ("en", "zh")
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
 def holdout(language: str) -> list[tuple[str, str]]:
-    """(text, intent) pairs of one language's blind set, entity annotations removed."""
-    data = yaml.safe_load((ROOT / "tests" / f"nlu_holdout_{language}.yml").read_text(encoding="utf-8"))
-    pairs = []
-    for block in data["nlu"]:
-        for line in block["examples"].splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                pairs.append((_ANNOTATION.sub(r"\1", line[2:].strip()), block["intent"]))
-    return pairs
+    """(text, intent) pairs of one language's blind set, read by Rasa's own loader."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = load_data(str(ROOT / "tests" / f"nlu_holdout_{language}.yml")).intent_examples
+    return [(m.get("text"), m.get("intent")) for m in examples]
 
 
 @pytest.fixture(scope="module")
