@@ -152,6 +152,42 @@ def test_a_visitor_verifies_and_agrees_a_plan_by_typing_and_clicking(servers, we
     assert transcript(page)[: len(before)] == before
 
 
+def test_a_first_message_sent_before_the_replay_arrives_stays_on_screen_and_is_answered(servers, web, phone):
+    """The server's replay of the conversation (`history`) redraws the log. Held back here
+    until the borrower has typed, as a slow server would, it must not wipe their first words:
+    the widget sends them after the replay, so they are shown and answered once."""
+    held: list[str] = []
+    routes = []
+
+    def relay(ws):
+        server = ws.connect_to_server()
+        routes.append(ws)
+
+        def from_server(frame):
+            if isinstance(frame, str) and frame.startswith('42["history"') and not held:
+                held.append(frame)
+            else:
+                ws.send(frame)
+
+        server.on_message(from_server)
+        ws.on_message(server.send)
+
+    page = phone.new_page()
+    page.route_web_socket(re.compile(r"/socket\.io/"), relay)
+    page.goto(web)
+    expect(page.locator(".cw[data-state=online]")).to_be_visible(timeout=30_000)
+    page.locator(".cw-input").fill("hi")
+    page.locator(".cw-input").press("Enter")
+    page.wait_for_timeout(2_000)  # time for a message sent at once to be answered
+    expect(page.locator(".cw-user")).to_have_text(["hi"])
+    assert held, "the replay was not held back"
+    routes[0].send(held[0])
+
+    bot_says(page, "loan reference")
+    expect(page.locator(".cw-user")).to_have_text(["hi"])
+    assert sum("automated assistant" in text for text in bot_texts(page)) == 1
+
+
 def test_a_logged_in_borrower_gives_only_the_date_of_birth_and_keeps_the_conversation(
     servers, web, browser, phone, tmp_path
 ):

@@ -158,11 +158,17 @@
     });
     setStatus("connecting");
 
+    // Until the server has replayed the conversation (`history`, which redraws the log),
+    // what the borrower types is shown and held, then sent after the replay: sent earlier,
+    // the replay would wipe it from the screen (a fast typist's first "hi").
+    var replayed = false;
+    var held = [];
     socket.on("connect", function () {
+      replayed = false;
       setStatus("online");
       socket.emit("session_request", {});
     });
-    socket.on("disconnect", function () { setStatus("offline"); });
+    socket.on("disconnect", function () { replayed = false; setStatus("offline"); });
     socket.on("connect_error", function () { setStatus("offline"); });
 
     socket.on("session_confirm", function (session) {
@@ -180,7 +186,12 @@
         if (m.sender === "user") addUser(m.text);
         else addBot(m.text, m.buttons);
       });
-      if (pending) startTyping();
+      var waiting = held;
+      held = [];
+      replayed = true;
+      waiting.forEach(function (m) { addUser(m.shown); });
+      if (pending || waiting.length) startTyping();
+      waiting.forEach(function (m) { socket.emit(options.userEvent || "user_uttered", { message: m.text }); });
     });
 
     socket.on(options.botEvent || "bot_uttered", function (message) {
@@ -204,6 +215,7 @@
       lastTyped = shown ? "" : text;
       addUser(shown || text);
       startTyping();
+      if (!replayed) { held.push({ text: text, shown: shown || text }); return; }
       socket.emit(options.userEvent || "user_uttered", { message: text });
     }
 
