@@ -67,24 +67,7 @@ class HandoffRecords:
             query = select(Handoff, Loan.loan_ref).outerjoin(Loan, Loan.id == Handoff.loan_id).order_by(Handoff.id)
             if status:
                 query = query.where(Handoff.status == status)
-            return [
-                {
-                    "handoff_ref": h.handoff_ref,
-                    "loan_ref": loan_ref,
-                    "conversation_id": h.conversation_id,
-                    "channel": h.channel,
-                    "reason": h.reason,
-                    "priority": h.priority,
-                    "status": h.status,
-                    "transcript": h.transcript,
-                    "created_at": h.created_at.isoformat(),
-                    "reply_by": h.reply_by.isoformat() if h.reply_by else None,
-                    "claimed_by": h.claimed_by,
-                    "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
-                    "taken_over_at": h.taken_over_at.isoformat() if h.taken_over_at else None,
-                }
-                for h, loan_ref in s.execute(query).all()
-            ]
+            return [_listed(h, loan_ref) for h, loan_ref in s.execute(query).all()]
 
     def handoff(self, handoff_ref: str) -> dict:
         """One handoff as `handoffs()` lists it; UnknownReference if there is none."""
@@ -96,22 +79,7 @@ class HandoffRecords:
             ).first()
         if row is None:
             raise UnknownReference(handoff_ref)
-        h, loan_ref = row
-        return {
-            "handoff_ref": h.handoff_ref,
-            "loan_ref": loan_ref,
-            "conversation_id": h.conversation_id,
-            "channel": h.channel,
-            "reason": h.reason,
-            "priority": h.priority,
-            "status": h.status,
-            "transcript": h.transcript,
-            "created_at": h.created_at.isoformat(),
-            "reply_by": h.reply_by.isoformat() if h.reply_by else None,
-            "claimed_by": h.claimed_by,
-            "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
-            "taken_over_at": h.taken_over_at.isoformat() if h.taken_over_at else None,
-        }
+        return _listed(*row)
 
     # --- the console (issue 15): who works a handoff; every step audited with the operator's name
 
@@ -245,3 +213,22 @@ class HandoffRecords:
                 for e in events
                 if (e.details or {}).get("handoff_ref") == handoff_ref
             ]
+
+
+def _listed(h: Handoff, loan_ref: str | None) -> dict:
+    """A handoff as the console and `python -m bot handoffs` show it."""
+    return {
+        "handoff_ref": h.handoff_ref,
+        "loan_ref": loan_ref,
+        "conversation_id": h.conversation_id,
+        "channel": h.channel,
+        "reason": h.reason,
+        "priority": h.priority,
+        "status": h.status,
+        "transcript": h.transcript,
+        "created_at": h.created_at.isoformat(),
+        "reply_by": h.reply_by.isoformat() if h.reply_by else None,
+        "claimed_by": h.claimed_by,
+        "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
+        "taken_over_at": h.taken_over_at.isoformat() if h.taken_over_at else None,
+    }
