@@ -447,6 +447,7 @@ class Operator(Base):
     last_login_at = Column(UTCDateTime())
     # Sessions signed before this are refused: log-out, a new password, deactivation.
     sessions_valid_after = Column(UTCDateTime())
+    language = Column(String(8))  # the console's language for them (en | zh); NULL: the lender's default
 
 
 class ConsoleLoginFailure(Base):

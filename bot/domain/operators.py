@@ -32,13 +32,24 @@ MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 256
 
 
+OPERATOR_LANGUAGES = ("en", "zh")  # the console's languages (bot/ops/console/i18n.py)
+
+
 class InvalidOperator(ValueError):
-    """A name, role or password the console refuses (the message says which and why)."""
+    """A name, role or password the console refuses (the message says which and why).
+
+    The message is a template with named values, so the console can show it in the
+    operator's language (its catalogue has the template); str() is the English."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(template % values if values else template)
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise InvalidOperator(f"role must be one of {', '.join(ROLES)}")
+        raise InvalidOperator("role must be one of %(roles)s", roles=", ".join(ROLES))
     return role
 
 
@@ -53,7 +64,7 @@ def check_name(name: str) -> str:
 
 def check_password(password: str) -> str:
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        raise InvalidOperator(f"password: {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")
+        raise InvalidOperator("password: %(min)s to %(max)s characters", min=MIN_PASSWORD_CHARS, max=MAX_PASSWORD_CHARS)
     if password.strip() != password or not password.strip():
         raise InvalidOperator("password: no leading or trailing spaces")
     return password
@@ -75,6 +86,7 @@ class Operator:
     created_at: datetime
     last_login_at: datetime | None = None
     sessions_valid_after: datetime | None = None
+    language: str | None = None  # the console's language they chose (None: the lender's default)
 
     def may(self, permission: str) -> bool:
         return self.active and may(self.role, permission)

@@ -182,6 +182,93 @@ def test_an_agent_takes_a_widget_conversation_over_and_hands_it_back(servers, we
         agent_context.close()
 
 
+def test_an_agent_works_a_handoff_in_chinese(servers, web, console, browser, tmp_path):  # noqa: F811
+    """A Chinese-speaking borrower asks for a person in the widget; an agent switches the
+    console to Chinese from its header, and claims, takes over, writes and hands back
+    on Chinese screens; the borrower reads it all in Chinese (bot/ops/console/i18n.py)."""
+    loan = servers.new_loan(language="zh", currency="CNY", timezone="Asia/Shanghai", overdue="600.00")
+    if servers.store.operator("li.na") is None:
+        servers.store.add_operator("li.na", "agent", hash_password(PASSWORD), by="e2e")
+    servers.store.set_operator_language("li.na", None)  # the lender's default (English here) until she chooses
+    borrower_context = browser.new_context(**PHONE)
+    agent_context = browser.new_context(**LAPTOP)
+    try:
+        chat = open_chat(borrower_context, web)
+        say(chat, "您好")
+        bot_says(chat, "贷款编号")
+        say(chat, loan)
+        bot_says(chat, "出生日期")
+        say(chat, "1980年6月1日")
+        bot_says(chat, "身份验证已通过")
+        say(chat, "我要找人工客服")
+        bot_says(chat, "之前回复您")
+        (handoff,) = [h for h in servers.store.handoffs(status="queued") if h["loan_ref"] == loan]
+        ref = handoff["handoff_ref"]
+
+        agent = agent_context.new_page()
+        agent.goto(f"{console}/login")
+        agent.locator("a[lang=zh]").click()  # the log-in page in Chinese
+        expect(agent.locator("h1")).to_have_text("登录")
+        agent.fill("input[name=name]", "li.na")
+        agent.fill("input[name=password]", PASSWORD)
+        agent.locator("button[type=submit]", has_text="登录").click()
+        expect(agent.locator("h1")).to_contain_text("Waiting for a person")  # her own setting: none yet
+        agent.locator("header button[lang=zh]").click()  # the header's switch, kept with her
+        expect(agent.locator("h1")).to_contain_text("等待人工处理")
+        assert servers.store.operator("li.na").language == "zh"
+        assert agent.locator("html").get_attribute("lang") == "zh-Hans"
+
+        item = agent.locator(".queue .item", has=agent.locator(f"text={ref}"))
+        expect(item.locator(".badge", has_text="要求转人工")).to_be_visible()
+        expect(item.locator(".countdown")).to_have_text(re.compile(r"须在 \d+ 小时( \d+ 分钟)? 内回复"))
+        item.locator("button", has_text="认领").click()
+        expect(agent.locator("#state")).to_contain_text("已由 li.na 认领")
+        expect(agent.locator(".facts")).to_contain_text("中文")
+        expect(agent.locator(".line.borrower .text").last).to_have_text("我要找人工客服")  # as written
+        expect(agent.locator(".transcript")).not_to_contain_text("1980")
+        agent.locator("button", has_text="接管会话").click()
+        expect(agent.locator("#state")).to_contain_text("已由 li.na 接管——智能助手已暂停")
+        expect(agent.locator(".line.system").last).to_have_text("智能助手已暂停")
+        bot_says(chat, "现在与您交谈的是真人")  # domain.yml/console.yml, in the borrower's language
+
+        assert agent.locator("#text").get_attribute("placeholder") == "请用中文给借款人写消息"
+        agent.fill("#text", "您好，我是催收团队的李娜。请问有什么可以帮您？")
+        agent.locator("#compose button", has_text="发送").click()
+        bot_says(chat, "我是催收团队的李娜")
+        before = len(bot_texts(chat))
+        say(chat, "我下个月发工资后可以先还一部分")
+        expect(agent.locator(".line.borrower .text").last).to_have_text("我下个月发工资后可以先还一部分", timeout=5_000)
+        expect(agent.locator(".line.borrower .who").last).to_have_text("借款人")  # drawn by console.js
+        agent.wait_for_timeout(2_000)
+        assert len(bot_texts(chat)) == before  # the assistant stays quiet
+        agent.screenshot(path=str(shots(tmp_path) / "console-takeover-zh.png"))
+
+        agent.fill("input[name=note]", "借款人下月发薪后部分还款，交还助手商定计划")
+        agent.locator("button", has_text="交还智能助手").click()
+        expect(agent).to_have_url(re.compile(r"/queue$"))
+        expect(agent.locator("h1")).to_contain_text("等待人工处理")
+        bot_says(chat, "现在由我们的自动助手继续为您服务")
+        assert servers.store.handoff(ref)["status"] == "done"
+
+        # The loan page in Chinese: money and dates the Chinese way, the audit trail's codes as they are.
+        agent.goto(f"{console}/loans/{loan}")
+        expect(agent.locator(".facts").nth(1)).to_contain_text("¥600.00")
+        expect(agent.locator(".audit")).to_contain_text("conversation_handed_back")
+        trail = [
+            (e["event_type"], e["details"].get("by"))
+            for e in servers.store.loan_report(loan)["audit_events"]
+            if e["event_type"].startswith(("handoff_", "conversation_", "agent_"))
+        ]
+        assert trail[-3:] == [
+            ("agent_message_sent", "li.na"),
+            ("conversation_handed_back", "li.na"),
+            ("handoff_completed", "li.na"),
+        ]
+    finally:
+        borrower_context.close()
+        agent_context.close()
+
+
 def _log_in(console_url: str, name: str, password: str):
     import requests
 

@@ -11,7 +11,7 @@ from bot.adapters.database import Database
 from bot.adapters.orm import ConsoleLoginFailure
 from bot.adapters.orm import Operator as OperatorRow
 from bot.adapters.store import rows
-from bot.domain.operators import InvalidOperator, Operator, check_name, check_role
+from bot.domain.operators import OPERATOR_LANGUAGES, InvalidOperator, Operator, check_name, check_role
 
 MAX_THROTTLE_KEY = 64
 
@@ -24,6 +24,7 @@ def _view(row: OperatorRow) -> Operator:
         created_at=row.created_at,
         last_login_at=row.last_login_at,
         sessions_valid_after=row.sessions_valid_after,
+        language=row.language,
     )
 
 
@@ -39,7 +40,7 @@ class OperatorRecords:
         name, role = check_name(name), check_role(role)
         with self.db.transaction() as s:
             if s.scalar(select(OperatorRow).where(OperatorRow.name == name)) is not None:
-                raise InvalidOperator(f"an operator named {name!r} already exists")
+                raise InvalidOperator("an operator named %(name)s already exists", name=name)
             row = OperatorRow(name=name, role=role, password_hash=password_hash, active=True, created_at=rows.utcnow())
             s.add(row)
             rows.audit(s, "operator_added", operator=name, role=role, by=by)
@@ -59,7 +60,7 @@ class OperatorRecords:
         with self.db.transaction() as s:
             row = s.scalar(select(OperatorRow).where(OperatorRow.name == name).with_for_update())
             if row is None:
-                raise InvalidOperator(f"no operator named {name!r}")
+                raise InvalidOperator("no operator named %(name)s", name=name)
             changes: dict[str, Any] = {}
             if role is not None and role != row.role:
                 row.role = check_role(role)
@@ -74,6 +75,17 @@ class OperatorRecords:
                 row.sessions_valid_after = rows.utcnow()
                 rows.audit(s, "operator_changed", operator=name, by=by, **changes)
             return _view(row)
+
+    def set_operator_language(self, name: str, language: str | None) -> None:
+        """The console language an operator chose for themselves (None: the lender's default).
+        A preference, not a change of access: their sessions go on and nothing is audited."""
+        if language is not None and language not in OPERATOR_LANGUAGES:
+            raise InvalidOperator("language must be one of %(languages)s", languages=", ".join(OPERATOR_LANGUAGES))
+        with self.db.transaction() as s:
+            row = s.scalar(select(OperatorRow).where(OperatorRow.name == name).with_for_update())
+            if row is None:
+                raise InvalidOperator("no operator named %(name)s", name=name)
+            row.language = language
 
     def operators(self) -> list[Operator]:
         with self.db.reader() as s:

@@ -14,11 +14,13 @@ import logging
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import jinja2
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -43,6 +45,16 @@ from bot.domain.operators import (
     check_password,
 )
 from bot.domain.parsing import normalise_loan_ref
+from bot.ops.console.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    N_,
+    Speaker,
+    console_language_setting,
+    normalise_language,
+    translations,
+)
 from bot.ops.console.security import (
     COOKIE,
     Session,
@@ -89,6 +101,7 @@ class Console:
         *,
         clock: Callable[[], datetime] = utcnow,
         throttle: LoginThrottle | None = None,
+        default_language: str | None = None,
     ):
         self.settings = settings
         self.store = store
@@ -97,10 +110,9 @@ class Console:
         self.throttle = throttle or LoginThrottle()
         self.codec = SessionCodec(settings.console_secret, settings.console_idle_minutes)
         self.secure_cookies = settings.production
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals["roles"] = ROLES
-        self.templates.env.globals["case_outcomes"] = CASE_OUTCOMES
-        self.templates.env.filters["when"] = _when
+        # the lender's language (CONSOLE_LANGUAGE) for operators who have not chosen one
+        self.default_language = normalise_language(default_language) or console_language_setting()
+        self.templates = {language: _templates(language) for language in LANGUAGES}
 
     # --- plumbing
 
@@ -115,14 +127,46 @@ class Console:
             path="/",
         )
 
-    def render(self, ctx: Context | None, request: Request, name: str, status: int = 200, **values: Any) -> Response:
+    def language(self, request: Request, operator: Operator | None) -> str:
+        """The operator's own choice, else (before log-in) the log-in page's, else the lender's."""
+        if operator is not None:
+            return normalise_language(operator.language) or self.default_language
+        return normalise_language(request.cookies.get(LANGUAGE_COOKIE)) or self.default_language
+
+    def words(self, ctx: Context | None, request: Request) -> Speaker:
+        return Speaker(self.language(request, ctx.operator if ctx else None))
+
+    def render(
+        self, ctx: Context | None, request: Request, template: str, /, status: int = 200, **values: Any
+    ) -> Response:
+        language = self.language(request, ctx.operator if ctx else None)
         values.setdefault("operator", ctx.operator if ctx else None)
         values.setdefault("csrf", ctx.session.csrf if ctx else "")
-        response = self.templates.TemplateResponse(request, name, values, status_code=status)
+        values.setdefault("here", _safe_next(request.url.path))
+        response = self.templates[language].TemplateResponse(request, template, values, status_code=status)
+        response.headers["Content-Language"] = "zh-Hans" if language == "zh" else language
         return response
 
-    def refused(self, ctx: Context, message: str, status: int = 403) -> Response:
-        return self.render(ctx, ctx.request, "message.html", status=status, title="Not allowed", message=message)
+    def refused(self, ctx: Context, message: str, status: int = 403, **values: Any) -> Response:
+        """A page saying why not, in the operator's language (`message`: a catalogue id)."""
+        words = self.words(ctx, ctx.request)
+        return self.render(
+            ctx,
+            ctx.request,
+            "message.html",
+            status=status,
+            title=words.gettext(N_("Not allowed")),
+            message=words.gettext(message, **values),
+        )
+
+    def too_large(self, request: Request, operator: Operator | None) -> Response:
+        return PlainTextResponse(Speaker(self.language(request, operator)).gettext(N_("Too large.")), status_code=413)
+
+    def csrf_refused(self, request: Request, operator: Operator | None) -> Response:
+        say = Speaker(self.language(request, operator)).gettext
+        return PlainTextResponse(
+            say(N_("Refused: the form was out of date (CSRF). Reload the page and try again.")), status_code=403
+        )
 
     def guard(self, permission: str, handler: Handler, *, refresh: bool = True, api: bool = False) -> Callable:
         """The route behind a log-in, CSRF on POST and a permission."""
@@ -142,32 +186,36 @@ class Console:
             form = None
             if request.method == "POST":
                 if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-                    return PlainTextResponse("too large", status_code=413)
+                    return self.too_large(request, operator)
                 form = await request.form()
                 token = form.get("csrf") or request.headers.get("x-csrf-token")
                 if not csrf_ok(session, token if isinstance(token, str) else None):
-                    return PlainTextResponse(
-                        "Refused: the form was out of date (CSRF). Reload the page and try again.", status_code=403
-                    )
+                    return self.csrf_refused(request, operator)
             ctx = Context(request, session, operator, form)
             if not operator.may(permission):
                 if api:
                     return JSONResponse({"error": "not allowed"}, status_code=403)
-                return self.refused(ctx, f"Your role ({operator.role}) cannot do this.")
+                return self.refused(
+                    ctx,
+                    N_("Your role (%(role)s) cannot do this."),
+                    role=self.words(ctx, request).label("role", operator.role),
+                )
             try:
                 response = await handler(ctx)
             except NotYours as not_yours:
                 who = not_yours.claimed_by
-                response = self.refused(
-                    ctx,
-                    f"This conversation is being worked by {who}." if who else "Claim this conversation first.",
-                )
+                if who:
+                    response = self.refused(ctx, N_("This conversation is being worked by %(name)s."), name=who)
+                else:
+                    response = self.refused(ctx, N_("Claim this conversation first."))
             except HandoffClosed:
-                response = self.refused(ctx, "This handoff is already done.", status=409)
+                response = self.refused(ctx, N_("This handoff is already done."), status=409)
             except (UnknownReference, UnknownLoan):
-                response = self.refused(ctx, "Nothing has that reference.", status=404)
-            except RasaUnavailable as down:
-                response = self.refused(ctx, f"Nothing was changed: {down}. Try again in a moment.", status=502)
+                response = self.refused(ctx, N_("Nothing has that reference."), status=404)
+            except RasaUnavailable as down:  # the detail is the assistant's own (technical, in English)
+                response = self.refused(
+                    ctx, N_("Nothing was changed: %(error)s. Try again in a moment."), status=502, error=str(down)
+                )
             if refresh:  # the idle timeout counts from the operator's last page or action
                 self._set_cookie(response, Session(session.operator, session.csrf, session.issued_at))
             response.headers["Cache-Control"] = "no-store"
@@ -184,10 +232,23 @@ class Console:
     async def login_page(self, request: Request) -> Response:
         now = self.clock()
         session = self.codec.loads(request.cookies.get(COOKIE), now=now) or self.codec.new(None, now)
-        response = self.templates.TemplateResponse(
-            request, "login.html", {"csrf": session.csrf, "next": _safe_next(request.query_params.get("next"))}
+        chosen = normalise_language(request.query_params.get("lang"))
+        if chosen is not None:  # the language links on the log-in page
+            request.cookies[LANGUAGE_COOKIE] = chosen
+        response = self.render(
+            None, request, "login.html", csrf=session.csrf, next=_safe_next(request.query_params.get("next"))
         )
         self._set_cookie(response, Session(None, session.csrf, session.issued_at))
+        if chosen is not None:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                chosen,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="strict",
+                secure=self.secure_cookies,
+                path="/",
+            )
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -195,22 +256,20 @@ class Console:
         now = self.clock()
         session = self.codec.loads(request.cookies.get(COOKIE), now=now)
         if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-            return PlainTextResponse("too large", status_code=413)
+            return self.too_large(request, None)
         form = await request.form()
         token = form.get("csrf")
         if session is None or not csrf_ok(session, token if isinstance(token, str) else None):
-            return PlainTextResponse("Refused: the form was out of date (CSRF). Reload the page.", status_code=403)
+            return self.csrf_refused(request, None)
         name = str(form.get("name") or "").strip().lower()[:64]
         password = str(form.get("password") or "")[:256]
         next_url = _safe_next(str(form.get("next") or ""))
 
-        def again(message: str, status: int) -> Response:
+        def again(message: str, status: int, **values: Any) -> Response:
             fresh = self.codec.new(None, now)
-            response = self.templates.TemplateResponse(
-                request,
-                "login.html",
-                {"csrf": fresh.csrf, "next": next_url, "error": message, "name": name},
-                status_code=status,
+            error = Speaker(self.language(request, None)).gettext(message, **values)
+            response = self.render(
+                None, request, "login.html", status, csrf=fresh.csrf, next=next_url, error=error, name=name
             )
             self._set_cookie(response, fresh)
             return response
@@ -219,14 +278,18 @@ class Console:
         if self.throttle.is_locked(failures, last, now):
             until = self.throttle.locked_until(failures, last) if last else None
             minutes = max(1, int(((until or now) - now).total_seconds() // 60) + 1)
-            return again(f"Too many wrong passwords: try again in {minutes} minute(s), or ask an admin.", 429)
+            return again(
+                N_("Too many wrong passwords: try again in %(minutes)s minute(s), or ask an admin."),
+                429,
+                minutes=minutes,
+            )
         found = await run_in_threadpool(self.store.operator_password_hash, name)
         if found is None:
             burn_time(password)
         ok = found is not None and found[0].active and verify_password(found[1], password)
         if not ok:
             await run_in_threadpool(self.store.record_login_failure, name, now=now)
-            return again("That name and password do not match an active operator.", 401)
+            return again(N_("That name and password do not match an active operator."), 401)
         assert found is not None
         operator, stored = found
         rehashed = hash_password(password) if needs_rehash(stored) else None
@@ -239,6 +302,24 @@ class Console:
         await run_in_threadpool(self.store.end_sessions, ctx.operator.name, now=self.clock())
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def set_language(self, ctx: Context) -> Response:
+        """The operator's console language, from the header's switch; back to the same page."""
+        language = normalise_language(self.field(ctx, "language", 16))
+        if language is None:
+            return self.refused(ctx, N_("Choose English or Chinese."), status=400)
+        await run_in_threadpool(self.store.set_operator_language, ctx.operator.name, language)
+        response = RedirectResponse(_safe_next(self.field(ctx, "next", 300)), status_code=303)
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure_cookies,
+            path="/",
+        )  # the log-in page after log-out keeps it
         return response
 
     # --- the queue and one handoff
@@ -272,7 +353,9 @@ class Console:
             live_error = str(down)
             lines, paused, language = [], handoff["taken_over_at"] is not None, None
         if not lines:  # Rasa cannot be reached, or no longer has the conversation: what was saved with the handoff
-            live_error = live_error or "the assistant no longer has this conversation"
+            live_error = live_error or self.words(ctx, ctx.request).gettext(
+                N_("the assistant no longer has this conversation")
+            )
             lines = [{"from": line["from"], "text": line["text"], "by": None} for line in handoff["transcript"]]
         operators = await run_in_threadpool(self.store.operators)
         notes = await run_in_threadpool(self.store.handoff_notes, ref)
@@ -336,10 +419,10 @@ class Console:
         to = self.field(ctx, "to", 64).lower()
         target = await run_in_threadpool(self.store.operator, to)
         if target is None or not target.active:
-            return self.refused(ctx, "Choose an active operator to give it to.", status=400)
+            return self.refused(ctx, N_("Choose an active operator to give it to."), status=400)
         handoff = await run_in_threadpool(self.store.handoff, ref)
         if handoff["taken_over_at"]:
-            return self.refused(ctx, "Hand the conversation back to the assistant before reassigning it.", 409)
+            return self.refused(ctx, N_("Hand the conversation back to the assistant before reassigning it."), 409)
         any_operator = ctx.operator.may("reassign_any")
         await run_in_threadpool(
             lambda: self.store.reassign_handoff(ref, to=to, by=ctx.operator.name, any_operator=any_operator)
@@ -359,7 +442,10 @@ class Console:
             await self._announce(handoff["conversation_id"], "utter_person_joined", ctx.operator.name)
         except RasaUnavailable as down:
             return self.refused(
-                ctx, f"You have taken the conversation over, but the borrower could not be told ({down}).", 502
+                ctx,
+                N_("You have taken the conversation over, but the borrower could not be told (%(error)s)."),
+                502,
+                error=str(down),
             )
         return self._back(ref)
 
@@ -374,14 +460,16 @@ class Console:
         ref = ctx.request.path_params["ref"].upper()
         text = self.field(ctx, "text", MAX_MESSAGE_CHARS + 1)
         if not text or len(text) > MAX_MESSAGE_CHARS:
-            return self.refused(ctx, f"Write a message of 1 to {MAX_MESSAGE_CHARS} characters.", status=400)
+            return self.refused(
+                ctx, N_("Write a message of 1 to %(limit)s characters."), status=400, limit=MAX_MESSAGE_CHARS
+            )
         handoff = await run_in_threadpool(self.store.handoff, ref)
         if handoff["status"] != "queued":
             raise HandoffClosed(ref)
         if handoff["claimed_by"] != ctx.operator.name:
             raise NotYours(handoff["claimed_by"])
         if not handoff["taken_over_at"]:
-            return self.refused(ctx, "Take the conversation over before writing to the borrower.", status=409)
+            return self.refused(ctx, N_("Take the conversation over before writing to the borrower."), status=409)
         await run_in_threadpool(lambda: self.rasa.say(handoff["conversation_id"], text, operator=ctx.operator.name))
         await run_in_threadpool(lambda: self.store.record_agent_message(ref, by=ctx.operator.name, text=text))
         if ctx.request.headers.get("x-requested-with") == "fetch":
@@ -393,7 +481,7 @@ class Console:
         ref = ctx.request.path_params["ref"].upper()
         text = self.field(ctx, "text", MAX_NOTE_CHARS + 1)
         if not text or len(text) > MAX_NOTE_CHARS:
-            return self.refused(ctx, f"Write a note of 1 to {MAX_NOTE_CHARS} characters.", status=400)
+            return self.refused(ctx, N_("Write a note of 1 to %(limit)s characters."), status=400, limit=MAX_NOTE_CHARS)
         await run_in_threadpool(lambda: self.store.add_handoff_note(ref, by=ctx.operator.name, text=text))
         return self._back(ref)
 
@@ -427,7 +515,7 @@ class Console:
         outcome = self.field(ctx, "outcome", 32)
         note = self.field(ctx, "note", MAX_NOTE_CHARS)
         if outcome not in CASE_OUTCOMES or not note:
-            return self.refused(ctx, "Choose an outcome and write a note of what was found.", status=400)
+            return self.refused(ctx, N_("Choose an outcome and write a note of what was found."), status=400)
         await run_in_threadpool(lambda: self.store.close_case(ref, outcome, by=ctx.operator.name, note=note))
         return RedirectResponse("/cases", status_code=303)
 
@@ -439,7 +527,7 @@ class Console:
         ref = _loan_ref(ctx.request.path_params["ref"])
         note = self.field(ctx, "note", MAX_NOTE_CHARS)
         if not note:
-            return self.refused(ctx, "Write what was agreed with the borrower before clearing the flag.", 400)
+            return self.refused(ctx, N_("Write what was agreed with the borrower before clearing the flag."), 400)
         await run_in_threadpool(lambda: self.store.clear_vulnerability(ref, by=ctx.operator.name, note=note))
         return RedirectResponse(f"/loans/{quote(ref)}", status_code=303)
 
@@ -471,11 +559,14 @@ class Console:
             if params.get("to"):
                 end = parse_day(params["to"])
             start = parse_day(params["from"]) if params.get("from") else default_period(end)[0]
-        except ValueError as bad:
-            error, start = str(bad), default_period(end)[0]
+        except ValueError:
+            error, start = (
+                N_("Give the days as YYYY-MM-DD; showing the 30 days up to the last."),
+                default_period(end)[0],
+            )
         if start > end:
             error, start = (
-                "The first day is after the last; showing the 30 days up to the last.",
+                N_("The first day is after the last; showing the 30 days up to the last."),
                 default_period(end)[0],
             )
         return start, end, error
@@ -493,7 +584,7 @@ class Console:
             text=render_text(report),
             start=start,
             end=end,
-            error=error,
+            error=self.words(ctx, ctx.request).gettext(error) if error else None,
         )
 
     async def dashboard_chart(self, ctx: Context) -> Response:
@@ -523,8 +614,12 @@ class Console:
             await run_in_threadpool(
                 lambda: self.store.add_operator(name, role, hash_password(password), by=ctx.operator.name)
             )
-        except (InvalidOperator, TypeError) as bad:
-            return await self.operators(ctx, error=str(bad) or "Give a name, a role and a password.", status=400)
+        except InvalidOperator as bad:
+            return await self.operators(ctx, error=self._invalid(ctx, bad), status=400)
+        except TypeError:
+            return await self.operators(
+                ctx, error=self.words(ctx, ctx.request).gettext(N_("Give a name, a role and a password.")), status=400
+            )
         return RedirectResponse("/operators", status_code=303)
 
     async def change_operator(self, ctx: Context) -> Response:
@@ -535,7 +630,7 @@ class Console:
         password = ctx.form.get("password") if ctx.form else None
         try:
             if name == ctx.operator.name and (active is False or (role and role != ctx.operator.role)):
-                raise InvalidOperator("You cannot lower your own role or deactivate yourself; ask another admin.")
+                raise InvalidOperator(N_("You cannot lower your own role or deactivate yourself; ask another admin."))
             new_hash = hash_password(check_password(password)) if isinstance(password, str) and password else None
             await run_in_threadpool(
                 lambda: self.store.update_operator(
@@ -543,8 +638,12 @@ class Console:
                 )
             )
         except InvalidOperator as bad:
-            return await self.operators(ctx, error=str(bad), status=400)
+            return await self.operators(ctx, error=self._invalid(ctx, bad), status=400)
         return RedirectResponse("/operators", status_code=303)
+
+    def _invalid(self, ctx: Context, bad: InvalidOperator) -> str:
+        """Why an operator was refused, in the operator's language (the domain's template, translated)."""
+        return self.words(ctx, ctx.request).gettext(bad.template, **bad.values)
 
     # --- the app
 
@@ -563,6 +662,7 @@ class Console:
             Route("/login", self.login, methods=["POST"]),
             Route("/logout", g("work_conversations", self.logout, refresh=False), methods=["POST"]),
             Route("/", g("work_conversations", home)),
+            Route("/language", g("work_conversations", self.set_language), methods=["POST"]),
             Route("/queue", g("work_conversations", self.queue)),
             Route("/handoffs/{ref}", g("work_conversations", self.handoff)),
             Route(
@@ -663,11 +763,44 @@ def _safe_next(value: str | None) -> str:
     return parts.path
 
 
-def _when(value: str | datetime | None) -> str:
-    if not value:
-        return "-"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment.utcoffset() == timedelta(0) else moment.isoformat()
+def _as_written(value: object) -> Markup:
+    """A name or a detail as it was written (an operator's name, an error from the assistant),
+    set apart in a translated sentence and marked as not for translation."""
+    return Markup('<bdi translate="no">{}</bdi>').format("" if value is None else value)
+
+
+def _templates(language: str) -> Jinja2Templates:
+    """The pages in one language: Jinja's i18n extension over that language's catalogue,
+    with its formats (bot.ops.console.i18n.Speaker) and the words console.js shows."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=jinja2.select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    speaker = Speaker(language)
+    say = speaker.gettext
+    env.globals.update(speaker.globals())
+    env.globals["who"] = _as_written
+    env.globals.update(
+        roles=ROLES,
+        case_outcomes=CASE_OUTCOMES,
+        language_names=LANGUAGE_NAMES,
+        speakers={"borrower": say(N_("borrower")), "assistant": say(N_("assistant"))},
+        script_words={  # console.js: the countdowns and the live transcript
+            "within": say(N_("reply within %(time)s")),
+            "overdue": say(N_("reply overdue by %(time)s")),
+            "h": say(N_("%(n)s h")),
+            "min": say(N_("%(n)s min")),
+            "s": say(N_("%(n)s s")),
+            "paused": say(N_("assistant paused")),
+            "resumed": say(N_("assistant resumed")),
+            "agent": say(N_("agent")),
+            "borrower": say(N_("borrower")),
+            "assistant": say(N_("assistant")),
+        },
+    )
+    return Jinja2Templates(env=env)
 
 
 def build_app(settings: Settings, store: LoanStore, rasa: RasaConversations | None = None, **kwargs: Any) -> Starlette:

@@ -2,6 +2,15 @@
 (function () {
   "use strict";
 
+  // The page's words in the operator's language (the server's catalogue, in base.html).
+  var words = {};
+  try { words = JSON.parse(document.getElementById("words").textContent) || {}; } catch (e) { words = {}; }
+  function say(key, values) {
+    var text = words[key] || key;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("%(" + name + ")s").join(values[name]); });
+    return text;
+  }
+
   function countdowns() {
     var now = Date.now();
     document.querySelectorAll(".countdown[data-reply-by]").forEach(function (el) {
@@ -11,8 +20,11 @@
       var late = seconds < 0;
       var s = Math.abs(seconds);
       var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-      var span = (h ? h + " h " : "") + (h || m ? m + " min " : "") + (h ? "" : sec + " s");
-      el.textContent = late ? "reply overdue by " + span.trim() : "reply within " + span.trim();
+      var parts = [];
+      if (h) { parts.push(say("h", { n: h })); }
+      if (h || m) { parts.push(say("min", { n: m })); }
+      if (!h) { parts.push(say("s", { n: sec })); }
+      el.textContent = say(late ? "overdue" : "within", { time: parts.join(" ") });
       el.classList.toggle("late", late);
     });
   }
@@ -22,10 +34,10 @@
     li.className = "line " + item.from;
     var who = document.createElement("span");
     who.className = "who";
-    who.textContent = item.from === "agent" ? (item.by || "agent") : (item.from === "system" ? "" : item.from);
+    who.textContent = item.from === "agent" ? (item.by || say("agent")) : (item.from === "system" ? "" : say(item.from));
     var text = document.createElement("span");
     text.className = "text";
-    text.textContent = item.from === "system" ? (item.text === "pause" ? "assistant paused" : "assistant resumed") : item.text;
+    text.textContent = item.from === "system" ? say(item.text === "pause" ? "paused" : "resumed") : item.text;
     li.appendChild(who);
     li.appendChild(document.createTextNode(" "));
     li.appendChild(text);
