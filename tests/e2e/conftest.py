@@ -199,17 +199,21 @@ def platform() -> PlatformFake:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory, platform) -> Servers:
-    # Rasa's SQL tracker store (masking personal data) on SQLite, and debug
-    # logging: tests/e2e/test_privacy.py reads both for personal data.
+    # Rasa's SQL tracker store (masking personal data) on SQLite. Logs at info level:
+    # debug logging made every turn about 40% slower; tests/e2e/test_privacy.py starts
+    # its own servers at debug level to read their logs for personal data.
     work = tmp_path_factory.mktemp("e2e")
-    with running_servers(work, platform, tracker_store_url=f"sqlite:///{work / 'trackers.db'}") as started:
+    with running_servers(work, platform, tracker_store_url=f"sqlite:///{work / 'trackers.db'}", debug=False) as started:
         yield started
 
 
 @contextlib.contextmanager
-def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str | None = None) -> Iterator[Servers]:
+def running_servers(
+    work: Path, platform: PlatformFake, tracker_store_url: str | None = None, *, debug: bool = False
+) -> Iterator[Servers]:
     """The action server and Rasa on a fresh seeded database in `work`; the
-    tracker store is the embedded default (in memory) unless a URL is given."""
+    tracker store is the embedded default (in memory) unless a URL is given.
+    `debug`: both servers log at debug level (every message and prediction)."""
     model = _model()
     database_url = f"sqlite:///{work / 'loans.db'}"
     upgrade(database_url)
@@ -240,7 +244,7 @@ def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str |
     try:
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "actions.server", "--port", str(actions_port), "--debug"],
+                [sys.executable, "-m", "actions.server", "--port", str(actions_port), *(["--debug"] if debug else [])],
                 cwd=ROOT,
                 env=env,
                 stdout=actions_log.open("w"),
@@ -262,7 +266,7 @@ def running_servers(work: Path, platform: PlatformFake, tracker_store_url: str |
                     str(ROOT / "credentials.yml"),
                     # as scripts/run.sh: loopback, CORS for the widget page only, the API with a token
                     *server_args(Settings(rasa_token=TEST_SETTINGS["RASA_TOKEN"], web_port=web_port)),
-                    "--debug",
+                    *(["--debug"] if debug else []),
                 ],
                 cwd=ROOT,
                 env=env,

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.privacy import MASK
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, running_servers
 from tests.e2e.test_conversations import sender
 from tests.e2e.test_fuzz import FUZZ
 from tests.unit.test_privacy import AFTER, BEFORE, card_numbers, cn_resident_ids, ni_numbers, old_dates
@@ -27,6 +27,15 @@ CARD = "4111 1111 1111 1111"
 NINO = "AB 12 34 56 C"
 CN_ID = "11010519491231002X"
 WRONG_DOB, DOB = "13/06/1980", "1st of June 1980"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, platform):
+    """This module's own servers, both logging at debug level (the shared ones log at info),
+    with Rasa's SQL tracker store on SQLite: their logs and tables are what is searched."""
+    work = tmp_path_factory.mktemp("privacy")
+    with running_servers(work, platform, tracker_store_url=f"sqlite:///{work / 'trackers.db'}", debug=True) as started:
+        yield started
 
 
 def test_personal_data_is_masked_in_the_tracker_store_and_the_logs(servers):
