@@ -297,7 +297,7 @@ _VULNERABLE = {
         r"\bdark (thoughts|times)\b",
         r"\bbreaking point\b",
         r"\b(losing|lost|lose) my mind\b",
-        r"\b(my )?head('s| is| has been) (a mess|all over the place|not (right|in a good place)|gone)\b",
+        r"\b(my )?head('s| is| has been|'s been|s been) (a mess|all over the place|not (right|in a good place)|gone)\b",
         r"\bnot in a (good|great|right) (place|way|state)( mentally)?\b",
         r"\bnot (doing )?(too |very |that )?(well|good|great|ok) mentally\b",
         r"\b(mentally|emotionally) (exhausted|drained|wrecked|broken|struggling|not (well|ok|okay|good))\b",
@@ -341,6 +341,7 @@ _VULNERABLE = {
         r"\b(don'?t|do not|can'?t|cannot) understand (the|your|these|this|any of the) (letters?|forms?|paperwork|messages?)\b",
         r"\b(blind|deaf|partially sighted|hard of hearing|visually impaired)\b",
         r"\b(brain injury|dementia)\b",
+        r"\bmemory (problems?|loss|issues?)\b",
     ],
     "serious_illness": [
         r"\bcancer\b",
@@ -354,6 +355,7 @@ _VULNERABLE = {
         r"\b(passed away|funeral|bereave(d|ment))\b",
         r"\b(wife|husband|partner|mum|mom|dad|father|mother|son|daughter|child|baby|brother|sister|nan|gran|grandma|grandad) (has |had |just )?died\b",
         r"\blost my (wife|husband|partner|mum|mom|dad|father|mother|son|daughter|child|baby|brother|sister)\b",
+        r"\btook (his|her|their) own life\b",
     ],
 }
 # Simplified Chinese. No word boundaries in Chinese, so each pattern is a

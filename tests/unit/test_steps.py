@@ -564,3 +564,108 @@ def test_not_having_that_money_is_affordability():
 
 def test_a_longer_plan_asked_as_a_question_is_a_change():
     assert steps.read_at_read_back("can we make it longer", [("ask_how_to_pay", 0.6)]).meaning == steps.CHANGE_MONTHS
+
+
+# Session 12: kinds of phrasing the development batches found (issue 17).
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [("those amounts wont work", [("dispute_debt", 0.5)], steps.NONE_WORK),
+     ("is that all u have", [("ask_why_contacted", 0.8)], steps.NONE_WORK),
+     ("what else have ya", [("ask_why_contacted", 0.8)], steps.NONE_WORK),
+     ("i don't want any plans", [("cancel_plan", 0.5)], steps.NONE_WORK),
+     ("these are all a joke", [("insult", 0.8)], steps.NONE_WORK),
+     ("nothing here for me", [("nlu_fallback", 0.4), ("deny", 0.2)], steps.NONE_WORK),
+     ("that's far more than i earn", [("dispute_debt", 0.5)], steps.CANT_AFFORD),
+     ("even your cheapest one is too high", UNSURE, steps.CANT_AFFORD),
+     ("cant even afford the 12 month one", UNSURE, steps.CANT_AFFORD),
+     ("could the interest be stopped", [("ask_fees_interest", 0.7)], steps.HARDSHIP),
+     ("i'd like to go through it with an adviser", [("defer_decision", 0.6)], steps.HUMAN),
+     ("can we do this by phone", UNSURE, steps.HUMAN),
+     ("would you do a reduction for a lump sum", [("choose_pay_now", 0.6)], steps.SETTLEMENT),
+     ("300 today if you write off the rest", [("choose_pay_now", 0.6)], steps.SETTLEMENT)],
+)  # fmt: skip
+def test_refusals_requests_and_settlements_at_the_offers(text, ranking, meaning):
+    assert steps.read_at_offers(text, ranking).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("pay the lot asap", {"kind": "choose_pay_now"}), ("settle the entire balance today", {"kind": "choose_pay_now"}),
+     ("option two pls", {"choice": 2})],
+)  # fmt: skip
+def test_more_options_named(text, expected):
+    reading = steps.read_at_offers(text, UNSURE)
+    assert reading.meaning == steps.CHOICE
+    assert all(getattr(reading, k) == v for k, v in expected.items())
+
+
+def test_a_figure_asked_about_at_the_offers_is_their_offer():
+    assert steps.read_at_offers("is 45 monthly alright", [("ask_how_to_pay", 0.4)]).meaning == steps.AMOUNT
+
+
+def test_a_question_the_classifier_is_unsure_of_is_still_a_question():
+    # the rules would follow the fallback, not the FAQ it leans to
+    ranking = [("nlu_fallback", 0.4), ("ask_how_to_pay", 0.3)]
+    assert steps.read_at_offers("how long does the setup take?", ranking).meaning == steps.QUESTION
+    assert steps.read_at_offers("can i switch plans in the future?", [("amend_plan", 0.6)]).meaning == steps.QUESTION
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [("the monthly is a bit steep can it be 120", [("dispute_debt", 0.5)], steps.CHANGE_AMOUNT),
+     ("that day doesnt work for me", UNSURE, steps.CHANGE_DATE),
+     ("could the instalments be on mondays", UNSURE, steps.CHANGE_DATE),
+     ("can the first payment come out after payday", [("defer_decision", 0.6)], steps.CHANGE_DATE),
+     ("can it start in 3 weeks", [("choose_promise_to_pay", 0.5)], steps.CHANGE_DATE),
+     ("would it be possible to do 12 months", UNSURE, steps.CHANGE_MONTHS),
+     ("could i do a one-off payment", UNSURE, steps.CHANGE_KIND),
+     ("id sooner pay everything by the 25th instead", [("choose_promise_to_pay", 0.5)], steps.CHANGE_KIND),
+     ("that's not what i chose", [("deny", 0.7)], steps.CORRECTION),
+     ("no that is not it", [("deny", 0.7)], steps.CORRECTION)],
+)  # fmt: skip
+def test_more_changes_and_corrections_at_the_read_back(text, ranking, meaning):
+    assert steps.read_at_read_back(text, ranking).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["its quite a lot but ok", "fine but i'm not very confident", "erm yeah i think so", "yes, not too sure",
+     "hope everything goes ok", "i should probably manage"],
+)  # fmt: skip
+def test_more_hedges_are_worries(text):
+    assert steps.read_at_read_back(text, [("affirm", 0.9)]).meaning == steps.WORRY
+
+
+def test_more_yeses():
+    assert steps.read_at_read_back("that would work", UNSURE).meaning == steps.YES
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "code"),
+    [("we got paid late this month", [("claim_already_paid", 0.6)], "reduced_income"),
+     ("i'm paid on the 30th so it bounced", [("claim_already_paid", 0.4)], "payment_problem"),
+     ("my pay date moved", [("change_payment_date", 0.7)], "payment_problem"),
+     ("the card details were wrong on my standing order", [("ask_how_to_pay", 0.85)], "payment_problem"),
+     ("my rent has gone up by 200 a month", [("offer_monthly_amount", 0.6)], "other")],
+)  # fmt: skip
+def test_more_reasons_in_words_the_classifier_placed_elsewhere(text, ranking, code):
+    assert steps.read_at_reason(text, ranking) == steps.Reading(steps.REASON, reason=code)
+
+
+def test_a_payment_claimed_at_the_reason_question_goes_to_the_claim_form_never_filed_on_a_lean():
+    for text in ("the payment was made on the 9th", "i think it went"):
+        reading = steps.read_at_reason(text, [("claim_already_paid", 0.4), ("reason_other", 0.2)])
+        assert reading == steps.Reading(steps.TOPIC, intent="claim_already_paid")
+
+
+def test_at_the_reason_question_more_kinds_of_answer():
+    assert steps.read_at_reason("can i spread it out a bit", [("ask_fees_interest", 0.6)]).meaning == steps.HARDSHIP
+    assert steps.read_at_reason("i'd prefer not to say", UNSURE).meaning == steps.NOT_NOW
+    assert steps.read_at_reason("i can pay 50 a month", AMOUNT_SEEN).meaning == steps.TOPIC
+
+
+def test_a_bereavement_at_the_reason_question_is_filed_as_one_whatever_the_classifier_leaned_to():
+    reading = steps.read_at_reason("my sister took her own life in may", [("third_party", 0.7)])
+    assert reading == steps.Reading(steps.REASON, reason="bereavement")

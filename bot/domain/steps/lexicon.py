@@ -80,7 +80,7 @@ _YES = re.compile(
     r"why not|please do|yes please|happy with that|i agree|i accept|accept|spot on|bang on|exactly|that'?s it|"
     r"that'?s grand|grand|i confirm|course|fair enough|that is (?:fine|right|correct|good)|sounds right|"
     r"looks (?:good|right|fine|correct)|that'?s what i want|sign me up|proceed|please proceed|"
-    r"i'?m happy|im happy|i am happy|nice one|that(?:'?ll| will) do|will do|"
+    r"i'?m happy|im happy|i am happy|nice one|that(?:'?ll| will) do|will do|that(?:'?ll| will| would|'?d) work|"
     r"对|好|好的|可以|行|没问题|确认|同意|是的|是)"
     r"(?:\W|$)",
     re.I,
@@ -111,11 +111,12 @@ _WORRY = re.compile(
     r"(?<!no )\bworr|\bscared|\bafraid|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
     r"\bmay (?:not|struggle|miss)|\bcan'?t (?:promise|guarantee)|\bstruggl|\bhope (?:i|so|it)|\bif i can\b|"
     r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
-    r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
+    r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\bhope (?:nothing|all|everything|things|that|this|we)\b|\b(?:can|could|should|will|'ll) probably\b|\bprobably (?:can|could|manage|afford|ok|okay|fine|be)\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
     r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|担心|怕|万一|还不上|不稳定|没把握|够呛|尽量|压力(?:很|太|有点)?大|"
     r"\btry (?:my (?:best|hardest))|\bdo my (?:best|hardest)|\bas long as\b|\bunless\b|\bgive it a (?:go|try|shot)|"
-    r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*i think so\b|^\W*i guess\b|"
-    r"^\W*probably\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
+    r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*(?:(?:um+|erm+|hm+|uh+|well|yeah|yes|ok|okay|so)\W+)*(?:i think so|i guess|probably)\b|"
+    r"\bnot (?:really |too |so |that |entirely |totally |very |fully )?(?:sure|certain|confident)\W*$|\bnot (?:\w+ )?confident\b|"
+    r"\b(?:a lot|a bit much|quite a bit|too much|steep|pricey|expensive|hard|tough|difficult)(?: for me| for us)?\W*(?:but|tho|though)\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
     r"\bmight (?:need|have) to change|\balthough\b|"
     r"应该可以吧|尽量|试试|希望吧|"
     r"担心|害怕|怕|不确定|没把握|压力",
@@ -143,12 +144,13 @@ _NOT_NOW = re.compile(
     r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower))|"
     r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|driving|busy)\b|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
     r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
+    r"\b(?:rather|prefer)(?: not| to not) (?:to )?(?:say|discuss|talk about|go into|share)\b|\b(?:don'?t|dont|do not) (?:want|wish) to (?:say|share)\b|"
     r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头",
     re.I,
 )
 _CORRECTION = re.compile(
     r"\b(?:not|isn'?t|ain'?t|aint|isnt|doesn'?t look) (?:right|correct)\b|\bwrong\b|\bincorrect\b|\bmistake\b|"
-    r"\bthat'?s not it\b|\bdoesn'?t add up|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked)|不对|错了|有误|不正确",
+    r"\bthat(?:'?s|s| is)? (?:not|isn'?t|isnt) it\b|\bdoesn'?t add up|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked|picked|chose|chosen|selected|wanted|meant|went for)|不对|错了|有误|不正确",
     re.I,
 )
 _CHANGE = re.compile(
@@ -156,11 +158,13 @@ _CHANGE = re.compile(
     r"\bcould (?:i|we) (?:make|do|have|start|pay)|\bprefer|\blater\b|\bearlier\b|\blonger\b|\bshorter\b|\bless\b|"
     r"\blower\b|\bsmaller\b|\bpush|\bput (?:it |that |the \w+ )?back|\bdelay|\bbring (?:it )?forward|"
     r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
-    r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|改|换|调整|推迟|延后|提前|还是想|要不|晚几天|早几天|能不能|可不可以",
+    r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|"
+    r"\b(?:can|could) (?:it|that|this|they|the (?:\w+ )?(?:payments?|instalments?|date|amount|first one)|payments?|instalments?) (?:be|come out|go out|start)\b|"
+    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|晚几天|早几天|能不能|可不可以",
     re.I,
 )
 _DATE_WORDS = re.compile(
-    r"\bdate\b|\bday\b|\bstart|\bfirst (?:payment|one)|\bpay ?day|\bweek|\b(?:mon|tue|wed|thu|fri|sat|sun)\w*day\b|"
+    r"\bdate\b|\bday\b|\bstart|\bfirst (?:payment|one)|\bpay ?day|\bweek|\b(?:mon|tue|wed|thu|fri|sat|sun)\w*days?\b|"
     r"\b\d{1,2}(?:st|nd|rd|th)\b|\bend of (?:the )?month|\bnext month|\blater\b|\bearlier\b|\btoo (?:soon|early)\b|"
     r"\bpush|\bdelay|\bput (?:it |that |the \w+ )?back|\bbring (?:it )?forward|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|日期|号|日子|哪天|推迟|延后|提前|首期|第一期|开始|"
@@ -175,13 +179,19 @@ _MONTHS_WORDS = re.compile(
     r"\bstretch (?:it |them |the payments )?out\b|(?<![下上这本])个月|(?<!首)(?<!每)(?<!第一)(?<!第1)期|分期",
     re.I,
 )
+# At the read-back, the first payment moved to payday: a date, not "not now".
+_START_ON_PAYDAY = re.compile(
+    r"\b(?:start|begin|first (?:payment|one)|payments?|take (?:it|them)|come out|go out)\b[^.?!]{0,20}"
+    r"\b(?:after|from|on|once|when)\b[^.?!]{0,10}\b(?:pay ?day|i(?:'?m| am)? (?:get |been )?paid|my (?:wages|salary|pay))\b",
+    re.I,
+)
 _AMOUNT_WORDS = re.compile(
     r"\bamount|\bless\b|\blower\b|\bsmaller\b|\bcheaper|\breduce|\bper month|\ba month|\beach month|\bmonthly|£|\bquid|"
     r"\bpounds?\b|\bpay (?:more|less)|金额|少一点|少点|每月|每个月|每期|[0-9]+\s*[块元]",
     re.I,
 )
 _KIND_WORDS = re.compile(
-    r"\bpay (?:it )?(?:all|now|today|in full|the lot|off)|\bclear (?:it|the lot|everything|the (?:full|whole) \w+)\b|\bthe lot\b|\bpay (?:the |it |this )?(?:£?\d[\d,.]* )?(?:now|today)\b|\bin (?:one go|full)|\blump|\bpromise|\ball at once|"
+    r"\bpay (?:it )?(?:all|everything|now|today|in full|the lot|off)|\bone[- ]?off\b|\bsingle payment\b|\bone (?:payment|lump)\b|\bclear (?:it|the lot|everything|the (?:full|whole) \w+)\b|\bthe lot\b|\bpay (?:the |it |this )?(?:£?\d[\d,.]* )?(?:now|today)\b|\bin (?:one go|full)|\blump|\bpromise|\ball at once|"
     r"\bwhole (?:amount|thing|lot)|一次性|全额|现在还|立即还|一次还|全部还|还清|结清",
     re.I,
 )
@@ -189,7 +199,7 @@ _CANT_AFFORD = re.compile(
     r"\bcan'?t afford|\bcannot afford|\bcant afford|\b(?:can'?t|cannot|unable to) (?:pay|manage|do) (?:that|any|those|these|them|it|this)|"
     r"\btoo (?:much|high|expensive|steep)|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
     r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|\bout of (?:my )?(?:budget|price range|reach)|"
-    r"\bmore than i (?:can|could)|\b(?:don'?t|dont|do not|never) (?:have|got|earn) (?:that kind of|that sort of|that much|the|enough|this kind of) (?:money|cash)|"
+    r"\bmore than i (?:can|could|have|earn|get|make|got|take home)\b|\bbeyond (?:what i|my (?:means|budget|reach))|\bout of my (?:league|means)\b|\b(?:don'?t|dont|do not|never) (?:have|got|earn) (?:that kind of|that sort of|that much|the|enough|this kind of) (?:money|cash)|"
     r"还不起|付不起|负担不起|太多|太高",
     re.I,
 )
@@ -199,10 +209,11 @@ _NONE_WORK = re.compile(
     r"\b(?:no|not one|not a single) (?:option|plan|choice) (?:is|works?|suits?|fits?)|\bno to (?:all|any|every)|"
     r"\b(?:not|cannot|unable to|can'?t|cant|don'?t|dont|won'?t|wont|couldn'?t|couldnt)\b[^.?!]{0,25}\bany of (?:these|them|those|this|the|ur|your|em)\b|"
     r"\b(?:those|these|them|they|the) (?:options|plans)? ?(?:are|r|is)?(?:n'?t| not) (?:gonna |going to )?(?:work|suit|do|suitable|any good|any use)|"
-    r"\bnot (?:feeling|keen on|into|happy with) any\b|\bsomething else\b|"
+    r"\bnot (?:feeling|keen on|into|happy with) any\b|\bnothing (?:there |here )?for me\b|\bnothing (?:there|here) i (?:can|could)\b|\b(?:don'?t|dont|do not) (?:want|need) (?:a|any|the|your|these|those) (?:plans?|arrangements?|options?)\b|\bsomething (?:else|different)\b|\bnothing else\b|"
+    r"\b(?:those|these|them|they|the|ur|your) (?:numbers|amounts|prices|figures|payments|options|plans|choices|ones) (?:don'?t|dont|do not|won'?t|wont|will not|aren'?t|are not|r not) (?:really )?(?:work|suit|do|fit|possible|doable|gonna work|going to work)\b|"
     r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything else\b|"
     r"\b(?:those|these|they|them|that) (?:don'?t|dont|do not|won'?t|wont) (?:work|suit|do)\b|\bnot those\b|"
-    r"\b(?:don'?t|dont) fancy any|\bwhat else (?:have you got|is there|can you (?:do|offer))|\bany other (?:way|choice)|"
+    r"\b(?:don'?t|dont) fancy any|\bwhat else (?:have you got|is there|can you (?:do|offer))|\bwhat else (?:(?:have|do|did|can|could) )?(?:you|u|ya)\b|\bwhat else is (?:there|available|on offer)|\bwhat other (?:options|plans|choices)\b|\bany other (?:way|choice)|\b(?:is )?(?:that|this|thats|that'?s) (?:all|it) (?:you|u) (?:can|could|have|got|'?ve got|offer)|^\W*is (?:that|this) (?:all|it)\W*$|"
     r"都不|都不行|都不合适|其他方案",
     re.I,
 )
@@ -215,17 +226,18 @@ _HARDSHIP = re.compile(
     r"\b(?:on|put on|be put on) hold\b|\b(?:help|support) (?:scheme|for people|available)|\bany (?:help|support)\b|"
     r"\bsmaller (?:payments?|amounts?|plan)|\bsomething (?:much |a lot |a bit )?smaller|\blower payments|"
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
-    r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|"
+    r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|\b(?:stop|pause|freeze|suspend|waive|remove|drop)\w* (?:the |any |all |my )?(?:interest|charges|fees)\b|\b(?:interest|charges|fees) (?:be |to be |being |get |got )?(?:frozen|stopped|paused|waived|removed|suspended)\b|"
     r"\bwhat i can (?:afford|manage)\b|\blow income\b|\bstruggling (?:with|for) money\b|\bstruggling financially\b|"
     r"暂停|缓一缓|停息|困难|低保",
     re.I,
 )
 _SETTLEMENT = re.compile(
-    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:arrears|900|overdue))(?: now| today| in full)?\W*$)|\bdiscount|"
-    r"\breduce (?:the|what i) (?:total|balance|amount)|\bwrite (?:it |some (?:of it )?)?off\b|\bknock (?:some|a bit) off|"
+    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:full |whole |entire )?(?:arrears|900|overdue|balance|amount|debt|lot)|my (?:full |whole )?(?:balance|debt|arrears))(?: in full| now| today| right now| straight away| asap)*\W*$)|\bdiscount|"
+    r"\breduce (?:the|what i) (?:total|balance|amount)|\bwrite (?:it |some (?:of it )?)?off\b|\bknock (?:some|a bit) off|\b(?:a|any|some) reduction\b(?! (?:in|of|to) (?:my |the )?(?:monthly|payments?|instalments?))|\boff the (?:total|balance|debt)\b|"
     r"\bfull and final\b|\bless than (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
-    r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|减免|打折|少还一点|一次性结清",
+    r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
+    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|减免|打折|少还一点|一次性结清",
     re.I,
 )
 # "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
@@ -239,10 +251,10 @@ _ASKS_WHO = re.compile(r"^\W*(?:are you|r u|is this|am i (?:talking|speaking|cha
 _HUMAN = re.compile(
     r"\b(?:real|actual|live) (?:person|human|people)|\bhuman\b|\bsomeone (?:real|on the phone)|"
     r"\b(?:speak|talk|chat)(?: this over)? (?:to|with) (?:someone|somebody|a person|an? (?:agent|advis[eo]r|adviser))|"
-    r"\bwith (?:a|an actual|a real) person|\b(?:on|over) the phone\b|\bcall me\b|\bphone me\b|"
+    r"\bwith (?:a|an actual|a real) person|\b(?:on|over|by) (?:the )?(?:tele)?phone\b|\bcall me\b|\bphone me\b|"
     r"\b(?:call|ring|phone) (?:someone|somebody|you(?: guys)?)\b|\bnumber i can (?:ring|call)|"
     r"\b(?:your|a|the) (?:manager|supervisor)\b|^\W*(?:agent|operator|a person|person)\W*(?:please|pls)?\W*$|"
-    r"\bcustomer (?:service|services|care|support)\b|\brepresentative\b|\b(?:member of|your|to|the) (?:staff|team)\b|"
+    r"\bcustomer (?:service|services|care|support)\b|\b(?:to|with|an?) (?:advis[eo]r|adviser|agent|operator)s?\b|\brepresentative\b|\b(?:member of|your|to|the) (?:staff|team)\b|"
     r"\bcall ?back\b|\b(?:some|any)(?:one|body) (?:in|from|at) (?:your|the) (?:office|team)|"
     r"\b(?:some|any)(?:one|body) (?:to )?(?:call|ring|phone|contact) me\b|\b(?:call|ring|phone) me\b|\b(?:like|want|need|have|get|prefer) a (?:phone )?call\b|"
     r"\b(?:talk|speak|chat) (?:to|with) (?:some(?:one|body)|a human|people|a person)\b|"
@@ -260,12 +272,14 @@ _ASKS = re.compile(
     re.I,
 )
 _REQUEST = re.compile(
-    r"\bchang|\binstead\b|\brather\b|\bprefer|\bmake it\b|\bswitch|\bmove\b|\bpush|\bhow about\b|"
+    r"\bchang|\binstead\b|\brather\b|\bprefer|\bmake it\b|\bswitch|\bmove\b|\bpush|\bhow about\b|\b(?:is it|would it be|be) possible to\b|"
     r"\bwhat about (?:the )?(?:\d|£|a |an )|\bstretch|\bextend|\b(?:a bit |any )?(?:longer|shorter)\b|\b(?:could|can|may) (?:i|we) (?:have|get|take) (?:a bit |a little )?(?:longer|more time|more months|fewer|less)\b|"
-    r"\d\s*(?:quid|pounds?)?\s*(?:a|per|each|every|/)\s*(?:month|week|fortnight)\b.{0,25}\b(?:ok|okay|alright|enough|acceptable|fine|work|do|possible|suit|good)\b|"
+    r"\d\s*(?:quid|pounds?)?\s*(?:(?:a|per|each|every|/)\s*(?:month|week|fortnight)|monthly|weekly|fortnightly|pm|pw|pcm)\b.{0,25}\b(?:ok|okay|alright|enough|acceptable|fine|work|do|possible|suit|good)\b|"
     r"\b(?:could|can|will|would) you (?:take|accept)\b|(?:每周|每个?月|每两周|每半个月)\s*\S{1,6}?(?:可以|行|够|能不能)|改|换|调整",
     re.I,
 )
+# "can i change plans later on?": a question about the terms, not a change now.
+_ABOUT_LATER = re.compile(r"\b(?:later on|in the future|down the line|at some point|along the way)\b[^.!]*\?\W*$", re.I)
 _EXPLICIT_DATE = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bpay ?day\b|\bin \d+ (?:days?|weeks?)\b|"
     r"\b\d{1,2}[/.]\d{1,2}\b|\bnext (?:week|month)\b|\bend of (?:the |next )?month\b|\btomorrow\b|"
@@ -277,9 +291,10 @@ _ORDINALS = {
     "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
     "第一": 1, "第二": 2, "第三": 3, "第四": 4, "第五": 5, "第六": 6,
 }  # fmt: skip
+_OPTION_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}  # "option one"
 _FILLER = r"(?:\s+(?:one|option|plan|choice|button|pls|plz|please|thanks|thx|ta|mate|then|for me|is fine|would be good|works))*\W*$"
 _POSITION = re.compile(
-    r"(?:\b(?:option|number|no\.?|choice|#)\s*(\d)\b)|"
+    r"(?:\b(?:option|number|no\.?|choice|#)\s*(\d|one|two|three|four|five|six)\b)|"
     r"(?:\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th)" + _FILLER + ")|"
     r"(第[一二三四五六])(?:个|种)?|"
     r"(?:\b(last|bottom|top|middle)" + _FILLER + ")",
@@ -350,11 +365,17 @@ _COUNT_OF_PAYMENTS = re.compile(
     r"[£$¥€]?\b\d{2,}(?:\.\d\d)?\s*x\s*(\d{1,2})\b(?![.,]\d)",
     re.I,
 )
+# "even the smallest one is too much", "cant even afford the 75": the options refused, not one chosen.
+_REFUSES_EVEN = re.compile(
+    r"\beven (?:the|that|your|ur|a) [^.?!]{0,30}\b(?:too (?:much|high|steep|expensive)|can'?t|cannot|not (?:possible|doable|affordable))|"
+    r"\b(?:can'?t|cannot|cant|couldn'?t|unable to) even (?:afford|pay|manage|do)\b",
+    re.I,
+)
 _SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最短|最快", re.I)
 _LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
 _PAY_NOW = re.compile(
-    r"\b(?:pay|clear|settle) (?:it |this |the lot |everything |the (?:full|whole) (?:amount|thing|lot) |[£$¥€]?\d[\d,.]* )?(?:all |off )?"
-    r"(?:now|today|right now|straight away)\b|\ball of it (?:now|today)\b|马上还|现在(?:就)?还",
+    r"\b(?:pay|clear|settle) (?:it |this |the lot |everything |the (?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |[£$¥€]?\d[\d,.]* )?(?:all |off )?"
+    r"(?:now|today|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|马上还|现在(?:就)?还",
     re.I,
 )
 _WHEN_PAID = re.compile(r"\bwhen i get paid\b|\bon pay ?day\b|\bafter pay ?day\b|发工资(?:后|以后|那天)", re.I)
@@ -368,6 +389,12 @@ _TAKE_NUMBER = re.compile(
 _BY_A_DATE = re.compile(
     r"\bby a (?:set |certain |later )?date\b|"
     r"\b(?:pay|clear) (?:it |the \w+ )?(?:all |in full |off |everything )(?:by|on) (?:a|the|my) ",
+    re.I,
+)
+# "they're all rubbish": the options judged, not an insult at anyone.
+_OPTIONS_BAD = re.compile(
+    r"\b(?:they'?re|theyre|they are|these are|those are|them|the options are|your options are|all)\b[^.?!]{0,12}"
+    r"\b(?:rubbish|crap|useless|pants|terrible|awful|a joke|ridiculous|shit|rip ?off)\b",
     re.I,
 )
 # Topics that would otherwise take over which an option named plainly wins over.
@@ -387,7 +414,7 @@ _REASON_WORDS = (
         "reduced_income",
         r"\bhours (?:cut|reduced|got cut)|\bovertime|\bpay cut|\bless (?:work|money|hours)|"
         r"\bincome\b|\bwages?\b|\bsalary|\bbenefits?\b|\bpartner left|\buniversal credit\b|"
-        r"\b(?:pay|paid|wages?) (?:was |were |came |come |got )?(?:in )?late\b|\b(?:shifts?|hours) (?:were |was |got |have been )?(?:cut|reduced)|"
+        r"\b(?:pay|paid|wages?|salary) (?:was |were |came |come |got )?(?:in )?late\b|\b(?:i|we) (?:got|get|been|was|were) paid (?:late|less)\b|\b(?:shifts?|hours) (?:were |was |got |have been )?(?:cut|reduced)|"
         r"收入|工资|降薪|减薪",
     ),
     (
@@ -407,7 +434,8 @@ _REASON_WORDS = (
     (
         "payment_problem",
         r"\bdirect debit|\bstanding order|\bcard (?:declined|expired|stopped)|\bbank (?:error|issue|problem)|"
-        r"\bsort code|\bpayment (?:failed|bounced|didn'?t go)|扣款失败|银行卡",
+        r"\bsort code|\bpayment (?:failed|bounced|didn'?t go)|\b(?:it|dd|direct debit|payment) bounced\b|"
+        r"\bpay ?day (?:changed|moved)|\b(?:pay|wage|salary) date (?:changed|moved)|扣款失败|银行卡",
     ),
     (
         "over_indebted",
@@ -452,6 +480,37 @@ _NOT_A_REASON = frozenset(
 _THOUGHT_PAID = re.compile(
     r"\bthought (?:i'?d|i had|i have|i did|it had|it was|it'?d|it would)\b[^.?!]{0,20}\b(?:paid|gone|come|taken|been)\b|"
     r"\bmy (?:mistake|bad)\b|\bmistake on my part",
+    re.I,
+)
+# "I got paid late": their own wages, not a claim to have paid the loan.
+_OWN_PAY = re.compile(
+    r"\b(?:i|we) (?:got|get|been|was|were) paid (?:late|less|short)\b|\b(?:i|we) (?:didn'?t|did not|haven'?t|have not|wasn'?t|weren'?t) (?:get |been |being )?paid\b|"
+    r"\b(?:work|employer|job|boss|company) (?:paid|pays|pay) (?:me |us )?(?:late|less)\b|\b(?:pay|wages?|salary|payday) (?:was|were|came|come) (?:in )?late\b",
+    re.I,
+)
+# "Payment was made on the 3rd": a payment claimed in so many words (the claim form takes it).
+_PAID_CLAIM = re.compile(
+    r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?) (?:already |just |actually )?(?:paid|sent|transferred|made (?:the|a|my|that) payment)\b|"
+    r"\bpayment (?:was|has been|got|went) (?:made|sent|paid|through)\b|\b(?:already|allready|alredy) paid\b|\breceipt\b|"
+    r"\bpaid (?:it|this|that|the \w+) (?:on|last|already|yesterday)\b",
+    re.I,
+)
+# "is there any way to spread it out": a plan asked for, not a reason.
+_SPREAD = re.compile(
+    r"\bspread (?:it|them|this|the (?:payments?|cost|debt|balance|amount))? ?(?:out|over)\b|\bpay (?:it |this )?(?:in|by) (?:instalments|installments|bits|chunks)\b",
+    re.I,
+)
+# "I get paid on the 28th", "my payday changed": when their money comes, a reason.
+_PAYDAY_STORY = re.compile(
+    r"\b(?:i|we) (?:get|am|'m|are) paid (?:on|after|at) (?:the )?(?:\d|end|last|first)|\bpay ?day (?:changed|moved|is after|was after)\b|"
+    r"\b(?:pay|wage|salary) date (?:changed|moved)\b",
+    re.I,
+)
+# "i only earn 900 a month now", "my rent went up 150 a month": a figure in the story of why.
+_MONEY_STORY = re.compile(
+    r"\b(?:i|we|he|she|my \w+) (?:only |now |just )?(?:earn|earns|make|makes|take home|takes home|bring in|brings in)\b|"
+    r"\b(?:rent|mortgage|bills?|council tax|energy|gas|electric|childcare|nursery|costs?|prices)\b[^.?!]{0,20}\b(?:went|gone|go|going|goes) up\b|"
+    r"\b(?:income|wages?|salary|pension|benefits?)\b[^.?!]{0,20}\b(?:cut|dropped|went down|gone down|reduced|less|only)\b",
     re.I,
 )
 # Words that say nothing of why ("erm ok", "not sure", "idk lol"), for _too_little.

@@ -21,6 +21,8 @@ from .lexicon import (
     _NONE_WORK,
     _NOT_NOW,
     _OFFERS_AN_AMOUNT,
+    _OPTION_WORDS,
+    _OPTIONS_BAD,
     _ORDINALS,
     _PAY_NOW,
     _PLAN_AT_AMOUNT,
@@ -29,6 +31,7 @@ from .lexicon import (
     _PLAN_NOUN,
     _PLAN_WORD,
     _POSITION,
+    _REFUSES_EVEN,
     _SETTLEMENT,
     _SHORTEST,
     _TAKE_NUMBER,
@@ -47,6 +50,7 @@ from .reading import (
     HUMAN,
     NONE_WORK,
     NOT_NOW,
+    QUESTION,
     SETTLEMENT,
     TOPIC,
     Ranking,
@@ -55,6 +59,7 @@ from .reading import (
     _plain_quotes,
     _question,
     _top,
+    _unsure,
     amount_with_period,
     months_named,
     plainly_terms,
@@ -68,6 +73,8 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     intent, confidence = _top(ranking)
     if payload:
         return Reading(TOPIC, intent=payload)
+    if intent == "insult" and _OPTIONS_BAD.search(text):
+        return Reading(NONE_WORK)  # "they're all rubbish": the options judged, not an insult
     if intent in _CHOICE_MISTAKEN_FOR and confidence < 0.9:
         # "im choosing number 4", "300 x 3": an option by its position or length, which
         # the classifier took for someone else on the line or a balance question
@@ -93,9 +100,11 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(HUMAN)
     if _NONE_WORK.search(text) and not amount and not _CANT_AFFORD.search(text):
         return Reading(NONE_WORK)
-    question = _question(text, intent)
-    if question:
-        return question
+    question = _question(text, intent, unsure=_unsure(ranking))
+    if question and not (question.meaning == QUESTION and amount):
+        return question  # "is £60 monthly acceptable": their figure, asked about, is an offer
+    if _REFUSES_EVEN.search(text):
+        return Reading(CANT_AFFORD)  # "even the smallest one is too much": no option fits
     choice = _choice(text)
     if choice:
         if choice.months is not None and intent == "request_hardship" and confidence >= 0.5:
@@ -105,10 +114,11 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=intent)
     if intent == "defer_decision":
         return Reading(NOT_NOW)
+    if _CANT_AFFORD.search(text) and not _OFFERS_AN_AMOUNT.search(text):
+        # "thats way more than i have": what they can pay, not a dispute of the debt
+        return Reading(CANT_AFFORD)
     if intent in CONSEQUENTIAL and not CONSEQUENTIAL[intent].search(text) and confidence < CLEAR_CONFIDENCE:
         return Reading(CONFIRM_FIRST, intent=intent)
-    if _CANT_AFFORD.search(text) and not _OFFERS_AN_AMOUNT.search(text):
-        return Reading(CANT_AFFORD)
     placed = bool(ranking) and (
         ranking[0][0] == "offer_monthly_amount"
         or (ranking[0][0] in {"choose_pay_now", "choose_promise_to_pay"} and ranking[0][1] >= 0.5)
@@ -130,7 +140,7 @@ def _choice(text: str) -> Reading | None:
     if position:
         digit, ordinal, zh, relative = position.groups()
         if digit:
-            return Reading(CHOICE, choice=int(digit))
+            return Reading(CHOICE, choice=int(digit) if digit.isdigit() else _OPTION_WORDS[digit.lower()])
         if ordinal or zh:
             return Reading(CHOICE, choice=_ORDINALS[(ordinal or zh).lower()], among_plans=among_plans)
         return Reading(

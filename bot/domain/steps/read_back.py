@@ -22,6 +22,7 @@ from .lexicon import (
     _OWED_WRONG,
     _QUESTION,
     _REQUEST,
+    _START_ON_PAYDAY,
     _STARTS_AS_QUESTION,
     _THUMBS,
     _WORRY,
@@ -53,6 +54,7 @@ from .reading import (
     _plain_quotes,
     _question,
     _top,
+    _unsure,
     months_named,
     months_wanted,
     plainly_terms,
@@ -76,6 +78,8 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL and CONSEQUENTIAL[intent].search(text) and intent != "cancel_plan":
         return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
+    if _START_ON_PAYDAY.search(text):
+        return Reading(CHANGE_DATE)  # "can i start after payday": the day, not "not now"
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
     if _WORRY.search(text) or (
@@ -91,7 +95,7 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         for request in ("dispute_debt", "not_my_loan"):
             if CONSEQUENTIAL[request].search(text):
                 return Reading(CONFIRM_FIRST, intent=request)
-    question = _question(text, intent)
+    question = _question(text, intent, unsure=_unsure(ranking))
     if question:
         return question
     change = _change(text, intent)
@@ -153,7 +157,11 @@ def _change(text: str, intent: str | None) -> str | None:
         return None
     if _MONTHS_WORDS.search(text):
         return CHANGE_MONTHS
-    if _KIND_WORDS.search(text) or intent in {"choose_pay_now", "choose_promise_to_pay"}:
+    if _KIND_WORDS.search(text):
+        return CHANGE_KIND
+    if _DATE_WORDS.search(text) and re.search(r"\bstart|\bbegin|\bfirst (?:payment|one|instalment)", text, re.I):
+        return CHANGE_DATE  # "can i start in two weeks": when the plan starts, whatever kind the classifier leaned to
+    if intent in {"choose_pay_now", "choose_promise_to_pay"}:
         return CHANGE_KIND
     if _DATE_WORDS.search(text):
         return CHANGE_DATE

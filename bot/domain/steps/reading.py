@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..conduct import detect_vulnerability
 from ..parsing import parse_periodic_amount
 from .lexicon import (
+    _ABOUT_LATER,
     _ASKS,
     _BARE_LENGTH,
     _BARE_LENGTH_WORD,
@@ -103,13 +104,22 @@ def consequential_unclear(text: str, ranking: Ranking) -> str | None:
     return intent
 
 
-def _question(text: str, intent: str | None) -> Reading | None:
+def _unsure(ranking: Ranking) -> bool:
+    """The classifier put its fallback first: the intent it leans to is only a guess, and
+    the rules would follow the fallback, not that intent."""
+    return bool(ranking) and ranking[0][0] == "nlu_fallback"
+
+
+def _question(text: str, intent: str | None, unsure: bool = False) -> Reading | None:
     """A question about the terms: the FAQ the classifier leans to answers it (TOPIC),
     or it is said plainly that a person can (QUESTION). A request phrased as a question
-    ("can we make it 12 months?") is not one."""
+    ("can we make it 12 months?") is not one. When the classifier is unsure (`unsure`),
+    the rules would not answer the FAQ it leans to: a plain question is then QUESTION."""
+    if _ABOUT_LATER.search(text) and intent not in QUESTIONS:
+        return Reading(QUESTION, intent=intent)
     if not (_ASKS.search(text) or _QUESTION.search(text)) or _REQUEST.search(text):
         return None
-    if intent in QUESTIONS:
+    if intent in QUESTIONS and not (unsure and _ASKS.search(text)):
         return Reading(TOPIC, intent=intent)
     if not _ASKS.search(text):
         return None  # "can I do the 6 month one?": a choice or a change, read on

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import re
 
+from ..conduct import detect_vulnerability
 from .lexicon import (
     _ASKS_WHO,
     _FILLER_WORDS,
     _HUMAN,
+    _MONEY_STORY,
     _NOISE,
     _NOT_A_REASON,
     _NOT_NOW,
     _NOT_UNDERSTOOD,
     _OFFERS_AN_AMOUNT,
+    _OWN_PAY,
+    _PAID_CLAIM,
+    _PAYDAY_STORY,
     _QUESTION,
     _REASON_RE,
+    _SPREAD,
     _THOUGHT_PAID,
     ALWAYS_TOPIC,
     CLEAR_CONFIDENCE,
@@ -25,6 +31,7 @@ from .lexicon import (
 from .reading import (
     AMOUNT,
     CONFIRM_FIRST,
+    HARDSHIP,
     HUMAN,
     NOT_NOW,
     REASON,
@@ -48,8 +55,22 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     if _payload_intent(text):
         return Reading(TOPIC, intent=_payload_intent(text))
     intent, confidence = _top(ranking)
+    if intent not in ("crisis", "disclose_vulnerability") and detect_vulnerability(text) == "bereavement":
+        # "my brother took his own life": a bereavement, whatever else the classifier leaned to
+        # (the vulnerability lexicon leaves bereavements to the reason rules)
+        return Reading(REASON, reason="bereavement")
     if intent == "claim_already_paid" and _THOUGHT_PAID.search(text):
         return Reading(REASON, reason="forgot")  # "I thought I had paid": a mistake, not a claim
+    if intent == "claim_already_paid" and _OWN_PAY.search(text):
+        return Reading(REASON, reason="reduced_income")  # "I got paid late": their wages, not the loan
+    if intent == "claim_already_paid" and _PAYDAY_STORY.search(text):
+        return Reading(REASON, reason="payment_problem")  # "I get paid on the 28th so it bounced"
+    if intent == "claim_already_paid" and (
+        _PAID_CLAIM.search(text) or (confidence >= 0.3 and not _reason_code(text, ranking, strict=True))
+    ):
+        # "Payment was made on the 3rd": the claim form asks when, how much and how before
+        # anything stops; never filed as "already paid" on the classifier's lean alone
+        return Reading(TOPIC, intent=intent)
     if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent != "request_hardship":
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL:
@@ -62,13 +83,23 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return Reading(NOT_NOW)
     if _HUMAN.search(text) and not _ASKS_WHO.search(text):
         return Reading(HUMAN)
-    if intent in QUESTIONS and (confidence >= 0.8 or _QUESTION.search(text)):
+    if _SPREAD.search(text) and not _reason_code(text, ranking, strict=True):
+        return Reading(HARDSHIP)  # "is there any way to spread it out": what they can do, not why
+    if intent in QUESTIONS and (
+        _QUESTION.search(text) or (confidence >= 0.8 and not _reason_code(text, ranking, strict=True))
+    ):
+        # a statement that names a reason ("put the wrong sort code in") is the reason
         return Reading(TOPIC, intent=intent)
     question = _question(text, intent)
     if question and not _reason_code(text, ranking, strict=True):
         return question  # "can you tell me how you worked that out": not a reason
     if intent == "request_hardship" and _reason_code(text, ranking, strict=True):
         return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # why, and asking for help
+    if _MONEY_STORY.search(text) and not _OFFERS_AN_AMOUNT.search(text) and not _question(text, intent):
+        # "i only earn 900 a month now": a figure in the story of why, not an offer
+        return Reading(REASON, reason=_reason_code(text, ranking) or "other")
+    if intent == "change_payment_date" and _PAYDAY_STORY.search(text):
+        return Reading(REASON, reason="payment_problem")  # "my payday changed": why, not a request
     placed = bool(ranking) and ranking[0][0] == "offer_monthly_amount"  # the rules take it to the plan form
     if _OFFERS_AN_AMOUNT.search(text) and amount_with_period(text) and not placed:
         return Reading(AMOUNT)  # "cud i pay like 20 a week": their figure, weighed by the plan form
