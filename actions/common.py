@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 
+from actions.threads import off_the_event_loop
 from bot.adapters.database import CommitDeadlinePassed, commit_deadline
 from bot.adapters.store import LoanStore
 from bot.bootstrap import services
@@ -302,10 +303,12 @@ def _past_deadline(tracker: Tracker, action_name: str) -> bool:
 
 def _polite_failure(run):
     """An unexpected error inside an action must not leave the borrower without an answer
-    (or return the tracker, with personal data, in a 500): say so politely, log the type only."""
+    (or return the tracker, with personal data, in a 500): say so politely, log the type only.
 
-    @functools.wraps(run)
-    async def wrapper(self, dispatcher, tracker, domain):
+    The action runs in one of the action server's worker threads (actions/threads.py), so
+    its database round trips no longer stop the server's event loop."""
+
+    async def guarded(self, dispatcher, tracker, domain):
         if _past_deadline(tracker, self.name()):
             # Rasa has already told the borrower nothing was recorded
             # (components/action_guard.py); acting now would make that untrue.
@@ -320,12 +323,25 @@ def _polite_failure(run):
             dispatcher.messages.clear()
             return []
         except Exception as exc:
-            logger.error("action %s failed: %s", self.name(), type(exc).__name__)
-            dispatcher.messages.clear()
-            dispatcher.utter_message(response="utter_something_went_wrong", **contact_values(tracker))
+            _say_something_went_wrong(self, dispatcher, tracker, exc)
+            return []
+
+    @functools.wraps(run)
+    async def wrapper(self, dispatcher, tracker, domain):
+        try:
+            threads = settings().action_threads
+            return await off_the_event_loop(guarded(self, dispatcher, tracker, domain), threads)
+        except Exception as exc:  # no thread took it (the pool is stopping), or no settings
+            _say_something_went_wrong(self, dispatcher, tracker, exc)
             return []
 
     return wrapper
+
+
+def _say_something_went_wrong(action, dispatcher, tracker: Tracker, exc: Exception) -> None:
+    logger.error("action %s failed: %s", action.name(), type(exc).__name__)
+    dispatcher.messages.clear()
+    dispatcher.utter_message(response="utter_something_went_wrong", **contact_values(tracker))
 
 
 class SafeAction(Action, metaclass=ABCMeta):

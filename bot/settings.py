@@ -25,6 +25,7 @@ APP_ENVS = ("development", "production")
 # Production secrets: long and random enough to resist guessing (e.g. `openssl rand -hex 32`).
 MIN_SECRET_CHARS = 32
 MIN_SECRET_BITS_PER_CHAR = 2.75  # Shannon entropy of the characters; random hex has about 3.5
+MAX_ACTION_THREADS = 64  # each may hold a loan-store connection (bot/adapters/database.py)
 _ORIGIN = re.compile(r"https?://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
 
 # Settings whose text borrowers read. Each may be given per language with a
@@ -133,7 +134,14 @@ class Settings:
     # message older than ACTION_DEADLINE_SECONDS, which must stay below it.
     action_call_timeout: float = 10.0
     action_deadline_seconds: float = 8.0
+    # The action server runs each call's database work in one of this many threads
+    # (actions/threads.py), so it waits for several round trips at once; 0 runs the
+    # actions on its event loop, one database round trip at a time.
+    action_threads: int = 8
     tracker_store_url: str = ""  # e.g. postgresql://rasa:secret@db:5432/rasa; empty: in memory
+    # "off": the tracker store's PostgreSQL commits do not wait for the disk (a database
+    # crash can lose the last fraction of a second of conversation events; docs/deploy.md)
+    tracker_store_synchronous_commit: str = "on"
     lock_store_url: str = ""  # e.g. redis://127.0.0.1:6379/1; empty: in memory
     event_broker_url: str = ""  # e.g. amqp://guest:guest@127.0.0.1:5672/ ; empty: none
     event_broker_queue: str = "rasa_events"
@@ -246,6 +254,10 @@ class Settings:
                 "ACTION_DEADLINE_SECONDS must be positive and below ACTION_CALL_TIMEOUT: the action "
                 "server must stop before Rasa tells the borrower that nothing was recorded"
             )
+        if self.tracker_store_synchronous_commit not in ("on", "off"):
+            raise RuntimeError("TRACKER_STORE_SYNCHRONOUS_COMMIT must be on or off")
+        if not 0 <= self.action_threads <= MAX_ACTION_THREADS:
+            raise RuntimeError(f"ACTION_THREADS must be from 0 (on the event loop) to {MAX_ACTION_THREADS}")
         if self.date_order not in ("DMY", "MDY", "YMD"):
             raise RuntimeError("DATE_ORDER must be one of DMY, MDY, YMD")
         self._check_outcomes()
@@ -370,7 +382,11 @@ def load_settings() -> Settings:
         action_server_secret=_str("ACTION_SERVER_SECRET", defaults.action_server_secret),
         action_call_timeout=_float("ACTION_CALL_TIMEOUT", defaults.action_call_timeout),
         action_deadline_seconds=_float("ACTION_DEADLINE_SECONDS", defaults.action_deadline_seconds),
+        action_threads=_int("ACTION_THREADS", defaults.action_threads),
         tracker_store_url=_str("TRACKER_STORE_URL", defaults.tracker_store_url),
+        tracker_store_synchronous_commit=_str(
+            "TRACKER_STORE_SYNCHRONOUS_COMMIT", defaults.tracker_store_synchronous_commit
+        ).lower(),
         lock_store_url=_str("LOCK_STORE_URL", defaults.lock_store_url),
         event_broker_url=_str("EVENT_BROKER_URL", defaults.event_broker_url),
         event_broker_queue=_str("EVENT_BROKER_QUEUE", defaults.event_broker_queue),

@@ -43,9 +43,16 @@ def engine_for(url: str) -> Engine:
             cursor.close()
 
         return engine
-    engine = create_engine(url, future=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, future=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
     _ping_after_idle(engine, IDLE_PING_SECONDS)
     return engine
+
+
+# Connections kept per process, and opened beyond them at a peak (closed when
+# returned). The action server's threads (ACTION_THREADS, 8 by default) each hold
+# at most one at a time, so its connections stay open and are reused.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
 
 
 # A pooled connection idle for longer than this is checked (SELECT 1) before use.
@@ -108,6 +115,7 @@ class Database:
         self.url = url
         self.engine = engine_for(url)
         self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
+        self._postgres = self.engine.dialect.name == "postgresql"
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -121,8 +129,26 @@ class Database:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
+        """A session for reading only.
+
+        On PostgreSQL it reads outside a transaction (psycopg2's autocommit):
+        at READ COMMITTED each statement has its own snapshot inside a
+        transaction as outside one, so a reader's BEGIN and ROLLBACK were two
+        round trips for nothing (issue 18). The flag is set on the pooled
+        connection itself and back before it returns to the pool; psycopg2
+        sends nothing for either (SQLAlchemy's AUTOCOMMIT isolation level
+        would cost a SET at the next transaction on that connection).
+        """
         with self._sessions() as session:
-            yield session
+            if not self._postgres:
+                yield session
+                return
+            connection = session.connection().connection.dbapi_connection
+            connection.autocommit = True
+            try:
+                yield session
+            finally:
+                connection.autocommit = False
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[bool]:

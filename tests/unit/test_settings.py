@@ -128,3 +128,19 @@ def test_bootstrap_builds_the_services_once_and_hands_out_the_same(tmp_path):
         assert booted.policies.for_product("personal_loan").max_months >= 1
     finally:
         bootstrap.reset()
+
+
+def test_the_action_threads_and_the_tracker_stores_commit_mode_are_checked(monkeypatch):
+    assert (Settings().action_threads, Settings().tracker_store_synchronous_commit) == (8, "on")
+    monkeypatch.setenv("ACTION_THREADS", "0")
+    monkeypatch.setenv("TRACKER_STORE_SYNCHRONOUS_COMMIT", "OFF")
+    settings = load_settings()
+    assert (settings.action_threads, settings.tracker_store_synchronous_commit) == (0, "off")
+    for threads in ("-1", "65"):
+        monkeypatch.setenv("ACTION_THREADS", threads)
+        with pytest.raises(RuntimeError, match="ACTION_THREADS"):
+            load_settings()
+    monkeypatch.setenv("ACTION_THREADS", "4")
+    monkeypatch.setenv("TRACKER_STORE_SYNCHRONOUS_COMMIT", "local")
+    with pytest.raises(RuntimeError, match="TRACKER_STORE_SYNCHRONOUS_COMMIT"):
+        load_settings()

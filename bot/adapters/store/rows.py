@@ -22,10 +22,17 @@ MAX_WORDS_STORED = 1000
 
 
 def loan(s: Session, loan_ref: str) -> Loan:
-    """The loan and its borrower (with opt-outs); reasons and agreements load
-    when used. Every action reads the account, so this is kept to two queries."""
-    row = s.scalar(
-        select(Loan).where(Loan.loan_ref == loan_ref).options(joinedload(Loan.borrower).selectinload(Borrower.opt_outs))
+    """The loan and its borrower (with opt-outs), in one query; reasons and
+    agreements load when used. Every action reads the account, and each query
+    is a database round trip (issue 18)."""
+    row = (
+        s.execute(
+            select(Loan)
+            .where(Loan.loan_ref == loan_ref)
+            .options(joinedload(Loan.borrower).joinedload(Borrower.opt_outs))
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if row is None:
         raise UnknownLoan(loan_ref)
