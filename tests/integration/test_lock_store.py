@@ -156,3 +156,113 @@ def test_deliveries_through_the_channels_helper(replicas, kind):
     retry.succeeded()
     assert claim_delivery(agent, "telegram", message_id).state == "done"
     assert claim_delivery(agent, "telegram", None).state == "new"  # nothing to recognise it by
+
+
+class _Counting:
+    """The store's own Redis client, counting the commands it sends (each one a round trip)."""
+
+    def __init__(self, store: AtomicRedisLockStore) -> None:
+        self.sent: list[str] = []
+        client = store.red
+        send = client.execute_command
+
+        def counted(*args, **kwargs):
+            self.sent.append(str(args[0]))
+            return send(*args, **kwargs)
+
+        client.execute_command = counted  # the real client still does the work
+
+
+def test_a_message_nobody_is_ahead_of_costs_two_round_trips(replicas):
+    """Its ticket (which says it is served) and its release: one script each, where
+    Rasa's lock took four commands and the WATCH / MULTI version seven."""
+    import asyncio
+
+    store = replicas[0]
+
+    async def message(conversation):
+        async with store.lock(conversation, wait_time_in_seconds=0.01) as lock:
+            assert not lock.is_locked(0)
+
+    asyncio.run(message(f"c-{uuid.uuid4().hex}"))  # Redis has the scripts from now on
+    counting = _Counting(store)
+    conversation = f"c-{uuid.uuid4().hex}"
+    asyncio.run(message(conversation))
+    assert counting.sent == ["EVALSHA", "EVALSHA"]
+    assert store.get_lock(conversation) is None  # released and gone
+
+
+def test_a_message_behind_another_waits_its_turn(replicas):
+    """The second message of a conversation waits (Rasa's polling) until the first is
+    released on another replica, then is served."""
+    import asyncio
+
+    a, b = replicas[:2]
+    conversation = f"c-{uuid.uuid4().hex}"
+    order: list[str] = []
+
+    async def first():
+        async with a.lock(conversation, wait_time_in_seconds=0.01):
+            await asyncio.sleep(0.2)
+            order.append("first")
+
+    async def second():
+        await asyncio.sleep(0.05)
+        async with b.lock(conversation, wait_time_in_seconds=0.01):
+            order.append("second")
+
+    async def main():
+        await asyncio.gather(first(), second())
+
+    asyncio.run(main())
+    assert order == ["first", "second"]
+    assert a.get_lock(conversation) is None
+
+
+def test_the_lock_keeps_rasas_format_both_ways(replicas):
+    """A lock written by Rasa's own code (a replica of the previous version during a
+    rolling update) is continued by the scripts, expired tickets dropped, and what the
+    scripts write is read back by Rasa's TicketLock."""
+    import time
+
+    from rasa.core.lock import Ticket, TicketLock
+
+    store = replicas[0]
+    conversation = f"c-{uuid.uuid4().hex}"
+    now = time.time()
+    written = TicketLock(conversation)
+    written.tickets.extend([Ticket(4, now - 1), Ticket(5, now + 60)])  # 4 has expired
+    store.red.set(store.key_prefix + conversation, written.dumps())
+    ticket = store.issue_ticket(conversation, 30)
+    assert ticket == 6
+    lock = store.get_lock(conversation)
+    assert [t.number for t in lock.tickets] == [5, 6]
+    assert lock.tickets[1].expires == pytest.approx(now + 30, abs=5)
+    assert lock.conversation_id == conversation and lock.is_locked(6) and not lock.is_locked(5)
+    store.finish_serving(conversation, 5)
+    assert not store.get_lock(conversation).is_locked(6)
+    store.cleanup(conversation, 6)
+    assert store.red.get(store.key_prefix + conversation) is None
+
+
+def test_update_lock_drops_expired_tickets_and_the_lock_with_them(replicas):
+    import time
+
+    from rasa.core.lock import Ticket, TicketLock
+
+    store = replicas[0]
+    conversation = f"c-{uuid.uuid4().hex}"
+    stale = TicketLock(conversation)
+    stale.tickets.append(Ticket(0, time.time() - 1))
+    store.red.set(store.key_prefix + conversation, stale.dumps())
+    store.update_lock(conversation)
+    assert store.red.get(store.key_prefix + conversation) is None
+    assert store.issue_ticket(conversation, 60) == 0  # numbering starts again
+
+
+def test_redis_down_is_a_lock_error():
+    from rasa.core.lock_store import LockError
+
+    store = AtomicRedisLockStore(host="127.0.0.1", port=1, db=REDIS_DB, socket_timeout=1)
+    with pytest.raises(LockError):
+        store.issue_ticket("c", 60)
