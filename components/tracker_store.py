@@ -322,15 +322,25 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
     Rasa's, uncached.
     """
 
-    def __init__(self, domain=None, *args: Any, cache_size: int = 10_000, **kwargs: Any) -> None:
+    def __init__(
+        self, domain=None, *args: Any, cache_size: int = 10_000, synchronous_commit: str = "on", **kwargs: Any
+    ) -> None:
+        if str(synchronous_commit).lower() not in SYNCHRONOUS_COMMIT:
+            raise ValueError(f"synchronous_commit must be one of {', '.join(SYNCHRONOUS_COMMIT)}")
         super().__init__(domain, *args, **kwargs)
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._postgres = self.engine.dialect.name == "postgresql"
         # One statement needs no transaction around it: no BEGIN / COMMIT round
         # trips. Its own pool, so no connection switches mode at each checkout.
+        # `synchronous_commit` applies to these connections only, which write
+        # each turn's events (docs/deploy.md: what "off" risks).
+        engine_kwargs = create_engine_kwargs(self.engine.url)
+        if self._postgres and str(synchronous_commit).lower() != "on":
+            options = f"-c synchronous_commit={str(synchronous_commit).lower()}"
+            engine_kwargs["connect_args"] = {**engine_kwargs.get("connect_args", {}), "options": options}
         self._autocommit = (
-            sa.create_engine(self.engine.url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(self.engine.url))
+            sa.create_engine(self.engine.url, isolation_level="AUTOCOMMIT", **engine_kwargs)
             if self._postgres
             else self.engine
         )
@@ -443,6 +453,7 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
 
 
 _INDEX = "ix_events_sender_id_id"
+SYNCHRONOUS_COMMIT = ("on", "off", "local", "remote_write", "remote_apply")  # PostgreSQL's values
 
 
 @dataclass

@@ -38,6 +38,8 @@ def endpoints_config(settings: Settings, *, action_server_url: str | None = None
     # Both stores mask personal data before it is stored (components/tracker_store.py).
     if settings.tracker_store_url:
         config["tracker_store"] = _sql_tracker_store(settings.tracker_store_url)
+        if settings.tracker_store_synchronous_commit != "on":
+            config["tracker_store"]["synchronous_commit"] = settings.tracker_store_synchronous_commit
     else:
         config["tracker_store"] = {"type": "components.tracker_store.MaskingInMemoryTrackerStore"}
     # Both lock stores bound each conversation's queue (components/lock_store.py).

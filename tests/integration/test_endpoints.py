@@ -56,6 +56,13 @@ def test_the_production_profile_from_settings():
     )
 
 
+def test_the_tracker_stores_commit_mode_goes_to_the_store_only_when_off():
+    url = "postgresql://rasa@db.internal/trackers"
+    assert "synchronous_commit" not in endpoints_config(Settings(tracker_store_url=url))["tracker_store"]
+    off = endpoints_config(Settings(tracker_store_url=url, tracker_store_synchronous_commit="off"))
+    assert off["tracker_store"]["synchronous_commit"] == "off"
+
+
 def test_the_endpoints_file_is_private(tmp_path):
     path = write_endpoints(tmp_path / "endpoints.yml", Settings())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

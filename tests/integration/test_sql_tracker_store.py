@@ -174,3 +174,27 @@ def test_a_turn_is_one_indexed_query_to_retrieve_and_one_to_save(tracker_db):
             explain = "EXPLAIN SELECT id, data FROM events WHERE sender_id = :s AND id >= :i ORDER BY id"
             plan = " ".join(row[0] for row in c.execute(sa.text(explain), {"s": "b5", "i": 1}))
         assert "Index" in plan and "Seq Scan" not in plan, plan
+
+
+@pytest.mark.postgres
+def test_synchronous_commit_off_applies_to_the_stores_own_connections_only(postgres_url):
+    """`synchronous_commit: off` (endpoints, TRACKER_STORE_SYNCHRONOUS_COMMIT): the
+    connections that write each turn's events do not wait for the disk; the default
+    waits, and any other value is refused."""
+    on = _store(CachingSQLTrackerStore, postgres_url)
+    off = CachingSQLTrackerStore(DOMAIN, synchronous_commit="off", **_options(postgres_url))
+    try:
+        with on._autocommit.connect() as c:
+            assert c.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
+        with off._autocommit.connect() as c:
+            assert c.execute(sa.text("SHOW synchronous_commit")).scalar() == "off"
+        with off.engine.connect() as c:  # Rasa's own reads and first saves: unchanged
+            assert c.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
+        asyncio.run(_talk(off, "b-off", _turns()[:5]))
+        assert asyncio.run(off.retrieve("b-off")) is not None
+    finally:
+        for store in (on, off):
+            store._autocommit.dispose()
+            store.engine.dispose()
+    with pytest.raises(ValueError, match="synchronous_commit"):
+        CachingSQLTrackerStore(DOMAIN, synchronous_commit="sometimes", **_options(postgres_url))
