@@ -184,10 +184,17 @@ def peak_memory_mb() -> dict[str, float]:
 def run_load(
     url: str, script: list[str], refs_for, conversations: int, concurrency: int, long_turns: int, check: str | None
 ) -> dict:
+    load = [os.getloadavg()[0]]
     single = asyncio.run(_run_phase(url, "one at a time", script, refs_for(max(3, conversations // 10)), 1, check))
+    load.append(os.getloadavg()[0])
     loaded = asyncio.run(_run_phase(url, "saturation", script, refs_for(conversations), concurrency, check))
+    load.append(os.getloadavg()[0])
     early, late, long_phase = asyncio.run(_long_conversation(url, script[:3], long_turns, refs_for(1)[0]))
+    load.append(os.getloadavg()[0])
     return {
+        # the machine's 1-minute load average as the phases began and ended: figures
+        # taken on a machine whose cores are busy elsewhere compare only within a run
+        "load_average": (min(load), max(load)),
         "messages": single.messages + loaded.messages + long_phase.messages,
         "errors": single.errors + loaded.errors + long_phase.errors,
         "p50_ms_one_at_a_time": single.pct(50),
@@ -397,6 +404,16 @@ def _latest_model() -> Path:
     return models[-1]
 
 
+def load_line(columns: dict[str, dict | None]) -> str:
+    """The 1-minute load average while each column ran (lowest to highest seen)."""
+    spans = [
+        f"{name} {c['load_average'][0]:.1f}-{c['load_average'][1]:.1f}"
+        for name, c in columns.items()
+        if c and "load_average" in c
+    ]
+    return f"load average (1 min, {os.cpu_count()} cores) while each column ran: " + ", ".join(spans)
+
+
 def render_profiles(results: dict[str, dict], stock: dict | None, long_turns: int) -> str:
     """One column per profile (and stock Rasa), then each profile's ratio to stock
     and production's to embedded."""
@@ -484,6 +501,7 @@ def main_profiles(
         print(json.dumps({**results, "stock": stock, "peak_memory_mb": memory, "table_scans": scans}, indent=2))
     else:
         print(render_profiles(results, stock, long_turns))
+        print(load_line({**results, "stock Rasa": stock}))
         print("peak memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(memory.items())))
         for name, tables in scans.items():
             print(f"{name}: table (database): sequential scans / index scans / rows")
@@ -528,4 +546,5 @@ def main(url: str, conversations: int, concurrency: int, long_turns: int, baseli
         print(json.dumps({"ours": ours, "stock": stock, "peak_memory_mb": memory}, indent=2))
     else:
         print(render(ours, stock, memory, long_turns))
+        print(load_line({"this assistant": ours, "stock Rasa": stock}))
     return 1 if ours["errors"] else 0

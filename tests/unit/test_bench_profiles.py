@@ -46,3 +46,12 @@ def test_one_profile_without_stock():
     table = render_profiles({"production": _figures(36.0, 33, 1.3)}, None, 200)
     assert table.splitlines()[0].split() == ["production"]
     assert "turn 200 / turn 5" in table
+
+
+def test_the_load_each_column_ran_under_is_printed():
+    from bot.ops.bench import load_line
+
+    line = load_line(
+        {"embedded": {"load_average": (0.4, 1.26)}, "production": {"load_average": (6.0, 9.5)}, "stock Rasa": None}
+    )
+    assert line.endswith("while each column ran: embedded 0.4-1.3, production 6.0-9.5")
