@@ -89,6 +89,10 @@ class ActionStepAnswer(SafeAction):
                 return await utter_offer_menu(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_read_back_still_open")
             return []
+        if reading.meaning == steps.PAID_CLAIM:
+            # "Payment was made on the 3rd": the claim form asks when, how much and how
+            # before anything is recorded or collection stops
+            return [SlotSet("dialogue_step", None), FollowupAction("payment_claim_form")]
         if reading.meaning == steps.AMOUNT:
             # Their own figure with its period (at the options, or given as the answer to
             # "what made it hard to pay?"): the plan form weighs it as it does any figure

@@ -121,3 +121,18 @@ def test_a_figure_given_as_the_reason_goes_to_the_plan_form():
     dispatcher, events = run(ActionStepAnswer(), trk)
     assert dispatcher.messages == [] and followups(events) == ["plan_form"]
     assert slots_of(events)["plan_months"] == "could i pay 15 a week till its cleared"
+
+
+def test_a_payment_claimed_at_the_reason_question_goes_to_the_claim_form_not_filed():
+    # The classifier unsure (its fallback first): before, the reason was filed as "already
+    # paid" from its lean and collection stopped; now the claim form asks when, how much, how.
+    shown = [user_event("hi", "greet"), {"event": "slot", "name": "dialogue_step", "value": "reason"}]
+    trk = tracker(
+        verified("LN-10002"), intent="claim_already_paid", text="payment went through on the 2nd", history=shown
+    )
+    trk.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "claim_already_paid", "confidence": 0.35},
+    ]
+    dispatcher, events = run(ActionStepAnswer(), trk)
+    assert dispatcher.messages == [] and followups(events) == ["payment_claim_form"]

@@ -655,9 +655,10 @@ def test_more_reasons_in_words_the_classifier_placed_elsewhere(text, ranking, co
 
 
 def test_a_payment_claimed_at_the_reason_question_goes_to_the_claim_form_never_filed_on_a_lean():
-    for text in ("the payment was made on the 9th", "i think it went"):
-        reading = steps.read_at_reason(text, [("claim_already_paid", 0.4), ("reason_other", 0.2)])
-        assert reading == steps.Reading(steps.TOPIC, intent="claim_already_paid")
+    unsure = [("nlu_fallback", 0.4), ("claim_already_paid", 0.35), ("reason_other", 0.2)]
+    assert steps.read_at_reason("the payment was made on the 9th", unsure) == steps.Reading(steps.PAID_CLAIM)
+    leaning = [("claim_already_paid", 0.4), ("reason_other", 0.2)]
+    assert steps.read_at_reason("i think it went", leaning) == steps.Reading(steps.TOPIC, intent="claim_already_paid")
 
 
 def test_at_the_reason_question_more_kinds_of_answer():
@@ -669,3 +670,21 @@ def test_at_the_reason_question_more_kinds_of_answer():
 def test_a_bereavement_at_the_reason_question_is_filed_as_one_whatever_the_classifier_leaned_to():
     reading = steps.read_at_reason("my sister took her own life in may", [("third_party", 0.7)])
     assert reading == steps.Reading(steps.REASON, reason="bereavement")
+
+
+def test_text_speak_and_typos_at_the_offers():
+    assert steps.read_at_offers("i carnt do any of dem", [("reason_other", 0.5)]).meaning == steps.NONE_WORK
+    reading = steps.read_at_offers("clear whole balance 2day", [("nlu_fallback", 0.4), ("choose_pay_now", 0.3)])
+    assert reading == steps.Reading(steps.CHOICE, kind="choose_pay_now")
+    assert steps.read_at_offers("could i pay less then the full to close it", UNSURE).meaning == steps.SETTLEMENT
+
+
+def test_more_at_the_read_back_in_plain_words():
+    assert steps.read_at_read_back("the day is not ok for me", [("deny", 0.6)]).meaning == steps.CHANGE_DATE
+    assert steps.read_at_read_back("fine but perhaps i cant pay every month", [("affirm", 0.6)]).meaning == steps.WORRY
+
+
+def test_a_reason_in_words_wins_over_an_intent_that_says_little():
+    assert steps.read_at_reason("i just forgot", [("decline_reminder", 0.7)]) == steps.Reading(
+        steps.REASON, reason="forgot"
+    )

@@ -111,7 +111,7 @@ _WORRY = re.compile(
     r"(?<!no )\bworr|\bscared|\bafraid|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
     r"\bmay (?:not|struggle|miss)|\bcan'?t (?:promise|guarantee)|\bstruggl|\bhope (?:i|so|it)|\bif i can\b|"
     r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
-    r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\bhope (?:nothing|all|everything|things|that|this|we)\b|\b(?:can|could|should|will|'ll) probably\b|\bprobably (?:can|could|manage|afford|ok|okay|fine|be)\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
+    r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\b(?:maybe|might|may|perhaps) (?:i )?(?:can'?t|cannot|cant|won'?t|wont|will not|not be able)\b|\bhope (?:nothing|all|everything|things|that|this|we)\b|\b(?:can|could|should|will|'ll) probably\b|\bprobably (?:can|could|manage|afford|ok|okay|fine|be)\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
     r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|担心|怕|万一|还不上|不稳定|没把握|够呛|尽量|压力(?:很|太|有点)?大|"
     r"\btry (?:my (?:best|hardest))|\bdo my (?:best|hardest)|\bas long as\b|\bunless\b|\bgive it a (?:go|try|shot)|"
     r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*(?:(?:um+|erm+|hm+|uh+|well|yeah|yes|ok|okay|so)\W+)*(?:i think so|i guess|probably)\b|"
@@ -160,7 +160,7 @@ _CHANGE = re.compile(
     r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
     r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|"
     r"\b(?:can|could) (?:it|that|this|they|the (?:\w+ )?(?:payments?|instalments?|date|amount|first one)|payments?|instalments?) (?:be|come out|go out|start)\b|"
-    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|晚几天|早几天|能不能|可不可以",
+    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good|ok|okay|possible) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|晚几天|早几天|能不能|可不可以",
     re.I,
 )
 _DATE_WORDS = re.compile(
@@ -207,7 +207,7 @@ _NONE_WORK = re.compile(
     r"\bnone of (?:these|them|those|this|that|the|ur|your|em)|\bneither\b|\bnothing\b[^.?!]{0,15}\b(?:works?|suits?|fits?)\b|"
     r"^\W*(?:no\W+|nope\W+|nah\W+|sorry\W+)?none\b|\bnone (?:is|are|fits?|suits?|works?|will|would)\b|"
     r"\b(?:no|not one|not a single) (?:option|plan|choice) (?:is|works?|suits?|fits?)|\bno to (?:all|any|every)|"
-    r"\b(?:not|cannot|unable to|can'?t|cant|don'?t|dont|won'?t|wont|couldn'?t|couldnt)\b[^.?!]{0,25}\bany of (?:these|them|those|this|the|ur|your|em)\b|"
+    r"\b(?:not|cannot|unable to|can'?t|cant|cnt|carnt|don'?t|dont|won'?t|wont|couldn'?t|couldnt)\b[^.?!]{0,25}\b(?:any|ne|eny) of (?:these|them|those|this|the|ur|your|em|dem)\b|"
     r"\b(?:those|these|them|they|the) (?:options|plans)? ?(?:are|r|is)?(?:n'?t| not) (?:gonna |going to )?(?:work|suit|do|suitable|any good|any use)|"
     r"\bnot (?:feeling|keen on|into|happy with) any\b|\bnothing (?:there |here )?for me\b|\bnothing (?:there|here) i (?:can|could)\b|\b(?:don'?t|dont|do not) (?:want|need) (?:a|any|the|your|these|those) (?:plans?|arrangements?|options?)\b|\bsomething (?:else|different)\b|\bnothing else\b|"
     r"\b(?:those|these|them|they|the|ur|your) (?:numbers|amounts|prices|figures|payments|options|plans|choices|ones) (?:don'?t|dont|do not|won'?t|wont|will not|aren'?t|are not|r not) (?:really )?(?:work|suit|do|fit|possible|doable|gonna work|going to work)\b|"
@@ -234,7 +234,7 @@ _HARDSHIP = re.compile(
 _SETTLEMENT = re.compile(
     r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:full |whole |entire )?(?:arrears|900|overdue|balance|amount|debt|lot)|my (?:full |whole )?(?:balance|debt|arrears))(?: in full| now| today| right now| straight away| asap)*\W*$)|\bdiscount|"
     r"\breduce (?:the|what i) (?:total|balance|amount)|\bwrite (?:it |some (?:of it )?)?off\b|\bknock (?:some|a bit) off|\b(?:a|any|some) reduction\b(?! (?:in|of|to) (?:my |the )?(?:monthly|payments?|instalments?))|\boff the (?:total|balance|debt)\b|"
-    r"\bfull and final\b|\bless than (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
+    r"\bfull and final\b|\bless th[ae]n (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
     r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|减免|打折|少还一点|一次性结清",
@@ -374,8 +374,8 @@ _REFUSES_EVEN = re.compile(
 _SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最短|最快", re.I)
 _LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
 _PAY_NOW = re.compile(
-    r"\b(?:pay|clear|settle) (?:it |this |the lot |everything |the (?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |[£$¥€]?\d[\d,.]* )?(?:all |off )?"
-    r"(?:now|today|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|马上还|现在(?:就)?还",
+    r"\b(?:pay|clear|settle) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |[£$¥€]?\d[\d,.]* )?(?:all |off )?"
+    r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|马上还|现在(?:就)?还",
     re.I,
 )
 _WHEN_PAID = re.compile(r"\bwhen i get paid\b|\bon pay ?day\b|\bafter pay ?day\b|发工资(?:后|以后|那天)", re.I)
@@ -481,6 +481,21 @@ _THOUGHT_PAID = re.compile(
     r"\bthought (?:i'?d|i had|i have|i did|it had|it was|it'?d|it would)\b[^.?!]{0,20}\b(?:paid|gone|come|taken|been)\b|"
     r"\bmy (?:mistake|bad)\b|\bmistake on my part",
     re.I,
+)
+# Intents that say little at the reason question: a reason in words wins over them ("i forget").
+_WEAK_AT_REASON = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thank",
+        "affirm",
+        "deny",
+        "inform",
+        "smalltalk",
+        "request_reminder",
+        "decline_reminder",
+        "go_back",
+    }
 )
 # "I got paid late": their own wages, not a claim to have paid the loan.
 _OWN_PAY = re.compile(

@@ -49,6 +49,7 @@ HARDSHIP = "hardship"  # offers: a break, a smaller or longer plan than those sh
 HUMAN = "human"  # a person, in words the classifier missed
 REASON = "reason"  # the reason step: why the payment was missed
 QUESTION = "question"  # a question about the terms the classifier could not place
+PAID_CLAIM = "paid_claim"  # the reason step: a payment claimed in words ("payment was made on the 3rd")
 SETTLEMENT = "settlement"  # offers: settling for less than the whole balance
 CONFIRM_FIRST = "confirm_first"  # a consequential request (dispute, opt-out …) that is not unambiguous
 UNCLEAR = "unclear"

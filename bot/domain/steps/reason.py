@@ -23,6 +23,7 @@ from .lexicon import (
     _REASON_RE,
     _SPREAD,
     _THOUGHT_PAID,
+    _WEAK_AT_REASON,
     ALWAYS_TOPIC,
     CLEAR_CONFIDENCE,
     CONSEQUENTIAL,
@@ -34,6 +35,7 @@ from .reading import (
     HARDSHIP,
     HUMAN,
     NOT_NOW,
+    PAID_CLAIM,
     REASON,
     TOPIC,
     UNCLEAR,
@@ -65,12 +67,13 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return Reading(REASON, reason="reduced_income")  # "I got paid late": their wages, not the loan
     if intent == "claim_already_paid" and _PAYDAY_STORY.search(text):
         return Reading(REASON, reason="payment_problem")  # "I get paid on the 28th so it bounced"
-    if intent == "claim_already_paid" and (
-        _PAID_CLAIM.search(text) or (confidence >= 0.3 and not _reason_code(text, ranking, strict=True))
-    ):
+    if intent == "claim_already_paid" and confidence < 0.5 and _PAID_CLAIM.search(text):
         # "Payment was made on the 3rd": the claim form asks when, how much and how before
-        # anything stops; never filed as "already paid" on the classifier's lean alone
-        return Reading(TOPIC, intent=intent)
+        # anything stops, however unsure the classifier was (sure, the rules start it); never
+        # filed as "already paid"
+        return Reading(PAID_CLAIM)
+    if intent == "claim_already_paid" and confidence >= 0.3 and not _reason_code(text, ranking, strict=True):
+        return Reading(TOPIC, intent=intent)  # a lean without the words: the rules, never filed on it
     if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent != "request_hardship":
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL:
@@ -103,6 +106,8 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     placed = bool(ranking) and ranking[0][0] == "offer_monthly_amount"  # the rules take it to the plan form
     if _OFFERS_AN_AMOUNT.search(text) and amount_with_period(text) and not placed:
         return Reading(AMOUNT)  # "cud i pay like 20 a week": their figure, weighed by the plan form
+    if intent in _WEAK_AT_REASON and _reason_code(text, ranking, strict=True) and not _OFFERS_AN_AMOUNT.search(text):
+        return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # "i forget": the words say why
     if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):
         return Reading(TOPIC, intent=intent)
     if intent is not None and intent.startswith("reason_") and confidence >= 0.5:
