@@ -27,7 +27,7 @@ mypy
 lint-imports
 
 log "2/6 Unit, integration and action tests"
-python -m pytest -m "not e2e" -q
+python -m pytest -m "not e2e" -q --durations=20  # the slowest, for whoever trims the run next
 
 log "3/6 Validating the training data"
 rasa data validate --fail-on-warnings --quiet
@@ -40,6 +40,6 @@ rm -rf results/stories  # (results/nlu-cv, from scripts/nlu_report.sh, is left a
 rasa test core --model "$MODEL" --stories tests/stories --fail-on-prediction-errors --out results/stories --quiet
 
 log "6/6 End-to-end conversations against the real servers"
-RASA_MODEL="$MODEL" python -m pytest -m e2e -q
+RASA_MODEL="$MODEL" python -m pytest -m e2e -q --durations=25
 
 log "All tests passed."
