@@ -53,12 +53,21 @@ class ActionServer:
     def __init__(self, url: str, log: Path) -> None:
         self.url, self.log = url, log
 
-    def call(self, action: str, slots: dict, *, sender: str = "t-threads", text_: str = "", timeout: float = 30):
+    def call(
+        self,
+        action: str,
+        slots: dict,
+        *,
+        sender: str = "t-threads",
+        text_: str = "",
+        timeout: float = 30,
+        sent_at: float | None = None,
+    ):
         tracker = {
             "sender_id": sender,
             "slots": {"language": "en", **slots},
             "latest_message": {"text": text_, "intent": {"name": "inform", "confidence": 1.0}},
-            "events": [{"event": "user", "text": text_, "timestamp": time.time()}],
+            "events": [{"event": "user", "text": text_, "timestamp": sent_at or time.time()}],
             "paused": False,
             "followup_action": None,
             "active_loop": {},
@@ -194,6 +203,40 @@ def test_a_database_error_in_a_worker_thread_is_a_polite_answer(loans_on_postgre
     log = server.log.read_text()
     assert "action action_tell_balance failed: OperationalError" in log
     assert "1985" not in log
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("action_server", [1], indirect=True)
+def test_a_call_that_waited_for_a_thread_past_rasas_deadline_does_nothing(action_server, loans_on_postgres):
+    """One thread, busy with a call waiting for PostgreSQL: a call whose deadline
+    (ACTION_DEADLINE_SECONDS after the borrower's message) passes while it waits for
+    the thread records nothing and says nothing, as Rasa has told the borrower so."""
+    _, url, _ = loans_on_postgres
+    holder = create_engine(url, future=True)
+    slots = {"verified": True, "verified_loan_ref": "LN-10002"}
+    with holder.connect() as conn:
+        conn.execute(text("LOCK TABLE loans IN ACCESS EXCLUSIVE MODE"))
+        busy, _ = _in_background(action_server.call, "action_tell_balance", VERIFIED)
+        time.sleep(0.5)
+        late, result = _in_background(
+            action_server.call,
+            "action_record_reason",
+            slots,
+            sender="t-late",
+            text_="I lost my job last month",
+            sent_at=time.time() - 7,  # the deadline (8 s) passes in a second
+        )
+        time.sleep(2)
+        conn.rollback()
+    holder.dispose()
+    busy.join(timeout=30)
+    late.join(timeout=30)
+    status, body = result["value"]
+    assert status == 200 and body == {"events": [], "responses": []}
+    store = LoanStore(Database(url))
+    with store.db.reader() as s:
+        assert s.execute(select(DelinquencyReason.id)).all() == []
+    store.db.engine.dispose()
 
 
 @pytest.mark.postgres
