@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -11,23 +15,50 @@ from bot.ops.migrate import upgrade
 from tests.services import postgres_database
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'loans.db'}"
-        upgrade(url)
-        yield url
-        engine_for(url).dispose()
-        return
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A loan store file migrated once; each test gets a copy (migrating is most of a test's setup)."""
+    path = tmp_path_factory.mktemp("template") / "loans.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine_for(url).dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """A PostgreSQL database migrated once, the template each test's database is created from."""
     admin, name, url = postgres_database()
     try:
         upgrade(url)
+        engine_for(url).dispose()
+        yield name
+    finally:
+        _drop(admin, name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A migrated loan store of its own for the test, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "loans.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        url = f"sqlite:///{path}"
+        yield url
+        engine_for(url).dispose()
+        return
+    admin, name, url = postgres_database(template=request.getfixturevalue("migrated_postgres"))
+    try:
         yield url
     finally:
         engine_for(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drop(admin, name)
+
+
+def _drop(admin, name: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
@@ -37,9 +68,7 @@ def postgres_url():
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drop(admin, name)
 
 
 @pytest.fixture
@@ -48,7 +77,7 @@ def store(database_url) -> LoanStore:
 
 
 @pytest.fixture
-def sqlite_store(tmp_path) -> LoanStore:
+def sqlite_store(tmp_path, migrated_sqlite) -> LoanStore:
     url = f"sqlite:///{tmp_path / 'loans.db'}"
-    upgrade(url)
+    shutil.copyfile(migrated_sqlite, tmp_path / "loans.db")
     return LoanStore(Database(url), max_attempts=3, lock_minutes=30)

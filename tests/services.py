@@ -29,13 +29,14 @@ def unavailable(service: str, message: str) -> NoReturn:
     pytest.skip(message)
 
 
-def postgres_database() -> tuple[Engine, str, str]:
-    """Create a throwaway PostgreSQL database: (admin engine, its name, its URL)."""
+def postgres_database(template: str | None = None) -> tuple[Engine, str, str]:
+    """Create a throwaway PostgreSQL database, a copy of `template` if one is named:
+    (admin engine, its name, its URL)."""
     admin = create_engine(PG_URL, future=True, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             name = f"test_debt_{uuid.uuid4().hex[:10]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     except Exception as exc:  # connection refused, auth, ...
         admin.dispose()
         unavailable(
