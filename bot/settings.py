@@ -171,6 +171,7 @@ class Settings:
     console_port: int = 8090
     console_secret: str = ""  # empty: a development-only key; the console refuses to start so in production
     console_idle_minutes: int = 30
+    console_language: str = "en"  # for operators who have not chosen one in the console's header
 
     @property
     def production(self) -> bool:
@@ -290,6 +291,8 @@ class Settings:
             raise RuntimeError("WECHAT_REPLY_SECONDS must be above 0 and below 5 (WeChat waits 5 seconds)")
         if self.wechat_language not in LANGUAGES:
             raise RuntimeError(f"WECHAT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+        if self.console_language not in LANGUAGES:
+            raise RuntimeError(f"CONSOLE_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         if not re.fullmatch(r"[A-Za-z0-9_]{1,32}", self.wechat_template_field):
             raise RuntimeError("WECHAT_TEMPLATE_FIELD must be a template field's key, such as content or thing1")
 
@@ -407,6 +410,7 @@ def load_settings() -> Settings:
         console_port=_int("CONSOLE_PORT", defaults.console_port),
         console_secret=_str("CONSOLE_SECRET", defaults.console_secret),
         console_idle_minutes=_int("CONSOLE_IDLE_MINUTES", defaults.console_idle_minutes),
+        console_language=_str("CONSOLE_LANGUAGE", defaults.console_language).strip().lower(),
     )
     settings.check()
     return settings

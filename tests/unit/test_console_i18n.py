@@ -331,12 +331,15 @@ def test_who_may_do_what_is_the_same_in_chinese(console):
     assert supervisor.get(f"{url}/operators").status_code == 403
 
 
-def test_the_lender_setting():
-    assert i18n.console_language_setting({}) == "en"
-    assert i18n.console_language_setting({"CONSOLE_LANGUAGE": "zh"}) == "zh"
-    assert i18n.console_language_setting({"CONSOLE_LANGUAGE": "zh-CN"}) == "zh"
+def test_the_lender_setting(monkeypatch):
+    from bot.settings import Settings, load_settings
+
+    monkeypatch.delenv("CONSOLE_LANGUAGE", raising=False)
+    assert load_settings().console_language == "en"
+    monkeypatch.setenv("CONSOLE_LANGUAGE", " ZH ")
+    assert load_settings().console_language == "zh"
     with pytest.raises(RuntimeError, match="CONSOLE_LANGUAGE"):
-        i18n.console_language_setting({"CONSOLE_LANGUAGE": "fr"})
+        Settings(console_language="fr").check()
 
 
 def test_money_and_dates_go_through_the_one_formatter():

@@ -51,7 +51,6 @@ from bot.ops.console.i18n import (
     LANGUAGES,
     N_,
     Speaker,
-    console_language_setting,
     normalise_language,
     translations,
 )
@@ -111,7 +110,7 @@ class Console:
         self.codec = SessionCodec(settings.console_secret, settings.console_idle_minutes)
         self.secure_cookies = settings.production
         # the lender's language (CONSOLE_LANGUAGE) for operators who have not chosen one
-        self.default_language = normalise_language(default_language) or console_language_setting()
+        self.default_language = normalise_language(default_language) or settings.console_language
         self.templates = {language: _templates(language) for language in LANGUAGES}
 
     # --- plumbing

@@ -12,8 +12,7 @@ catalogue lacks, and renders every screen in Chinese checking that nothing fell
 back to English.
 
 Which language: the operator's own choice (`operators.language`, switched from
-the header), else the lender's `CONSOLE_LANGUAGE` (en | zh, default en), read
-here rather than in bot.settings because it concerns the console alone.
+the header), else the lender's `CONSOLE_LANGUAGE` (en | zh, default en; bot.settings).
 Money and dates go through bot.domain.formatting, the project's one locale
 formatter. The borrower's words, the transcript and the audit trail's machine
 codes are shown as they are.
@@ -24,7 +23,6 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 import logging
-import os
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -53,17 +51,6 @@ LANGUAGE_COOKIE = "console_lang"  # before log-in only: the language of the log-
 def N_(message: str) -> str:
     """Marks a message for the catalogue where it is defined; translated where it is shown."""
     return message
-
-
-def console_language_setting(environ: dict[str, str] | None = None) -> str:
-    """The lender's default console language, `CONSOLE_LANGUAGE` (en | zh; default en)."""
-    raw = (environ if environ is not None else os.environ).get("CONSOLE_LANGUAGE", "").strip().lower()
-    if not raw:
-        return DEFAULT_LANGUAGE
-    language = normalise_language(raw)
-    if language is None:
-        raise RuntimeError(f"CONSOLE_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {raw!r}")
-    return language
 
 
 def normalise_language(value: object) -> str | None:
