@@ -243,8 +243,9 @@ def _stock_assistant(port: int) -> subprocess.Popen:
     raise SystemExit("bench: the stock assistant did not start; see var/bench/stock/server.log")
 
 
-def render(ours: dict, stock: dict | None, memory: dict, long_turns: int) -> str:
-    rows = [
+def _rows(long_turns: int) -> list[tuple[str, str, str]]:
+    """The table's rows: label, result key, format."""
+    return [
         ("messages sent", "messages", "{:.0f}"),
         ("errors", "errors", "{:.0f}"),
         ("p50 one conversation at a time (ms)", "p50_ms_one_at_a_time", "{:.0f}"),
@@ -256,6 +257,10 @@ def render(ours: dict, stock: dict | None, memory: dict, long_turns: int) -> str
         (f"turn {long_turns} latency (ms)", f"turn{long_turns}_ms", "{:.0f}"),
         (f"turn {long_turns} / turn 5", "long_ratio", "{:.2f}"),
     ]
+
+
+def render(ours: dict, stock: dict | None, memory: dict, long_turns: int) -> str:
+    rows = _rows(long_turns)
     lines = [f"{'':40} {'this assistant':>15}" + (f" {'stock Rasa':>12} {'ratio':>7}" if stock else "")]
     for label, key, fmt in rows:
         line = f"{label:40} {fmt.format(ours[key]):>15}"
@@ -417,18 +422,7 @@ def load_line(columns: dict[str, dict | None]) -> str:
 def render_profiles(results: dict[str, dict], stock: dict | None, long_turns: int) -> str:
     """One column per profile (and stock Rasa), then each profile's ratio to stock
     and production's to embedded."""
-    rows = [
-        ("messages sent", "messages", "{:.0f}"),
-        ("errors", "errors", "{:.0f}"),
-        ("p50 one conversation at a time (ms)", "p50_ms_one_at_a_time", "{:.0f}"),
-        ("p50 at saturation (ms)", "p50_ms", "{:.0f}"),
-        ("p95 (ms)", "p95_ms", "{:.0f}"),
-        ("p99 (ms)", "p99_ms", "{:.0f}"),
-        ("messages per second", "messages_per_second", "{:.1f}"),
-        ("turn 5 latency (ms)", "turn5_ms", "{:.0f}"),
-        (f"turn {long_turns} latency (ms)", f"turn{long_turns}_ms", "{:.0f}"),
-        (f"turn {long_turns} / turn 5", "long_ratio", "{:.2f}"),
-    ]
+    rows = _rows(long_turns)
     columns = dict(results)
     if stock:
         columns["stock Rasa"] = stock
