@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from bot.adapters import orm as models
 from bot.ops.endpoints import SECRET_HEADER
-from tests.e2e.conftest import TEST_SETTINGS
+from tests.e2e.conftest import TEST_SETTINGS, hang_up
 
 pytestmark = pytest.mark.e2e
 
@@ -250,7 +250,7 @@ def test_widget_handshake_survives_any_signed_claims(servers, unchanged, claims,
             await client.emit("session_request", {})
             return await asyncio.wait_for(confirmed.get(), timeout=30)
         finally:
-            await client.disconnect()
+            await hang_up(client)
 
     confirm = asyncio.run(handshake())
     assert confirm["session_id"].startswith("web-")

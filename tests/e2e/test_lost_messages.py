@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from bot.adapters import orm as models
 from bot.ops.endpoints import SECRET_HEADER
 from components.lock_store import MAX_QUEUED_MESSAGES
-from tests.e2e.conftest import TEST_SETTINGS
+from tests.e2e.conftest import TEST_SETTINGS, hang_up
 from tests.e2e.test_messaging import DOB, TelegramChat, TextChannel, new_phone, twilio_post
 
 pytestmark = pytest.mark.e2e
@@ -196,7 +196,7 @@ def test_a_widget_message_that_could_not_be_processed_is_refused_in_the_borrower
             await client.emit("user_uttered", {"message": "hello"})  # sent again, it is answered
             return refusal, await asyncio.wait_for(replies.get(), timeout=60)
         finally:
-            await client.disconnect()
+            await hang_up(client)
 
     refusal, reply = asyncio.run(conversation())
     assert refusal["text"].startswith("Sorry, I couldn't take that message just now, and nothing was done with it")

@@ -32,7 +32,7 @@ from bot.adapters.store import LoanStore
 from bot.domain.clock import local_today
 from bot.ops.demo import seed_demo
 from bot.ops.migrate import upgrade
-from tests.e2e.conftest import ROOT, TEST_SETTINGS, _free_port, _model, log_tails
+from tests.e2e.conftest import ROOT, TEST_SETTINGS, _free_port, _model, hang_up, log_tails
 from tests.services import unavailable
 
 pytestmark = pytest.mark.e2e
@@ -331,7 +331,7 @@ def test_a_reply_started_on_another_replica_reaches_the_widget(cluster):
             await asyncio.get_running_loop().run_in_executor(None, trigger, conversation, "socketio", loan)
             return await asyncio.wait_for(received.get(), timeout=30)
         finally:
-            await client.disconnect()
+            await hang_up(client)
 
     message = asyncio.run(scenario())
     assert "Acme Lending" in message["text"] and "£" not in message["text"]
@@ -382,7 +382,7 @@ def test_a_person_takes_a_widget_conversation_over_across_replicas(cluster):
             after = await said("hi again", 60)
             return before, during, after
         finally:
-            await client.disconnect()
+            await hang_up(client)
 
     before, during, after = asyncio.run(scenario())
     assert before and "automated assistant" in before[0]
