@@ -115,6 +115,18 @@ class Console:
 
     # --- plumbing
 
+    def _set_language_cookie(self, response: Response, language: str) -> None:
+        """The language of the log-in page, kept for a year (before log-in and after log-out)."""
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure_cookies,
+            path="/",
+        )
+
     def _set_cookie(self, response: Response, session: Session) -> None:
         response.set_cookie(
             COOKIE,
@@ -239,15 +251,7 @@ class Console:
         )
         self._set_cookie(response, Session(None, session.csrf, session.issued_at))
         if chosen is not None:
-            response.set_cookie(
-                LANGUAGE_COOKIE,
-                chosen,
-                max_age=365 * 24 * 3600,
-                httponly=True,
-                samesite="strict",
-                secure=self.secure_cookies,
-                path="/",
-            )
+            self._set_language_cookie(response, chosen)
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -310,15 +314,7 @@ class Console:
             return self.refused(ctx, N_("Choose English or Chinese."), status=400)
         await run_in_threadpool(self.store.set_operator_language, ctx.operator.name, language)
         response = RedirectResponse(_safe_next(self.field(ctx, "next", 300)), status_code=303)
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            language,
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="strict",
-            secure=self.secure_cookies,
-            path="/",
-        )  # the log-in page after log-out keeps it
+        self._set_language_cookie(response, language)  # the log-in page after log-out keeps it
         return response
 
     # --- the queue and one handoff
