@@ -50,7 +50,10 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            "C": 100.0,  # little regularisation: the n-gram space is large but the data is clean
+            # Little regularisation: the n-gram space is large but the data is clean. 1000 over
+            # 100 (session 12): the same 5-fold macro-F1 and, with the 0.4 fallback threshold,
+            # fewer messages asked again in cross-validation (README "Training time ...").
+            "C": 1000.0,
             "char_ngram_range": [1, 4],
             "word_ngram_range": [1, 2],
             "max_iter": 3000,
