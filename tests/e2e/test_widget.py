@@ -290,6 +290,9 @@ def test_a_second_device_with_a_valid_token_must_give_the_date_of_birth_again(se
     page = open_chat(phone, web)
     page.locator("#demo-loan").fill(loan)
     page.get_by_role("button", name="Log in").click()
+    # Until the log-in has remounted the widget, the anonymous one is still online: a
+    # message typed then goes to the anonymous conversation the remount leaves behind.
+    expect(page.locator("#demo-who")).to_have_text(f"Logged in: {loan}")
     expect(page.locator(".cw[data-state=online]")).to_be_visible(timeout=30_000)
     say(page, "hi")
     bot_says(page, "date of birth")
