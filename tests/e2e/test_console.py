@@ -21,6 +21,7 @@ import pytest
 
 from bot.domain.clock import utcnow
 from bot.ops.console.security import hash_password
+from tests.console_support import csrf_of, login
 from tests.e2e.conftest import ROOT, _free_port, _wait_for
 from tests.e2e.test_widget import PHONE, bot_says, bot_texts, browser, open_chat, say, web  # noqa: F401
 
@@ -270,19 +271,15 @@ def test_an_agent_works_a_handoff_in_chinese(servers, web, console, browser, tmp
 
 
 def _log_in(console_url: str, name: str, password: str):
-    import requests
-
-    session = requests.Session()
-    page = session.get(f"{console_url}/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    answer = session.post(f"{console_url}/login", data={"csrf": csrf, "name": name, "password": password})
-    assert answer.status_code == 200 and "Waiting for a person" in answer.text
+    session, answer = login(console_url, name, password)
+    assert answer.status_code == 303 and "Waiting for a person" in session.get(f"{console_url}/queue").text
     return session
 
 
 def _act(session, console_url: str, path: str, **data):
-    csrf = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{console_url}/queue").text).group(1)
-    return session.post(f"{console_url}{path}", data={"csrf": csrf, **data}, allow_redirects=False)
+    return session.post(
+        f"{console_url}{path}", data={"csrf": csrf_of(session, console_url), **data}, allow_redirects=False
+    )
 
 
 def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, console):

@@ -5,13 +5,10 @@ real one is in tests/e2e/test_console.py)."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from datetime import date, timedelta
 
 import pytest
 import requests
-import uvicorn
 
 from bot.adapters.database import Database
 from bot.adapters.store import LoanStore
@@ -21,51 +18,7 @@ from bot.ops.console.app import build_app
 from bot.ops.console.security import hash_password
 from bot.ops.demo import seed_demo
 from bot.settings import Settings
-from tests.ports import free_port
-
-PASSWORD = "a long password"
-
-
-class FakeRasa:
-    """What the console asks of Rasa's HTTP API, recorded: a tracker per conversation."""
-
-    def __init__(self):
-        self.events: dict[str, list[dict]] = {}
-
-    def tracker(self, conversation_id):
-        events = self.events.setdefault(conversation_id, [])
-        paused = False
-        for e in events:
-            paused = {"pause": True, "resume": False}.get(e["event"], paused)
-        return {"events": events, "paused": paused, "slots": {"language": "en"}}
-
-    def pause(self, conversation_id):
-        self.events.setdefault(conversation_id, []).append({"event": "pause"})
-
-    def resume(self, conversation_id):
-        self.events.setdefault(conversation_id, []).append({"event": "resume"})
-
-    def say(self, conversation_id, text, *, operator, response=None):
-        metadata = {"operator": operator, **({"response": response} if response else {})}
-        self.events.setdefault(conversation_id, []).append({"event": "bot", "text": text, "metadata": metadata})
-
-
-class Server:
-    def __init__(self, app):
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws="none")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        self.server.should_exit = True
-        self.thread.join(5)
+from tests.console_support import PASSWORD, FakeRasa, csrf_of, login, serving
 
 
 @pytest.fixture
@@ -92,23 +45,9 @@ def console(database_url):
     store.flag_vulnerable("LN-10002", "bereavement")
     case_ref = store.open_case("LN-10003", "dispute", borrower_words="I never had this loan")
     settings = Settings(console_secret="console-test-secret", console_idle_minutes=30)
-    server = Server(build_app(settings, store, rasa, throttle=LoginThrottle(max_failures=3, lock_minutes=5)))
-    try:
-        yield {"url": server.url, "store": store, "rasa": rasa, "handoff": ref, "case": case_ref}
-    finally:
-        server.stop()
-
-
-def login(url, name, password=PASSWORD):
-    s = requests.Session()
-    page = s.get(f"{url}/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    answer = s.post(f"{url}/login", data={"csrf": csrf, "name": name, "password": password}, allow_redirects=False)
-    return s, answer
-
-
-def csrf_of(session, url, path="/queue"):
-    return re.search(r'name="csrf" value="([^"]+)"', session.get(f"{url}{path}").text).group(1)
+    app = build_app(settings, store, rasa, throttle=LoginThrottle(max_failures=3, lock_minutes=5))
+    with serving(app) as url:
+        yield {"url": url, "store": store, "rasa": rasa, "handoff": ref, "case": case_ref}
 
 
 def post(session, url, path, data=None, csrf=True):

@@ -10,15 +10,12 @@ with the operator and who may do what is the same in both languages.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import requests
-import uvicorn
 from babel.messages.pofile import read_po
 
 from bot.adapters.database import Database
@@ -30,10 +27,9 @@ from bot.ops.console.app import build_app
 from bot.ops.console.security import hash_password
 from bot.ops.demo import seed_demo
 from bot.settings import Settings
-from tests.ports import free_port
+from tests.console_support import PASSWORD, FakeRasa, csrf_in, login, serving
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
-PASSWORD = "a long password"
 SAME_IN_BOTH = {"WhatsApp", "Telegram", "whatsapp", "telegram"}  # brand names
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 OPERATORS = (("li.na", "agent"), ("wang.fang", "supervisor"), ("admin.zhao", "admin"), ("amy", "agent"))
@@ -141,35 +137,13 @@ def test_no_template_has_text_outside_the_catalogue(template):
 # --- every screen, rendered by the running console
 
 
-class FakeRasa:
-    def __init__(self):
-        self.events: dict[str, list[dict]] = {}
-
-    def tracker(self, conversation_id):
-        events = self.events.setdefault(conversation_id, [])
-        paused = False
-        for e in events:
-            paused = {"pause": True, "resume": False}.get(e["event"], paused)
-        return {"events": events, "paused": paused, "slots": {"language": "zh"}}
-
-    def pause(self, conversation_id):
-        self.events.setdefault(conversation_id, []).append({"event": "pause"})
-
-    def resume(self, conversation_id):
-        self.events.setdefault(conversation_id, []).append({"event": "resume"})
-
-    def say(self, conversation_id, text, *, operator, response=None):
-        metadata = {"operator": operator, **({"response": response} if response else {})}
-        self.events.setdefault(conversation_id, []).append({"event": "bot", "text": text, "metadata": metadata})
-
-
 @pytest.fixture
 def console(database_url):
     store = LoanStore(Database(database_url))
     seed_demo(store, date.today())
     for name, role in OPERATORS:
         store.add_operator(name, role, hash_password(PASSWORD), by="test")
-    rasa = FakeRasa()
+    rasa = FakeRasa(language="zh")
     rasa.events["widget-zh"] = [
         {"event": "user", "text": "我想找人工客服"},
         {"event": "bot", "text": "我已请团队成员回复您。"},
@@ -195,34 +169,18 @@ def console(database_url):
     case_ref = store.open_case("LN-10003", "dispute", borrower_words="I never had this loan")
     settings = Settings(console_secret="console-test-secret", console_idle_minutes=30)
     app = build_app(settings, store, rasa, default_language="zh")  # a Chinese lender: CONSOLE_LANGUAGE=zh
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{server.config.port}"
-    try:
+    with serving(app) as url:
         yield {"url": url, "store": store, "rasa": rasa, "handoff": ref, "case": case_ref}
-    finally:
-        server.should_exit = True
-        thread.join(5)
-
-
-def _csrf(text: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', text).group(1)
 
 
 def log_in(url: str, name: str) -> requests.Session:
-    s = requests.Session()
-    page = s.get(f"{url}/login")
-    answer = s.post(f"{url}/login", data={"csrf": _csrf(page.text), "name": name, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
+    s, answer = login(url, name)
+    assert answer.status_code == 303, answer.text
     return s
 
 
 def post(s: requests.Session, url: str, path: str, **data):
-    return s.post(f"{url}{path}", data={"csrf": _csrf(s.get(f"{url}/queue").text), **data}, allow_redirects=False)
+    return s.post(f"{url}{path}", data={"csrf": csrf_in(s.get(f"{url}/queue").text), **data}, allow_redirects=False)
 
 
 def chinese_screen(answer: requests.Response) -> str:
@@ -241,7 +199,7 @@ def test_every_screen_in_chinese(console):
     assert "登录" in chinese_screen(login)
     wrong = requests.Session()
     page = wrong.get(f"{url}/login")
-    refused = wrong.post(f"{url}/login", data={"csrf": _csrf(page.text), "name": "li.na", "password": "wrong one!"})
+    refused = wrong.post(f"{url}/login", data={"csrf": csrf_in(page.text), "name": "li.na", "password": "wrong one!"})
     assert refused.status_code == 401 and "用户名与密码不匹配" in chinese_screen(refused)
     csrf_missing = requests.post(f"{url}/login", data={"name": "li.na", "password": PASSWORD})
     assert csrf_missing.status_code == 403 and "CSRF" in csrf_missing.text and "表单已过期" in csrf_missing.text
