@@ -314,7 +314,12 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
     returns their ids, outside any explicit transaction (one round trip on
     PostgreSQL). The kept tracker is updated with the events as they read back
     from their JSON, so it is the tracker Rasa's own store would give, event
-    for event (tests/integration/test_sql_tracker_store.py).
+    for event (tests/integration/test_sql_tracker_store.py). A conversation
+    the retrieve found no row of (a new borrower: Rasa's `create_tracker` saves
+    it at once, then the first turn saves it again) is saved the same way, its
+    first statement inserting only while the conversation has no row, and the
+    tracker `create_tracker` returns is the kept one, so neither save is Rasa's
+    (a count and one INSERT per event, with the event loop stopped).
 
     A saved tracker that does not continue the kept one (replaced through the
     HTTP API, say) is saved as Rasa's store saves it, and read again next time.
@@ -330,6 +335,9 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
         super().__init__(domain, *args, **kwargs)
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        # Conversations the latest retrieve found no row of: their first save
+        # inserts every event the way a turn's save does (see `_save_new`).
+        self._absent: OrderedDict[str, None] = OrderedDict()
         self._postgres = self.engine.dialect.name == "postgresql"
         # One statement needs no transaction around it: no BEGIN / COMMIT round
         # trips. Its own pool, so no connection switches mode at each checkout.
@@ -359,11 +367,21 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
         kept = await self._current(sender_id)
         return clone(kept.tracker) if kept else None
 
+    async def create_tracker(self, sender_id: str, append_action_listen: bool = True) -> DialogueStateTracker:
+        """Rasa's `create_tracker` (after a retrieve found nothing), returning the
+        tracker as kept, so that the turn's save continues it."""
+        tracker = await super().create_tracker(sender_id, append_action_listen)
+        kept = self._kept.get(sender_id)
+        if kept is not None and len(kept.tracker.events) == len(tracker.events):
+            return clone(kept.tracker)
+        return tracker
+
     # The database is waited for in a thread: the replica's event loop goes on
     # with other conversations meanwhile (psycopg2 releases the GIL while it
     # waits). What is kept is changed on the event loop only.
 
     async def _current(self, sender_id: str) -> _Kept | None:
+        self._absent.pop(sender_id, None)
         kept = self._kept.get(sender_id)
         if kept is not None:
             rows = await asyncio.to_thread(self._rows_from, sender_id, kept.last_id)
@@ -375,6 +393,10 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
                     return kept
             self._kept.pop(sender_id, None)
         found = await asyncio.to_thread(self._session_rows, sender_id)
+        if not found:
+            self._absent[sender_id] = None
+            while len(self._absent) > self.cache_size:
+                self._absent.popitem(last=False)
         if not found or self.domain is None:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, data in found], self.domain.slots)
@@ -402,6 +424,13 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         kept = self._kept.get(tracker.sender_id)
+        absent = self._absent.pop(tracker.sender_id, False) is None
+        if kept is None and absent and self.domain is not None:
+            if not tracker.events:  # Rasa's processor creates it empty: Rasa's save writes nothing
+                self._absent[tracker.sender_id] = None
+                return
+            if await self._save_new(tracker):
+                return
         if kept is None or not _continues(tracker.events, kept.tracker.events):
             self._kept.pop(tracker.sender_id, None)
             await super().save(tracker)  # as Rasa saves it; read again next time
@@ -428,6 +457,27 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
             updated.__dict__[SNAPSHOT] = snapshot  # of earlier turns, masked already
         self._keep(tracker.sender_id, _Kept(updated, last_id, asked_for_dob))
 
+    async def _save_new(self, tracker: DialogueStateTracker) -> bool:
+        """The first save of a conversation the latest retrieve found no row of
+        (Rasa's `create_tracker`, then the first turn's save): its masked events
+        inserted in one statement, only if the conversation still has no row
+        (else False, nothing done), then kept. Rasa's save would find no event
+        stored and insert and stream them all, as this does."""
+        new_events = masked_events(tracker.events)
+        if not new_events:
+            return False
+        rows = [self._row(tracker.sender_id, event) for event in new_events]
+        last_id = await asyncio.to_thread(self._insert_new, tracker.sender_id, rows)
+        if last_id is None:
+            return False
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        stored = [Event.from_parameters(json.loads(row["data"])) for row in rows]  # as Rasa reads them back
+        start = max((i for i, event in enumerate(stored) if _starts_session(event)), default=0)
+        session = DialogueStateTracker.from_events(tracker.sender_id, stored[start:], self.domain.slots)
+        self._keep(tracker.sender_id, _Kept(session, last_id, _asked_for_dob(session.events)))
+        return True
+
     def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
         """The columns Rasa's store writes for an event."""
         data = event.as_dict()
@@ -450,6 +500,30 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
         with self.engine.begin() as conn:
             conn.execute(t.insert(), rows)
             return conn.execute(sa.select(sa.func.max(t.c.id)).where(t.c.sender_id == sender_id)).scalar_one()
+
+    def _insert_new(self, sender_id: str, rows: list[dict[str, Any]]) -> int | None:
+        """`_insert`, only if the conversation has no row yet (else None, nothing inserted)."""
+        t = self._table
+        if self._postgres:  # still one statement
+            with self._autocommit.connect() as conn:
+                ids = conn.execute(_insert_if_absent(t, sender_id, rows)).scalars().all()
+            return max(ids) if ids else None
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(t.c.id).where(t.c.sender_id == sender_id).limit(1)).first():
+                return None
+            conn.execute(t.insert(), rows)
+            return conn.execute(sa.select(sa.func.max(t.c.id)).where(t.c.sender_id == sender_id)).scalar_one()
+
+
+def _insert_if_absent(t: sa.Table, sender_id: str, rows: list[dict[str, Any]]) -> Any:
+    """INSERT the rows (in order) SELECTed from VALUES only where the
+    conversation has no row yet, RETURNING their ids: one statement."""
+    names = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+    given = sa.values(*(sa.column(n, t.c[n].type) for n in names), sa.column("position", sa.Integer), name="given")
+    given = given.data([(*(row[n] for n in names), i) for i, row in enumerate(rows)])
+    stored = sa.select(t.c.id).where(t.c.sender_id == sender_id).exists()
+    chosen = sa.select(*(given.c[n] for n in names)).where(~stored).order_by(given.c.position)
+    return t.insert().from_select(list(names), chosen).returning(t.c.id)
 
 
 _INDEX = "ix_events_sender_id_id"

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from types import SimpleNamespace
 
 import pytest
+import rasa.shared.core.events
 import sqlalchemy as sa
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
@@ -198,3 +200,72 @@ def test_synchronous_commit_off_applies_to_the_stores_own_connections_only(postg
             store.engine.dispose()
     with pytest.raises(ValueError, match="synchronous_commit"):
         CachingSQLTrackerStore(DOMAIN, synchronous_commit="sometimes", **_options(postgres_url))
+
+
+async def _talk_as_rasa(store, sender: str, turns, append_action_listen: bool = False) -> list[dict]:
+    """Each turn as Rasa's processor does it: get or create the tracker (empty, as
+    the processor asks for it), add the turn's events, save; what the turn started from."""
+    seen = []
+    for turn in turns:
+        tracker = await store.get_or_create_tracker(sender, append_action_listen=append_action_listen)
+        seen.append(tracker.current_state(EventVerbosity.ALL))
+        for event in copy.deepcopy(turn):
+            tracker.update(event)
+        await store.save(tracker)
+    return seen
+
+
+def _counting(store) -> list[str]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    for engine in {store.engine, store._autocommit}:
+        sa.event.listen(engine, "before_cursor_execute", record)
+    return statements
+
+
+@pytest.mark.parametrize("append_action_listen", [False, True])
+def test_a_new_conversation_is_created_and_saved_as_rasa_does_at_the_cost_of_a_turn(
+    tracker_db, monkeypatch, append_action_listen
+):
+    """A conversation nobody has written yet (Rasa's `create_tracker`, then its
+    first turn): the same trackers, rows and broker events as Rasa's store; on
+    PostgreSQL one query to find nothing, one statement per save, no transaction."""
+    # the action_listen that create_tracker adds is stamped with the clock
+    monkeypatch.setattr(rasa.shared.core.events, "time", SimpleNamespace(time=lambda: 1_790_000_000.0))
+    ours_url, rasas_url = tracker_db
+    ours = _store(CachingSQLTrackerStore, ours_url, Collected())
+    theirs = _store(MaskingSQLTrackerStore, rasas_url, Collected())
+    turns = _turns()[:6]
+    statements = _counting(ours)
+    seen = asyncio.run(_talk_as_rasa(ours, "n1", turns[:1], append_action_listen))
+    if ours.engine.dialect.name == "postgresql":
+        expected = ["SELECT", "INSERT", "INSERT"] if append_action_listen else ["SELECT", "INSERT"]
+        assert [s.lstrip().split()[0].upper() for s in statements] == expected
+    seen += asyncio.run(_talk_as_rasa(ours, "n1", turns[1:], append_action_listen))
+    assert seen == asyncio.run(_talk_as_rasa(theirs, "n1", turns, append_action_listen))
+    assert ours.event_broker.published == theirs.event_broker.published
+    assert _rows(ours_url) == _rows(rasas_url)
+
+
+def test_a_conversation_another_replica_started_meanwhile_is_saved_as_rasa_saves_it(tracker_db):
+    """Replica 0 found no row of the conversation; replica 1 then wrote its first
+    turns (the lock did not hold them apart): replica 0's save of its new tracker
+    inserts nothing twice, as Rasa's own store does."""
+    ours_url, rasas_url = tracker_db
+    stores, turns = {}, _turns()
+    for name, cls, url in (("ours", CachingSQLTrackerStore, ours_url), ("rasa", MaskingSQLTrackerStore, rasas_url)):
+        first, second = _store(cls, url), _store(cls, url)
+        assert asyncio.run(first.retrieve("n2")) is None
+        asyncio.run(_talk(second, "n2", turns[:2]))
+        tracker = DialogueStateTracker("n2", DOMAIN.slots)
+        for event in copy.deepcopy(turns[0]):
+            tracker.update(event)
+        asyncio.run(first.save(tracker))
+        stores[name] = first
+    assert _rows(ours_url) == _rows(rasas_url)
+    assert asyncio.run(stores["ours"].retrieve("n2")).current_state(EventVerbosity.ALL) == asyncio.run(
+        stores["rasa"].retrieve("n2")
+    ).current_state(EventVerbosity.ALL)
