@@ -343,3 +343,34 @@ def test_a_transaction_past_its_commit_deadline_rolls_back(seeded):
     with commit_deadline(clock.time() + 60):
         seeded.record_agreement("LN-10001", plan(), idempotency_key="in-time", now=NOW)
     assert seeded.count("agreements") == before[0] + 1
+
+
+def test_the_account_is_read_in_one_query(seeded):
+    """Every action reads the account: the loan, its borrower and opt-outs, the
+    open agreement with its instalments and the open cases come in one statement."""
+    from sqlalchemy import event
+
+    seeded.record_agreement("LN-10001", plan(n=3), idempotency_key="k-one", now=NOW)
+    seeded.open_case("LN-10001", "payment_claim", "paid on Monday")
+    seeded.open_case("LN-10001", "dispute", "not my loan")
+    seeded.record_opt_out("LN-10001", "sms")
+    seeded.record_opt_out("LN-10001", "email")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(seeded.db.engine, "before_cursor_execute", record)
+    try:
+        account = seeded.account("LN-10001")
+        plain = seeded.account("LN-10002")
+    finally:
+        event.remove(seeded.db.engine, "before_cursor_execute", record)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2, statements
+    assert account.open_cases == ("dispute", "payment_claim") and account.opted_out_channels == ("email", "sms")
+    agreement = account.open_agreement
+    assert agreement is not None and agreement.loan_ref == "LN-10001" and len(agreement.instalments) == 3
+    assert [i.sequence for i in agreement.instalments] == [1, 2, 3]
+    assert plain.open_agreement is None and plain.open_cases == () and plain.opted_out_channels == ()
+    with pytest.raises(UnknownLoan):
+        seeded.account("LN-00000")

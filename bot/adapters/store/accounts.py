@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, Instalment, Loan, Payment, PaymentAllocation
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Instalment, Loan, Payment, PaymentAllocation
 from bot.adapters.store import rows
 from bot.adapters.store.payments import payment_json
 from bot.domain.accounts import AccountView
@@ -21,10 +21,10 @@ class AccountRecords:
     db: Database
 
     def account(self, loan_ref: str) -> AccountView:
+        """The account as every action reads it, in one query (issue 18: each
+        query is a database round trip, and every action reads the account)."""
         with self.db.reader() as s:
-            loan = rows.loan(s, loan_ref)
-            open_agreement = rows.open_agreement(s, loan.id)
-            open_cases = s.scalars(select(Case.kind).where(Case.loan_id == loan.id, Case.status == "open")).all()
+            loan, open_agreement, open_cases = rows.account(s, loan_ref)
             borrower = loan.borrower
             name = PersonName(borrower.full_name, borrower.family_name, borrower.title)
             return AccountView(

@@ -8,10 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from bot.adapters.orm import Agreement, AuditEvent, Borrower, DelinquencyReason, Instalment, Loan
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, DelinquencyReason, Instalment, Loan
 from bot.domain.accounts import UnknownLoan
 from bot.domain.agreements import OPEN_AGREEMENT_STATUSES, AgreementProposal, AgreementView, InstalmentView
 from bot.domain.clock import utcnow
@@ -37,6 +37,28 @@ def loan(s: Session, loan_ref: str) -> Loan:
     if row is None:
         raise UnknownLoan(loan_ref)
     return row
+
+
+def account(s: Session, loan_ref: str) -> tuple[Loan, Agreement | None, list[str]]:
+    """The loan with its borrower and opt-outs, its open agreement with the
+    instalments (the earliest, should there be more than one) and the kinds of
+    its open cases: one query (outer joins; the rows multiply only by the few
+    opt-outs, instalments and open cases)."""
+    found = (
+        s.execute(
+            select(Loan, Agreement, Case.kind)
+            .outerjoin(Agreement, and_(Agreement.loan_id == Loan.id, Agreement.status.in_(OPEN_AGREEMENT_STATUSES)))
+            .outerjoin(Case, and_(Case.loan_id == Loan.id, Case.status == "open"))
+            .where(Loan.loan_ref == loan_ref)
+            .options(joinedload(Loan.borrower).joinedload(Borrower.opt_outs), joinedload(Agreement.instalments))
+        )
+        .unique()
+        .all()
+    )
+    if not found:
+        raise UnknownLoan(loan_ref)
+    agreements = sorted({a for _, a, _ in found if a is not None}, key=lambda a: a.id)
+    return found[0][0], (agreements[0] if agreements else None), [kind for _, _, kind in found if kind is not None]
 
 
 def open_agreement(s: Session, loan_id: int) -> Agreement | None:
