@@ -12,7 +12,9 @@ finds it empty. A script is also one round trip: a message that finds nobody
 ahead of it costs two (its ticket, which tells it it is served; its release),
 where Rasa's lock took four and the optimistic transactions (WATCH / GET /
 MULTI-EXEC) of the previous version seven, each with the replica's event loop
-stopped (issue 18: 13% of the replica's event loop under load). The lock keeps
+stopped (issue 18: 13% of the replica's event loop under load). `lock` (every
+message) sends its two scripts through an asyncio client, so the event loop
+serves other conversations while Redis answers. The lock keeps
 Rasa's JSON, so replicas running the previous version during a rolling update
 share it safely (a script is atomic, and WATCH sees what it changed).
 
@@ -31,14 +33,23 @@ LOCK_STORE_URL is set, else `components.lock_store.BoundedInMemoryLockStore`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+import weakref
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import redis
+import redis.asyncio
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, RedisLockStore
+from rasa.core.lock_store import (
+    DEFAULT_SOCKET_TIMEOUT_IN_SECONDS,
+    LOCK_LIFETIME,
+    InMemoryLockStore,
+    LockError,
+    RedisLockStore,
+)
 
 from components import patches
 
@@ -157,22 +168,70 @@ class AtomicRedisLockStore(RedisLockStore):
         super().__init__(**kwargs)
         self._issue_script = self.red.register_script(_ISSUE)
         self._release_script = self.red.register_script(_RELEASE)
+        # `lock` (every message) talks to Redis through an asyncio client on the
+        # replica's event loop, which serves other conversations while Redis
+        # answers; the same connection settings as Rasa's client, one per loop.
+        ssl = bool(kwargs.get("use_ssl", False))
+        self._async_options = {
+            "host": kwargs.get("host", "localhost"),
+            "port": int(kwargs.get("port", 6379)),
+            "db": int(kwargs.get("db", 1)),
+            "username": kwargs.get("username"),
+            "password": kwargs.get("password"),
+            "socket_timeout": kwargs.get("socket_timeout", DEFAULT_SOCKET_TIMEOUT_IN_SECONDS),
+            "ssl": ssl,
+            **({key: kwargs.get(key) for key in ("ssl_certfile", "ssl_keyfile", "ssl_ca_certs")} if ssl else {}),
+        }
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple] = weakref.WeakKeyDictionary()
+        self._releasing: set[asyncio.Future] = set()  # releases of cancelled turns' tickets
 
-    def _issue(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
-        """A new ticket and the lock with it, in one round trip."""
-        try:
-            number, stored = self._issue_script(
-                keys=[self.key_prefix + conversation_id],
-                args=[conversation_id, repr(time.time()), repr(float(lock_lifetime)), self.max_queued],
-            )
-        except redis.RedisError as exc:
-            raise LockError(f"Error while acquiring lock: {type(exc).__name__}") from None
+    def async_red(self) -> redis.asyncio.Redis:
+        """The asyncio client of the running event loop (made on first use)."""
+        return self._async_scripts()[0]
+
+    def _async_scripts(self) -> tuple:
+        loop = asyncio.get_running_loop()
+        found = self._async_clients.get(loop)
+        if found is None:
+            client = redis.asyncio.Redis(**self._async_options)
+            found = (client, client.register_script(_ISSUE), client.register_script(_RELEASE))
+            self._async_clients[loop] = found
+        return found
+
+    def _issue_args(self, conversation_id: str, lock_lifetime: float) -> dict:
+        return {
+            "keys": [self.key_prefix + conversation_id],
+            "args": [conversation_id, repr(time.time()), repr(float(lock_lifetime)), self.max_queued],
+        }
+
+    def _issued(self, number: int, stored: bytes) -> tuple[int, TicketLock]:
         if number < 0:
             raise ConversationBusy(int(stored))
         return int(number), TicketLock.from_dict(json.loads(stored))
 
+    def _issue(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
+        """A new ticket and the lock with it, in one round trip."""
+        try:
+            number, stored = self._issue_script(**self._issue_args(conversation_id, lock_lifetime))
+        except redis.RedisError as exc:
+            raise LockError(f"Error while acquiring lock: {type(exc).__name__}") from None
+        return self._issued(number, stored)
+
+    async def _issue_async(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
+        """`_issue` on the event loop."""
+        try:
+            number, stored = await self._async_scripts()[1](**self._issue_args(conversation_id, lock_lifetime))
+        except redis.RedisError as exc:
+            raise LockError(f"Error while acquiring lock: {type(exc).__name__}") from None
+        return self._issued(number, stored)
+
     def _release(self, conversation_id: str, ticket_number: int) -> None:
         self._release_script(
+            keys=[self.key_prefix + conversation_id], args=[conversation_id, repr(time.time()), ticket_number]
+        )
+
+    async def _release_async(self, conversation_id: str, ticket_number: int) -> None:
+        await self._async_scripts()[2](
             keys=[self.key_prefix + conversation_id], args=[conversation_id, repr(time.time()), ticket_number]
         )
 
@@ -181,15 +240,32 @@ class AtomicRedisLockStore(RedisLockStore):
         self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
     ) -> AsyncGenerator[TicketLock, None]:
         """Rasa's `LockStore.lock`, without asking Redis again when the ticket just
-        issued is the one served (nobody ahead of this message)."""
-        ticket, lock = self._issue(conversation_id, lock_lifetime)
+        issued is the one served (nobody ahead of this message); both round trips
+        awaited on the event loop."""
+        # Both round trips are shielded: a turn cancelled while Redis answers (its
+        # client went away) still releases its ticket, which would otherwise
+        # hold the conversation until it expires.
+        issuing = asyncio.ensure_future(self._issue_async(conversation_id, lock_lifetime))
+        try:
+            ticket, lock = await asyncio.shield(issuing)
+        except asyncio.CancelledError:
+            issuing.add_done_callback(lambda done: self._release_later(conversation_id, done))
+            raise
         try:
             if not lock.is_locked(ticket):
                 yield lock
             else:
                 yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
         finally:
-            self.cleanup(conversation_id, ticket)
+            # the lock goes with its last ticket
+            await asyncio.shield(self._release_async(conversation_id, ticket))
+
+    def _release_later(self, conversation_id: str, issued: asyncio.Future) -> None:
+        """Release a ticket issued for a turn that was cancelled before it got it."""
+        if not issued.cancelled() and issued.exception() is None:
+            release = asyncio.ensure_future(self._release_async(conversation_id, issued.result()[0]))
+            self._releasing.add(release)  # kept until done
+            release.add_done_callback(self._releasing.discard)
 
     # Platform message ids (webhook retries carry the same one), shared by the
     # replicas: "working" while a turn handles it, "done" once that turn succeeded.

@@ -159,18 +159,24 @@ def test_deliveries_through_the_channels_helper(replicas, kind):
 
 
 class _Counting:
-    """The store's own Redis client, counting the commands it sends (each one a round trip)."""
+    """The store's own Redis clients (Rasa's, and the asyncio one of the running
+    event loop), counting the commands they send (each one a round trip)."""
 
     def __init__(self, store: AtomicRedisLockStore) -> None:
         self.sent: list[str] = []
-        client = store.red
-        send = client.execute_command
+        client, async_client = store.red, store.async_red()
+        send, send_async = client.execute_command, async_client.execute_command
 
         def counted(*args, **kwargs):
             self.sent.append(str(args[0]))
             return send(*args, **kwargs)
 
-        client.execute_command = counted  # the real client still does the work
+        async def counted_async(*args, **kwargs):
+            self.sent.append(str(args[0]))
+            return await send_async(*args, **kwargs)
+
+        client.execute_command = counted  # the real clients still do the work
+        async_client.execute_command = counted_async
 
 
 def test_a_message_nobody_is_ahead_of_costs_two_round_trips(replicas):
@@ -184,11 +190,15 @@ def test_a_message_nobody_is_ahead_of_costs_two_round_trips(replicas):
         async with store.lock(conversation, wait_time_in_seconds=0.01) as lock:
             assert not lock.is_locked(0)
 
-    asyncio.run(message(f"c-{uuid.uuid4().hex}"))  # Redis has the scripts from now on
-    counting = _Counting(store)
     conversation = f"c-{uuid.uuid4().hex}"
-    asyncio.run(message(conversation))
-    assert counting.sent == ["EVALSHA", "EVALSHA"]
+
+    async def main():
+        await message(f"c-{uuid.uuid4().hex}")  # Redis has the scripts from now on
+        counting = _Counting(store)
+        await message(conversation)
+        return counting.sent
+
+    assert asyncio.run(main()) == ["EVALSHA", "EVALSHA"]
     assert store.get_lock(conversation) is None  # released and gone
 
 
@@ -261,8 +271,44 @@ def test_update_lock_drops_expired_tickets_and_the_lock_with_them(replicas):
 
 
 def test_redis_down_is_a_lock_error():
+    import asyncio
+
     from rasa.core.lock_store import LockError
 
     store = AtomicRedisLockStore(host="127.0.0.1", port=1, db=REDIS_DB, socket_timeout=1)
     with pytest.raises(LockError):
         store.issue_ticket("c", 60)
+
+    async def message():
+        async with store.lock("c", 60):
+            pass
+
+    with pytest.raises(LockError):  # a message's lock, through the asyncio client
+        asyncio.run(message())
+
+
+def test_a_turn_cancelled_while_its_ticket_is_issued_leaves_no_ticket_behind(replicas):
+    """A turn cancelled (its client went away) while Redis issues its ticket: the
+    ticket is released once issued, so the conversation's next message is served."""
+    import asyncio
+
+    store = replicas[0]
+    conversation = f"c-{uuid.uuid4().hex}"
+
+    async def main():
+        async def message():
+            async with store.lock(conversation, wait_time_in_seconds=0.01):
+                pass
+
+        turn = asyncio.ensure_future(message())
+        await asyncio.sleep(0)  # the ticket's script is on its way to Redis
+        turn.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+        await asyncio.sleep(0.2)  # the release that follows the issue
+        assert store.get_lock(conversation) is None
+        async with store.lock(conversation, wait_time_in_seconds=0.01) as lock:
+            return [t.number for t in lock.tickets]
+
+    assert asyncio.run(main()) == [0]  # numbered from 0 again: the cancelled turn's lock went
+    assert store.get_lock(conversation) is None
