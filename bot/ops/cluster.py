@@ -44,8 +44,16 @@ http {{
     client_max_body_size 64k;
     client_body_buffer_size 64k;
     proxy_max_temp_file_size 0;
+    # Connections to the replicas and action servers are kept open between
+    # requests (a new TCP connection for every message and every action call
+    # was two accepts more per call, issue 18), and closed by nginx after 4 s
+    # idle, before the servers would (Sanic: 5 s for the action server, 120 s
+    # for Rasa), so nginx never sends a message on a connection a server is
+    # closing.
     upstream rasa {{
 {rasa_servers}
+        keepalive 32;
+        keepalive_timeout 4s;
     }}
     upstream rasa_socketio {{
         ip_hash;
@@ -53,6 +61,8 @@ http {{
     }}
     upstream actions {{
 {action_servers}
+        keepalive 32;
+        keepalive_timeout 4s;
     }}
     server {{
         listen {interface}:{port};
@@ -65,6 +75,8 @@ http {{
         }}
         location / {{
             proxy_pass http://rasa;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $remote_addr;
             # A replica that is down refuses the connection: try the next one.
@@ -81,6 +93,8 @@ http {{
         client_body_buffer_size 8m;
         location / {{
             proxy_pass http://actions;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_next_upstream error;
         }}
     }}
