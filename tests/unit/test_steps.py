@@ -688,3 +688,89 @@ def test_a_reason_in_words_wins_over_an_intent_that_says_little():
     assert steps.read_at_reason("i just forgot", [("decline_reminder", 0.7)]) == steps.Reading(
         steps.REASON, reason="forgot"
     )
+
+
+# Session 13: a sharper classifier (C=1000) leans harder; the words decide where they are plain.
+@pytest.mark.parametrize(
+    ("text", "ranking", "code"),
+    [
+        ("started a new job, no wages yet", [("defer_decision", 0.6), ("reason_unemployment", 0.35)], "unemployment"),
+        ("college student, zero money", [("request_hardship", 0.55), ("reason_other", 0.25)], "other"),
+        ("lost a week of wages", [("choose_promise_to_pay", 0.6)], "reduced_income"),
+        ("the overtime dried up", [("smalltalk", 0.55)], "reduced_income"),
+        ("struggling with the cost of living", [("disclose_vulnerability", 0.55)], "other"),
+    ],
+)  # fmt: skip
+def test_a_reason_in_words_wins_over_a_lean_the_words_do_not_bear_out(text, ranking, code):
+    assert steps.read_at_reason(text, ranking) == steps.Reading(steps.REASON, reason=code)
+
+
+def test_at_the_reason_question_leans_that_stay_with_the_rules():
+    # a disclosure the lexicon finds, an offer to pay in words, a sure classifier
+    assert steps.read_at_reason(
+        "im depressed and cant cope with bills", [("disclose_vulnerability", 0.55)]
+    ).meaning == (steps.TOPIC)
+    assert steps.read_at_reason(
+        "lost my overtime, can i pay on the 20th", [("choose_promise_to_pay", 0.7)]
+    ).meaning == (steps.TOPIC)
+    assert steps.read_at_reason("need time to think", [("defer_decision", 0.9)]).meaning == steps.NOT_NOW
+
+
+def test_a_question_about_the_figures_first_is_a_question_at_the_reason_question():
+    reading = steps.read_at_reason("how is it 900 in arrears? i only missed one", [("reason_forgot", 0.8)])
+    assert reading.meaning == steps.QUESTION
+
+
+def test_a_lean_the_words_contradict_is_not_followed_at_the_read_back():
+    paid_lean = [("claim_already_paid", 0.6), ("choose_promise_to_pay", 0.2)]
+    assert steps.read_at_read_back("could it go out on a monday, thats payday", paid_lean).meaning == steps.CHANGE_DATE
+    assert steps.read_at_read_back("i paid it already", [("claim_already_paid", 0.6)]).meaning == steps.TOPIC
+    more = [("request_hardship", 0.6)]
+    assert steps.read_at_read_back("could i overpay when i have spare cash?", more).meaning == steps.QUESTION
+
+
+def test_more_at_the_offers_session_13():
+    assert steps.read_at_offers("id go with six", [("affirm", 0.6)]) == steps.Reading(steps.CHOICE, months=6)
+    reading = steps.read_at_offers("the one where i pay 150", [("ask_how_to_pay", 0.6)])
+    assert reading == steps.Reading(steps.CHOICE, amount="150")
+    assert steps.read_at_offers("the £300 ones", UNSURE) == steps.Reading(steps.CHOICE, amount="300")
+    assert steps.read_at_offers("no way i can pay 150 a month", AMOUNT_SEEN).meaning == steps.CANT_AFFORD
+    reading = steps.read_at_offers("ill settle the 900 now with my card", [("ask_settlement", 0.55)])
+    assert reading == steps.Reading(steps.CHOICE, kind="choose_pay_now")
+    assert steps.read_at_offers("paying the lot today", UNSURE) == steps.Reading(steps.CHOICE, kind="choose_pay_now")
+    asked = steps.read_at_offers("will you keep phoning me if i pick one?", [("ask_consequences", 0.9)])
+    assert asked == steps.Reading(steps.TOPIC, intent="ask_consequences")
+    assert steps.read_at_reason("can we chat about it later", [("goodbye", 0.5)]).meaning == steps.NOT_NOW
+
+
+def test_at_the_read_back_an_amount_is_an_amount_whatever_kind_the_classifier_leaned_to():
+    lean = [("choose_promise_to_pay", 0.55)]
+    assert steps.read_at_read_back("could i do 90 instead of 150", lean).meaning == steps.CHANGE_AMOUNT
+    assert steps.read_at_read_back("could i pay the whole 900 now instead", lean).meaning == steps.CHANGE_KIND
+    assert steps.read_at_read_back("thats bang on", UNSURE).meaning == steps.YES
+    asked = steps.read_at_read_back(
+        "does this replace my usual payment?", [("nlu_fallback", 0.4), ("ask_data_use", 0.2)]
+    )
+    assert asked.meaning == steps.QUESTION
+    later = steps.read_at_offers("could i switch plans later if things get better?", [("change_payment_date", 0.86)])
+    assert later.meaning == steps.QUESTION
+
+
+def test_a_length_named_at_the_read_back_is_a_change_of_months_not_a_break():
+    lean = [("request_hardship", 0.95)]
+    assert steps.read_at_read_back("can i have longer to pay, say 12 months", lean).meaning == steps.CHANGE_MONTHS
+    assert steps.read_at_read_back("could i have 2 months off first", lean).meaning == steps.TOPIC
+    asked = steps.read_at_read_back("how about doing it in 3", [("ask_why_contacted", 0.55)])
+    assert asked.meaning == steps.CHANGE_MONTHS
+    assert steps.read_at_offers("got anything different", UNSURE).meaning == steps.NONE_WORK
+
+
+def test_more_lengths_and_a_death_in_so_many_words():
+    assert steps.read_at_read_back("could we stretch it over 12", [("defer_decision", 0.7)]).meaning == (
+        steps.CHANGE_MONTHS
+    )
+    assert steps.read_at_read_back("i want 12 not 6", [("deny", 0.9)]).meaning == steps.CHANGE_MONTHS
+    widowed = steps.read_at_reason("i was widowed in the spring", [("nlu_fallback", 0.4), ("reason_other", 0.2)])
+    assert widowed == steps.Reading(steps.REASON, reason="bereavement")
+    broken = steps.read_at_reason("the fridge died", [("reason_unexpected_expense", 0.9)])
+    assert broken == steps.Reading(steps.TOPIC, intent="reason_unexpected_expense")

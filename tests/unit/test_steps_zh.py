@@ -42,3 +42,104 @@ def test_a_chinese_answer_at_the_read_back_means_what_it_says(text, meaning):
 
 def test_say_it_again_is_not_not_now():
     assert steps.read_at_offers("能再说一遍吗", UNSURE).meaning != steps.NOT_NOW
+
+
+# Session 13 (development phrasings of the kinds; the blind set is never read).
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [
+        ("能不能分6个月", steps.CHANGE_MONTHS),
+        ("可以分6期吗", steps.CHANGE_MONTHS),
+        ("期限再长点", steps.CHANGE_MONTHS),
+        ("每个月300太高了，改成200", steps.CHANGE_AMOUNT),
+        ("我15号发工资，能15号扣吗", steps.CHANGE_DATE),
+        ("每月几号还", steps.QUESTION),
+        ("这个方案不是我要的", steps.CORRECTION),
+        ("不对，不要了", steps.NO),
+        ("欠款金额不对", steps.CONFIRM_FIRST),
+    ],
+)
+def test_more_chinese_at_the_read_back(text, meaning):
+    assert steps.read_at_read_back(text, UNSURE).meaning == meaning
+
+
+def test_an_amount_alone_is_not_the_debt_disputed():
+    assert steps.read_at_read_back("金额好像不对", [("dispute_debt", 0.95)]).meaning == steps.CORRECTION
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "reading"),
+    [
+        ("最长那个方案", UNSURE, steps.Reading(steps.CHOICE, choice=-1, among_plans=True)),
+        ("最短的那个", UNSURE, steps.Reading(steps.CHOICE, choice=1, among_plans=True)),
+        ("每期300的那个", UNSURE, steps.Reading(steps.CHOICE, amount="300")),
+        ("我实在负担不了这些", UNSURE, steps.Reading(steps.CANT_AFFORD)),
+        ("能宽限几个月吗", (("request_hardship", 0.9),), steps.Reading(steps.HARDSHIP)),
+        ("每期少还一点行吗", (("request_hardship", 0.9),), steps.Reading(steps.HARDSHIP)),
+        ("少还一点，一次性结清", (("ask_settlement", 0.9),), steps.Reading(steps.SETTLEMENT)),
+    ],
+)
+def test_more_chinese_at_the_offers(text, ranking, reading):
+    assert steps.read_at_offers(text, ranking) == reading
+
+
+def test_chinese_at_the_reason_question():
+    assert steps.read_at_reason("这个月钱比较紧", (("request_hardship", 0.7),)) == steps.Reading(
+        steps.REASON, reason="other"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "reading"),
+    [
+        ("就选最后那个", UNSURE, steps.Reading(steps.CHOICE, choice=-1, among_plans=False)),
+        ("分九期", (("choose_plan", 0.9),), steps.Reading(steps.CHOICE, months=9)),
+        ("有没有别的方式", UNSURE, steps.Reading(steps.NONE_WORK)),
+        ("每周还30块", (("choose_promise_to_pay", 0.7),), steps.Reading(steps.AMOUNT)),
+        ("要每月300的", UNSURE, steps.Reading(steps.CHOICE, amount="300")),
+    ],
+)
+def test_still_more_chinese_at_the_offers(text, ranking, reading):
+    assert steps.read_at_offers(text, ranking) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("跟刚才定的不一样", (("dispute_debt", 0.7),), steps.CORRECTION),
+        ("好，就是不敢保证每个月都按时", (("affirm", 0.9),), steps.WORRY),
+        ("下周开始还可以吗", (("request_hardship", 0.95),), steps.CHANGE_DATE),
+        ("首期推两周", UNSURE, steps.CHANGE_DATE),
+    ],
+)
+def test_still_more_chinese_at_the_read_back(text, ranking, meaning):
+    assert steps.read_at_read_back(text, ranking).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("日期不太合适", UNSURE, steps.CHANGE_DATE),
+        ("首期推到月底", UNSURE, steps.CHANGE_DATE),
+        ("第一次扣款推到下月初", UNSURE, steps.CHANGE_DATE),
+        ("10号以后再扣", (("inform", 0.6),), steps.CHANGE_DATE),
+        ("发了工资再开始扣", (("defer_decision", 0.6),), steps.CHANGE_DATE),
+        ("能不能28号扣", (("request_hardship", 0.6),), steps.CHANGE_DATE),
+        ("改成两年", UNSURE, steps.CHANGE_MONTHS),
+        ("三个月太短了", UNSURE, steps.CHANGE_MONTHS),
+        ("每期太高了", (("dispute_debt", 0.8),), steps.CHANGE_AMOUNT),
+    ],
+)
+def test_chinese_changes_at_the_read_back_say_what_they_change(text, ranking, meaning):
+    assert steps.read_at_read_back(text, ranking).meaning == meaning
+
+
+def test_paying_at_once_is_now_unless_a_day_is_named():
+    assert steps.read_at_offers("直接一次性还掉", UNSURE) == steps.Reading(steps.CHOICE, kind="choose_pay_now")
+    later = steps.read_at_offers("下个月一次性还清", (("choose_promise_to_pay", 0.6),))
+    assert later == steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")
+
+
+def test_the_length_they_are_leaving_is_not_the_length_they_want():
+    assert steps.months_wanted("半年太短了") is None
+    assert steps.months_wanted("6个月太长了，改成12个月") == 12

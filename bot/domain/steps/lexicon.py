@@ -76,7 +76,7 @@ _YES = re.compile(
     r"lock it in|tak|haan|ji|da|"
     r"confirm(?:ed)?|agree[ds]?|deal|done|perfect|great|good|cool|lovely|brilliant|grand|absolutely|definitely|"
     r"of course|go (?:for it|ahead|on)|do it|that'?s (?:right|fine|good|great|perfect|correct|ok|okay)|"
-    r"that works|(?:that )?sounds (?:good|great|fine|ok|okay|right|about right)|works for me|set it up|let'?s do (?:it|that)|"
+    r"that'?s (?:spot on|bang on|all good|all correct|lovely|brilliant|ideal|exactly right|sound)|that works|(?:that )?sounds (?:good|great|fine|ok|okay|right|about right)|works for me|set it up|let'?s do (?:it|that)|"
     r"why not|please do|yes please|happy with that|i agree|i accept|accept|spot on|bang on|exactly|that'?s it|"
     r"that'?s grand|grand|i confirm|course|fair enough|that is (?:fine|right|correct|good)|sounds right|"
     r"looks (?:good|right|fine|correct)|that'?s what i want|sign me up|proceed|please proceed|"
@@ -118,7 +118,7 @@ _WORRY = re.compile(
     r"\bnot (?:really |too |so |that |entirely |totally |very |fully )?(?:sure|certain|confident)\W*$|\bnot (?:\w+ )?confident\b|"
     r"\b(?:a lot|a bit much|quite a bit|too much|steep|pricey|expensive|hard|tough|difficult)(?: for me| for us)?\W*(?:but|tho|though)\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
     r"\bmight (?:need|have) to change|\balthough\b|"
-    r"应该可以吧|尽量|试试|希望吧|"
+    r"应该可以吧|尽量|试试|希望吧|不知道能不能|不一定(?:能|还得)|不敢保证|保证不了|心里没底|"
     r"担心|害怕|怕|不确定|没把握|压力",
     re.I,
 )
@@ -145,12 +145,14 @@ _NOT_NOW = re.compile(
     r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|driving|busy)\b|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
     r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
     r"\b(?:rather|prefer)(?: not| to not) (?:to )?(?:say|discuss|talk about|go into|share)\b|\b(?:don'?t|dont|do not) (?:want|wish) to (?:say|share)\b|"
-    r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头",
+    r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头|"
+    r"\b(?:talk|chat|speak|discuss|deal with|go (?:over|through)|do|sort)\b[^.?!]{0,15}\blater\b(?! (?:in|on|that|this|next) )",
     re.I,
 )
 _CORRECTION = re.compile(
     r"\b(?:not|isn'?t|ain'?t|aint|isnt|doesn'?t look) (?:right|correct)\b|\bwrong\b|\bincorrect\b|\bmistake\b|"
-    r"\bthat(?:'?s|s| is)? (?:not|isn'?t|isnt) it\b|\bdoesn'?t add up|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked|picked|chose|chosen|selected|wanted|meant|went for)|不对|错了|有误|不正确",
+    r"\bthat(?:'?s|s| is)? (?:not|isn'?t|isnt) it\b|\bdoesn'?t add up|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked|picked|chose|chosen|selected|wanted|meant|went for)|不对|错了|有误|不正确|不是我(?:选|要|挑|定)的|我(?:没|没有)选(?:这个)?|(?:选|要)的不是这个|不是这个|"
+    r"(?:跟|和|与)(?:我|刚才)?(?:选|说|要|定)的不一样|不一样",
     re.I,
 )
 _CHANGE = re.compile(
@@ -160,7 +162,9 @@ _CHANGE = re.compile(
     r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
     r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|"
     r"\b(?:can|could) (?:it|that|this|they|the (?:\w+ )?(?:payments?|instalments?|date|amount|first one)|payments?|instalments?) (?:be|come out|go out|start)\b|"
-    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good|ok|okay|possible) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|晚几天|早几天|能不能|可不可以",
+    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good|ok|okay|possible) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|晚几天|早几天|能不能|可不可以|"
+    r"[晚推迟](?:一|两|几|1|2)?(?:个)?(?:星期|周|礼拜|天)|不(?:太|大)?合适|不方便|[推挪改移]到|往后|往前|挪一挪|太早|太晚|早了|晚了|"
+    r"太高|太贵|高了|少一?点|低一?点|便宜一?点|\b\d{1,2}\s+(?:not|instead of|rather than)\s+\d{1,2}\b",
     re.I,
 )
 _DATE_WORDS = re.compile(
@@ -176,13 +180,16 @@ _MONTHS_WORDS = re.compile(
     r"\blonger\b|\bshorter\b|\bmore months|\bfewer\b|\btoo many\b|\btoo (?:long|short)\b|\bspread|\bextend|"
     r"\bover (?:a )?(?:year|longer)|\ba year\b|(?<!next )(?<!this )(?<!last )\byear\b|\b\d{1,2} (?:monthly )?(?:payments|instalments|installments)\b|"
     r"\b(?:more|less|fewer) (?:months|time)\b|\b(?:longer|more time) to pay\b|\bshorter (?:time|period)\b|"
-    r"\bstretch (?:it |them |the payments )?out\b|(?<![下上这本])个月|(?<!首)(?<!每)(?<!第一)(?<!第1)期|分期",
+    r"\bstretch (?:it |them |the payments )?(?:out|to|over)\b|(?<![下上这本每])个月|(?<!首)(?<!每)(?<!第一)(?<!第1)(?<!星)(?<!学)(?<!假)(?<!日)(?<!到)(?<!逾)期|分期|"
+    r"(?:[一两二三四五六七八九十]|\d{1,2})年|半年|太短|太长|短了|长了|"
+    r"(?:时间|期限|期数|还款期)(?:再|更|拉)?(?:长|久|多)|分(?:得)?(?:久|长)一?点|多分几(?:期|个月)|(?:再)?多几期|少分几期",
     re.I,
 )
 # At the read-back, the first payment moved to payday: a date, not "not now".
 _START_ON_PAYDAY = re.compile(
     r"\b(?:start|begin|first (?:payment|one)|payments?|take (?:it|them)|come out|go out)\b[^.?!]{0,20}"
-    r"\b(?:after|from|on|once|when)\b[^.?!]{0,10}\b(?:pay ?day|i(?:'?m| am)? (?:get |been )?paid|my (?:wages|salary|pay))\b",
+    r"\b(?:after|from|on|once|when)\b[^.?!]{0,10}\b(?:pay ?day|i(?:'?m| am)? (?:get |been )?paid|my (?:wages|salary|pay))\b|"
+    r"(?:晚一?点|推迟|往后|以?后|发(?:了)?工资(?:以?后|了)?|\d{1,2}\s*[号日](?:以?后|之后)?)[^，。？?]{0,4}(?:再)?(?:扣|还第一期|开始)",
     re.I,
 )
 _AMOUNT_WORDS = re.compile(
@@ -192,7 +199,7 @@ _AMOUNT_WORDS = re.compile(
 )
 _KIND_WORDS = re.compile(
     r"\bpay (?:it )?(?:all|everything|now|today|in full|the lot|off)|\bone[- ]?off\b|\bsingle payment\b|\bone (?:payment|lump)\b|\bclear (?:it|the lot|everything|the (?:full|whole) \w+)\b|\bthe lot\b|\bpay (?:the |it |this )?(?:£?\d[\d,.]* )?(?:now|today)\b|\bin (?:one go|full)|\blump|\bpromise|\ball at once|"
-    r"\bwhole (?:amount|thing|lot)|一次性|全额|现在还|立即还|一次还|全部还|还清|结清",
+    r"\bwhole (?:amount|thing|lot)|一次性|全额|现在还|立即还|(?<!第)一次还|全部还|还清|结清",
     re.I,
 )
 _CANT_AFFORD = re.compile(
@@ -200,7 +207,7 @@ _CANT_AFFORD = re.compile(
     r"\btoo (?:much|high|expensive|steep)|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
     r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|\bout of (?:my )?(?:budget|price range|reach)|"
     r"\bmore than i (?:can|could|have|earn|get|make|got|take home)\b|\bbeyond (?:what i|my (?:means|budget|reach))|\bout of my (?:league|means)\b|\b(?:don'?t|dont|do not|never) (?:have|got|earn) (?:that kind of|that sort of|that much|the|enough|this kind of) (?:money|cash)|"
-    r"还不起|付不起|负担不起|太多|太高",
+    r"还不起|付不起|负担不起|负担不了|还不了|付不了|拿不出|承受不了|吃不消|没(?:有)?(?:那么多|这么多)钱|太多|太高",
     re.I,
 )
 _NONE_WORK = re.compile(
@@ -211,10 +218,10 @@ _NONE_WORK = re.compile(
     r"\b(?:those|these|them|they|the) (?:options|plans)? ?(?:are|r|is)?(?:n'?t| not) (?:gonna |going to )?(?:work|suit|do|suitable|any good|any use)|"
     r"\bnot (?:feeling|keen on|into|happy with) any\b|\bnothing (?:there |here )?for me\b|\bnothing (?:there|here) i (?:can|could)\b|\b(?:don'?t|dont|do not) (?:want|need) (?:a|any|the|your|these|those) (?:plans?|arrangements?|options?)\b|\bsomething (?:else|different)\b|\bnothing else\b|"
     r"\b(?:those|these|them|they|the|ur|your) (?:numbers|amounts|prices|figures|payments|options|plans|choices|ones) (?:don'?t|dont|do not|won'?t|wont|will not|aren'?t|are not|r not) (?:really )?(?:work|suit|do|fit|possible|doable|gonna work|going to work)\b|"
-    r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything else\b|"
+    r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything (?:else|different)\b|"
     r"\b(?:those|these|they|them|that) (?:don'?t|dont|do not|won'?t|wont) (?:work|suit|do)\b|\bnot those\b|"
     r"\b(?:don'?t|dont) fancy any|\bwhat else (?:have you got|is there|can you (?:do|offer))|\bwhat else (?:(?:have|do|did|can|could) )?(?:you|u|ya)\b|\bwhat else is (?:there|available|on offer)|\bwhat other (?:options|plans|choices)\b|\bany other (?:way|choice)|\b(?:is )?(?:that|this|thats|that'?s) (?:all|it) (?:you|u) (?:can|could|have|got|'?ve got|offer)|^\W*is (?:that|this) (?:all|it)\W*$|"
-    r"都不|都不行|都不合适|其他方案",
+    r"都不|都不行|都不合适|(?:其他|其它|别的)(?:的)?(?:方案|办法|选择|方式)|还有别的",
     re.I,
 )
 _HARDSHIP = re.compile(
@@ -228,23 +235,23 @@ _HARDSHIP = re.compile(
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
     r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|\b(?:stop|pause|freeze|suspend|waive|remove|drop)\w* (?:the |any |all |my )?(?:interest|charges|fees)\b|\b(?:interest|charges|fees) (?:be |to be |being |get |got )?(?:frozen|stopped|paused|waived|removed|suspended)\b|"
     r"\bwhat i can (?:afford|manage)\b|\blow income\b|\bstruggling (?:with|for) money\b|\bstruggling financially\b|"
-    r"暂停|缓一缓|停息|困难|低保",
+    r"暂停|缓一缓|停息|困难|低保|延期|宽限|缓(?:几|一段|一下|两)|(?:每个?月|每期)少还|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
     re.I,
 )
 _SETTLEMENT = re.compile(
-    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:full |whole |entire )?(?:arrears|900|overdue|balance|amount|debt|lot)|my (?:full |whole )?(?:balance|debt|arrears))(?: in full| now| today| right now| straight away| asap)*\W*$)|\bdiscount|"
+    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:full |whole |entire )?(?:arrears|900|overdue|balance|amount|debt|lot)|my (?:full |whole )?(?:balance|debt|arrears))(?: in full| now| today| right now| straight away| asap)*(?:\W*$| (?:by|with|on|using) (?:my |a |the )?(?:card|debit card|bank transfer|app)|\W+(?:send|give) me))|\bdiscount|"
     r"\breduce (?:the|what i) (?:total|balance|amount)|\bwrite (?:it |some (?:of it )?)?off\b|\bknock (?:some|a bit) off|\b(?:a|any|some) reduction\b(?! (?:in|of|to) (?:my |the )?(?:monthly|payments?|instalments?))|\boff the (?:total|balance|debt)\b|"
     r"\bfull and final\b|\bless th[ae]n (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
-    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|减免|打折|少还一点|一次性结清",
+    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|减免|打折|(?<!每月)(?<!每个月)(?<!每期)少还一点|一次性结清",
     re.I,
 )
 # "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
 _OWED_WRONG = re.compile(
     r"\b(?:balance|amount owed|total|figure|debt|arrears)\b.{0,25}\b(?:wrong|incorrect|not right)\b|"
     r"\bowe (?:you )?(?:way |much |a lot |far )?less\b|\b(?:don'?t|dont|do not) owe (?:that|this|you that) much\b|"
-    r"金额不对|欠款不对|没欠这么多",
+    r"欠款不对|欠的(?:钱|数)?不对|(?:总额|余额|总数|欠款金额)不对|没欠这么多",
     re.I,
 )
 _ASKS_WHO = re.compile(r"^\W*(?:are you|r u|is this|am i (?:talking|speaking|chatting))\b|你是", re.I)
@@ -268,35 +275,57 @@ _HUMAN = re.compile(
 _ASKS = re.compile(
     r"^\W*(?:what|whats|how|why(?! not\b)|when|where|who|which|will(?! do\b)|would|does|do (?:i|you|we|they)|is|are|am|if)\b|"
     r"\bwhat (?:if|happens|about|time)\b|\bpay (?:it )?off early\b|\bpay (?:extra|more|a bit more)\b|"
-    r"\boverpay|\bif i (?:get|have|want|miss|pick|choose)\b|\b(?:can|could) you (?:tell|explain|show)\b|会不会|能不能提前|是不是|吗[？?]?\s*$",
+    r"\boverpay|\bif i (?:get|have|want|miss|pick|choose)\b|\b(?:can|could) you (?:tell|explain|show)\b|会不会|能不能提前|是不是|吗[？?]?\s*$|"
+    r"几号|哪天|哪一天|什么时候|多少|怎么|为什么|提前还|提前结清",
     re.I,
 )
 _REQUEST = re.compile(
     r"\bchang|\binstead\b|\brather\b|\bprefer|\bmake it\b|\bswitch|\bmove\b|\bpush|\bhow about\b|\b(?:is it|would it be|be) possible to\b|"
-    r"\bwhat about (?:the )?(?:\d|£|a |an )|\bstretch|\bextend|\b(?:a bit |any )?(?:longer|shorter)\b|\b(?:could|can|may) (?:i|we) (?:have|get|take) (?:a bit |a little )?(?:longer|more time|more months|fewer|less)\b|"
+    r"\bwhat about (?:the )?(?:\d|£|a |an )|\b(?:what|how) about (?:doing|making|paying|having|spreading|splitting)\b|\bstretch|\bextend|\b(?:a bit |any )?(?:longer|shorter)\b|\b(?:could|can|may) (?:i|we) (?:have|get|take) (?:a bit |a little )?(?:longer|more time|more months|fewer|less)\b|"
     r"\d\s*(?:quid|pounds?)?\s*(?:(?:a|per|each|every|/)\s*(?:month|week|fortnight)|monthly|weekly|fortnightly|pm|pw|pcm)\b.{0,25}\b(?:ok|okay|alright|enough|acceptable|fine|work|do|possible|suit|good)\b|"
-    r"\b(?:could|can|will|would) you (?:take|accept)\b|(?:每周|每个?月|每两周|每半个月)\s*\S{1,6}?(?:可以|行|够|能不能)|改|换|调整",
+    r"\b(?:could|can|will|would) you (?:take|accept)\b|"
+    r"\b(?:can|could|would) (?:it|they|that|the (?:\w+ )?(?:payments?|instalments?|date)|payments?) (?:be (?:taken |paid |moved |changed |put )?|come out |go out |start )(?:on|in|at|from|by|to|after|before)\b|"
+    r"(?:^\W*|[，,。；;\s])(?:我|那|那我|那就)?(?:能|可以|可不可以|能不能)(?!提前)[^？?，,。]*吗[？?]?\s*$|(?:行|可以|好)吗[？?]?\s*$|"
+    r"(?:每周|每个?月|每两周|每半个月)\s*\S{1,6}?(?:可以|行|够|能不能)|改|换|调整",
+    re.I,
+)
+# "can it start next month", "能不能下个月再开始还": the first payment's date, not a break.
+_START_LATER = re.compile(
+    r"\b(?:start|begin)\w*\b[^.?!]{0,15}\b(?:next (?:month|week)|in (?:a|two|\d+) (?:weeks?|months?)|on the \d{1,2}(?:st|nd|rd|th)?)\b|"
+    r"(?:下个?月|下周|\d{1,2}号|月底|月初)[^，。？?]{0,6}(?:开始|起|扣)|晚一?点(?:再)?(?:扣|开始)",
+    re.I,
+)
+# "can I pay more some months", "could I overpay": more than the plan, not hardship.
+_PAY_MORE = re.compile(
+    r"\bpay (?:a (?:bit|little) )?(?:extra|more|double|over)\b|\boverpay|\b(?:pay|clear) (?:it |this |the (?:\w+ )?)?(?:off )?(?:early|earlier|sooner|quicker|faster)\b|"
+    r"多还|提前还",
     re.I,
 )
 # "can i change plans later on?": a question about the terms, not a change now.
-_ABOUT_LATER = re.compile(r"\b(?:later on|in the future|down the line|at some point|along the way)\b[^.!]*\?\W*$", re.I)
+_ABOUT_LATER = re.compile(
+    r"\b(?:later on|in the future|down the line|at some point|along the way|later if|if (?:my|things|circumstances|money|the situation)\b[^.!?]{0,30}\b(?:improves?|changes?|gets? better|picks? up))\b[^.!]*\?\W*$",
+    re.I,
+)
+# "is this instead of my normal payments?": the plan asked about, not a change asked for.
+_ASKS_ABOUT_PLAN = re.compile(r"^\W*(?:is|does|will|would) (?:this|that|it)\b(?! (?:be )?possible)[^?]*\?\W*$", re.I)
 _EXPLICIT_DATE = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bpay ?day\b|\bin \d+ (?:days?|weeks?)\b|"
     r"\b\d{1,2}[/.]\d{1,2}\b|\bnext (?:week|month)\b|\bend of (?:the |next )?month\b|\btomorrow\b|"
-    r"\d{1,2}号|\d{1,2}日|明天|下周|月底",
+    r"\d{1,2}号|\d{1,2}日|明天|下周|月底|下个?月|月初|月中|(?:这|下)?(?:周|星期|礼拜)[一二三四五六日天]",
     re.I,
 )
 _ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
     "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6,
     "第一": 1, "第二": 2, "第三": 3, "第四": 4, "第五": 5, "第六": 6,
+    "最后": -1, "最下面": -1, "最上面": 1, "中间": 0,
 }  # fmt: skip
 _OPTION_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}  # "option one"
 _FILLER = r"(?:\s+(?:one|option|plan|choice|button|pls|plz|please|thanks|thx|ta|mate|then|for me|is fine|would be good|works))*\W*$"
 _POSITION = re.compile(
     r"(?:\b(?:option|number|no\.?|choice|#)\s*(\d|one|two|three|four|five|six)\b)|"
     r"(?:\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th)" + _FILLER + ")|"
-    r"(第[一二三四五六])(?:个|种)?|"
+    r"(第[一二三四五六]|(?:最后|最下面|最上面|中间)(?=一个|那个|一种|那种|个|的))(?:个|种)?|"
     r"(?:\b(last|bottom|top|middle)" + _FILLER + ")",
     re.I,
 )
@@ -309,12 +338,15 @@ _PLAN_BY_AMOUNT = re.compile(r"(?:£|\$|¥|€)\s?(\d+(?:\.\d\d)?)|\b(\d+(?:\.\d
 # A shown plan pointed at by its monthly amount: "the 150 one", "the one that's 150",
 # "option with 300 per month", "the 75 per month plan".
 _PLAN_AT_AMOUNT = re.compile(
-    r"\b(?:the|that|this) (?:one|option|plan) (?:that'?s|thats|that is|which is|with|at|for|of) (?:the )?[£$¥€]?(\d+(?:\.\d\d)?)\b|"
-    r"\bthe [£$¥€]?(\d+(?:\.\d\d)?)(?: (?:a|per|each|every) month| monthly| pm| pcm)? (?:one|option|plan)\b|"
-    r"\b(?:option|plan) (?:with|at|of|for) [£$¥€]?(\d+(?:\.\d\d)?)\b",
+    r"\b(?:the|that|this) (?:one|option|plan)s? (?:that'?s|thats|that is|which is|with|at|for|of|where (?:i|you|we) (?:pay|give)|where it'?s|paying) (?:the )?[£$¥€]?(\d+(?:\.\d\d)?)\b|"
+    r"\bthe [£$¥€]?(\d+(?:\.\d\d)?)(?: (?:a|per|each|every) month| monthly| pm| pcm)? (?:one|option|plan)s?\b|"
+    r"\b(?:option|plan) (?:with|at|of|for) [£$¥€]?(\d+(?:\.\d\d)?)\b|"
+    r"(?:每|一)(?:期|个?月)\s*[¥￥]?(\d+(?:\.\d\d)?)\s*(?:元|块)?\s*的?\s*(?:那个|那种|那项|方案|选项)|"
+    r"[¥￥]?(\d+(?:\.\d\d)?)\s*(?:元|块)?\s*(?:一期|一个?月)?的(?:那个|那种|那项|方案|选项)|"
+    r"(?:选|要)(?:择)?(?:每|一)(?:期|个?月)(?:还)?\s*[¥￥]?(\d+(?:\.\d\d)?)",
     re.I,
 )
-_PLAN_WORD = re.compile(r"\bplan\b|\bone\b|\boption\b|\bmonthly\b|\ba month\b|\bpcm\b|方案|那个|每月", re.I)
+_PLAN_WORD = re.compile(r"\bplan\b|\bones?\b|\boption\b|\bmonthly\b|\ba month\b|\bpcm\b|方案|那个|每月", re.I)
 _QUESTION = re.compile(
     r"\?\s*$|？\s*$|^\s*(?:what|how|why|when|will|would|can|could|is|are|do|does|if)\b|吗|么|什么|怎么|为什么", re.I
 )
@@ -325,6 +357,9 @@ _MONTHS_IN_WORDS = re.compile(
     r"\b(three|six|nine|twelve|eighteen|twenty[- ]four)[- ](?:monthly )?(?:months?|payments|instalments|installments)\b",
     re.I,
 )
+_MONTHS_ZH = {"三": 3, "六": 6, "九": 9, "十二": 12, "十八": 18, "二十四": 24}
+_MONTHS_IN_ZH = re.compile(r"(二十四|十八|十二|三|六|九)\s*(?:个月|期)")
+_YEARS_ZH = re.compile(r"([半一两二12])年")
 _YEARS = re.compile(r"\b(?:a|one|1) year\b|\bthe year(?:[- ]long)? (?:one|plan|option)\b|\b(two|2) years\b", re.I)
 _COUNT = re.compile(r"\b(\d{1,2}) (?:monthly )?(?:payments|instalments|installments)\b", re.I)
 
@@ -350,7 +385,8 @@ _LENGTH_LEFT = re.compile(
     r"\b(?:instead of|rather than|not|than|from)\s+(?:the\s+)?(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
     r"(?:\s*(?:months?|mths?|mos?|payments?|instalments?|installments?)|[- ]month(?:ly)? (?:one|plan))?\b|"
     r"\b(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s*(?:months?|mths?|payments?))?"
-    r"\s+(?:is|are|'s|seems?|feels?)\s+(?:way |far |a bit |much )?too (?:many|long|short|much|few)\b",
+    r"\s+(?:is|are|'s|seems?|feels?)\s+(?:way |far |a bit |much )?too (?:many|long|short|much|few)\b|"
+    r"(?:半年|[一两二三四五六七八九十]+年|\d{1,2}\s*(?:个月|期)|(?:三|六|九|十二)(?:个月|期))\s*(?:太|有点|有些)(?:短|长|多|少)",
     re.I,
 )
 
@@ -365,6 +401,21 @@ _COUNT_OF_PAYMENTS = re.compile(
     r"[£$¥€]?\b\d{2,}(?:\.\d\d)?\s*x\s*(\d{1,2})\b(?![.,]\d)",
     re.I,
 )
+# "theres no way i can pay 75", "i cant do 75 a month": a figure refused, not offered.
+_OFFER_REFUSED = re.compile(
+    r"\b(?:no way|not a chance|there'?s no way|can'?t|cannot|cant|couldn'?t|unable to|not able to)\b(?: i| we)?(?: can| could)?(?: even| possibly| really)?"
+    r" (?:pay|do|manage|afford|find)\b",
+    re.I,
+)
+# The whole balance, or now: a kind of payment, not an amount.
+_ALL_NOW = re.compile(
+    r"\ball\b|\bfull\b|\bwhole\b|\beverything\b|\bthe lot\b|\bnow\b|\btoday\b|全部|全额|一次性|现在|今天|马上", re.I
+)
+# An amount given for each period ("20 a week", "一周还20"), not a date or a lump sum.
+_EACH = re.compile(
+    r"\b(?:a|per|each|every|/)\s*(?:week|fortnight|month)\b|\b(?:weekly|fortnightly|monthly|pw|pm|pcm)\b|每周|一周|每个?月|一个月|每两周|两周|每期|礼拜|星期",
+    re.I,
+)
 # "even the smallest one is too much", "cant even afford the 75": the options refused, not one chosen.
 _REFUSES_EVEN = re.compile(
     r"\beven (?:the|that|your|ur|a) [^.?!]{0,30}\b(?:too (?:much|high|steep|expensive)|can'?t|cannot|not (?:possible|doable|affordable))|"
@@ -374,15 +425,15 @@ _REFUSES_EVEN = re.compile(
 _SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最短|最快", re.I)
 _LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
 _PAY_NOW = re.compile(
-    r"\b(?:pay|clear|settle) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |[£$¥€]?\d[\d,.]* )?(?:all |off )?"
-    r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|马上还|现在(?:就)?还",
+    r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
+    r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|马上还|现在(?:就)?还|直接(?:一次性)?还|一次性(?:还|付)(?:了|掉|清)",
     re.I,
 )
 _WHEN_PAID = re.compile(r"\bwhen i get paid\b|\bon pay ?day\b|\bafter pay ?day\b|发工资(?:后|以后|那天)", re.I)
 _HALF_YEAR = re.compile(r"\bhalf (?:a )?year\b|半年", re.I)
 _YEAR_LONG = re.compile(r"\byear[- ]long\b|一年", re.I)
 _TAKE_NUMBER = re.compile(
-    r"\b(?:go (?:with|for)|take|pick|choose|i'?ll (?:take|have|do)|put me (?:down )?(?:for|on)|sign me up (?:for|to)|do me|gimme) (?:the )?(\d{1,2})\b"
+    r"\b(?:go (?:with|for)|take|pick|choose|i'?ll (?:take|have|do)|put me (?:down )?(?:for|on)|sign me up (?:for|to)|do me|gimme) (?:the )?(\d{1,2}|three|six|nine|twelve|eighteen)\b"
     r"(?!\s*(?:a\b|per|every|each|monthly|weekly|pw|pm|pcm|£|pounds?|quid|[.,]\d))",
     re.I,
 )
@@ -414,7 +465,9 @@ _REASON_WORDS = (
         "reduced_income",
         r"\bhours (?:cut|reduced|got cut)|\bovertime|\bpay cut|\bless (?:work|money|hours)|"
         r"\bincome\b|\bwages?\b|\bsalary|\bbenefits?\b|\bpartner left|\buniversal credit\b|"
-        r"\b(?:pay|paid|wages?|salary) (?:was |were |came |come |got )?(?:in )?late\b|\b(?:i|we) (?:got|get|been|was|were) paid (?:late|less)\b|\b(?:shifts?|hours) (?:were |was |got |have been )?(?:cut|reduced)|"
+        r"\b(?:pay|paid|wages?|salary) (?:was |were |came |come |got )?(?:in )?late\b|"
+        r"\blost (?:\w+ ){0,3}(?:of )?(?:pay|wages?|income|earnings|hours|shifts|overtime)\b|"
+        r"\b(?:work|jobs?|shifts|hours|overtime|business|orders|customers|clients|contracts?|trade|tips|commission)\b[^.?!]{0,10}\b(?:dried up|slowed|gone quiet|went quiet|dropped off|fell off|fallen off|died off|been quiet)\b|\b(?:i|we) (?:got|get|been|was|were) paid (?:late|less)\b|\b(?:shifts?|hours) (?:were |was |got |have been )?(?:cut|reduced)|"
         r"收入|工资|降薪|减薪",
     ),
     (
@@ -422,7 +475,11 @@ _REASON_WORDS = (
         r"\bhospital|\bsick\b|\bill\b|\billness|\bsurgery|\boperation\b|\binjur|\bdengue|\bcovid|"
         r"生病|住院|手术|病了",
     ),
-    ("bereavement", r"\bfuneral|\bpassed away|\bdied\b|\bburial|去世|葬礼"),
+    (
+        "bereavement",
+        r"\bfuneral|\bpassed away|\bdied\b|\bburial|\bwidow(?:ed|er)?\b|\bbereave|"
+        r"\blost my (?:wife|husband|partner|mum|mom|mother|dad|father|son|daughter|brother|sister|baby|child|nan|gran|grandad|grandma)\b|去世|葬礼|过世|离世",
+    ),
     ("family_emergency", r"\bfamily\b|\bkids?\b|\bchild|\bson\b|\bdaughter|\bmum\b|\bmom\b|\bdad\b|家里|孩子|家人"),
     ("unexpected_expense", r"\bbills?\b|\brepair|\bboiler|\bcar\b|\bvet\b|\bunexpected|\bexpense|意外|开支|修|坏了"),
     (
@@ -447,7 +504,9 @@ _REASON_WORDS = (
         r"\bnot enough (?:money|funds|in (?:my|the))|\b(?:didn'?t|didnt|did not) have (?:enough|the money|the funds)|"
         r"\binsufficient funds|\bran out of (?:money|cash)|\bshort (?:of money|of cash|this month|that month|last month)|"
         r"\bmoney(?:'?s| is| was| has been| been) (?:tight|short)|\bskint\b|\bbroke\b|\bbad (?:month|patch|time)\b|"
-        r"\bchristmas\b|\bxmas\b|\bspent too much|\boverspent|\brent (?:went|go(?:es)?) up|\bcost of living|钱不够|没钱",
+        r"\bchristmas\b|\bxmas\b|\bspent too much|\boverspent|\brent (?:went|go(?:es)?) up|\bcost of (?:living|everything)|"
+        r"\bprices (?:went|have gone|are going|gone) up|\beverything (?:is |'?s )?(?:so |too )?(?:expensive|dear)|"
+        r"\b(?:no|zero|hardly any|barely any|little) (?:money|cash|funds)\b|\bstudent\b|钱不够|没钱|手头紧|钱(?:很|有点|比较)?紧|缺钱|周转不(?:开|过来)|入不敷出",
     ),
 )
 _REASON_RE = tuple((code, re.compile(pattern, re.I)) for code, pattern in _REASON_WORDS)
@@ -480,6 +539,22 @@ _NOT_A_REASON = frozenset(
 _THOUGHT_PAID = re.compile(
     r"\bthought (?:i'?d|i had|i have|i did|it had|it was|it'?d|it would)\b[^.?!]{0,20}\b(?:paid|gone|come|taken|been)\b|"
     r"\bmy (?:mistake|bad)\b|\bmistake on my part",
+    re.I,
+)
+# Intents that offer to pay: at the reason question they win only with the words of an offer.
+_PAYING = frozenset(
+    {"choose_pay_now", "choose_promise_to_pay", "choose_plan", "offer_monthly_amount", "change_payment_date"}
+)
+# "can I clear it then", "ill pay it on friday", "let me pay 200 now": an offer to pay, in words.
+_ASKS_TO_PAY = re.compile(
+    r"\b(?:can|could|may|shall|cud) (?:i|we)\b|\b(?:i'?ll|ill|i will|i'?d|id|i would|i want to|i wanna|let me|happy to|i can|i could)"
+    r"(?: \w+){0,2} (?:pay|clear|settle|do|manage|afford|set up|send|transfer)\b|\bplan\b|"
+    r"\bpay (?:it|this|that|you|the \w+|now|today|tomorrow|by|on|in full)\b|\b(?:now|today|tomorrow|asap)\b",
+    re.I,
+)
+# "why is it 900 overdue? i thought …", "how is it 3200??": the figures asked about first.
+_FIGURES_QUESTION = re.compile(
+    r"^\W*(?:why|how|what)\b[^.?!]{0,40}\b(?:overdue|owe|owing|balance|amount|arrears|total|£?\d[\d,.]*|fees?|interest|charges?)\b[^.?!]{0,20}\?",
     re.I,
 )
 # Intents that say little at the reason question: a reason in words wins over them ("i forget").
@@ -526,6 +601,13 @@ _MONEY_STORY = re.compile(
     r"\b(?:i|we|he|she|my \w+) (?:only |now |just )?(?:earn|earns|make|makes|take home|takes home|bring in|brings in)\b|"
     r"\b(?:rent|mortgage|bills?|council tax|energy|gas|electric|childcare|nursery|costs?|prices)\b[^.?!]{0,20}\b(?:went|gone|go|going|goes) up\b|"
     r"\b(?:income|wages?|salary|pension|benefits?)\b[^.?!]{0,20}\b(?:cut|dropped|went down|gone down|reduced|less|only)\b",
+    re.I,
+)
+# A death in the family in so many words ("recently widowed", "lost my husband"): a bereavement.
+_BEREAVED = re.compile(
+    r"\bwidow(?:ed|er)?\b|\bbereave|\bpassed away\b|"
+    r"\blost my (?:wife|husband|partner|mum|mom|mother|dad|father|son|daughter|brother|sister|baby|child|nan|gran|grandad|grandma)\b|"
+    r"去世|过世|离世",
     re.I,
 )
 # Words that say nothing of why ("erm ok", "not sure", "idk lol"), for _too_little.

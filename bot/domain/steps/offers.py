@@ -11,15 +11,18 @@ from .lexicon import (
     _CANT_AFFORD,
     _CHOICE_MISTAKEN_FOR,
     _COUNT_OF_PAYMENTS,
+    _EACH,
     _EXPLICIT_DATE,
     _HALF_YEAR,
     _HARDSHIP,
     _HUMAN,
     _IN_FULL,
+    _LENGTH_WORDS,
     _LONGEST,
     _NO,
     _NONE_WORK,
     _NOT_NOW,
+    _OFFER_REFUSED,
     _OFFERS_AN_AMOUNT,
     _OPTION_WORDS,
     _OPTIONS_BAD,
@@ -31,6 +34,7 @@ from .lexicon import (
     _PLAN_NOUN,
     _PLAN_WORD,
     _POSITION,
+    _QUESTION,
     _REFUSES_EVEN,
     _SETTLEMENT,
     _SHORTEST,
@@ -40,6 +44,7 @@ from .lexicon import (
     ALWAYS_TOPIC,
     CLEAR_CONFIDENCE,
     CONSEQUENTIAL,
+    QUESTIONS,
 )
 from .reading import (
     AMOUNT,
@@ -61,6 +66,7 @@ from .reading import (
     _top,
     _unsure,
     amount_with_period,
+    contradicted,
     months_named,
     plainly_terms,
 )
@@ -86,6 +92,7 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and confidence >= 0.5
         and intent not in {"request_hardship", "ask_settlement"}
         and not plainly_terms(text, intent)
+        and not contradicted(text, intent, confidence)
     ):
         return Reading(TOPIC, intent=intent)
     if _NOT_NOW.search(text):
@@ -96,8 +103,8 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     amount = amount_with_period(text)
     if _HARDSHIP.search(text) and not amount:
         return Reading(HARDSHIP)
-    if _HUMAN.search(text) and not _ASKS_WHO.search(text):
-        return Reading(HUMAN)
+    if _HUMAN.search(text) and not _ASKS_WHO.search(text) and not _confident_question(text, intent, confidence):
+        return Reading(HUMAN)  # but "will you still call me if i choose a plan?" is a question
     if _NONE_WORK.search(text) and not amount and not _CANT_AFFORD.search(text):
         return Reading(NONE_WORK)
     question = _question(text, intent, unsure=_unsure(ranking))
@@ -114,14 +121,23 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=intent)
     if intent == "defer_decision":
         return Reading(NOT_NOW)
-    if _CANT_AFFORD.search(text) and not _OFFERS_AN_AMOUNT.search(text):
+    if _CANT_AFFORD.search(text) and (not _OFFERS_AN_AMOUNT.search(text) or _OFFER_REFUSED.search(text)):
         # "thats way more than i have": what they can pay, not a dispute of the debt
         return Reading(CANT_AFFORD)
     if intent in CONSEQUENTIAL and not CONSEQUENTIAL[intent].search(text) and confidence < CLEAR_CONFIDENCE:
         return Reading(CONFIRM_FIRST, intent=intent)
     placed = bool(ranking) and (
         ranking[0][0] == "offer_monthly_amount"
-        or (ranking[0][0] in {"choose_pay_now", "choose_promise_to_pay"} and ranking[0][1] >= 0.5)
+        or (
+            ranking[0][0] in {"choose_pay_now", "choose_promise_to_pay"}
+            and ranking[0][1] >= 0.5
+            and (
+                _EXPLICIT_DATE.search(text)
+                or _WHEN_PAID.search(text)
+                or _IN_FULL.search(text)
+                or not _EACH.search(text)
+            )
+        )
     )
     if amount and not placed and not _IN_FULL.search(text):
         # their figure, which the classifier did not see as one: the plan form weighs it
@@ -132,6 +148,11 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     if (_NO.search(text) or intent == "deny") and not re.search(r"\d", text):
         return Reading(NONE_WORK)
     return Reading(TOPIC, intent=intent)
+
+
+def _confident_question(text: str, intent: str | None, confidence: float) -> bool:
+    """A question about the terms the classifier is sure of, in the form of a question."""
+    return intent in QUESTIONS and confidence >= 0.8 and bool(_QUESTION.search(text))
 
 
 def _choice(text: str) -> Reading | None:
@@ -150,10 +171,11 @@ def _choice(text: str) -> Reading | None:
         return Reading(CHOICE, kind="choose_promise_to_pay")
     if _PAY_NOW.search(text):
         return Reading(CHOICE, kind="choose_pay_now")
-    if _SHORTEST.search(text) and among_plans:
+    if _SHORTEST.search(text) and (among_plans or re.search(r"那个|那种|方案|选项", text)):
         return Reading(CHOICE, choice=1, among_plans=True)
     if _LONGEST.search(text) and (
-        among_plans or re.search(r"\bone\b|\boption\b|\bmonthly\b|\bpayments?\b|\bmonths\b", text, re.I)
+        among_plans
+        or re.search(r"\bone\b|\boption\b|\bmonthly\b|\bpayments?\b|\bmonths\b|那个|那种|方案|选项", text, re.I)
     ):
         return Reading(CHOICE, choice=-1, among_plans=True)
     if _HALF_YEAR.search(text):
@@ -162,7 +184,8 @@ def _choice(text: str) -> Reading | None:
         return Reading(CHOICE, months=months_named(text) or 12)
     taken = _TAKE_NUMBER.search(text)
     if taken and not _IN_FULL.search(text):
-        return Reading(CHOICE, months=int(taken.group(1)))
+        number = taken.group(1)
+        return Reading(CHOICE, months=int(number) if number.isdigit() else _LENGTH_WORDS[number.lower()])
     count = _COUNT_OF_PAYMENTS.search(text)
     if count and not _IN_FULL.search(text):
         return Reading(CHOICE, months=int(next(g for g in count.groups() if g)))
@@ -172,6 +195,6 @@ def _choice(text: str) -> Reading | None:
     if not _PLAN_WORD.search(text):
         return None
     amount = _PLAN_BY_AMOUNT.search(text) or _PLAN_AT_AMOUNT.search(text)
-    if amount and re.search(r"\bone\b|\boption\b|\bplan\b|那个|方案", text, re.I):
+    if amount and re.search(r"\bones?\b|\boptions?\b|\bplans?\b|那个|那种|方案|选项|^\W*(?:我)?(?:选|要)", text, re.I):
         return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from .lexicon import (
+    _ALL_NOW,
     _AMOUNT_WORDS,
     _ASKS_WHO,
     _CHANGE,
@@ -55,6 +56,7 @@ from .reading import (
     _question,
     _top,
     _unsure,
+    contradicted,
     months_named,
     months_wanted,
     plainly_terms,
@@ -74,7 +76,12 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         if payload == "change_payment_date":
             return Reading(CHANGE_DATE)
         return Reading(TOPIC, intent=payload)
-    if intent in ALWAYS_TOPIC and confidence >= 0.5 and not plainly_terms(text, intent):
+    if (
+        intent in ALWAYS_TOPIC
+        and confidence >= 0.5
+        and not plainly_terms(text, intent)
+        and not contradicted(text, intent, confidence)
+    ):
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL and CONSEQUENTIAL[intent].search(text) and intent != "cancel_plan":
         return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
@@ -109,11 +116,11 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(CHANGE_DATE)
     if months_wanted(text) and len(text.split()) <= 4 and not _AMOUNT_WORDS.search(text):
         return Reading(CHANGE_MONTHS)  # "no, 3", "12?", "twelve"
+    if _NO_ANYWHERE.search(text):
+        return Reading(NO)  # "不对不对，我不要了", "thats wrong, forget it": a no, whatever was wrong
     if _CORRECTION.search(text):
         return Reading(CORRECTION)
     plain = _NEGATIVE_YES.sub(" ok ", text)
-    if _NO_ANYWHERE.search(text):
-        return Reading(NO)
     if _QUESTION.search(text) and intent in QUESTIONS:
         return Reading(TOPIC, intent=intent)
     yes = (
@@ -159,9 +166,15 @@ def _change(text: str, intent: str | None) -> str | None:
         return CHANGE_MONTHS
     if _KIND_WORDS.search(text):
         return CHANGE_KIND
-    if _DATE_WORDS.search(text) and re.search(r"\bstart|\bbegin|\bfirst (?:payment|one|instalment)", text, re.I):
+    if _DATE_WORDS.search(text) and re.search(
+        r"\bstart|\bbegin|\bfirst (?:payment|one|instalment)|\btaken\b|\b(?:come|go|goes|comes) out\b|开始|首期|第一期|扣|那天",
+        text,
+        re.I,
+    ):
         return CHANGE_DATE  # "can i start in two weeks": when the plan starts, whatever kind the classifier leaned to
     if intent in {"choose_pay_now", "choose_promise_to_pay"}:
+        if re.search(r"\d", text) and not (_DATE_WORDS.search(text) or _ALL_NOW.search(text)):
+            return CHANGE_AMOUNT  # "can i pay 100 instead of 150": the amount, whatever kind the lean says
         return CHANGE_KIND
     if _DATE_WORDS.search(text):
         return CHANGE_DATE

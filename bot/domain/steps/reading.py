@@ -13,19 +13,27 @@ from ..parsing import parse_periodic_amount
 from .lexicon import (
     _ABOUT_LATER,
     _ASKS,
+    _ASKS_ABOUT_PLAN,
     _BARE_LENGTH,
     _BARE_LENGTH_WORD,
     _COUNT,
     _EXPLICIT_DATE,
+    _HARDSHIP,
     _LENGTH_LEFT,
     _LENGTH_WORDS,
     _MONTH_NUMBERS,
     _MONTHS_IN_WORDS,
+    _MONTHS_IN_ZH,
+    _MONTHS_ZH,
+    _PAID_CLAIM,
+    _PAY_MORE,
     _PLAN_AT_AMOUNT,
     _PLAN_BY_MONTHS,
     _QUESTION,
     _REQUEST,
+    _START_LATER,
     _YEARS,
+    _YEARS_ZH,
     CLEAR_CONFIDENCE,
     CONSEQUENTIAL,
     QUESTIONS,
@@ -105,6 +113,24 @@ def consequential_unclear(text: str, ranking: Ranking) -> str | None:
     return intent
 
 
+def contradicted(text: str, intent: str | None, confidence: float) -> bool:
+    """A lean to a topic that the words go against. Whatever the confidence: hardship for a
+    message that only names when the plan starts or how long it runs. When the classifier is
+    not sure: a payment claimed with no words of one ("can it come out on a friday as thats
+    when i get paid"), hardship asked for in words of paying more ("can I pay more some months?")."""
+    if intent == "request_hardship" and _START_LATER.search(text) and not _HARDSHIP.search(text):
+        return True  # "能不能下个月再开始还", "can it start next month": the first payment's date
+    if intent == "request_hardship" and months_named(text) and not _HARDSHIP.search(text):
+        return True  # "could I have more time, like 9 months": a plan's length, not a break
+    if confidence >= CLEAR_CONFIDENCE:
+        return False
+    if intent == "claim_already_paid":
+        return not _PAID_CLAIM.search(text)
+    if intent == "request_hardship":
+        return bool(_PAY_MORE.search(text))
+    return False
+
+
 def _unsure(ranking: Ranking) -> bool:
     """The classifier put its fallback first: the intent it leans to is only a guess, and
     the rules would follow the fallback, not that intent."""
@@ -118,7 +144,14 @@ def _question(text: str, intent: str | None, unsure: bool = False) -> Reading | 
     the rules would not answer the FAQ it leans to: a plain question is then QUESTION."""
     if _ABOUT_LATER.search(text) and intent not in QUESTIONS:
         return Reading(QUESTION, intent=intent)
-    if not (_ASKS.search(text) or _QUESTION.search(text)) or _REQUEST.search(text):
+    if _ASKS_ABOUT_PLAN.search(text) and not amount_with_period(text) and not months_wanted(text):
+        return Reading(
+            TOPIC if intent in QUESTIONS and not unsure else QUESTION, intent=intent
+        )  # "is this instead of …?"
+    asked = _ASKS.search(text) or _QUESTION.search(text)
+    if asked and _PAY_MORE.search(text) and intent not in QUESTIONS:
+        return Reading(QUESTION, intent=intent)  # "提前还完可以吗", "can I pay extra?": about the terms
+    if not asked or _REQUEST.search(text):
         return None
     if intent in QUESTIONS and not (unsure and _ASKS.search(text)):
         return Reading(TOPIC, intent=intent)
@@ -144,6 +177,10 @@ def months_named(text: str) -> int | None:
         months = int(next(g for g in match.groups() if g))
     elif _MONTHS_IN_WORDS.search(text):
         months = _MONTH_NUMBERS[_MONTHS_IN_WORDS.search(text).group(1).lower().replace("-", " ")]  # type: ignore[union-attr]
+    elif _MONTHS_IN_ZH.search(text):
+        months = _MONTHS_ZH[_MONTHS_IN_ZH.search(text).group(1)]  # type: ignore[union-attr]
+    elif _YEARS_ZH.search(text):
+        months = {"半": 6, "一": 12, "1": 12, "两": 24, "二": 24, "2": 24}[_YEARS_ZH.search(text).group(1)]  # type: ignore[union-attr]
     elif _YEARS.search(text):
         months = 24 if _YEARS.search(text).group(1) else 12  # type: ignore[union-attr]
     else:

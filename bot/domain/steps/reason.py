@@ -7,7 +7,10 @@ import re
 
 from ..conduct import detect_vulnerability
 from .lexicon import (
+    _ASKS_TO_PAY,
     _ASKS_WHO,
+    _BEREAVED,
+    _FIGURES_QUESTION,
     _FILLER_WORDS,
     _HUMAN,
     _MONEY_STORY,
@@ -19,6 +22,7 @@ from .lexicon import (
     _OWN_PAY,
     _PAID_CLAIM,
     _PAYDAY_STORY,
+    _PAYING,
     _QUESTION,
     _REASON_RE,
     _SPREAD,
@@ -36,6 +40,7 @@ from .reading import (
     HUMAN,
     NOT_NOW,
     PAID_CLAIM,
+    QUESTION,
     REASON,
     TOPIC,
     UNCLEAR,
@@ -48,6 +53,9 @@ from .reading import (
     amount_with_period,
 )
 
+_SURE = 0.7  # a lean to a disclosure at or above this is left to the vulnerability rules
+_MONEY_REASONS = frozenset({"reduced_income", "unexpected_expense", "over_indebted", "other"})
+
 
 def read_at_reason(text: str, ranking: Ranking) -> Reading:
     """What an answer to "what made it hard to pay?" means. Whatever the borrower says
@@ -57,7 +65,10 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     if _payload_intent(text):
         return Reading(TOPIC, intent=_payload_intent(text))
     intent, confidence = _top(ranking)
-    if intent not in ("crisis", "disclose_vulnerability") and detect_vulnerability(text) == "bereavement":
+    words_say_bereaved = intent != "reason_bereavement" and bool(_BEREAVED.search(text))  # "recently widowed"
+    if intent not in ("crisis", "disclose_vulnerability") and (
+        detect_vulnerability(text) == "bereavement" or words_say_bereaved
+    ):
         # "my brother took his own life": a bereavement, whatever else the classifier leaned to
         # (the vulnerability lexicon leaves bereavements to the reason rules)
         return Reading(REASON, reason="bereavement")
@@ -74,6 +85,19 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return Reading(PAID_CLAIM)
     if intent == "claim_already_paid" and confidence >= 0.3 and not _reason_code(text, ranking, strict=True):
         return Reading(TOPIC, intent=intent)  # a lean without the words: the rules, never filed on it
+    if _FIGURES_QUESTION.search(text):
+        # "why is it 900 overdue? i thought i only missed a couple": the figures asked
+        # about first; a reason after it is not the answer yet
+        return Reading(QUESTION, intent=intent)
+    if (
+        intent == "disclose_vulnerability"
+        and confidence < _SURE
+        and detect_vulnerability(text) is None
+        and _money_reason(text)
+    ):
+        # "just struggling with the cost of everything": money, in so many words; a lean to a
+        # disclosure with no vulnerability word in the message is not one
+        return Reading(REASON, reason=_money_reason(text))
     if intent in ALWAYS_TOPIC and confidence >= 0.5 and intent != "request_hardship":
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL:
@@ -82,8 +106,10 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         if intent != "cancel_plan" and confidence >= 0.3 and not _reason_code(text, ranking, strict=True):
             # a lean the words do not bear out; below 0.3 the classifier is only guessing
             return Reading(CONFIRM_FIRST, intent=intent)
-    if _NOT_NOW.search(text) or (intent == "defer_decision" and confidence >= 0.5):
-        return Reading(NOT_NOW)
+    if _NOT_NOW.search(text) or (
+        intent == "defer_decision" and confidence >= 0.5 and not _reason_code(text, ranking, strict=True)
+    ):
+        return Reading(NOT_NOW)  # "new job, first pay hasn't come yet": a reason, whatever the lean to "later"
     if _HUMAN.search(text) and not _ASKS_WHO.search(text):
         return Reading(HUMAN)
     if _SPREAD.search(text) and not _reason_code(text, ranking, strict=True):
@@ -108,6 +134,15 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return Reading(AMOUNT)  # "cud i pay like 20 a week": their figure, weighed by the plan form
     if intent in _WEAK_AT_REASON and _reason_code(text, ranking, strict=True) and not _OFFERS_AN_AMOUNT.search(text):
         return Reading(REASON, reason=_reason_code(text, ranking, strict=True))  # "i forget": the words say why
+    if (
+        intent in _PAYING
+        and confidence < CLEAR_CONFIDENCE
+        and _reason_words(text)
+        and not (_OFFERS_AN_AMOUNT.search(text) or _ASKS_TO_PAY.search(text) or _QUESTION.search(text))
+    ):
+        # "lost 2 weeks of pay": why they could not pay, with "pay" and a period in it; an
+        # offer or a date needs the words of one ("can I clear it then", "ill pay it friday")
+        return Reading(REASON, reason=_reason_words(text))
     if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):
         return Reading(TOPIC, intent=intent)
     if intent is not None and intent.startswith("reason_") and confidence >= 0.5:
@@ -126,6 +161,17 @@ def _too_little(text: str) -> bool:
     words = re.findall(r"[A-Za-z']{2,}", text)
     saying = [w for w in words if len(w) >= 3 and w.lower() not in _FILLER_WORDS and not _NOISE.match(w)]
     return han < 4 and (len(words) < 5 and len(saying) < 2)
+
+
+def _reason_words(text: str) -> str | None:
+    """The reason code the words name, whatever the classifier said."""
+    return next((code for code, pattern in _REASON_RE if pattern.search(text)), None)
+
+
+def _money_reason(text: str) -> str | None:
+    """A reason about money that the words name (income, costs, debts, being short)."""
+    code = _reason_words(text)
+    return code if code in _MONEY_REASONS else None
 
 
 def _reason_code(text: str, ranking: Ranking, strict: bool = False) -> str | None:
