@@ -103,3 +103,26 @@ def test_a_language_without_examples_gets_no_intent_rather_than_a_guess(storage)
     classifier = TfidfIntentClassifier.load({}, storage, _trained(storage), _context())
     [message] = classifier.process([Message(data={"text": "我想转人工"})])
     assert message.get("intent") == {"name": None, "confidence": 0.0}
+
+
+def test_chinese_words_are_jiebas_segmentation_without_punctuation():
+    from components.intent_classifier import chinese_words
+
+    assert chinese_words("我想转人工，谢谢！") == ["我", "想", "转", "人工", "谢谢"]
+    assert chinese_words("能不能每个月还500") == ["能", "不能", "每个", "月", "还", "500"]
+
+
+def test_the_chinese_model_reads_words_not_whole_sentences(storage):
+    """Chinese has no spaces: the Chinese model's word n-grams are jieba's words (a
+    whitespace split made each sentence one "word"); the English model's are unchanged."""
+    resource = Resource("intent_classifier")
+    both = {i: EXAMPLES[i] + ZH_EXAMPLES[i] for i in EXAMPLES}
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in both.items() for t in texts])
+    TfidfIntentClassifier.create({}, storage, resource, _context()).train(data)
+    classifier = TfidfIntentClassifier.load({}, storage, resource, _context())  # the segmenter's function is trusted
+    zh_words = classifier.models["zh"].steps[0][1].transformer_list[1][1].vocabulary_
+    assert "人工" in zh_words and "转 人工" in zh_words and "转人工客服" not in zh_words
+    en_words = classifier.models["en"].steps[0][1].transformer_list[1][1].vocabulary_
+    assert "real person" in en_words
+    [message] = classifier.process([Message(data={"text": "人工，谢谢"})])
+    assert message.get("intent")["name"] == "request_human"
