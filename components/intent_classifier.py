@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from typing import Any
 
 import jieba
@@ -175,18 +176,51 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             if text.strip() and script in self.models:
                 by_model.setdefault(script, []).append(message)
             elif message.get(INTENT) is None:  # no text (or no model): no intent, as DIET leaves it
-                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+                _no_intent(message)
         for script, to_classify in by_model.items():
             model = self.models[script]
-            probabilities = model.predict_proba([m.get(TEXT) for m in to_classify])
+            features = model[:-1].transform([m.get(TEXT) for m in to_classify])
+            known = _knows_something(model, features)
+            probabilities = model[-1].predict_proba(features)
             labels = model.classes_
-            for message, row in zip(to_classify, probabilities, strict=False):
+            for message, row, anything_known in zip(to_classify, probabilities, known, strict=True):
+                if not anything_known:
+                    # Not one character or word the examples had ("ȀȁȂ", an emoji they
+                    # lack): the probabilities are the model's biases alone (affirm at
+                    # 0.82), a guess. No intent, so the fallback asks again.
+                    _no_intent(message)
+                    continue
                 order = row.argsort()[::-1][: self.config["ranking_length"]]
                 ranking = [{INTENT_NAME_KEY: str(labels[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order]
                 message.set(INTENT, ranking[0], add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
+
+
+def _knows_something(model: Pipeline, features: Any) -> np.ndarray:
+    """Per message (a row of `features`), whether it has an n-gram with something in
+    it: the space that the character n-grams pad each word with is in every message."""
+    blank = _BLANK_COLUMNS.get(model)
+    if blank is None:
+        found: list[int] = []
+        offset = 0
+        for _, vectorizer in model[0].transformer_list:
+            vocabulary = vectorizer.vocabulary_
+            found.extend(offset + column for gram, column in vocabulary.items() if not str(gram).strip())
+            offset += len(vocabulary)
+        blank = _BLANK_COLUMNS[model] = np.array(found, dtype=features.indices.dtype)
+    rows = features.tocsr()
+    return np.array(
+        [not np.isin(rows.indices[rows.indptr[i] : rows.indptr[i + 1]], blank).all() for i in range(rows.shape[0])]
+    )
+
+
+_BLANK_COLUMNS: weakref.WeakKeyDictionary[Pipeline, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _no_intent(message: Message) -> None:
+    message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [], add_to_output=True)
 
 
 def _fast_scoring(model: Pipeline) -> Pipeline:

@@ -51,6 +51,21 @@ def test_an_empty_message_gets_no_intent(storage):
     assert hello.get("intent")["name"] == "greet"
 
 
+def test_a_message_with_nothing_the_model_knows_is_not_understood(storage):
+    """Letters and symbols none of the examples had ("ȀȁȂ", emoji the data lacks) leave
+    the model nothing to go on: it would answer with whichever intent its biases favour
+    (affirm at 0.82 in the shipped model), a guess. It gives no intent, so the fallback
+    asks again."""
+    classifier = TfidfIntentClassifier.load({}, storage, _trained(storage), _context())
+    unknown, emoji, hello = classifier.process(
+        [Message(data={"text": "ȀȁȂ"}), Message(data={"text": "\U0001f9ff\U0001f9ff"}), Message(data={"text": "hello"})]
+    )
+    for message in (unknown, emoji):
+        assert message.get("intent") == {"name": None, "confidence": 0.0}
+        assert message.get("intent_ranking") == []
+    assert hello.get("intent")["name"] == "greet"
+
+
 def test_a_missing_model_classifies_nothing_instead_of_failing(storage):
     classifier = TfidfIntentClassifier.load({}, storage, Resource("never_trained"), _context())
     [message] = classifier.process([Message(data={"text": "hello"})])
