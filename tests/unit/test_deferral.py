@@ -77,13 +77,20 @@ def test_the_step_a_deferral_is_recorded_against(state, step):
         "我要和家人商量一下",
         "等我发工资后再决定",
         "我再想想",
+        "过几天再说",
+        "晚些时候再回复你",
+        "等一下再聊",
+        "后天再看吧",
+        "我回去看看工资再说",
     ],
 )
 def test_what_counts_as_asking_for_time(text):
     assert deferral.sounds_like_deferral(text)
 
 
-@pytest.mark.parametrize("text", ["我失业了", "这不是我的贷款", "我想分6期还", "不考虑", "好的，没问题", "再见"])
+@pytest.mark.parametrize(
+    "text", ["我失业了", "这不是我的贷款", "我想分6期还", "不考虑", "好的，没问题", "再见", "以后再也不借了"]
+)
 def test_chinese_the_classifier_misfiles_is_not_asking_for_time(text):
     assert not deferral.sounds_like_deferral(text)
 
