@@ -1,6 +1,6 @@
 """Where this assistant replaces parts of Rasa, in the open.
 
-Five modules replace attributes of Rasa 3.6 classes. Each declares what it
+Six modules replace attributes of Rasa 3.6 classes. Each declares what it
 replaces in its PATCHES: the dotted name of the Rasa symbol and a one-line
 reason. `install()` puts all of them in place; `installed_patches()` lists
 what is in place (`python -m components.patches` prints it).
@@ -16,6 +16,9 @@ what is in place (`python -m components.patches` prints it).
 - long_conversations.py: the per-message work that grew with the length of a
   conversation (policies' `past_states`, the events in each action call,
   `DialogueStateTracker.copy`) now does not.
+- policies.py: RulePolicy's rule matching compiled once and indexed by the
+  previous action, and a tracker's dialogue states computed once per
+  prediction instead of once per RulePolicy pass; the same predictions.
 - language.py: the language a message shows (components/language.py) is
   known before the session's first words and every reply of the turn
   (`MessageProcessor.log_message`). The one patch that changes what Rasa does,
@@ -26,7 +29,7 @@ they were checked against (RASA_VERSION, the pin in pyproject.toml): on any
 other, importing this package or calling `install()` raises RuntimeError
 before anything is replaced, and Rasa does not start.
 Equivalence tests show they change how fast Rasa works, never what it does:
-tests/integration/test_speedups.py, tests/integration/test_long_conversations.py,
+tests/integration/test_speedups.py, tests/integration/test_policy_speedups.py, tests/integration/test_long_conversations.py,
 tests/actions/test_action_failures.py, tests/e2e/test_long_conversations.py;
 tests/integration/test_patches.py checks the registry itself.
 
@@ -103,7 +106,8 @@ def check_rasa_version() -> None:
             f"rasa=={RASA_VERSION} (the pin in pyproject.toml) and were checked only against it; they could "
             f"silently change what this Rasa does. Either install rasa=={RASA_VERSION}, or move to Rasa "
             f"{installed} deliberately: run the equivalence tests (python -m pytest tests/integration/test_patches.py "
-            "tests/integration/test_speedups.py tests/integration/test_long_conversations.py tests/actions/test_action_failures.py, and "
+            "tests/integration/test_speedups.py tests/integration/test_policy_speedups.py "
+            "tests/integration/test_long_conversations.py tests/actions/test_action_failures.py, and "
             "pytest -m e2e tests/e2e/test_long_conversations.py), fix or drop the patches they fail, then "
             "update RASA_VERSION in components/patches/__init__.py and the rasa pin in pyproject.toml "
             "and requirements.lock."
@@ -119,6 +123,7 @@ from components.patches import (  # noqa: E402
     action_guard,
     language,
     long_conversations,
+    policies,
     speedups,
     tracker_store_failures,
 )
@@ -127,6 +132,7 @@ PATCHES: tuple[Patch, ...] = (
     action_guard.PATCHES
     + speedups.PATCHES
     + long_conversations.PATCHES
+    + policies.PATCHES
     + tracker_store_failures.PATCHES
     + language.PATCHES
 )

@@ -29,6 +29,8 @@ TARGETS = {
     "rasa.shared.core.trackers.DialogueStateTracker.get_last_event_for",
     "rasa.core.agent.Agent._create_tracker_store",
     "rasa.core.processor.MessageProcessor.log_message",
+    "rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",
+    "rasa.core.featurizers.tracker_featurizers.TrackerFeaturizer._create_states",
 }
 
 
