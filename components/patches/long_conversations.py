@@ -67,6 +67,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from components.patches import Patch
+from components.patches.policies import copy_states
 
 # The window holds at least this many messages of the borrower.
 WINDOW_TURNS = 3
@@ -227,7 +228,7 @@ class _WindowTracker(DialogueStateTracker):
         args = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         carry = self._snapshot.carry(domain, _variant(*args), args)
         states, _ = _states(domain, self.generate_all_prior_trackers(), carry, *args)
-        return copy.deepcopy(carry.states) + states
+        return copy_states(carry.states) + states
 
 
 def _window_start(events: deque, turns: int) -> int | None:

@@ -170,17 +170,28 @@ def _immutable(value: Any) -> bool:
     return isinstance(value, _IMMUTABLE)
 
 
-def _copy_states(states: list) -> list:
-    """A copy the caller may change: sub-states copied, their (immutable) values shared."""
-    copied = []
+def copy_states(states: list) -> list:
+    """What `copy.deepcopy(states)` gives, cheaply: states and sub-states copied
+    (a sub-state shared by two states, as Rasa's rule-only substitution shares
+    them, is copied once and stays shared), their immutable values not copied."""
+    copied: dict[int, dict] = {}
+    result = []
     for state in states:
-        new = {}
-        for state_type, sub_state in state.items():
-            if not isinstance(sub_state, dict) or not all(_immutable(v) for v in sub_state.values()):
-                return copy.deepcopy(states)
-            new[state_type] = dict(sub_state)
-        copied.append(new)
-    return copied
+        if not isinstance(state, dict):
+            return copy.deepcopy(states)
+        new = copied.get(id(state))
+        if new is None:
+            new = {}
+            for state_type, sub_state in state.items():
+                if not isinstance(sub_state, dict) or not all(_immutable(v) for v in sub_state.values()):
+                    return copy.deepcopy(states)
+                sub_copy = copied.get(id(sub_state))
+                if sub_copy is None:
+                    sub_copy = copied[id(sub_state)] = dict(sub_state)
+                new[state_type] = sub_copy
+            copied[id(state)] = new
+        result.append(new)
+    return result
 
 
 _original_create_states = TrackerFeaturizer._create_states
@@ -207,7 +218,7 @@ def _create_states(
         and kept["domain"] is domain
         and kept["arguments"] == arguments
     ):
-        return _copy_states(kept["states"])
+        return copy_states(kept["states"])
     states = _original_create_states(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
     _remembered["states"] = {
         "tracker": tracker,
@@ -216,7 +227,7 @@ def _create_states(
         "last": last,
         "domain": domain,
         "arguments": arguments,
-        "states": _copy_states(states),
+        "states": copy_states(states),
     }
     return states
 

@@ -143,3 +143,18 @@ def test_states_are_remembered_only_for_the_same_tracker_as_it_is(processor):
     with rasas_own():
         assert later == rule_policy._prediction_states(tracker, processor.domain, False, rule_only_data=data)
     assert later != again
+
+
+def test_a_copy_of_states_is_what_deepcopy_gives_shared_sub_states_included():
+    user = {"intent": "affirm", "entities": ("plan_months",)}
+    states = [{"prev_action": {"action_name": "action_listen"}, "user": user}, {"user": user, "slots": {"v": (1.0,)}}]
+    copied = policies.copy_states(states)
+    assert copied == copy.deepcopy(states)
+    assert copied[0]["user"] is copied[1]["user"] and copied[0]["user"] is not user
+    copied[1]["user"]["intent"] = "deny"
+    assert user["intent"] == "affirm" and copied[0]["user"]["intent"] == "deny"  # as in a deep copy
+    odd = [{"slots": {"list": [1.0]}}]  # a mutable value: Rasa's deepcopy itself
+    assert (
+        policies.copy_states(odd) == odd
+        and policies.copy_states(odd)[0]["slots"]["list"] is not odd[0]["slots"]["list"]
+    )
