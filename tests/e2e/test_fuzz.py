@@ -96,6 +96,26 @@ def unchanged(servers):
     assert store_counts(servers) == before, "a hostile payload changed the loan store"
 
 
+@pytest.fixture
+def unchanged_but_a_person_asked_for(servers):
+    """As `unchanged`, but a handoff of the fuzzed conversation to a person is allowed,
+    with no loan on it: Hypothesis mixes the project's own string constants into the
+    text it generates, so a "message" can be a real crisis word (自杀) or a request for a
+    person, which the assistant rightly answers with a person."""
+    before = store_counts(servers)
+    with servers.store.db.reader() as s:
+        known = set(s.scalars(select(models.Handoff.id)).all())
+    yield
+    after = store_counts(servers)
+    assert {k: v for k, v in after.items() if k != "handoffs"} == {
+        k: v for k, v in before.items() if k != "handoffs"
+    }, "a hostile payload changed the loan store"
+    with servers.store.db.reader() as s:
+        new = s.scalars(select(models.Handoff).where(models.Handoff.id.not_in(known))).all()
+        assert [(h.conversation_id, h.loan_id) for h in new] == [("fuzz-rest", None)] * len(new)
+        assert {h.reason for h in new} <= {"crisis", "requested", "vulnerability"}
+
+
 @FUZZ
 @given(body=json_values)
 def test_rest_channel_survives_any_json(servers, unchanged, body):
@@ -107,7 +127,7 @@ def test_rest_channel_survives_any_json(servers, unchanged, body):
 
 @FUZZ
 @given(message=hostile_text)
-def test_rest_channel_survives_hostile_messages(servers, unchanged, message):
+def test_rest_channel_survives_hostile_messages(servers, unchanged_but_a_person_asked_for, message):
     body = json.dumps({"sender": "fuzz-rest", "message": message}).encode()
     assert post(f"{servers.rasa_url}/webhooks/rest/webhook", body, {"Content-Type": "application/json"}) < 500
 
