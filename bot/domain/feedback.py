@@ -209,6 +209,10 @@ def answers_question(text: str, shown: str | None, ranking: Sequence[tuple[str |
     if answer.comment and ranking:
         intent, confidence = ranking[0]
         acting = intent in ACTING_INTENTS or (intent or "").startswith("ask_")
+        if intent == "disclose_vulnerability" and detect_vulnerability(answer.comment) is None:
+            # "五分，很方便": a lean to a disclosure without one word of it is a comment;
+            # taken as a disclosure it would stop collection and hand the borrower on
+            acting = False
         if acting and confidence >= ACTING_CONFIDENCE:
             return False
     return True

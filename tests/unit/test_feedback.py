@@ -139,6 +139,14 @@ def test_words_after_a_rating_that_ask_for_something_are_that_request():
     assert answers_question("4, quick and easy", feedback.ASKED, [("thank", 0.9)])
 
 
+def test_a_lean_to_a_disclosure_without_its_words_is_a_comment():
+    leaning = [("disclose_vulnerability", 0.68), ("reason_other", 0.18)]
+    assert answers_question("五分，很方便", feedback.ASKED, leaning)
+    assert answers_question("5, made it easy", feedback.ASKED, leaning)
+    assert not answers_question("2, my depression makes all this hard", feedback.ASKED, leaning)
+    assert not answers_question("两分，我最近抑郁很严重", feedback.ASKED, leaning)
+
+
 BASE = dict(
     enabled=True,
     verified=True,
