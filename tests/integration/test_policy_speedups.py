@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,16 +33,7 @@ from bot.settings import PROJECT_ROOT
 from components import patches
 from components.patches import long_conversations, policies
 from components.patches.long_conversations import prediction_tracker
-
-
-def _model() -> Path:
-    env = os.environ.get("RASA_MODEL")
-    if env:
-        return Path(env)
-    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        pytest.skip("no trained model: run scripts/test.sh (or `rasa train`) first")
-    return models[-1]
+from tests.e2e.conftest import _model
 
 
 @contextlib.contextmanager
