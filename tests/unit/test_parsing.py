@@ -345,6 +345,24 @@ def test_parse_amount_never_returns_float():
         ("每隔一周200", "200", FORTNIGHT),
         ("每月300", "300", MONTH),
         ("每个月300元", "300", MONTH),
+        # Chinese said with 一次 (once) or by the instalment, and digits beside numerals
+        ("两周一次200", "200", FORTNIGHT),
+        ("两周还一次200", "200", FORTNIGHT),
+        ("200块两周一次", "200", FORTNIGHT),
+        ("一周一次100", "100", WEEK),
+        ("每周一次100", "100", WEEK),
+        ("一个月一次300", "300", MONTH),
+        ("一月一次300", "300", MONTH),
+        ("每月还一次500", "500", MONTH),
+        ("200一个月", "200", MONTH),
+        ("分6期每期300", "300", MONTH),
+        ("分六期，每期还500", "500", MONTH),
+        # a length or a month by its number is not the amount
+        ("两个星期200", "200", None),
+        ("两个礼拜还200", "200", None),
+        ("一月份还500", "500", None),
+        ("3月底还500", "500", None),
+        ("我一次性还清5000", "5000", None),
         # the amount said with a period wins over another one
         ("£480 is too much, I can do 25 a month", "25", MONTH),
         ("I get paid weekly, I can do 100 a month", "100", MONTH),
@@ -634,10 +652,11 @@ def test_hostile_input_is_not_understood(text):
 
 @pytest.mark.parametrize("text", HOSTILE_NUMERIC, ids=lambda t: repr(t[:12]) + f"[{len(t)}]")
 def test_hostile_numeric_input_is_total_and_quick(text):
-    started = time.perf_counter()
+    # CPU time: on a loaded machine the wall clock says more about the neighbours
+    started = time.process_time()
     for fn in PUBLIC_TEXT_FUNCS:
         fn(text)
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 3.0
 
 
 @pytest.mark.parametrize("value", [None, 42, 4.2, b"LN-48213", ["LN-48213"], object()])

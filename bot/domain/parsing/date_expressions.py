@@ -51,10 +51,14 @@ _TIME_RE = re.compile(
 _CJK_YMD_RE = re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]?")
 _CJK_MD_RE = re.compile(r"(?<![0-9年])([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]")
 _CJK_D_RE = re.compile(r"(?<![0-9月])([0-9]{1,2})\s*[日号]")
+# A month by its number ('1月份', '3月底', '一月一次' once numerals are digits): not an
+# amount. Not 3个月 (a length), 300月供 or 每月 (no number).
+_CJK_MONTH_RE = re.compile(r"(?<![0-9年个])(?:1[0-2]|0?[1-9])\s*月(?![0-9]|供)")
 _DATE_EXPRESSIONS = (
     _CJK_YMD_RE,
     _CJK_MD_RE,
     _CJK_D_RE,
+    _CJK_MONTH_RE,
     _ISO_DATE_RE,
     _NUMERIC_DMY_RE,
     _NUMERIC_DM_RE,
@@ -65,7 +69,7 @@ _DATE_EXPRESSIONS = (
 )
 _DURATION_RE = re.compile(
     r"\b[0-9]+(?:\.[0-9]+)?\s*(?:days?|weeks?|fortnights?|months?|years?|yrs?|mos?|"
-    r"hours?|hrs?|minutes?|mins?)\b|[0-9]+\s*(?:个月|天|周|星期|年)",
+    r"hours?|hrs?|minutes?|mins?)\b|[0-9]+\s*(?:个月|天|个?(?:周|週|星期|礼拜|禮拜)|年|期)",
     re.I,
 )
 

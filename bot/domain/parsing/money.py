@@ -22,8 +22,9 @@ _MONEY_RE = re.compile(
     r"(?P<num>[0-9]+(?:[.,][0-9]+)*)"
     r"(?P<mult>\s*(?:k|grand)\b)?"
     rf"(?P<post>\s*(?:[£$€¥元块]|(?:{_CURRENCY_WORDS})\b))?"
-    # an amount ends before a letter, except a period written on ('£15pw', '£100pcm', '£25pm')
-    r"(?:(?![0-9a-z%])|(?=(?:pw|pcm|pm|p/[wm])\b))",
+    # an amount ends before a letter, except a period written on ('£15pw', '£100pcm', '£25pm');
+    # after 元 / 块 anything may follow ('200块两周一次')
+    r"(?:(?![0-9a-z%])|(?<=[元块])|(?=(?:pw|pcm|pm|p/[wm])\b))",
     re.I,
 )
 
@@ -42,7 +43,8 @@ class _Money:
 
 # A weekday said by its number: 周五 (Friday; "周5" once numerals are digits), 星期一, 礼拜天.
 # Not a number that goes on or is money itself: 每周100 and 每周5块 are amounts a week.
-_CJK_WEEKDAY_RE = re.compile(r"(?:周|週|星期|礼拜|禮拜)\s*[1-7一二三四五六日天](?![0-9.]|\s*[元块圆¥])")
+# Nor 两周一次 (once every two weeks).
+_CJK_WEEKDAY_RE = re.compile(r"(?:周|週|星期|礼拜|禮拜)\s*[1-7一二三四五六日天](?![0-9.]|\s*[元块圆¥次期])")
 
 
 def _strip_for_amounts(text: str) -> str:

@@ -27,12 +27,15 @@ _PER_YEAR = {WEEK: 52, FORTNIGHT: 26, MONTH: 12}
 _PENNY = Decimal("0.01")
 
 _CJK_WEEK = r"(?:个)?(?:周|週|星期|礼拜|禮拜)"
+_ONCE = r"(?:还|付|交)?\s*一\s*(?:次|期)(?!性)"  # '一次' / '还一次' (once), not 一次性 (in one go)
 _MARKERS = (
     (
         FORTNIGHT,
         r"(?:a|per|each|every|/)\s*fortnight\b|\bfortnightly\b|\bbi-?weekly\b|"
         r"\b(?:every|each)\s+(?:2|other|second|alternate)\s+weeks?\b|"
-        rf"每\s*(?:2|两|兩)\s*{_CJK_WEEK}|每隔\s*1\s*{_CJK_WEEK}|双周|雙周",
+        rf"每\s*(?:2|两|兩)\s*{_CJK_WEEK}|每隔\s*1\s*{_CJK_WEEK}|双周|雙周|"
+        # '两周一次' (once every two weeks): without 每 only with 一次 after it
+        rf"(?<![0-9])2\s*{_CJK_WEEK}(?=\s*{_ONCE})",
     ),
     (
         WEEK,
@@ -42,7 +45,10 @@ _MARKERS = (
     (
         MONTH,
         r"(?:\ba|\bper|\beach|\bevery|/)\s*(?:calendar\s+)?(?:month|mth|mo)s?\b|\bmonthly\b|(?<![a-z])(?:pcm|p/?m)\b|"
-        r"每\s*(?:个)?月|月供|(?<![0-9])1\s*个月",
+        # 每期: every instalment, and the plans are monthly
+        r"每\s*(?:个)?月|月供|每\s*期|(?<![0-9])1\s*个月|"
+        # '一月一次' (once a month); 一月 alone is January
+        rf"(?<![0-9])1\s*月(?=\s*{_ONCE})",
     ),
 )
 _MARKER_RE = re.compile("|".join(f"(?P<{period}>{pattern})" for period, pattern in _MARKERS), re.I)
@@ -52,7 +58,7 @@ _MARKER_RE = re.compile("|".join(f"(?P<{period}>{pattern})" for period, pattern 
 _FILLER = (
     r"(?:max(?:imum)?|tops|at\s+(?:the\s+)?most|or\s+so|or\s+less|ish|only|just|roughly|about|around|"
     r"payments?|instalments?|installments?|of|i\s+(?:can|could)\s+(?:do|pay|afford|manage|give)|"
-    r"能还|能付|可以还|可以付|还|付|能|可以|大概|大约|约|最多|只能)"
+    r"能还|能付|可以还|可以付|还|付|能|可以|大概|大约|约|最多|只能|一次|一期)"
 )
 _AFTER_RE = re.compile(rf"[\s,]*(?:{_FILLER}[\s,]*){{0,3}}", re.I)
 _BEFORE_RE = re.compile(rf"[\s,:]*(?:{_FILLER}[\s,:]*){{0,4}}$", re.I)
