@@ -25,7 +25,7 @@ from actions.guards import collection_allowed, collection_block, verified_accoun
 from actions.offering import ask_for_instalment_date, options_shown, utter_offer_menu
 from actions.presenters import date_problem, plan_buttons
 from actions.reasons import ActionRecordReason
-from bot.domain import plans
+from bot.domain import plans, steps
 from bot.domain.accounts import AccountView
 from bot.domain.parsing import (
     FORTNIGHT,
@@ -215,7 +215,9 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         policy = policy_for(account)
         today = today_for(account)
         intent = tracker.get_intent_of_latest_message()
-        months = parse_months(text) if not text.strip().isdigit() else int(text.strip())
+        # "6 months is too short for me": the length they turn away from is not their answer
+        kept = text if chosen else steps.without_lengths_left(text)
+        months = parse_months(kept) if not text.strip().isdigit() else int(text.strip())
         said = parse_periodic_amount(text)
         amount_offered = intent == MONTHLY_AMOUNT_INTENT and not chosen
         if amount_offered or (months is None and said is not None and said.period is not None):
@@ -228,8 +230,10 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
                 "plan_amount_said": None,
                 "invalid_answers": 0,
             }
-        if months is None and intent == "choose_plan":
-            return {"plan_months": None}  # "a payment plan please" names no length yet
+        if months is None and (intent == "choose_plan" or kept != text):
+            # "a payment plan please" names no length yet; "6 months is too short" only
+            # turns one away: asked again, with the plans as buttons
+            return {"plan_months": None}
         if not allowed:
             return reject(dispatcher, tracker, "plan_months", "utter_no_plan_available")
         return reject(

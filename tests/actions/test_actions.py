@@ -748,6 +748,27 @@ def test_plan_months_allowed(typed, months):
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize(
+    "typed, months",
+    [
+        ("6 months is too short for me", None),
+        ("6个月太短了", None),
+        ("3 months is too short, 6 please", 6),
+        ("instead of 3, make it 6", 6),
+    ],
+)
+def test_a_plan_length_turned_away_is_not_taken(typed, months):
+    """At the read-back "6 months is too short" reopens the plan form with the same
+    words: the length they turn away from is asked again (the plans as buttons), not
+    taken, and not counted as an unusable answer."""
+    dispatcher, result = validate(ValidatePlanForm(), "plan_months", typed, plan_trk(text=typed))
+    if months is None:
+        assert result == {"plan_months": None}
+    else:
+        assert result["plan_months"] == str(months)
+    assert dispatcher.messages == []
+
+
 def test_plan_months_from_the_button_entity():
     trk = plan_trk(intent="choose_plan", text='/choose_plan{"plan_months": "3"}')
     dispatcher, result = validate(ValidatePlanForm(), "plan_months", "3", trk)

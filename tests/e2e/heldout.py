@@ -476,6 +476,11 @@ def _dates(pending: dict | None) -> dict:
     return {k: v for k, v in terms.items() if "date" in k}
 
 
+def _instalment(pending: dict | None) -> str | None:
+    amount = ((pending or {}).get("terms") or {}).get("instalment_amount")
+    return str(amount) if amount is not None else None
+
+
 def _kind(pending: dict | None) -> str | None:
     return (pending or {}).get("kind")
 
@@ -538,6 +543,11 @@ def _at_read_back(m: Message, o: Observed) -> tuple[bool, str]:
     def other_kind() -> bool:
         return o.read_back is not None and _kind(o.read_back) != _kind(o.before)
 
+    def other_amount() -> bool:
+        # Their own figure taken at once (a counter-offer that fits): the plan read back
+        # again at another monthly amount.
+        return o.has("read_back:instalment_plan") and _instalment(o.read_back) != _instalment(o.before)
+
     def other_date() -> bool:
         # The named date taken at once: the same terms read back with another date.
         return o.read_back is not None and _dates(o.read_back) != _dates(o.before)
@@ -547,7 +557,9 @@ def _at_read_back(m: Message, o: Observed) -> tuple[bool, str]:
         "no": lambda: o.has("withdrawn", "options"),
         "change_date": lambda: o.has("form:first_payment_date", "form:promise_date") or other_date(),
         "change_months": lambda: o.has("form:plan_months") or other_months(),
-        "change_amount": lambda: o.has_prefix("form:") or o.has("options", "hardship_options", "clarify"),
+        "change_amount": lambda: (
+            o.has_prefix("form:") or o.has("options", "hardship_options", "clarify") or other_amount()
+        ),
         "change_kind": lambda: other_kind() or o.has_prefix("form:") or o.has("options"),
         "not_now": lambda: o.has("deferred"),
         "worry": lambda: o.has("worry", "hardship_options", "handoff"),

@@ -461,3 +461,16 @@ def test_a_change_of_date_read_back_at_once_with_the_new_date_is_sensible():
     same = {**PLAN_6, "terms": {**PLAN_6["terms"], "idempotency_key": "d"}}
     unchanged = turn(action("plan_form"), slot("pending_agreement", same), before=AT_READ_BACK)
     assert not verdict("read_back", "change_date", unchanged).sensible
+
+
+def test_a_change_of_amount_read_back_at_once_at_their_figure_is_sensible():
+    """'can it be 130 a month' where a plan fits 130: the plan read back again at 130."""
+    theirs = {
+        **PLAN_6,
+        "terms": {**PLAN_6["terms"], "months": 7, "instalment_amount": "130.00", "idempotency_key": "c"},
+    }
+    seen = turn(bot("utter_counter_offer_fits"), slot("pending_agreement", theirs), before=AT_READ_BACK)
+    assert verdict("read_back", "change_amount", seen).sensible
+    same = {**PLAN_6, "terms": {**PLAN_6["terms"], "idempotency_key": "d"}}
+    unchanged = turn(bot("utter_confirm_plan"), slot("pending_agreement", same), before=AT_READ_BACK)
+    assert not verdict("read_back", "change_amount", unchanged).sensible

@@ -58,6 +58,7 @@ from .reading import (
     months_named,
     months_wanted,
     plainly_terms,
+    without_lengths_left,
 )
 from .reason import read_at_reason
 
@@ -102,4 +103,5 @@ __all__ = [
     "read_at_offers",
     "read_at_read_back",
     "read_at_reason",
+    "without_lengths_left",
 ]

@@ -188,11 +188,17 @@ def months_named(text: str) -> int | None:
     return months if 1 <= months <= 60 else None
 
 
+def without_lengths_left(text: str) -> str:
+    """The message without the plan lengths it turns away from ("6 months is too short",
+    "instead of 6", "12个月太长"): those are not the length wanted."""
+    return _LENGTH_LEFT.sub(" ", text)
+
+
 def months_wanted(text: str) -> int | None:
     """The plan length a change asks for, with or without its unit: "make it 12 months",
     "id prefer 3", "twelve would be better", "3 instead of 6" (the length after
     "instead of" is the one they are leaving)."""
-    kept = _LENGTH_LEFT.sub(" ", text)
+    kept = without_lengths_left(text)
     named = months_named(kept)
     if named:
         return named
