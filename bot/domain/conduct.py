@@ -320,7 +320,17 @@ _VULNERABLE = {
         r"\b(was|is|been|being|got) (abusive|violent|controlling)\b",
         r"\b(abused|abuse|abuser)\b",
         r"\b(controll?ed|controlling|control of|took|takes|taking) (all )?(of )?(my|our|the) (money|finances|bank|card|wages)\b",
-        r"\b(financial|economic)(ly)? (abuse|control)\b",
+        r"\b(financial|economic)(ly)? (abus\w*|control\w*)\b",
+        # Economic abuse said plainly (FCA FG21/1; UK Domestic Abuse Act 2021 s.1(4)): money
+        # kept or taken by a partner, access refused, debts forced on them
+        r"\b(partner|husband|wife|ex|boyfriend|girlfriend|he|she)\b[^.]{0,25}\b(controls?|keeps?|took|takes) "
+        r"(all )?(of )?(my|our) (money|finances|wages|salary|pay|benefits|cards?|bank cards?)\b",
+        r"\b(won'?t|doesn'?t|does not|will not) (let|allow) me (to )?(have |get |use |see )?"
+        r"(access|any money|my (own )?money|my (own )?(bank|account|card|wages|salary))\b",
+        r"\bhand over (all )?(of )?my (wages|salary|money|pay|benefits)\b",
+        r"\b(forc\w*|made|makes|pressur\w*) me (to )?(take out|borrow|get) (a |the |this |more |another )?"
+        r"(loans?|credit|cards?|debts?)\b",
+        r"\b(runs?|ran|running|racked|racks) up debts? in my name\b",
         r"\b(he|she|my (partner|ex|husband|wife|boyfriend|girlfriend)) (hits|hit|beats|beat|hurts|hurt|threatens|threatened) me\b",
         r"\bpregnan\w*\b[^.]{0,30}\b(sick|ill|unwell|alone|on my own|complications?|hospital)\b",
         r"\b(high[- ]risk|difficult) pregnancy\b",
@@ -475,6 +485,12 @@ _VULNERABLE_ZH = {
         r"刚出狱",
         r"低保",
         r"(老公|丈夫|男朋友|前夫|前男友).{0,4}打我",
+        # 经济控制: money kept or taken by a partner, loans forced on them
+        r"(老公|丈夫|男朋友|前夫|前男友|老婆|妻子|女朋友|前妻|伴侣).{0,6}(控制|管着|拿走|扣着|收走|抢走|霸占)"
+        r".{0,4}(钱|工资|银行卡|收入|财产)",
+        r"(老公|丈夫|男朋友|前夫|前男友|老婆|妻子|女朋友|前妻|伴侣).{0,3}把我的?.{0,2}(钱|工资|银行卡|收入)"
+        r".{0,3}(拿走|扣着|收走|抢走|控制|花光)",
+        r"(逼|强迫|胁迫)我.{0,3}(借|贷|办.{0,2}卡|网贷)",
         r"不敢回家",
         r"庇护所",
         r"(孤寡|独居)老人",
