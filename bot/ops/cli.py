@@ -53,17 +53,18 @@ def cmd_import_loans(args: argparse.Namespace, app: Services) -> int:
 def cmd_import_payments(args: argparse.Namespace, app: Services) -> int:
     from bot.domain.clock import utcnow
     from bot.domain.payments import PaymentsRefused
-    from bot.ops.importer import ImportRejected
-    from bot.ops.payments_import import read_payments_csv
+    from bot.ops.importer import RowError
+    from bot.ops.payments_import import check_payments_csv
 
     now = utcnow()
+    payments, lines, errors = check_payments_csv(Path(args.file), now)
     try:
-        payments, lines = read_payments_csv(Path(args.file), now)
+        if errors:  # the good rows are still checked against the store, so every bad line is named at once
+            raise PaymentsRefused(app.store.payment_problems(payments))
         counts = app.store.import_payments(payments, rules_for=_agreement_rules(app), now=now)
-    except ImportRejected as rejected:
-        problems = [str(error) for error in rejected.errors]
     except PaymentsRefused as refused:
-        problems = [f"line {lines[position]}: {reason}" for position, reason in refused.problems]
+        found = errors + [RowError(lines[position], reason) for position, reason in refused.problems]
+        problems = [str(error) for error in sorted(found, key=lambda error: error.line)]
     else:
         print(
             f"Imported {len(payments)} payments: {counts['recorded']} recorded, "

@@ -1,5 +1,6 @@
 """`import-payments FILE.csv`: read and check every row first; the store then records
-all of them or none (bot/adapters/store/payments.py)."""
+all of them or none (bot/adapters/store/payments.py). A file with bad rows is also
+checked against the store, so every bad line is named at once (bot/ops/cli.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.domain.payments import PAYMENT_FIELDS, IncomingPayment, read_payment
-from bot.ops.importer import ImportRejected, RowError
+from bot.ops.importer import RowError
 
 MAX_ROWS = 500_000
 
 
-def read_payments_csv(path: Path, now: datetime) -> tuple[list[IncomingPayment], list[int]]:
-    """The payments and the line each came from; raise ImportRejected listing every bad line."""
+def check_payments_csv(path: Path, now: datetime) -> tuple[list[IncomingPayment], list[int], list[RowError]]:
+    """Every row read: the good payments with the line each came from, and every bad line's
+    problems (so the store can still check the good ones before the file is rejected)."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise ImportRejected([RowError(0, f"cannot open file: {exc.strerror}")]) from None
+        return [], [], [RowError(0, f"cannot open file: {exc.strerror}")]
     payments: list[IncomingPayment] = []
     lines: list[int] = []
     errors: list[RowError] = []
@@ -28,9 +30,9 @@ def read_payments_csv(path: Path, now: datetime) -> tuple[list[IncomingPayment],
         try:
             header = next(reader, None)
             if header is None:
-                raise ImportRejected([RowError(1, "the file is empty")])
+                return [], [], [RowError(1, "the file is empty")]
             if [h.strip() for h in header] != list(PAYMENT_FIELDS):
-                raise ImportRejected([RowError(1, "header must be exactly: " + ",".join(PAYMENT_FIELDS))])
+                return [], [], [RowError(1, "header must be exactly: " + ",".join(PAYMENT_FIELDS))]
             for line_no, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
                     continue
@@ -50,6 +52,4 @@ def read_payments_csv(path: Path, now: datetime) -> tuple[list[IncomingPayment],
                     lines.append(line_no)
         except (csv.Error, UnicodeDecodeError) as exc:
             errors.append(RowError(reader.line_num, f"unreadable: {exc}"))
-    if errors:
-        raise ImportRejected(errors)
-    return payments, lines
+    return payments, lines, errors

@@ -296,6 +296,27 @@ def test_a_file_with_a_payment_in_another_currency_is_rejected(database_url, tmp
     assert json.loads(run_cli(database_url, "payments", "--json").stdout) == []
 
 
+def test_a_file_with_bad_rows_also_names_its_unknown_loans_and_other_currencies(database_url, tmp_path):
+    """Every bad line at once: rows the store would refuse are named with the badly written ones."""
+    run_cli(database_url, "seed-demo")
+    path = write(
+        tmp_path,
+        [
+            "ok-1,LN-10001,2026-11-20T10:00:00Z,10.00,GBP,card",
+            "bad-1,LN-10001,yesterday,10.00,GBP,card",
+            "fx-1,LN-10007,2026-11-20T10:00:00Z,10.00,GBP,card",
+            "nope-1,LN-99999,2026-11-20T10:00:00Z,10.00,GBP,card",
+        ],
+    )
+    out = run_cli(database_url, "import-payments", str(path))
+    assert out.returncode == 1 and "nothing was imported" in out.stderr
+    listed = [line.strip() for line in out.stderr.splitlines()[1:]]
+    assert [line.split(":")[0] for line in listed] == ["line 3", "line 4", "line 5"]
+    assert "line 4: currency GBP differs from the loan's (CNY)" in listed
+    assert "line 5: no loan with reference LN-99999" in listed
+    assert json.loads(run_cli(database_url, "payments", "--json").stdout) == []
+
+
 def test_a_wrong_header_is_rejected(database_url, tmp_path):
     out = run_cli(database_url, "import-payments", str(write(tmp_path, [], header="id,loan,amount")))
     assert (

@@ -98,23 +98,14 @@ class PaymentRecords:
             for position, payment in enumerate(payments):
                 lock_loan(s, payment.loan_ref)
                 known = _known(s, payment)
-                if known is not None:
-                    if known.outcome == CONFLICT:
-                        problems.append((position, "payment_id is already recorded for a different payment"))
-                    elif known.outcome == REFUSED:
-                        problems.append((position, f"payment_id was refused before ({known.reason})"))
-                    else:
-                        skipped += 1
+                loan = _loan_for_update(s, payment.loan_ref) if known is None else None
+                problem = _file_problem(payment, known, loan)
+                if problem is not None:
+                    problems.append((position, problem))
                     continue
-                loan = _loan_for_update(s, payment.loan_ref)
-                refusal = _refusal(loan, payment)
-                if refusal == UNKNOWN_LOAN:
-                    problems.append((position, f"no loan with reference {payment.loan_ref}"))
-                elif refusal == CURRENCY_MISMATCH:
-                    assert loan is not None
-                    problems.append(
-                        (position, f"currency {payment.currency} differs from the loan's ({loan.currency})")
-                    )
+                if known is not None:
+                    skipped += 1
+                    continue
                 if problems:
                     continue  # nothing is written, but every problem is found
                 assert loan is not None
@@ -126,6 +117,20 @@ class PaymentRecords:
             if recorded:
                 rows.audit(s, "payments_imported", now=now, recorded=recorded, skipped=skipped)
         return {"recorded": recorded, "already_recorded": skipped}
+
+    def payment_problems(self, payments: Sequence[IncomingPayment]) -> list[tuple[int, str]]:
+        """What import_payments would refuse in these payments (by position), writing nothing:
+        so a file rejected for its format also names its unknown loans, other currencies and
+        reused ids at once."""
+        problems: list[tuple[int, str]] = []
+        with self.db.reader() as s:
+            for position, payment in enumerate(payments):
+                known = _known(s, payment)
+                loan = s.scalar(select(Loan).where(Loan.loan_ref == payment.loan_ref)) if known is None else None
+                problem = _file_problem(payment, known, loan)
+                if problem is not None:
+                    problems.append((position, problem))
+        return problems
 
     def thanks_context(self, loan_ref: str, now: datetime) -> ThanksContext | None:
         """What the contact rules need to thank the borrower for a payment (None: no such loan)."""
@@ -263,6 +268,24 @@ def _refusal(loan: Loan | None, payment: IncomingPayment) -> str | None:
         return UNKNOWN_LOAN
     if loan.currency != payment.currency:
         return CURRENCY_MISMATCH
+    return None
+
+
+def _file_problem(payment: IncomingPayment, known: PaymentResult | None, loan: Loan | None) -> str | None:
+    """Why a file's payment refuses the whole file (None: it may be recorded, or is already).
+    `loan` is looked up only for a payment not known before."""
+    if known is not None:
+        if known.outcome == CONFLICT:
+            return "payment_id is already recorded for a different payment"
+        if known.outcome == REFUSED:
+            return f"payment_id was refused before ({known.reason})"
+        return None
+    refusal = _refusal(loan, payment)
+    if refusal == UNKNOWN_LOAN:
+        return f"no loan with reference {payment.loan_ref}"
+    if refusal == CURRENCY_MISMATCH:
+        assert loan is not None
+        return f"currency {payment.currency} differs from the loan's ({loan.currency})"
     return None
 
 
