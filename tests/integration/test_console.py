@@ -47,7 +47,7 @@ def console(database_url):
     settings = Settings(console_secret="console-test-secret", console_idle_minutes=30)
     app = build_app(settings, store, rasa, throttle=LoginThrottle(max_failures=3, lock_minutes=5))
     with serving(app) as url:
-        yield {"url": url, "store": store, "rasa": rasa, "handoff": ref, "case": case_ref}
+        yield {"url": url, "store": store, "rasa": rasa, "handoff": ref, "case": case_ref, "app": app}
 
 
 def post(session, url, path, data=None, csrf=True):
@@ -70,6 +70,7 @@ GET_ROUTES = [
 ]
 POST_ROUTES = [
     "/logout",
+    "/language",
     "/handoffs/{ho}/claim",
     "/handoffs/{ho}/release",
     "/handoffs/{ho}/reassign",
@@ -82,6 +83,24 @@ POST_ROUTES = [
     "/operators",
     "/operators/bob",
 ]
+
+
+PUBLIC_ROUTES = [("GET", "/health"), ("GET", "/login"), ("POST", "/login"), ("GET", "/static/console.css")]
+API_ROUTES = ["/handoffs/{ho}/messages"]  # the live transcript's polling: 401, not a redirect
+
+
+def test_these_lists_hold_every_route_of_the_console(console):
+    """A route added to the console without a place in these lists (so in the tests below) fails here."""
+    listed = (
+        [("GET", p) for p in GET_ROUTES + API_ROUTES + ["/dashboard/chart.png"]]
+        + [("POST", p) for p in POST_ROUTES]
+        + PUBLIC_ROUTES
+    )
+    listed = [(method, path.format(ho="HO-TEST")) for method, path in listed]
+    for route in console["app"].routes:
+        methods = set(getattr(route, "methods", None) or {"GET"}) - {"HEAD"}  # a Mount has none: GET
+        for method in sorted(methods):
+            assert any(m == method and route.path_regex.match(path) for m, path in listed), (method, route.path)
 
 
 def test_anonymous_visitors_are_sent_to_log_in_on_every_route(console):
