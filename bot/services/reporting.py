@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from bot.domain.accounts import CASE_KINDS
 from bot.domain.agreements import AGREEMENT_KINDS, OPEN_AGREEMENT_STATUSES
 from bot.domain.formatting import money_str
+from bot.domain.payments import DPD_BUCKETS
 from bot.services.feedback import FeedbackRow, feedback_figures, render_feedback
 from bot.services.outcomes import OutcomeRows, outcome_metrics
 
@@ -313,7 +314,9 @@ def render_outcome_metrics(out: dict[str, Any]) -> list[str]:
 
 
 def write_plot(report: dict[str, Any], path: str | Path) -> Path:
-    """One PNG with four panels: agreements, reasons, the funnel and the attention counts."""
+    """One PNG with eight panels: agreements, reasons, the funnel, the attention counts, the
+    outcome rates, what became of each kind of agreement, the roll rates between days-past-due
+    buckets and what became of the agreements by reason code."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"matplotlib\b")
         return _write_plot(report, Path(path))
@@ -326,13 +329,13 @@ def _write_plot(report: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     period = report["period"]
-    fig, axes = plt.subplots(3, 2, figsize=(14, 13.5), dpi=110)
+    fig, axes = plt.subplots(4, 2, figsize=(14, 18), dpi=110)
     fig.suptitle(
         f"Collections report  {period['from']} to {period['to']} (UTC)",
         fontsize=16,
         fontweight="bold",
     )
-    (ax_agr, ax_rsn), (ax_fun, ax_att), (ax_rates, ax_kinds) = axes
+    (ax_agr, ax_rsn), (ax_fun, ax_att), (ax_rates, ax_kinds), (ax_roll, ax_by_reason) = axes
 
     def annotate(ax: Any, bars: Iterable[Any], labels: Iterable[str], horizontal: bool = True) -> None:
         for bar, text in zip(bars, labels, strict=False):
@@ -446,8 +449,11 @@ def _write_plot(report: dict[str, Any], path: Path) -> Path:
     ax_att.set_title("Needs attention", fontsize=13, loc="left")
 
     _outcome_panels(ax_rates, ax_kinds, report["outcomes"], annotate)
+    roll_rate_panel(ax_roll, report["outcomes"]["roll_rates"])
+    _stacked_outcomes(ax_by_reason, report["outcomes"]["by"]["reason_code"], "no agreements made in the period")
+    ax_by_reason.set_title("What became of the agreements, by reason", fontsize=13, loc="left")
 
-    for ax in (ax_agr, ax_rsn, ax_fun, ax_att, ax_rates, ax_kinds):
+    for ax in (ax_agr, ax_rsn, ax_fun, ax_att, ax_rates, ax_kinds, ax_by_reason):
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(axis="y", labelsize=11)
         ax.grid(axis="x", alpha=0.3)
@@ -478,25 +484,61 @@ def _outcome_panels(ax_rates: Any, ax_kinds: Any, out: dict[str, Any], annotate:
     ax_rates.set_xlabel("%")
     ax_rates.set_title("Outcome rates", fontsize=13, loc="left")
 
-    kinds = out["by"]["offer_kind"]
-    if kinds:
-        names = list(kinds)
-        y = range(len(names))
-        left = [0] * len(names)
-        for status, color in (("completed", "#31a354"), ("active", "#bdbdbd"), ("broken", "#de2d26")):
-            counts = [kinds[k][status] for k in names]
-            ax_kinds.barh(y, counts, left=left, color=color, label=status)
-            left = [a + b for a, b in zip(left, counts, strict=True)]
-        ax_kinds.set_yticks(list(y))
-        ax_kinds.set_yticklabels([_label(k) for k in names])
-        ax_kinds.invert_yaxis()
-        ax_kinds.legend(loc="lower right", fontsize=9)
-        from matplotlib.ticker import MaxNLocator
-
-        ax_kinds.xaxis.set_major_locator(MaxNLocator(integer=True))
-    else:
-        _empty(ax_kinds, "no agreements made in the period")
+    _stacked_outcomes(ax_kinds, out["by"]["offer_kind"], "no agreements made in the period")
     ax_kinds.set_title("What became of each kind of agreement", fontsize=13, loc="left")
+
+
+def _stacked_outcomes(ax: Any, groups: dict[str, dict[str, Any]], empty: str) -> None:
+    """Completed, active and broken agreements per group (offer kind, reason code)."""
+    if not groups:
+        _empty(ax, empty)
+        return
+    names = list(groups)
+    y = range(len(names))
+    left = [0] * len(names)
+    for status, color in (("completed", "#31a354"), ("active", "#bdbdbd"), ("broken", "#de2d26")):
+        counts = [groups[k][status] for k in names]
+        ax.barh(y, counts, left=left, color=color, label=status)
+        left = [a + b for a, b in zip(left, counts, strict=True)]
+    ax.set_yticks(list(y))
+    ax.set_yticklabels([_label(k) for k in names])
+    ax.invert_yaxis()
+    ax.legend(loc="lower right", fontsize=9)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def roll_rate_panel(ax: Any, roll_rates: dict[str, dict[str, float | None]]) -> None:
+    """The roll-rate matrix: for loans in each days-past-due bucket at the period's start
+    (rows), the share in each bucket at its end (columns), as shaded cells with percentages."""
+    ax.set_title("Roll rates: bucket at the start (rows) to the end", fontsize=13, loc="left")
+    if not roll_rates:
+        _empty(ax, "no loans in the period")
+        return
+    buckets = [b for b in DPD_BUCKETS if b in roll_rates or any(b in ends for ends in roll_rates.values())]
+    starts = [b for b in buckets if b in roll_rates]
+    grid = [[100 * (roll_rates[start].get(end) or 0) for end in buckets] for start in starts]
+    ax.imshow(grid, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    for row, start in enumerate(starts):
+        for col, end in enumerate(buckets):
+            if end in roll_rates[start]:
+                share = grid[row][col]
+                ax.text(
+                    col,
+                    row,
+                    _share(roll_rates[start][end]),
+                    ha="center",
+                    va="center",
+                    fontsize=11,
+                    color="white" if share > 60 else "black",
+                )
+    ax.set_xticks(range(len(buckets)))
+    ax.set_xticklabels(buckets)
+    ax.set_yticks(range(len(starts)))
+    ax.set_yticklabels(starts)
+    ax.set_xlabel("days past due at the end")
+    ax.set_ylabel("days past due at the start")
 
 
 def _with_rate(part: int, whole: int, of: str) -> str:

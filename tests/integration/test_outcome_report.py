@@ -14,7 +14,7 @@ import pytest
 from bot.domain.agreements import AgreementProposal
 from bot.domain.payments import AgreementRules, IncomingPayment
 from bot.ops.demo import seed_demo
-from bot.services.reporting import build_report, render_text
+from bot.services.reporting import build_report, render_text, roll_rate_panel
 from tests.integration.test_report import run_cli
 
 UTC = timezone.utc
@@ -167,6 +167,34 @@ def test_text_json_and_chart(november, tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["outcomes"]["plan_completion_rate"] == 1.0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_chart_draws_the_roll_rate_matrix(november):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rolls = build_report(november, START, END)["outcomes"]["roll_rates"]
+    fig, ax = plt.subplots()
+    try:
+        roll_rate_panel(ax, rolls)
+        rows = [t.get_text() for t in ax.get_yticklabels()]
+        columns = [t.get_text() for t in ax.get_xticklabels()]
+        cells = {
+            (rows[round(t.get_position()[1])], columns[round(t.get_position()[0])]): t.get_text() for t in ax.texts
+        }
+    finally:
+        plt.close(fig)
+    assert rows == ["1-29", "30-59", "60-89", "90+"] and columns[0] == "current"
+    assert cells == {
+        ("1-29", "current"): "33%",
+        ("1-29", "1-29"): "67%",
+        ("30-59", "30-59"): "100%",
+        ("60-89", "current"): "50%",
+        ("60-89", "60-89"): "50%",
+        ("90+", "90+"): "100%",
+    }
 
 
 def test_a_re_import_that_moves_a_loan_to_another_bucket_is_a_roll(november, clock):
