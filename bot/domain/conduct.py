@@ -323,7 +323,9 @@ _VULNERABLE = {
         r"\b(financial|economic)(ly)? (abus\w*|control\w*)\b",
         # Economic abuse said plainly (FCA FG21/1; UK Domestic Abuse Act 2021 s.1(4)): money
         # kept or taken by a partner, access refused, debts forced on them
-        r"\b(partner|husband|wife|ex|boyfriend|girlfriend|he|she)\b[^.]{0,25}\b(controls?|keeps?|took|takes) "
+        r"\b(partner|husband|wife|ex|boyfriend|girlfriend|he|she)\b[^.]{0,25}\b(controls?|keeps?) "
+        r"(all )?(of )?(my|our|the) (money|finances|wages|salary|pay|benefits|cards?|bank cards?)\b",
+        r"\b(partner|husband|wife|ex|boyfriend|girlfriend|he|she)\b[^.]{0,25}\b(took|takes) "
         r"(all )?(of )?(my|our) (money|finances|wages|salary|pay|benefits|cards?|bank cards?)\b",
         r"\b(won'?t|doesn'?t|does not|will not) (let|allow) me (to )?(have |get |use |see )?"
         r"(access|any money|my (own )?money|my (own )?(bank|account|card|wages|salary))\b",
