@@ -1,5 +1,6 @@
 """The team console in a real browser (headless Debian Chromium through Playwright) against
-the real Rasa and action servers: an agent takes a widget conversation over and hands it back.
+the real Rasa and action servers: an agent takes a widget conversation over and hands it back,
+and the same over SMS against the platform fake (Telegram over the console's HTTP forms).
 
 `python -m bot console` runs as scripts/run.sh runs it, talking to the test Rasa server
 through its HTTP API with RASA_TOKEN. The borrower uses the chat widget in another browser
@@ -282,7 +283,19 @@ def _act(session, console_url: str, path: str, **data):
     )
 
 
-def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, console):
+def _texts(sms, count: int, seconds: float = 30) -> list[str]:
+    """The next `count` texts the borrower's phone receives (waiting up to `seconds`)."""
+    received: list[str] = []
+    deadline = time.monotonic() + seconds
+    while len(received) < count and time.monotonic() < deadline:
+        received += sms.new_texts()
+        time.sleep(0.2)
+    return received
+
+
+def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, console, browser):  # noqa: F811
+    """The same takeover as the widget's, in Chromium, with the borrower texting over SMS
+    (Twilio's API is the local platform fake)."""
     from tests.e2e.test_messaging import TextChannel, new_phone
 
     phone = new_phone()
@@ -294,26 +307,60 @@ def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, cons
     (handoff,) = [h for h in servers.store.handoffs(status="queued") if h["loan_ref"] == loan]
     ref = handoff["handoff_ref"]
 
-    agent = _log_in(console, "agent.amy", PASSWORD)
-    assert _act(agent, console, f"/handoffs/{ref}/claim").status_code == 303
-    assert _act(agent, console, f"/handoffs/{ref}/take-over").status_code == 303
-    assert _act(agent, console, f"/handoffs/{ref}/send", text="Hi, this is Amy from the team.").status_code == 303
-    assert sms.new_texts() == [  # texted to the borrower's phone through Twilio
-        "A member of our team has joined this chat. You're now talking with a person.",
-        "Hi, this is Amy from the team.",
-    ]
+    context = browser.new_context(**LAPTOP)
+    try:
+        agent = context.new_page()
+        agent.goto(f"{console}/queue")
+        expect(agent).to_have_url(re.compile(r"/login"))
+        agent.fill("input[name=name]", "agent.amy")
+        agent.fill("input[name=password]", PASSWORD)
+        agent.click("button[type=submit]")
+        item = agent.locator(".queue .item", has=agent.locator(f"text={ref}"))
+        expect(item).to_contain_text("twilio")
+        item.locator("button", has_text="Claim").click()
+        agent.goto(f"{console}/handoffs/{ref}")
+        expect(agent.locator(".line.borrower").last).to_have_text(re.compile("real person"))
+        agent.locator("button", has_text="Take over").click()
+        expect(agent.locator("#state")).to_contain_text("taken over by agent.amy")
 
-    assert sms.say("thanks Amy, I can pay on Friday") == ""  # the assistant stays quiet
-    lines = agent.get(f"{console}/handoffs/{ref}/messages").json()["lines"]
-    assert [(line["from"], line["text"]) for line in lines[-2:]] == [
-        ("agent", "Hi, this is Amy from the team."),
-        ("borrower", "thanks Amy, I can pay on Friday"),
-    ]
+        # What the agent types is texted to the borrower's phone through Twilio.
+        agent.fill("#text", "Hi, this is Amy from the team.")
+        agent.locator("#compose button").click()
+        expect(agent.locator(".line.agent").last).to_contain_text("Hi, this is Amy from the team.")
+        assert _texts(sms, 2) == [
+            "A member of our team has joined this chat. You're now talking with a person.",
+            "Hi, this is Amy from the team.",
+        ]
 
-    assert _act(agent, console, f"/handoffs/{ref}/hand-back", note="will pay Friday").status_code == 303
-    assert sms.new_texts() == ["You're back with our automated assistant. Write whenever you're ready."]
-    assert sms.say("how much do I owe?") != ""  # the assistant answers again
-    assert servers.store.handoff(ref)["status"] == "done"
+        # The borrower's answer shows on the agent's page within a couple of seconds; the assistant stays quiet.
+        assert sms.say("thanks Amy, I can pay on Friday") == ""
+        started = time.monotonic()
+        expect(agent.locator(".line.borrower").last).to_have_text(re.compile("pay on Friday"), timeout=5_000)
+        assert time.monotonic() - started < 4
+        agent.wait_for_timeout(2_000)
+        assert sms.new_texts() == []
+
+        # Hand back: the assistant answers the next text again.
+        agent.fill("input[name=note]", "will pay Friday")
+        agent.locator("button", has_text="Hand back to the assistant").click()
+        expect(agent).to_have_url(re.compile(r"/queue$"))
+        assert _texts(sms, 1) == ["You're back with our automated assistant. Write whenever you're ready."]
+        assert sms.say("how much do I owe?") != ""
+        assert servers.store.handoff(ref)["status"] == "done"
+        trail = [
+            (e["event_type"], e["details"].get("by"))
+            for e in servers.store.loan_report(loan)["audit_events"]
+            if e["event_type"].startswith(("handoff_", "conversation_", "agent_"))
+        ]
+        assert trail[1:] == [
+            ("handoff_claimed", "agent.amy"),
+            ("conversation_taken_over", "agent.amy"),
+            ("agent_message_sent", "agent.amy"),
+            ("conversation_handed_back", "agent.amy"),
+            ("handoff_completed", "agent.amy"),
+        ]
+    finally:
+        context.close()
 
 
 def test_an_agent_takes_a_telegram_conversation_over(servers, console):
