@@ -117,6 +117,12 @@ def test_an_agent_takes_a_widget_conversation_over_and_hands_it_back(servers, we
         expect(item.locator(".countdown")).to_have_text(re.compile(r"reply within \d+ h"))
         refs = agent.locator(".queue .item .ref").all_inner_texts()
         assert refs.index(urgent) < refs.index(claimed) < refs.index(ref)  # urgent first, then by reply-by
+        for waiting in (urgent, ref):  # each on one line on a laptop, its Claim button level with its reference
+            row = agent.locator(".queue .item", has=agent.locator(f"text={waiting}"))
+            ref_box = row.locator(".ref").bounding_box()
+            claim_box = row.locator("button", has_text="Claim").bounding_box()
+            assert ref_box and claim_box
+            assert abs(ref_box["y"] + ref_box["height"] / 2 - claim_box["y"] - claim_box["height"] / 2) < 12, waiting
         agent.screenshot(path=str(shots(tmp_path) / "console-queue.png"))
 
         # Claims it and takes it over: the assistant is paused in Rasa.
