@@ -40,6 +40,11 @@ def test_a_chinese_answer_at_the_read_back_means_what_it_says(text, meaning):
     assert steps.read_at_read_back(text, UNSURE).meaning == meaning
 
 
+@pytest.mark.parametrize("text", ["现在不方便说", "不想谈这个", "不便透露", "现在不方便接电话"])
+def test_rather_not_say_is_not_now_at_the_reason_question(text):
+    assert steps.read_at_reason(text, UNSURE).meaning == steps.NOT_NOW
+
+
 def test_say_it_again_is_not_not_now():
     assert steps.read_at_offers("能再说一遍吗", UNSURE).meaning != steps.NOT_NOW
 

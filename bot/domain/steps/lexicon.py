@@ -146,6 +146,8 @@ _NOT_NOW = re.compile(
     r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
     r"\b(?:rather|prefer)(?: not| to not) (?:to )?(?:say|discuss|talk about|go into|share)\b|\b(?:don'?t|dont|do not) (?:want|wish) to (?:say|share)\b|"
     r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头|"
+    # rather not say (the English above): 现在不方便说, 不想谈这个, 不便透露
+    r"不(?:太)?(?:方便|想)(?:说(?!谎)|讲|谈|聊|透露)|不便(?:说|讲|透露)|不方便(?:接电话|说话)|"
     r"\b(?:talk|chat|speak|discuss|deal with|go (?:over|through)|do|sort)\b[^.?!]{0,15}\blater\b(?! (?:in|on|that|this|next) )",
     re.I,
 )
