@@ -1,6 +1,6 @@
 """The team console in a real browser (headless Debian Chromium through Playwright) against
 the real Rasa and action servers: an agent takes a widget conversation over and hands it back,
-and the same over SMS against the platform fake (Telegram over the console's HTTP forms).
+and the same over SMS against the platform fake (WhatsApp and Telegram over the console's HTTP forms).
 
 `python -m bot console` runs as scripts/run.sh runs it, talking to the test Rasa server
 through its HTTP API with RASA_TOKEN. The borrower uses the chat widget in another browser
@@ -367,6 +367,34 @@ def test_an_agent_takes_an_sms_conversation_over_and_hands_it_back(servers, cons
         ]
     finally:
         context.close()
+
+
+def test_an_agent_takes_a_whatsapp_conversation_over(servers, console):
+    from tests.e2e.test_messaging import TextChannel, new_phone
+
+    phone = new_phone()
+    loan = servers.new_loan(phone=phone)
+    chat = TextChannel(servers, "whatsapp", phone)
+    assert "date of birth" in chat.say("hi")
+    assert "you're verified" in chat.say("1980-06-01")
+    assert "asked a member of our team" in chat.say("can I speak to a real person please")
+    (handoff,) = [h for h in servers.store.handoffs(status="queued") if h["loan_ref"] == loan]
+    ref = handoff["handoff_ref"]
+
+    agent = _log_in(console, "agent.amy", PASSWORD)
+    assert _act(agent, console, f"/handoffs/{ref}/claim").status_code == 303
+    assert _act(agent, console, f"/handoffs/{ref}/take-over").status_code == 303
+    assert _act(agent, console, f"/handoffs/{ref}/send", text="Hi, Amy here on WhatsApp.").status_code == 303
+    assert chat.new_texts() == [  # sent from the lender's WhatsApp number through Twilio
+        "A member of our team has joined this chat. You're now talking with a person.",
+        "Hi, Amy here on WhatsApp.",
+    ]
+    assert chat.say("great, thanks") == ""  # the assistant stays quiet
+    lines = agent.get(f"{console}/handoffs/{ref}/messages").json()["lines"]
+    assert (lines[-1]["from"], lines[-1]["text"]) == ("borrower", "great, thanks")
+    assert _act(agent, console, f"/handoffs/{ref}/hand-back").status_code == 303
+    assert chat.new_texts() == ["You're back with our automated assistant. Write whenever you're ready."]
+    assert chat.say("how much do I owe?") != ""  # the assistant answers again
 
 
 def test_an_agent_takes_a_telegram_conversation_over(servers, console):
