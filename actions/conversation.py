@@ -55,7 +55,9 @@ class ActionAnswerQuestion(SafeAction):
 # insult, smalltalk, out_of_scope and reason_other (no meaning a title could say; "Something
 # else" covers them), greet and thank (nothing to do), inform (a reference or a date,
 # typed), go_back, request_reminder and decline_reminder (only right after the step or
-# the reminder they answer), EXTERNAL_payment_reminder (not the borrower's) and nlu_fallback.
+# the reminder they answer), EXTERNAL_payment_reminder (not the borrower's), choose_language
+# (a button in the language on screen could not say which language; "English please" and
+# "说中文" are read from the words, bot.domain.language_choice) and nlu_fallback.
 MEANINGS = (
     "ask_balance",
     "choose_pay_now",

@@ -18,8 +18,10 @@ from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.agreements import proposal_settled
 from actions.common import SafeAction, intent_ranking, latest_text, verified_account
-from actions.offering import clear_form_slots, utter_offer_menu
+from actions.guards import verified_account_required
+from actions.offering import clear_form_slots, read_back, utter_offer_menu
 from bot.domain import steps
+from bot.domain.accounts import AccountView
 from bot.domain.agreements import AgreementProposal
 
 # What pressing an option's button leads to (its payload's intent).
@@ -251,10 +253,17 @@ class ActionBackToStep(SafeAction):
         return "action_back_to_step"
 
     async def run(self, dispatcher, tracker, domain):
+        new_language = _last_action(tracker) == "action_choose_language"
         if tracker.get_slot("awaiting_confirmation") and tracker.get_slot("pending_agreement"):
+            if new_language:
+                # The terms again, in the language just chosen: the yes must be to terms
+                # the borrower could read.
+                return await _read_back_again(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_read_back_still_open")
             return []
         if step_shown(tracker) == steps.REASON_STEP:
+            if new_language:
+                dispatcher.utter_message(response="utter_ask_reason")  # asked again, in it
             # The reason question stays open without being asked again: the next message
             # is still read as the reason (asking after every question would press).
             return [SlotSet("dialogue_step", steps.REASON_STEP)]
@@ -262,3 +271,14 @@ class ActionBackToStep(SafeAction):
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []
         return await utter_offer_menu(dispatcher, tracker, domain)
+
+
+@verified_account_required
+async def _read_back_again(dispatcher, tracker, domain, account: AccountView) -> list:
+    proposal = AgreementProposal.from_json(tracker.get_slot("pending_agreement"))
+    return read_back(dispatcher, tracker, domain, account, proposal)
+
+
+def _last_action(tracker) -> str | None:
+    """The action run just before this one (this turn's events)."""
+    return next((e.get("name") for e in reversed(tracker.events) if e.get("event") == "action"), None)

@@ -13,7 +13,9 @@ outranks the rules only when the message answers the step:
   action_step_answer, which acts on it (actions/steps.py);
 - a new subject (a crisis, a person, a question, an unambiguous dispute) → no
   prediction: the rules handle it, and after a question is answered the step is
-  asked again (action_back_to_step; the reason question stays open unasked).
+  asked again (action_back_to_step; the reason question stays open unasked);
+- a language asked for ("English please", "请说中文") → action_choose_language, then
+  the step again in that language (the reason question asked again too).
 After the feedback question (issue 14 §5, `feedback_step` set in the last reply), a
 rating or a skip → action_record_feedback (bot.domain.feedback); anything else is left
 to the rules, so the question never traps the borrower.
@@ -38,6 +40,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.domain import feedback, steps
+from bot.domain.language_choice import CHOOSE_LANGUAGE as CHOOSE_LANGUAGE_INTENT
 from components import patches
 
 patches.install()
@@ -45,12 +48,14 @@ patches.install()
 STEP_ANSWER = "action_step_answer"
 BACK_TO_STEP = "action_back_to_step"
 RECORD_FEEDBACK = "action_record_feedback"
+# A language asked for at a step: said in it, then the step again in it (actions/language.py).
+CHOOSE_LANGUAGE = "action_choose_language"
 AFTER_THESE_LISTEN = frozenset(
     {STEP_ANSWER, BACK_TO_STEP, "action_record_agreement", "action_reject_proposal", "action_record_reason"}
 ) | {RECORD_FEEDBACK}
 # After these, the step the borrower was answering is asked again.
 ANSWERS_TO_QUESTIONS = frozenset(
-    {"action_answer_question", "action_tell_balance", "utter_smalltalk", "utter_out_of_scope"}
+    {"action_answer_question", "action_tell_balance", "utter_smalltalk", "utter_out_of_scope", CHOOSE_LANGUAGE}
 )
 
 
@@ -118,6 +123,8 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
         return BACK_TO_STEP
     if step == steps.READ_BACK:
         reading = steps.read_at_read_back(text, ranking)
+        if _asks_for_language(reading):
+            return CHOOSE_LANGUAGE
         if goes_back and reading.meaning in (steps.UNCLEAR, steps.TOPIC):
             return BACK_TO_STEP
         if reading.meaning == steps.YES:
@@ -126,12 +133,18 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
             return "action_reject_proposal"
         return None if reading.meaning == steps.TOPIC else STEP_ANSWER
     if step == steps.OFFERS:
-        meaning = steps.read_at_offers(text, ranking).meaning
+        reading = steps.read_at_offers(text, ranking)
+        if _asks_for_language(reading):
+            return CHOOSE_LANGUAGE
+        meaning = reading.meaning
         if meaning == steps.TOPIC:
             return BACK_TO_STEP if goes_back else None
         return STEP_ANSWER
     if step == steps.REASON_STEP:
-        meaning = steps.read_at_reason(text, ranking).meaning
+        reading = steps.read_at_reason(text, ranking)
+        if _asks_for_language(reading):
+            return CHOOSE_LANGUAGE
+        meaning = reading.meaning
         if meaning == steps.REASON:
             return "action_record_reason"
         if meaning in (steps.TOPIC, steps.UNCLEAR):
@@ -140,6 +153,12 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
     if tracker.get_slot("verified") and steps.consequential_unclear(text, ranking):
         return STEP_ANSWER
     return None
+
+
+def _asks_for_language(reading: steps.Reading) -> bool:
+    """A language asked for at a step ("English please", also when the classifier took a
+    bare "中文" for something else): the choice, then the step again."""
+    return reading.meaning == steps.TOPIC and reading.intent == CHOOSE_LANGUAGE_INTENT
 
 
 def _step_shown(tracker: DialogueStateTracker) -> str | None:

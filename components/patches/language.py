@@ -9,6 +9,12 @@ and, once the message is logged, into the `language` slot (every reply of the
 turn) and the `borrower_language` slot (the verification prefers it to the
 language on file). A message that shows no language ("ok", a reference, a
 date, a button) changes neither, so the conversation keeps the last one shown.
+Nor does any message while the borrower's own choice of language stands
+(`language_chosen`, set by actions/language.py when they ask for one, "Can we do
+this in English?", "请说中文"): someone who asked for English and then types
+Chinese is understood (the classifier routes by script) and answered in English,
+until they ask again or the session ends. An explicit request outranks a guess
+from the script of one message.
 
 This is the one patch that changes what Rasa does rather than how fast or how
 safely: an NLU entity filling the slot would be compared by `rasa test` with
@@ -29,6 +35,7 @@ from components.language import detect_language
 from components.patches import Patch
 
 METADATA_KEY = "detected_language"  # set here only: a client's own value is dropped
+CHOSEN = "language_chosen"  # the borrower's own choice (domain.yml/language.yml)
 _log_message = MessageProcessor.log_message
 
 
@@ -43,7 +50,7 @@ async def _log_message_in_its_language(
         metadata[METADATA_KEY] = detected
     message.metadata = metadata
     tracker = await _log_message(self, message, should_save_tracker=False)
-    if detected:
+    if detected and not tracker.get_slot(CHOSEN):
         for slot in ("language", "borrower_language"):  # both in domain.yml/session.yml
             if tracker.get_slot(slot) != detected:
                 tracker.update(SlotSet(slot, detected), self.domain)

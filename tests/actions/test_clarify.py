@@ -47,6 +47,7 @@ NOT_MEANINGS = {
     "request_reminder",
     "decline_reminder",
     "EXTERNAL_payment_reminder",
+    "choose_language",
 }
 
 # "money is tight", as the classifier ranked it: unsure, so nlu_fallback comes first.

@@ -19,6 +19,7 @@ ALWAYS_TOPIC = frozenset(
         "insult",
         "request_hardship",
         "ask_settlement",
+        "choose_language",
     }
 )
 QUESTIONS = frozenset(

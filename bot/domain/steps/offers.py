@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..language_choice import CHOOSE_LANGUAGE, chooses_language
 from .lexicon import (
     _ASKS_WHO,
     _BY_A_DATE,
@@ -79,6 +80,8 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     intent, confidence = _top(ranking)
     if payload:
         return Reading(TOPIC, intent=payload)
+    if chooses_language(text, intent, confidence):
+        return Reading(TOPIC, intent=CHOOSE_LANGUAGE)  # "English please": a language asked for, then the step again
     if intent == "insult" and _OPTIONS_BAD.search(text):
         return Reading(NONE_WORK)  # "they're all rubbish": the options judged, not an insult
     if intent in _CHOICE_MISTAKEN_FOR and confidence < 0.9:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..language_choice import CHOOSE_LANGUAGE, chooses_language
 from .lexicon import (
     _ALL_NOW,
     _AMOUNT_WORDS,
@@ -76,6 +77,8 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         if payload == "change_payment_date":
             return Reading(CHANGE_DATE)
         return Reading(TOPIC, intent=payload)
+    if chooses_language(text, intent, confidence):
+        return Reading(TOPIC, intent=CHOOSE_LANGUAGE)  # "English please": a language asked for, then the step again
     if (
         intent in ALWAYS_TOPIC
         and confidence >= 0.5

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ..conduct import detect_vulnerability
+from ..language_choice import CHOOSE_LANGUAGE, chooses_language
 from .lexicon import (
     _ASKS_TO_PAY,
     _ASKS_WHO,
@@ -65,6 +66,8 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     if _payload_intent(text):
         return Reading(TOPIC, intent=_payload_intent(text))
     intent, confidence = _top(ranking)
+    if chooses_language(text, intent, confidence):
+        return Reading(TOPIC, intent=CHOOSE_LANGUAGE)  # "English please": a language asked for, then the step again
     words_say_bereaved = intent != "reason_bereavement" and bool(_BEREAVED.search(text))  # "recently widowed"
     if intent not in ("crisis", "disclose_vulnerability") and (
         detect_vulnerability(text) == "bereavement" or words_say_bereaved
