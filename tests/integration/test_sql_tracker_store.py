@@ -269,3 +269,34 @@ def test_a_conversation_another_replica_started_meanwhile_is_saved_as_rasa_saves
     assert asyncio.run(stores["ours"].retrieve("n2")).current_state(EventVerbosity.ALL) == asyncio.run(
         stores["rasa"].retrieve("n2")
     ).current_state(EventVerbosity.ALL)
+
+
+@pytest.mark.postgres
+def test_a_turns_insert_is_compiled_once_per_number_of_rows(postgres_url, monkeypatch):
+    """SQLAlchemy compiled each turn's many-row INSERT anew (its VALUES are not
+    cached); the store compiles the SQL once per kind and number of rows and runs
+    it with the rows' values. The rows are Rasa's (the tests above); here: no
+    compiling after the first turn of each size, and the statement is one INSERT."""
+    store = _store(CachingSQLTrackerStore, postgres_url)
+    compiled: list[tuple[str, int]] = []
+    original = CachingSQLTrackerStore._compiled
+
+    def counting(self, kind, count):
+        compiled.append((kind, count))
+        return original(self, kind, count)
+
+    monkeypatch.setattr(CachingSQLTrackerStore, "_compiled", counting)
+    turns = _turns()
+    try:
+        asyncio.run(_talk(store, "c1", turns))
+        asyncio.run(_talk(store, "c2", turns))
+        sizes = {("insert", n) for n in {len(turn) for turn in turns[1:]}}
+        assert set(compiled) <= {("insert_if_absent", len(turns[0])), *sizes}
+        assert len(compiled) == len(set(compiled))  # each once, for both conversations
+        assert all(store._sql[key] is not None for key in compiled)  # none fell back to SQLAlchemy's statement
+        statements = _counting(store)
+        asyncio.run(_talk(store, "c1", turns[:1]))
+        assert [s.lstrip().split()[0].upper() for s in statements] == ["SELECT", "INSERT"]
+    finally:
+        store._autocommit.dispose()
+        store.engine.dispose()
