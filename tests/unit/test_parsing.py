@@ -888,3 +888,42 @@ def test_chinese_amounts(text, expected):
 )
 def test_chinese_plan_lengths(text, expected):
     assert parse_months(text) == expected
+
+
+def test_number_words_read_with_language_tables_built_once_as_number_parser_reads_them(monkeypatch):
+    """number_parser builds its language tables six times for every text it reads;
+    they are built once per language and only read, so every text reads the same."""
+    import number_parser.parser as np_parser
+
+    from bot.domain.parsing import number_words
+
+    texts = [
+        "one hundred and twenty",
+        "I can pay two thousand five hundred and fifty a month",
+        "twenty first of march",
+        "the fifteenth",
+        "doscientos cincuenta",
+        "три тысячи",
+        "one, two. three",
+        "a million and a half",
+        "nothing here",
+        "",
+        "五百",
+    ]
+    ours = [number_words._words_to_digits(t) for t in texts]
+    built: list[str] = []
+
+    class Counting(number_words._LanguageData):  # type: ignore[misc, valid-type]
+        def __init__(self, language):
+            built.append(language)
+            super().__init__(language)
+
+    monkeypatch.setattr(np_parser, "LanguageData", Counting)  # number_parser as it is
+    theirs = [number_words._words_to_digits(t) for t in texts]
+    assert ours == theirs
+    assert len(built) >= 6 * len(texts) - 6  # (what the kept tables save)
+    monkeypatch.undo()
+    assert np_parser.LanguageData is number_words._kept_language_data
+    assert number_words._kept_language_data("en") is number_words._kept_language_data("en")
+    with pytest.raises(ValueError):
+        number_words._kept_language_data("xx")

@@ -4,12 +4,32 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import number_parser.parser
 from number_parser import parse as _number_words_to_digits
 from number_parser import parse_ordinal
 
 from ._common import _quiet
 from .chinese_numerals import _CJK_NUMBER_RE, _cjk_number
+
+# (the class itself, should this module be imported again)
+_LanguageData = getattr(number_parser.parser, "_original_LanguageData", number_parser.parser.LanguageData)
+number_parser.parser._original_LanguageData = _LanguageData
+_language_tables: dict[str, Any] = {}
+
+
+def _kept_language_data(language: str) -> Any:
+    """number_parser's `LanguageData(language)`, built once per language. `parse` builds
+    it six times for every text it reads (once per language it tries, then once more),
+    the action server's largest cost after the database; the tables are only read."""
+    found = _language_tables.get(language)
+    if found is None:
+        found = _language_tables[language] = _LanguageData(language)  # (an unknown language raises, as before)
+    return found
+
+
+number_parser.parser.LanguageData = _kept_language_data
 
 _ORDINAL_WORD_RE = re.compile(
     r"\b(?:(?:twenty|thirty)[\s-])?(?:first|third|fourth|fifth|sixth|seventh|eighth|"
