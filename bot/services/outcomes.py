@@ -13,7 +13,25 @@ Definitions (README "Outcomes"):
 - `roll_rates`: for loans in each bucket at the start, the share in each bucket at the end;
 - `containment_rate`: verified conversations that ended without a handoff to a person;
 - `time_to_agreement_minutes`: from a conversation's start to the agreement made in it (median).
-Every agreement figure is also broken down by reason code, channel, language and offer kind.
+
+Every figure is also broken down by reason code, channel, language and offer kind, each
+thing counted in exactly one group per breakdown (a missing value is its own group:
+"unknown", or "none" for the offer kind; nothing is dropped):
+- `by` (agreement figures): an agreement's reason code and language as recorded when it
+  was made (the reason last given for the loan, the borrower's language), the channel it
+  was made on, and its kind;
+- `delinquency_by` (`cure_rate`, `loans_in_arrears`, `loans_cured`, `roll_rates`): a
+  loan's latest reason code recorded by the period's end, the channel of its latest
+  verified conversation in the period ("unknown" when none), the borrower's language on
+  file, and the kind of its latest agreement in force at some time in the period (made
+  before its end and still active, or ended on or after its start; "none" otherwise);
+- `containment_by` (`conversations`, `contained`, `containment_rate`): a verified
+  conversation's latest reason code recorded in it in the period, the channel it was
+  verified on (its latest verification in the period), the language on file for the
+  borrower it verified as, and the kind of the latest agreement made in it in the
+  period ("none" otherwise). `containment_by_channel` keeps its rates by channel.
+Conversations record no language of their own: the borrower's language on file is the
+one agreements record, so the three breakdowns by language read the same source.
 """
 
 from __future__ import annotations
@@ -29,6 +47,7 @@ from bot.domain.payments import DPD_BUCKETS, days_past_due_bucket
 PROMISE_KINDS = ("promise_to_pay", "pay_now")
 PLAN_KINDS = ("instalment_plan", "hardship_deferral")
 BREAKDOWNS = ("reason_code", "channel", "language", "offer_kind")
+UNKNOWN, NO_AGREEMENT = "unknown", "none"
 
 
 @dataclass(frozen=True)
@@ -53,14 +72,37 @@ class BucketMove:
 
 
 @dataclass(frozen=True)
+class LoanOutcome:
+    """A loan that existed by the end of the period, and what it is attributed to there."""
+
+    loan_id: int
+    created_at: datetime
+    days_past_due: int  # now
+    reason_code: str | None = None  # the latest recorded by the period's end
+    channel: str | None = None  # of its latest verified conversation in the period
+    language: str | None = None  # the borrower's, on file
+    offer_kind: str | None = None  # its latest agreement in force in the period
+
+
+@dataclass(frozen=True)
+class ConversationOutcome:
+    """A conversation verified in the period, and what it is attributed to there."""
+
+    conversation_id: str
+    channel: str | None = None  # of its latest verification in the period
+    reason_code: str | None = None  # the latest recorded in it in the period
+    language: str | None = None  # on file for the borrower it verified as
+    offer_kind: str | None = None  # the latest agreement made in it in the period
+
+
+@dataclass(frozen=True)
 class OutcomeRows:
     """What the loan store holds about outcomes in a period (bot/adapters/store/reports.py)."""
 
     agreements: list[AgreementOutcome] = field(default_factory=list)
-    # each loan that existed by the end of the period: (id, created_at, days past due now)
-    loans: list[tuple[int, datetime, int]] = field(default_factory=list)
+    loans: list[LoanOutcome] = field(default_factory=list)  # each loan that existed by the period's end
     moves: list[BucketMove] = field(default_factory=list)  # every bucket change up to the period's end
-    verified_conversations: dict[str, str | None] = field(default_factory=dict)  # id -> channel
+    verified_conversations: list[ConversationOutcome] = field(default_factory=list)
     handed_off: set[str] = field(default_factory=set)  # conversations with a handoff
 
 
@@ -108,15 +150,15 @@ def _bucket_at(moves: list[BucketMove], when: datetime, dpd_now: int) -> str | N
     return days_past_due_bucket(dpd_now)
 
 
-def delinquency_figures(rows: OutcomeRows, since: datetime, until: datetime) -> dict[str, Any]:
-    moves: dict[int, list[BucketMove]] = defaultdict(list)
-    for move in sorted(rows.moves, key=lambda m: m.at):
-        moves[move.loan_id].append(move)
+def delinquency_figures(
+    loans: list[LoanOutcome], moves: dict[int, list[BucketMove]], since: datetime, until: datetime
+) -> dict[str, Any]:
+    """Cures and roll rates of `loans`; `moves`: each loan's bucket changes, oldest first."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     in_arrears = cured = 0
-    for loan_id, created_at, dpd_now in rows.loans:
-        start = _bucket_at(moves[loan_id], max(since, created_at), dpd_now)
-        end = _bucket_at(moves[loan_id], until, dpd_now)
+    for loan in loans:
+        start = _bucket_at(moves.get(loan.loan_id, []), max(since, loan.created_at), loan.days_past_due)
+        end = _bucket_at(moves.get(loan.loan_id, []), until, loan.days_past_due)
         if start is None or end is None:
             continue
         counts[start][end] += 1
@@ -135,31 +177,62 @@ def delinquency_figures(rows: OutcomeRows, since: datetime, until: datetime) -> 
     }
 
 
+def containment_figures(conversations: list[ConversationOutcome], handed_off: set[str]) -> dict[str, Any]:
+    contained = sum(1 for c in conversations if c.conversation_id not in handed_off)
+    return {
+        "conversations": len(conversations),
+        "contained": contained,
+        "containment_rate": _rate(contained, len(conversations)),
+    }
+
+
+def _group_key(thing: AgreementOutcome | LoanOutcome | ConversationOutcome, name: str) -> str:
+    """The group `thing` counts in for the breakdown `name` (module docstring)."""
+    if name == "offer_kind":
+        kind = thing.kind if isinstance(thing, AgreementOutcome) else thing.offer_kind
+        return str(kind or (UNKNOWN if isinstance(thing, AgreementOutcome) else NO_AGREEMENT))
+    return str(getattr(thing, name) or UNKNOWN)
+
+
+def _groups(things: list[Any], name: str) -> dict[str, list[Any]]:
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for thing in things:
+        groups[_group_key(thing, name)].append(thing)
+    return dict(sorted(groups.items()))
+
+
 def _order(item: tuple[str, int]) -> int:
     return DPD_BUCKETS.index(item[0]) if item[0] in DPD_BUCKETS else 99
 
 
 def outcome_metrics(rows: OutcomeRows, since: datetime, until: datetime) -> dict[str, Any]:
     """The outcome figures of `python -m bot report` (under `outcomes`)."""
-    by: dict[str, dict[str, Any]] = {}
-    for name in BREAKDOWNS:
-        groups: dict[str, list[AgreementOutcome]] = defaultdict(list)
-        for a in rows.agreements:
-            key = a.kind if name == "offer_kind" else getattr(a, name)
-            groups[str(key or "unknown")].append(a)
-        by[name] = {key: agreement_figures(group) for key, group in sorted(groups.items())}
-    verified = rows.verified_conversations
-    contained = [cid for cid in verified if cid not in rows.handed_off]
-    channels: dict[str, list[str]] = defaultdict(list)
-    for cid, channel in verified.items():
-        channels[channel or "unknown"].append(cid)
+    moves: dict[int, list[BucketMove]] = defaultdict(list)
+    for move in sorted(rows.moves, key=lambda m: m.at):
+        moves[move.loan_id].append(move)
+    conversations = rows.verified_conversations
     return {
         **agreement_figures(rows.agreements),
-        **delinquency_figures(rows, since, until),
-        "containment_rate": _rate(len(contained), len(verified)),
+        **delinquency_figures(rows.loans, moves, since, until),
+        "containment_rate": containment_figures(conversations, rows.handed_off)["containment_rate"],
         "containment_by_channel": {
-            channel: _rate(sum(1 for cid in ids if cid not in rows.handed_off), len(ids))
-            for channel, ids in sorted(channels.items())
+            channel: containment_figures(group, rows.handed_off)["containment_rate"]
+            for channel, group in _groups(conversations, "channel").items()
         },
-        "by": by,
+        "by": {
+            name: {key: agreement_figures(group) for key, group in _groups(rows.agreements, name).items()}
+            for name in BREAKDOWNS
+        },
+        "delinquency_by": {
+            name: {
+                key: delinquency_figures(group, moves, since, until) for key, group in _groups(rows.loans, name).items()
+            }
+            for name in BREAKDOWNS
+        },
+        "containment_by": {
+            name: {
+                key: containment_figures(group, rows.handed_off) for key, group in _groups(conversations, name).items()
+            }
+            for name in BREAKDOWNS
+        },
     }

@@ -305,6 +305,30 @@ def render_outcome_metrics(out: dict[str, Any]) -> list[str]:
             for key, g in groups.items()
         ]
         lines.append(f"  by {_label(name)}: " + "; ".join(parts))
+    # loans: each in one group per breakdown (its latest reason, conversation, agreement in force)
+    for name, groups in out.get("delinquency_by", {}).items():
+        if not groups:
+            continue
+        cured = [
+            f"{key} {_share(g['cure_rate'])} ({g['loans_cured']} of {g['loans_in_arrears']})"
+            for key, g in groups.items()
+        ]
+        lines.append(f"  cured by {_label(name)}: " + ", ".join(cured))
+        lines.append(f"  roll rates by {_label(name)}:")
+        for key, g in groups.items():
+            rolls = "; ".join(
+                f"{start} -> " + ", ".join(f"{end} {_share(rate)}" for end, rate in ends.items())
+                for start, ends in g["roll_rates"].items()
+            )
+            lines.append(f"    {key}: {rolls or '-'}")
+    for name, groups in out.get("containment_by", {}).items():
+        if not groups:
+            continue
+        contained = [
+            f"{key} {_share(g['containment_rate'])} ({g['contained']} of {g['conversations']})"
+            for key, g in groups.items()
+        ]
+        lines.append(f"  contained by {_label(name)}: " + ", ".join(contained))
     lines.append("")
     return lines
 

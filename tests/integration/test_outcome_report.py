@@ -1,7 +1,9 @@
 """The report's outcome metrics (issue 14) on SQLite and PostgreSQL: a month in which
 a plan is completed, a promise kept, a promise broken and a conversation handed to a
 person; the rates, roll rates, cures, containment, time to agreement and the
-breakdowns, as `python -m bot report --json` gives them and as text and a chart."""
+breakdowns, as `python -m bot report --json` gives them and as text and a chart.
+Cures, roll rates and containment are broken down like the agreement figures, each loan
+and conversation in exactly one group per breakdown (bot/services/outcomes.py)."""
 
 from __future__ import annotations
 
@@ -150,6 +152,108 @@ def test_the_months_outcomes(november):
     assert {k: v["completed"] for k, v in by["language"].items()} == {"en": 2}
 
 
+def cured(groups: dict) -> dict:
+    return {k: (g["cure_rate"], g["loans_cured"], g["loans_in_arrears"]) for k, g in groups.items()}
+
+
+def contained(groups: dict) -> dict:
+    return {k: (g["containment_rate"], g["contained"], g["conversations"]) for k, g in groups.items()}
+
+
+def test_cures_rolls_and_containment_broken_down(november):
+    """LN-10001 (unemployment, SMS, a plan kept) and LN-10004 (illness, SMS, a promise kept)
+    cured; LN-10002 (forgot, web, a promise broken) and LN-10003 (no reason, web, handed
+    off, no agreement) did not; the six loans nobody talked to in November are "unknown"
+    by reason and channel, and LN-10008's demo plan (made in October, broken in November)
+    was in force: none is dropped."""
+    out = build_report(november, START, END)["outcomes"]
+    loans = out["delinquency_by"]
+    assert cured(loans["reason_code"]) == {
+        "forgot": (0.0, 0, 1),
+        "illness": (1.0, 1, 1),
+        "unemployment": (1.0, 1, 1),
+        "unknown": (0.0, 0, 7),
+    }
+    assert cured(loans["channel"]) == {"socketio": (0.0, 0, 2), "twilio": (1.0, 2, 2), "unknown": (0.0, 0, 6)}
+    assert cured(loans["language"]) == {"en": (0.2222, 2, 9), "zh": (0.0, 0, 1)}  # LN-10007 is a Chinese speaker
+    assert cured(loans["offer_kind"]) == {
+        "instalment_plan": (0.5, 1, 2),  # LN-10001 kept, LN-10008 broken
+        "none": (0.0, 0, 6),
+        "promise_to_pay": (0.5, 1, 2),
+    }
+    for name in ("reason_code", "channel", "language", "offer_kind"):  # every loan in arrears, once
+        assert sum(g["loans_in_arrears"] for g in loans[name].values()) == out["loans_in_arrears"] == 10
+    assert loans["offer_kind"]["instalment_plan"]["roll_rates"] == {"1-29": {"current": 0.5, "1-29": 0.5}}
+    assert loans["offer_kind"]["promise_to_pay"]["roll_rates"] == {"30-59": {"30-59": 1.0}, "60-89": {"current": 1.0}}
+    assert loans["channel"]["socketio"]["roll_rates"] == {"1-29": {"1-29": 1.0}, "30-59": {"30-59": 1.0}}
+    assert loans["reason_code"]["unknown"]["roll_rates"] == {
+        "1-29": {"1-29": 1.0},
+        "30-59": {"30-59": 1.0},
+        "60-89": {"60-89": 1.0},
+        "90+": {"90+": 1.0},
+    }
+    assert loans["language"]["zh"]["roll_rates"] == {"90+": {"90+": 1.0}}
+
+    talks = out["containment_by"]
+    assert contained(talks["reason_code"]) == {
+        "forgot": (1.0, 1, 1),
+        "illness": (1.0, 1, 1),
+        "unemployment": (1.0, 1, 1),
+        "unknown": (0.0, 0, 1),  # c3 gave no reason and asked for a person
+    }
+    assert contained(talks["channel"]) == {"socketio": (0.5, 1, 2), "twilio": (1.0, 2, 2)}
+    assert {k: g["containment_rate"] for k, g in talks["channel"].items()} == out["containment_by_channel"]
+    assert contained(talks["language"]) == {"en": (0.75, 3, 4)}
+    assert contained(talks["offer_kind"]) == {
+        "instalment_plan": (1.0, 1, 1),
+        "none": (0.0, 0, 1),
+        "promise_to_pay": (1.0, 2, 2),
+    }
+
+
+def test_the_latest_reason_and_conversation_count(november, clock):
+    """A second conversation for LN-10002 on WhatsApp with a new reason: the loan moves to
+    that reason and channel; each conversation keeps its own."""
+    talk(november, clock, "LN-10002", "c5", "whatsapp", at(25), "reduced_income")
+    clock.now = at(30, 12)
+    out = build_report(november, START, END)["outcomes"]
+    loans = out["delinquency_by"]
+    assert cured(loans["reason_code"])["reduced_income"] == (0.0, 0, 1) and "forgot" not in loans["reason_code"]
+    assert cured(loans["channel"]) == {
+        "socketio": (0.0, 0, 1),
+        "twilio": (1.0, 2, 2),
+        "unknown": (0.0, 0, 6),
+        "whatsapp": (0.0, 0, 1),
+    }
+    assert cured(loans["offer_kind"])["promise_to_pay"] == (0.5, 1, 2)  # its broken promise was in force
+    talks = out["containment_by"]
+    assert contained(talks["reason_code"])["forgot"] == (1.0, 1, 1)
+    assert contained(talks["reason_code"])["reduced_income"] == (1.0, 1, 1)
+    assert contained(talks["offer_kind"])["none"] == (0.5, 1, 2)  # c5 agreed nothing, c3 was handed off
+    assert out["containment_rate"] == 0.8
+
+
+def test_what_stood_in_the_period(november):
+    """October: LN-10008's demo plan was in force, nobody was talked to. December: the
+    reasons given in November are still on file; no conversation, and every November
+    agreement had ended (completed or broken) before December began."""
+    october = build_report(november, date(2026, 10, 1), date(2026, 10, 31))["outcomes"]["delinquency_by"]
+    assert cured(october["offer_kind"]) == {"instalment_plan": (0.0, 0, 1), "none": (0.0, 0, 9)}
+    assert cured(october["channel"]) == {"unknown": (0.0, 0, 10)}
+    december = build_report(november, date(2026, 12, 1), date(2026, 12, 31))["outcomes"]
+    loans = december["delinquency_by"]
+    assert cured(loans["reason_code"]) == {
+        "forgot": (0.0, 0, 1),
+        "illness": (None, 0, 0),  # cured in November: current at the start
+        "unemployment": (None, 0, 0),
+        "unknown": (0.0, 0, 7),
+    }
+    assert loans["reason_code"]["illness"]["roll_rates"] == {"current": {"current": 1.0}}
+    assert cured(loans["offer_kind"]) == {"none": (0.0, 0, 8)}
+    assert cured(loans["channel"]) == {"unknown": (0.0, 0, 8)}
+    assert december["containment_by"] == {"reason_code": {}, "channel": {}, "language": {}, "offer_kind": {}}
+
+
 def test_a_cohort_is_reported_as_it_stands_now_and_nothing_moved_before(november):
     """October's only agreement, the demo plan, missed two payments and was broken in November."""
     out = build_report(november, date(2026, 10, 1), date(2026, 10, 31))["outcomes"]
@@ -162,10 +266,23 @@ def test_text_json_and_chart(november, tmp_path):
     assert "What became of them (3 agreements made in the period)" in text
     assert "promises kept 50%, plans completed 100%, broken 33%" in text
     assert "cured 20% (2 of 10 loans in arrears), contained 75%" in text
+    assert (
+        "  cured by reason code: forgot 0% (0 of 1), illness 100% (1 of 1), unemployment 100% (1 of 1), unknown 0% (0 of 7)"
+        in text
+    )
+    assert "  cured by offer kind: instalment_plan 50% (1 of 2), none 0% (0 of 6), promise_to_pay 50% (1 of 2)" in text
+    assert "    promise_to_pay: 30-59 -> 30-59 100%; 60-89 -> current 100%" in text
+    assert (
+        "  contained by offer kind: instalment_plan 100% (1 of 1), none 0% (0 of 1), promise_to_pay 100% (2 of 2)"
+        in text
+    )
     png = tmp_path / "report.png"
     out = run_cli(november.db.url, "--from", "2026-11-01", "--to", "2026-11-30", "--json", "--plot", str(png))
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["outcomes"]["plan_completion_rate"] == 1.0
+    outcomes = json.loads(out.stdout)["outcomes"]
+    assert outcomes["plan_completion_rate"] == 1.0
+    assert outcomes["delinquency_by"]["offer_kind"]["none"]["loans_in_arrears"] == 6
+    assert outcomes["containment_by"]["reason_code"]["unknown"]["containment_rate"] == 0.0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

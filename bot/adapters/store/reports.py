@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy.sql import Select
 
 from bot.adapters.database import Database
-from bot.adapters.orm import Agreement, AuditEvent, Case, ContactOptOut, DelinquencyReason, Handoff, Loan
-from bot.services.outcomes import AgreementOutcome, BucketMove, OutcomeRows
+from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, ContactOptOut, DelinquencyReason, Handoff, Loan
+from bot.domain.agreements import OPEN_AGREEMENT_STATUSES
+from bot.services.outcomes import AgreementOutcome, BucketMove, ConversationOutcome, LoanOutcome, OutcomeRows
 from bot.services.reporting import ReportRows
 
 
@@ -161,22 +164,13 @@ class ReportRecords:
                     )
                 ).all():
                     started[cid].append(at)
-            loans = s.execute(select(Loan.id, Loan.created_at, Loan.days_past_due).where(Loan.created_at < until)).all()
+            loans = s.execute(_loans_attributed(since, until)).all()
             moves = s.execute(
                 select(AuditEvent.loan_id, AuditEvent.occurred_at, AuditEvent.details)
                 .where(AuditEvent.event_type == "dpd_bucket_changed", AuditEvent.loan_id.is_not(None))
                 .order_by(AuditEvent.occurred_at, AuditEvent.id)
             ).all()
-            verified = dict(
-                s.execute(
-                    select(AuditEvent.conversation_id, AuditEvent.channel).where(
-                        AuditEvent.event_type == "verification_passed",
-                        AuditEvent.conversation_id.is_not(None),
-                        AuditEvent.occurred_at >= since,
-                        AuditEvent.occurred_at < until,
-                    )
-                ).all()
-            )
+            verified = s.execute(_conversations_attributed(since, until)).all()
             handed_off = set(
                 s.scalars(
                     select(Handoff.conversation_id).where(Handoff.created_at >= since, Handoff.created_at < until)
@@ -200,12 +194,137 @@ class ReportRecords:
                 )
                 for row in agreements
             ],
-            loans=[(loan_id, created_at, dpd) for loan_id, created_at, dpd in loans],
+            loans=[LoanOutcome(*row) for row in loans],
             moves=[
                 BucketMove(loan_id, at, (details or {}).get("from"), str((details or {}).get("to")))
                 for loan_id, at, details in moves
                 if (details or {}).get("to")
             ],
-            verified_conversations=verified,
+            verified_conversations=[ConversationOutcome(*row) for row in verified],
             handed_off=handed_off,
         )
+
+
+def _latest(partition: Any, *order: Any) -> Any:
+    """1 for the latest row of each `partition` (window function: SQLite 3.25+, PostgreSQL)."""
+    return func.row_number().over(partition_by=partition, order_by=[o.desc() for o in order]).label("n")
+
+
+def _loans_attributed(since: datetime, until: datetime) -> Select:
+    """Each loan that existed by `until`, with what its cure and roll are attributed to
+    (bot/services/outcomes.py): its latest reason code recorded by then, the channel of
+    its latest verified conversation in the period, the borrower's language, and the kind
+    of its latest agreement in force at some time in the period. One query."""
+    reasons = (
+        select(
+            DelinquencyReason.loan_id,
+            DelinquencyReason.reason_code,
+            _latest(DelinquencyReason.loan_id, DelinquencyReason.recorded_at, DelinquencyReason.id),
+        )
+        .where(DelinquencyReason.recorded_at < until)
+        .subquery()
+    )
+    talks = (
+        select(
+            AuditEvent.loan_id, AuditEvent.channel, _latest(AuditEvent.loan_id, AuditEvent.occurred_at, AuditEvent.id)
+        )
+        .where(
+            AuditEvent.event_type == "verification_passed",
+            AuditEvent.loan_id.is_not(None),
+            AuditEvent.occurred_at >= since,
+            AuditEvent.occurred_at < until,
+        )
+        .subquery()
+    )
+    # in force in the period: made before its end, and open or ended on or after its start
+    # (an agreement ended before `ended_at` was kept counts from its last update)
+    in_force = (
+        select(Agreement.loan_id, Agreement.kind, _latest(Agreement.loan_id, Agreement.created_at, Agreement.id))
+        .where(
+            Agreement.created_at < until,
+            or_(
+                Agreement.status.in_(OPEN_AGREEMENT_STATUSES),
+                func.coalesce(Agreement.ended_at, Agreement.updated_at) >= since,
+            ),
+        )
+        .subquery()
+    )
+    return (
+        select(
+            Loan.id,
+            Loan.created_at,
+            Loan.days_past_due,
+            reasons.c.reason_code,
+            talks.c.channel,
+            Borrower.language,
+            in_force.c.kind,
+        )
+        .join(Borrower, Borrower.id == Loan.borrower_id)
+        .outerjoin(reasons, and_(reasons.c.loan_id == Loan.id, reasons.c.n == 1))
+        .outerjoin(talks, and_(talks.c.loan_id == Loan.id, talks.c.n == 1))
+        .outerjoin(in_force, and_(in_force.c.loan_id == Loan.id, in_force.c.n == 1))
+        .where(Loan.created_at < until)
+        .order_by(Loan.id)
+    )
+
+
+def _conversations_attributed(since: datetime, until: datetime) -> Select:
+    """Each conversation verified in the period, with what its containment is attributed
+    to (bot/services/outcomes.py): the channel of its latest verification, the latest
+    reason code recorded in it, the language on file for the borrower it verified as, and
+    the kind of the latest agreement made in it, all in the period. One query."""
+    verifications = (
+        select(
+            AuditEvent.conversation_id,
+            AuditEvent.channel,
+            AuditEvent.loan_id,
+            _latest(AuditEvent.conversation_id, AuditEvent.occurred_at, AuditEvent.id),
+        )
+        .where(
+            AuditEvent.event_type == "verification_passed",
+            AuditEvent.conversation_id.is_not(None),
+            AuditEvent.occurred_at >= since,
+            AuditEvent.occurred_at < until,
+        )
+        .subquery()
+    )
+    reasons = (
+        select(
+            DelinquencyReason.conversation_id,
+            DelinquencyReason.reason_code,
+            _latest(DelinquencyReason.conversation_id, DelinquencyReason.recorded_at, DelinquencyReason.id),
+        )
+        .where(
+            DelinquencyReason.conversation_id.is_not(None),
+            DelinquencyReason.recorded_at >= since,
+            DelinquencyReason.recorded_at < until,
+        )
+        .subquery()
+    )
+    agreements = (
+        select(
+            Agreement.conversation_id,
+            Agreement.kind,
+            _latest(Agreement.conversation_id, Agreement.created_at, Agreement.id),
+        )
+        .where(Agreement.conversation_id.is_not(None), Agreement.created_at >= since, Agreement.created_at < until)
+        .subquery()
+    )
+    return (
+        select(
+            verifications.c.conversation_id,
+            verifications.c.channel,
+            reasons.c.reason_code,
+            Borrower.language,
+            agreements.c.kind,
+        )
+        .select_from(verifications)
+        .outerjoin(Loan, Loan.id == verifications.c.loan_id)
+        .outerjoin(Borrower, Borrower.id == Loan.borrower_id)
+        .outerjoin(reasons, and_(reasons.c.conversation_id == verifications.c.conversation_id, reasons.c.n == 1))
+        .outerjoin(
+            agreements, and_(agreements.c.conversation_id == verifications.c.conversation_id, agreements.c.n == 1)
+        )
+        .where(verifications.c.n == 1)
+        .order_by(verifications.c.conversation_id)
+    )
