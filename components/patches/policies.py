@@ -30,13 +30,15 @@ Installed by `components.patches.install()` (who calls it: that package's docstr
 from __future__ import annotations
 
 import copy
-import json
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME
 
 from components.patches import Patch
@@ -157,11 +159,12 @@ def _get_possible_keys(self, lookup: dict[str, Any], states: list) -> set[str]:
     return possible_keys
 
 
-# The states last computed: (tracker, its events deque, their number, the last
-# event, domain, arguments) -> states. Holding them keeps their ids their own.
+# The turns last read: (tracker, its events deque, their number, the last event,
+# domain, omit_unset_slots) -> turns. Holding them keeps their ids their own.
 _remembered: dict[str, Any] = {}
 
 _IMMUTABLE = (str, int, float, bool, type(None))
+_RASAS_HISTORY = Domain.states_for_tracker_history
 
 
 def _immutable(value: Any) -> bool:
@@ -194,6 +197,85 @@ def copy_states(states: list) -> list:
     return result
 
 
+class Turn(NamedTuple):
+    """What Rasa's `Domain.states_for_tracker_history` reads of the tracker before
+    one action (or at the end): every way of asking for states is made from these."""
+
+    state: dict  # domain.get_active_state(tracker, omit_unset_slots)
+    previous_action: dict | None  # domain._get_prev_action_sub_state(tracker)
+    followup: bool  # a follow-up action was set
+    loop_turn: bool  # tracker.latest_action_name == tracker.active_loop_name
+    hidden: bool  # the action's hide_rule_turn (False at the end)
+
+
+def turns(domain, prior_trackers: Iterable, omit_unset_slots: bool) -> list[Turn]:
+    """The turns of `tracker.generate_all_prior_trackers()` (or of long_conversations'
+    continuation of it), read once for every way of asking (Rasa's loop reads them
+    again for each; `get_active_state` and the attributes read have no side effects)."""
+    found = []
+    for tracker, hide_rule_turn in prior_trackers:
+        found.append(
+            Turn(
+                domain.get_active_state(tracker, omit_unset_slots=omit_unset_slots),
+                domain._get_prev_action_sub_state(tracker),
+                bool(tracker.followup_action),
+                tracker.latest_action_name == tracker.active_loop_name,
+                hide_rule_turn,
+            )
+        )
+    return found
+
+
+def states_of(
+    domain,
+    found: Iterable[Turn],
+    ignore_rule_only_turns: bool,
+    rule_only_data: dict | None,
+    previous: dict | None = None,
+    last_ml_action: dict | None = None,
+    turn_was_hidden: bool = False,
+) -> tuple[list, dict | None, bool]:
+    """Rasa 3.6's `Domain.states_for_tracker_history` over these turns (continuing
+    from a state before them, the last action memoization saw and whether the last
+    turn was hidden: long_conversations' carry); the states, and the last two after
+    them. Each state is built from fresh copies of the turn's sub-states, as Rasa's
+    loop gets them from `get_active_state`; a sub-state the loop shares between
+    states (the last action memoization saw) is one copy shared the same way, and
+    nothing a caller changes reaches the turns."""
+    copies: dict[int, dict] = {}
+
+    def fresh(sub_state: dict) -> dict:
+        copied = copies.get(id(sub_state))
+        if copied is None:
+            if all(_immutable(value) for value in sub_state.values()):
+                copied = dict(sub_state)
+            else:
+                copied = copy.deepcopy(sub_state)
+            copies[id(sub_state)] = copied
+        return copied
+
+    states: list = []
+    for turn in found:
+        if ignore_rule_only_turns:
+            if not turn_was_hidden:
+                previous_action = turn.previous_action
+                last_ml_action = fresh(previous_action) if isinstance(previous_action, dict) else previous_action
+            if not turn.followup and not turn.loop_turn:
+                turn_was_hidden = turn.hidden
+            if turn_was_hidden:
+                continue
+        state = {state_type: fresh(sub_state) for state_type, sub_state in turn.state.items()}
+        if ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, rule_only_data)
+            before = states[-1] if states else previous
+            if before is not None:
+                domain._substitute_rule_only_user_input(state, before)
+            if last_ml_action:
+                state[PREVIOUS_ACTION] = last_ml_action
+        states.append(domain._clean_state(state))
+    return states, last_ml_action, turn_was_hidden
+
+
 _original_create_states = TrackerFeaturizer._create_states
 
 
@@ -204,32 +286,39 @@ def _create_states(
     ignore_rule_only_turns: bool = False,
     rule_only_data: dict[str, Any] | None = None,
 ) -> list:
-    """Rasa's `TrackerFeaturizer._create_states`, remembered for a tracker that has not changed."""
+    """Rasa's `TrackerFeaturizer._create_states` (`tracker.past_states`), made from the
+    tracker's turns read once while the tracker is unchanged: RulePolicy's two passes
+    and MemoizationPolicy's pass of one prediction replay the events once, not twice."""
+    # long_conversations' window tracker continues the states from its own turns
+    window = getattr(type(tracker), "states_of_turns", None) is not None
+    if (not window and type(tracker) is not DialogueStateTracker) or (
+        type(domain).states_for_tracker_history is not _RASAS_HISTORY
+    ):
+        return _original_create_states(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
     events = tracker.events
     last = events[-1] if events else None
-    arguments = (omit_unset_slots, ignore_rule_only_turns, json.dumps(rule_only_data, sort_keys=True, default=str))
-    kept = _remembered.get("states")
-    if (
+    kept = _remembered.get("turns")
+    if not (
         kept is not None
         and kept["tracker"] is tracker
         and kept["events"] is events
         and kept["length"] == len(events)
         and kept["last"] is last
         and kept["domain"] is domain
-        and kept["arguments"] == arguments
+        and kept["omit_unset_slots"] == omit_unset_slots
     ):
-        return copy_states(kept["states"])
-    states = _original_create_states(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    _remembered["states"] = {
-        "tracker": tracker,
-        "events": events,
-        "length": len(events),
-        "last": last,
-        "domain": domain,
-        "arguments": arguments,
-        "states": copy_states(states),
-    }
-    return states
+        kept = _remembered["turns"] = {
+            "tracker": tracker,
+            "events": events,
+            "length": len(events),
+            "last": last,
+            "domain": domain,
+            "omit_unset_slots": omit_unset_slots,
+            "turns": turns(domain, tracker.generate_all_prior_trackers(), omit_unset_slots),
+        }
+    if window:
+        return tracker.states_of_turns(domain, kept["turns"], omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    return states_of(domain, kept["turns"], ignore_rule_only_turns, rule_only_data)[0]
 
 
 def forget() -> None:

@@ -153,3 +153,31 @@ def test_a_copy_of_states_is_what_deepcopy_gives_shared_sub_states_included():
         policies.copy_states(odd) == odd
         and policies.copy_states(odd)[0]["slots"]["list"] is not odd[0]["slots"]["list"]
     )
+
+
+@pytest.mark.e2e
+def test_one_prediction_reads_the_turns_of_the_conversation_once(processor, stories, monkeypatch):
+    """MemoizationPolicy and RulePolicy's two passes ask for the dialogue states of
+    the same tracker in different ways; the turns are read (the events replayed)
+    once for all of them, at every prediction point of a story."""
+    read: list[int] = []
+    original = policies.turns
+
+    def counting(domain, prior_trackers, omit_unset_slots):
+        found = original(domain, prior_trackers, omit_unset_slots)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(policies, "turns", counting)
+    predictions = 0
+    for number, events in enumerate(stories[:20]):
+        tracker = DialogueStateTracker(f"once-{number}", processor.domain.slots)
+        for event in events:
+            if isinstance(event, ActionExecuted) and len(tracker.events) > 1:
+                policies.forget()
+                read.clear()
+                long_conversations._predict_next_with_tracker(processor, long_conversations.clone(tracker))
+                assert len(read) == 1, f"story {number}, event {len(tracker.events)}: turns read {len(read)} times"
+                predictions += 1
+            tracker.update(event)
+    assert predictions > 50
