@@ -19,10 +19,13 @@ half of Rasa's CPU time for a message, and two things in them were most of it.
 2. RulePolicy asks the tracker for its dialogue states twice per prediction
    (once to match the message's text, once its intent) with the same
    arguments, and each time `tracker.past_states` replays the session's events.
-   The states are now remembered for the tracker as it is (the same tracker
-   object, events deque, number of events and last event, the same domain and
-   arguments) and each caller gets its own copy, as Rasa's callers change the
-   last state in place.
+   MemoizationPolicy asks once more, with rule-only turns hidden. What Rasa's
+   `Domain.states_for_tracker_history` reads of the tracker before each action
+   (`turns`) is now read once for the tracker as it is (the same tracker object,
+   events deque, number of events and last event, the same domain), and each
+   way of asking is built from those turns by Rasa's own loop (`states_of`),
+   each caller getting fresh sub-states, as Rasa's callers change the last state
+   in place.
 
 Installed by `components.patches.install()` (who calls it: that package's docstring).
 """
@@ -335,6 +338,6 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         "rasa.core.featurizers.tracker_featurizers.TrackerFeaturizer._create_states",
         staticmethod(_create_states),
-        "a tracker's dialogue states computed once per prediction, not once per RulePolicy pass",
+        "a tracker's turns read once per prediction for every policy's states, not once per policy pass",
     ),
 )
