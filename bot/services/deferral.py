@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
+from bot.domain.steps.lexicon import RATHER_NOT_SAY_ZH
 from bot.services.reminders import MAX_REQUESTED_DAYS_AHEAD, BorrowerContact, contact_refusal
 
 # The reminder offered: this many days after the borrower's today (their local date).
@@ -38,7 +39,7 @@ _DEFERRAL_ZH = re.compile(
     r"(?<!不)考虑|想想|想一想|想一下|想清楚|想好|斟酌|商量|问问|决定|回复您|答复|联系您|告诉您|预算|收支|算算|算一下|算一算|咨询一下再|"
     # "later, then": 过两天再说, 晚点再说, 明天再回复你, 等会再说吧, 我回去算一算再说
     r"(?:以后|之后|过几天|过两天|过一阵|回头|明天|后天|晚点|晚些|改天|等等|等会儿?|等一下|一会儿?|回去)(?:[^，。,.!?！？]{0,6})再(?:说|定|看|回复|答复|决定|联系|选|聊)|"
-    r"再说吧"
+    rf"再说吧|{RATHER_NOT_SAY_ZH}"
 )
 
 

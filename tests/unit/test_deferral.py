@@ -82,6 +82,8 @@ def test_the_step_a_deferral_is_recorded_against(state, step):
         "等一下再聊",
         "后天再看吧",
         "我回去看看工资再说",
+        "现在不方便说",
+        "不想谈这个",
     ],
 )
 def test_what_counts_as_asking_for_time(text):
@@ -89,7 +91,8 @@ def test_what_counts_as_asking_for_time(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["我失业了", "这不是我的贷款", "我想分6期还", "不考虑", "好的，没问题", "再见", "以后再也不借了"]
+    "text",
+    ["我失业了", "这不是我的贷款", "我想分6期还", "不考虑", "好的，没问题", "再见", "以后再也不借了", "我不想说谎"],
 )
 def test_chinese_the_classifier_misfiles_is_not_asking_for_time(text):
     assert not deferral.sounds_like_deferral(text)

@@ -136,6 +136,9 @@ _WORRY_MORE = re.compile(
     r"\bbut\b.*\b(?:too much|a lot|scared|nervous|worried)\b",
     re.I,
 )
+# Rather not say, or not now, in Chinese (the English is in _NOT_NOW): 现在不方便说,
+# 不想谈这个, 不便透露, 不方便接电话; not 不想说谎. Also a deferral in bot/services/deferral.py.
+RATHER_NOT_SAY_ZH = r"不(?:太)?(?:方便|想)(?:说(?!谎)|讲|谈|聊|透露)|不便(?:说|讲|透露)|不方便(?:接电话|说话)"
 _NOT_NOW = re.compile(
     r"想一?想|考虑一?下|(?:跟|和|问问).{0,6}商量|商量(?:一?下)?再|先不选|再说吧|"
     r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选)|"
@@ -147,8 +150,7 @@ _NOT_NOW = re.compile(
     r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
     r"\b(?:rather|prefer)(?: not| to not) (?:to )?(?:say|discuss|talk about|go into|share)\b|\b(?:don'?t|dont|do not) (?:want|wish) to (?:say|share)\b|"
     r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头|"
-    # rather not say (the English above): 现在不方便说, 不想谈这个, 不便透露
-    r"不(?:太)?(?:方便|想)(?:说(?!谎)|讲|谈|聊|透露)|不便(?:说|讲|透露)|不方便(?:接电话|说话)|"
+    rf"{RATHER_NOT_SAY_ZH}|"
     r"\b(?:talk|chat|speak|discuss|deal with|go (?:over|through)|do|sort)\b[^.?!]{0,15}\blater\b(?! (?:in|on|that|this|next) )",
     re.I,
 )
