@@ -774,3 +774,11 @@ def test_more_lengths_and_a_death_in_so_many_words():
     assert widowed == steps.Reading(steps.REASON, reason="bereavement")
     broken = steps.read_at_reason("the fridge died", [("reason_unexpected_expense", 0.9)])
     assert broken == steps.Reading(steps.TOPIC, intent="reason_unexpected_expense")
+
+
+def test_words_that_name_a_reason_beat_the_classifiers_other():
+    """The classifier's "other" is no category found; "laid off" names one (CI, session 14)."""
+    ranking = (("reason_other", 0.67), ("reason_unemployment", 0.25))
+    text = "bit of a nightmare honestly, the firm laid off half the warehouse and I was one of them"
+    assert steps.read_at_reason(text, ranking) == steps.Reading(steps.REASON, reason="unemployment")
+    assert steps.read_at_reason("things have just been chaotic", (("reason_other", 0.9),)).meaning == steps.TOPIC

@@ -75,6 +75,10 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         # "my brother took his own life": a bereavement, whatever else the classifier leaned to
         # (the vulnerability lexicon leaves bereavements to the reason rules)
         return Reading(REASON, reason="bereavement")
+    if intent == "reason_other" and _reason_words(text):
+        # "the firm laid off half the warehouse and I was one of them": "other" is the
+        # classifier finding no category; words that name one are the likelier code
+        return Reading(REASON, reason=_reason_words(text))
     if intent == "claim_already_paid" and _THOUGHT_PAID.search(text):
         return Reading(REASON, reason="forgot")  # "I thought I had paid": a mistake, not a claim
     if intent == "claim_already_paid" and _OWN_PAY.search(text):
