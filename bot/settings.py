@@ -138,6 +138,9 @@ class Settings:
     # (actions/threads.py), so it waits for several round trips at once; 0 runs the
     # actions on its event loop, one database round trip at a time.
     action_threads: int = 8
+    # Each Rasa replica runs the custom actions itself (actions/in_process.py): no action
+    # server, no HTTP or JSON over a socket per call; the trade-off in docs/deploy.md.
+    actions_in_process: bool = False
     tracker_store_url: str = ""  # e.g. postgresql://rasa:secret@db:5432/rasa; empty: in memory
     # "off": the tracker store's PostgreSQL commits do not wait for the disk (a database
     # crash can lose the last fraction of a second of conversation events; docs/deploy.md)
@@ -386,6 +389,7 @@ def load_settings() -> Settings:
         action_call_timeout=_float("ACTION_CALL_TIMEOUT", defaults.action_call_timeout),
         action_deadline_seconds=_float("ACTION_DEADLINE_SECONDS", defaults.action_deadline_seconds),
         action_threads=_int("ACTION_THREADS", defaults.action_threads),
+        actions_in_process=_bool("ACTIONS_IN_PROCESS", defaults.actions_in_process),
         tracker_store_url=_str("TRACKER_STORE_URL", defaults.tracker_store_url),
         tracker_store_synchronous_commit=_str(
             "TRACKER_STORE_SYNCHRONOUS_COMMIT", defaults.tracker_store_synchronous_commit

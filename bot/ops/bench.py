@@ -284,8 +284,10 @@ class _Profile:
     loan store and Rasa's tracker store in two new PostgreSQL databases, the
     Redis lock store), removed afterwards."""
 
-    def __init__(self, name: str, model: Path) -> None:
+    def __init__(self, name: str, model: Path, *, replicas: int = 1, in_process: bool = False) -> None:
         self.name, self.model = name, model
+        # in_process: the replicas run the actions themselves (ACTIONS_IN_PROCESS), no action server
+        self.replicas, self.in_process = replicas, in_process
         self.work = PROJECT_ROOT / "var" / "bench" / name
         self.databases: list[str] = []
         self.proc: subprocess.Popen | None = None
@@ -313,6 +315,7 @@ class _Profile:
         shutil.rmtree(self.work, ignore_errors=True)
         self.work.mkdir(parents=True)
         env = {**os.environ, "APP_ENV": "development", "TRACKER_STORE_URL": "", "LOCK_STORE_URL": ""}
+        env["ACTIONS_IN_PROCESS"] = "true" if self.in_process else "false"
         env.pop("EVENT_BROKER_URL", None)
         if self.name == "production":
             loans_url = self._postgres_database("loans")
@@ -325,10 +328,11 @@ class _Profile:
         env["DATABASE_URL"] = loans_url
         upgrade(loans_url)
         self.store = LoanStore(Database(loans_url))
-        port = next(p for p in range(8600, 9600, 200) if all(_port_free(p + d) for d in (0, 1, 10, 110)))
+        port = next(p for p in range(8600, 9600, 200) if all(_port_free(p + d) for d in (0, 1, 10, 110, 111)))
         log = self.work / "cluster.log"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "cluster", "--replicas", "1", "--action-servers", "1"]
+            [sys.executable, "-m", "bot", "cluster", "--replicas", str(self.replicas)]
+            + ["--action-servers", "0" if self.in_process else "1"]
             + ["--port", str(port), "--model", str(self.model), "--work", str(self.work)],
             cwd=PROJECT_ROOT,
             env=env,
@@ -342,7 +346,8 @@ class _Profile:
                 raise SystemExit(f"bench: the {self.name} profile did not start; see {self.work}")
             time.sleep(1)
         print(f"bench: {self.name} profile up (logs in {self.work})", flush=True)
-        self.ports = (port + 10, port + 110)  # its action server and Rasa replica (bot/ops/cluster.py)
+        # its action server and Rasa replicas (bot/ops/cluster.py)
+        self.ports = (*(() if self.in_process else (port + 10,)), *(port + 110 + i for i in range(self.replicas)))
         return f"http://127.0.0.1:{port}"
 
     def table_scans(self) -> list[tuple[str, str, int, int, int]]:

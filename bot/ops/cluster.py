@@ -8,7 +8,8 @@ conversation and processes them one at a time, in order of arrival, across
 replicas. nginx spreads HTTP messages over the replicas (and retries another
 replica when one refuses the connection); socket.io stays on one replica per
 client (ip_hash), as its polling transport requires. Action servers sit behind
-their own nginx upstream. nginx listens on RASA_INTERFACE (loopback by default);
+their own nginx upstream; with ACTIONS_IN_PROCESS the replicas run the actions
+themselves and `--action-servers 0` starts none (docs/deploy.md). nginx listens on RASA_INTERFACE (loopback by default);
 the replicas and action servers on loopback only, so nothing bypasses it.
 
 The supervisor restarts a replica or action server that exits, until it is
@@ -59,12 +60,7 @@ http {{
         ip_hash;
 {rasa_servers}
     }}
-    upstream actions {{
-{action_servers}
-        keepalive 32;
-        keepalive_timeout 4s;
-    }}
-    server {{
+{actions_upstream}    server {{
         listen {interface}:{port};
         location /socket.io/ {{
             proxy_pass http://rasa_socketio;
@@ -86,6 +82,19 @@ http {{
             proxy_read_timeout 120s;
         }}
     }}
+{actions_server}}}
+"""
+
+# The action servers' upstream and nginx server: left out when the replicas run the
+# actions themselves (ACTIONS_IN_PROCESS, no action server).
+ACTIONS_UPSTREAM = """\
+    upstream actions {{
+{action_servers}
+        keepalive 32;
+        keepalive_timeout 4s;
+    }}
+"""
+ACTIONS_SERVER = """\
     server {{
         listen 127.0.0.1:{actions_port};
         # An action call carries the conversation's tracker.
@@ -98,7 +107,6 @@ http {{
             proxy_next_upstream error;
         }}
     }}
-}}
 """
 
 
@@ -149,6 +157,8 @@ def plan(
             "cluster: more than one replica needs a shared tracker store and lock store; "
             "set TRACKER_STORE_URL (PostgreSQL) and LOCK_STORE_URL (Redis) — see docs/deploy.md"
         )
+    if action_servers < 1 and not settings.actions_in_process:
+        raise SystemExit("cluster: no action server; set ACTIONS_IN_PROCESS=true to run the actions in the replicas")
     python = sys.executable
     rasa = str(Path(python).parent / "rasa")
     actions_port = port + 1
@@ -189,9 +199,15 @@ def plan(
         work=work,
         interface=f"[{interface}]" if ":" in interface else interface,
         port=port,
-        actions_port=actions_port,
         rasa_servers="\n".join(f"        server {c.address} max_fails=1 fail_timeout=5s;" for c in rasa_children),
-        action_servers="\n".join(f"        server {c.address} max_fails=1 fail_timeout=5s;" for c in action_children),
+        actions_upstream=ACTIONS_UPSTREAM.format(
+            action_servers="\n".join(
+                f"        server {c.address} max_fails=1 fail_timeout=5s;" for c in action_children
+            )
+        )
+        if action_children
+        else "",
+        actions_server=ACTIONS_SERVER.format(actions_port=actions_port) if action_children else "",
     )
     return rasa_children, action_children, conf
 

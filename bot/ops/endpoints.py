@@ -35,6 +35,10 @@ def endpoints_config(settings: Settings, *, action_server_url: str | None = None
             "enable_selective_domain": True,
         }
     }
+    if settings.actions_in_process:
+        # The replica runs the actions itself (components/patches/in_process_actions.py);
+        # the URL stays for anything that names the endpoint.
+        config["action_endpoint"]["in_process"] = True
     # Both stores mask personal data before it is stored (components/tracker_store.py).
     if settings.tracker_store_url:
         config["tracker_store"] = _sql_tracker_store(settings.tracker_store_url)

@@ -1,6 +1,6 @@
 """Where this assistant replaces parts of Rasa, in the open.
 
-Six modules replace attributes of Rasa 3.6 classes. Each declares what it
+Seven modules replace attributes of Rasa 3.6 classes. Each declares what it
 replaces in its PATCHES: the dotted name of the Rasa symbol and a one-line
 reason. `install()` puts all of them in place; `installed_patches()` lists
 what is in place (`python -m components.patches` prints it).
@@ -10,6 +10,9 @@ what is in place (`python -m components.patches` prints it).
 - speedups.py: two hot spots of Rasa made cheap, with the same results
   (validating action-server responses, looking up event classes) and a kept
   HTTP session to the action server.
+- in_process_actions.py: with `in_process: true` in the action endpoint, an
+  action call runs the action server's webhook in the Rasa process
+  (`EndpointConfig.request`): the same JSON each way, no HTTP.
 - tracker_store_failures.py: a tracker store that cannot be read or written
   fails the turn (the channel refuses the message with 503) instead of Rasa
   carrying on with a conversation it keeps nowhere (`Agent._create_tracker_store`).
@@ -121,6 +124,7 @@ check_rasa_version()
 # (after Patch: the modules declare their PATCHES with it)
 from components.patches import (  # noqa: E402
     action_guard,
+    in_process_actions,
     language,
     long_conversations,
     policies,
@@ -131,6 +135,7 @@ from components.patches import (  # noqa: E402
 PATCHES: tuple[Patch, ...] = (
     action_guard.PATCHES
     + speedups.PATCHES
+    + in_process_actions.PATCHES
     + long_conversations.PATCHES
     + policies.PATCHES
     + tracker_store_failures.PATCHES

@@ -98,3 +98,9 @@ def test_the_rest_channel_refuses_malformed_bodies():
         {"sender": "a", "message": "x", "metadata": "nope"},
     ):
         assert body_problem(bad), bad
+
+
+def test_actions_in_the_replica_are_named_in_the_action_endpoint_only_when_asked():
+    assert "in_process" not in endpoints_config(Settings())["action_endpoint"]
+    config = endpoints_config(Settings(actions_in_process=True))["action_endpoint"]
+    assert config["in_process"] is True and config["url"].endswith("/webhook")  # the URL stays

@@ -23,6 +23,7 @@ TARGETS = {
     "rasa.core.actions.action.RemoteAction.__init__",
     "rasa.shared.core.events.Event.resolve_by_type",
     "rasa.utils.endpoints.EndpointConfig.session",
+    "rasa.utils.endpoints.EndpointConfig.request",
     "rasa.core.processor.MessageProcessor._predict_next_with_tracker",
     "rasa.core.actions.action.RemoteAction._action_call_format",
     "rasa.shared.core.trackers.DialogueStateTracker.copy",

@@ -4,6 +4,7 @@ otherwise (issue 12: Rasa listened on 0.0.0.0 and CORS reflected any Origin)."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from bot.ops.cluster import plan
@@ -67,3 +68,14 @@ def test_app_env_production_in_any_case_drops_the_rest_channel(tmp_path, monkeyp
     channels = yaml.safe_load(credentials.read_text())
     assert "channels.rest.StrictRestInput" not in channels and "rest" not in channels
     assert "channels.socketio.SecureSocketIOInput" in channels
+
+
+def test_a_cluster_with_actions_in_the_replicas_has_no_action_server(tmp_path):
+    shared = {"tracker_store_url": "postgresql://rasa@db/trackers", "lock_store_url": "redis://cache:6379/1"}
+    kwargs = {"port": 8000, "model": PROJECT_ROOT / "models" / "m.tar.gz", "work": tmp_path, "first_port": 8010}
+    rasa, actions, conf = plan(Settings(actions_in_process=True, **shared), replicas=2, action_servers=0, **kwargs)
+    assert len(rasa) == 2 and actions == []
+    assert "upstream actions" not in conf and "listen 127.0.0.1:8001;" not in conf
+    assert yaml.safe_load((tmp_path / "endpoints.yml").read_text())["action_endpoint"]["in_process"] is True
+    with pytest.raises(SystemExit, match="ACTIONS_IN_PROCESS"):  # no action server and nobody to run the actions
+        plan(Settings(**shared), replicas=2, action_servers=0, **kwargs)
