@@ -44,6 +44,7 @@ from sanic import request as sanic_request
 from sanic.response import BaseHTTPResponse
 
 from actions.server import local_domain
+from bot.bootstrap import services
 
 # What Sanic reads a request body with (ujson's when installed) and writes `response.json` with.
 _sanic_loads = sanic_request.json_loads
@@ -56,7 +57,10 @@ ACTIONS_PACKAGE = "actions"
 
 @lru_cache(maxsize=1)
 def executor() -> ActionExecutor:
-    """This process's rasa-sdk executor, with the actions registered as the action server does."""
+    """This process's rasa-sdk executor, with the actions registered as the action server does;
+    the settings read and checked, and the services made, here on the event loop's thread as
+    the action server does at start-up (not by the first worker threads at once)."""
+    services()
     found = ActionExecutor()
     found.register_package(ACTIONS_PACKAGE)
     return found

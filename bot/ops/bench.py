@@ -9,8 +9,10 @@ loan store (references LN-9xxxxx, date of birth 1 June 1980). Phases:
 3. one long conversation of `--long-turns` messages (turn 5 against the last turn).
 
 With `--profile embedded,production` it starts each profile itself (`python -m
-bot cluster`, one Rasa replica and one action server behind nginx, on stores
-made for the run and removed after it: see `_Profile`), drives one after the
+bot cluster` behind nginx, on stores made for the run and removed after it: see
+`_Profile`; embedded: one Rasa replica and one action server; production: by
+default two replicas running the actions in process, `--production-layout
+action-server` for one replica and one action server), drives one after the
 other with the same load, and prints them side by side (with `--baseline`,
 stock Rasa too, and each profile's ratios).
 
@@ -273,13 +275,19 @@ def render(ours: dict, stock: dict | None, memory: dict, long_turns: int) -> str
 
 
 PROFILES = ("embedded", "production")
+# How `--profile production` runs the assistant on the machine's processes (docs/deploy.md,
+# "Actions in the replica"): two Rasa replicas each running the actions themselves, or one
+# replica calling one action server over HTTP (the layout of sessions 12-14's runs). Either
+# way two Python processes, behind nginx; the embedded profile always runs the second.
+PRODUCTION_LAYOUTS = {"in-process": (2, True), "action-server": (1, False)}
 BENCH_POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 
 
 class _Profile:
     """A profile started for the benchmark: `python -m bot cluster` with one Rasa
-    replica and one action server behind nginx, on stores of its own
+    replica and one action server behind nginx (or `replicas` replicas running the
+    actions themselves: `in_process`), on stores of its own
     (embedded: SQLite loan store, trackers and locks in memory; production:
     loan store and Rasa's tracker store in two new PostgreSQL databases, the
     Redis lock store), removed afterwards."""
@@ -453,14 +461,20 @@ def main_profiles(
     baseline: bool,
     as_json: bool,
     model: Path | None = None,
+    production_layout: str = "in-process",
 ) -> int:
     """`--profile`: start each profile in turn, drive it, stop it; then stock Rasa."""
     model = (model or _latest_model()).resolve()
+    replicas, in_process = PRODUCTION_LAYOUTS[production_layout]
     results: dict[str, dict] = {}
     memory: dict[str, float] = {}
     scans: dict[str, list] = {}
     for name in profiles:
-        profile = _Profile(name, model)
+        if name == "production":
+            profile = _Profile(name, model, replicas=replicas, in_process=in_process)
+            print(f"bench: production layout {production_layout} ({replicas} replica(s))", flush=True)
+        else:
+            profile = _Profile(name, model)
         try:
             url = profile.start()
             refs_for = _dealer(add_bench_loans(conversations + conversations // 10 + 10, profile.store))

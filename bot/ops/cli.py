@@ -648,7 +648,14 @@ def cmd_bench(args: argparse.Namespace, app: Services) -> int:
             return 2
         model = Path(args.model) if args.model else None
         return main_profiles(
-            profiles, args.conversations, args.concurrency, args.long_turns, args.baseline, args.json, model
+            profiles,
+            args.conversations,
+            args.concurrency,
+            args.long_turns,
+            args.baseline,
+            args.json,
+            model,
+            production_layout=args.production_layout,
         )
     return bench(args.url.rstrip("/"), args.conversations, args.concurrency, args.long_turns, args.baseline, args.json)
 
@@ -782,6 +789,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="start these profiles itself instead of driving --url: embedded, production or embedded,production",
     )
     p.add_argument("--model", help="with --profile: the model to serve (default: the newest in models/)")
+    p.add_argument(
+        "--production-layout",
+        choices=("in-process", "action-server"),
+        default="in-process",
+        help="with --profile production: two replicas running the actions themselves (default), "
+        "or one replica and one action server",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("console", help="serve the team console (CONSOLE_PORT, default 8090; README 'Team console')")

@@ -132,3 +132,13 @@ def test_bad_wechat_columns_are_refused(tmp_path, header, row, problem):
     with pytest.raises(ImportRejected) as rejected:
         read_loans_csv(write_csv(tmp_path, [row], header=header))
     assert problem in str(rejected.value.errors[0])
+
+
+def test_the_benchmarks_production_layout_defaults_to_actions_in_two_replicas():
+    from bot.ops.bench import PRODUCTION_LAYOUTS
+    from bot.ops.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "--profile", "production"])
+    assert PRODUCTION_LAYOUTS[args.production_layout] == (2, True)  # two replicas, actions in process
+    args = build_parser().parse_args(["bench", "--profile", "production", "--production-layout", "action-server"])
+    assert PRODUCTION_LAYOUTS[args.production_layout] == (1, False)  # sessions 12-14's layout
