@@ -7,12 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from bot.adapters.database import Database, engine_for
 from bot.adapters.store import LoanStore
 from bot.ops.migrate import upgrade
 from tests.services import postgres_database
+
+# No per-example time limit: Hypothesis's 200 ms deadline failed tests/unit/test_plans.py on
+# a loaded machine (a deadline measures the machine, not the property being checked).
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 
 @pytest.fixture(scope="session")

@@ -67,7 +67,14 @@ def test_the_form_validations_fail_politely_too(monkeypatch):
 def test_the_base_classes_are_not_registered_as_actions():
     executor = ActionExecutor()
     executor.register_package("actions")
-    assert set(executor.actions) == set(DOMAIN["actions"])
+    # rasa-sdk registers every Action subclass loaded in the process, so actions that other
+    # tests define (tests/actions/test_in_process_actions.py) are there when they ran first.
+    ours = {name for name, run in executor.actions.items() if _module_of(run).startswith("actions.")}
+    assert ours == set(DOMAIN["actions"])
+
+
+def _module_of(run) -> str:
+    return type(getattr(run, "__self__", None) or run).__module__
 
 
 def test_a_call_arriving_after_rasas_deadline_does_nothing(loans):
