@@ -75,11 +75,12 @@ def _answer(status: int, body: Any) -> tuple[int, Any, str]:
 async def call(body: dict[str, Any]) -> tuple[int, Any, str]:
     """One action call, `body` the dict Rasa would POST to /webhook: (HTTP status the
     action server would answer, the JSON body as Rasa would read it, its text)."""
+    actions = executor()  # settings that cannot be read fail here, as the action server's start-up
     action_call = _sanic_loads(json.dumps(body))  # aiohttp's encoding, Sanic's reading
     if isinstance(action_call, dict) and not action_call.get("domain"):
         action_call["domain"] = local_domain()
     try:
-        result = await executor().run(action_call)
+        result = await actions.run(action_call)
     except ActionExecutionRejection as e:
         logger.debug(e)
         return _answer(400, {"error": e.message, "action_name": e.action_name})

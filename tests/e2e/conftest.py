@@ -223,7 +223,12 @@ def running_servers(
     web_port = _free_port()  # the widget page's (tests/e2e/test_widget.py): the only origin allowed by default
     endpoints = write_endpoints(
         work / "endpoints.yml",
-        Settings(action_server_secret=TEST_SETTINGS["ACTION_SERVER_SECRET"], tracker_store_url=tracker_store_url),
+        Settings(
+            action_server_secret=TEST_SETTINGS["ACTION_SERVER_SECRET"],
+            tracker_store_url=tracker_store_url,
+            # ACTIONS_IN_PROCESS=true runs the e2e tests with the actions in Rasa (docs/deploy.md)
+            actions_in_process=os.environ.get("ACTIONS_IN_PROCESS", "").strip().lower() in ("1", "true", "yes", "on"),
+        ),
         action_server_url=f"http://127.0.0.1:{actions_port}/webhook",
     )
     env = {
