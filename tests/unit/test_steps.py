@@ -782,3 +782,76 @@ def test_words_that_name_a_reason_beat_the_classifiers_other():
     text = "bit of a nightmare honestly, the firm laid off half the warehouse and I was one of them"
     assert steps.read_at_reason(text, ranking) == steps.Reading(steps.REASON, reason="unemployment")
     assert steps.read_at_reason("things have just been chaotic", (("reason_other", 0.9),)).meaning == steps.TOPIC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i need to look at my budget before I say yes",
+        "let me check my finances before I agree",
+        "if I say yes when is the first one",
+    ],
+)
+def test_a_yes_spoken_of_is_not_a_yes(text):
+    """Nothing may be recorded on "before I say yes": the yes is only mentioned."""
+    assert steps.read_at_read_back(text, [("affirm", 0.9)]).meaning != steps.YES
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("i want the longer one", [("crisis", 0.56), ("cancel_plan", 0.15)], steps.CHANGE_MONTHS),
+        ("is ok but i want 12 month please not 6", [("choose_plan", 0.96)], steps.CHANGE_MONTHS),
+        (
+            "I want to pay a bit more than that each month, say 180",
+            [("offer_monthly_amount", 0.65)],
+            steps.CHANGE_AMOUNT,
+        ),
+    ],
+)
+def test_a_change_asked_for_with_i_want_is_a_change(text, ranking, meaning):
+    assert steps.read_at_read_back(text, ranking).meaning == meaning
+
+
+def test_a_crisis_lean_with_crisis_words_stays_a_crisis():
+    assert steps.read_at_read_back("i want it all to end", [("crisis", 0.9)]).meaning == steps.TOPIC
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("non of dem work 4 me", [("reason_unemployment", 0.45), ("stop_contact", 0.15)], steps.NONE_WORK),
+        ("I'll pass on all of these", [("choose_promise_to_pay", 0.5)], steps.NONE_WORK),
+        ("these don't really fit my situation", [("reason_other", 0.5)], steps.NONE_WORK),
+        ("to much for me", [("ask_balance", 0.40), ("thank", 0.25)], steps.CANT_AFFORD),
+        ("can we agree a reduced amount to close the account", [("ask_settlement", 0.99)], steps.SETTLEMENT),
+        ("还一半 剩下的免了吧", [("ask_plan_remaining", 0.45), ("ask_settlement", 0.25)], steps.SETTLEMENT),
+        ("我现在失业了，能不能少还点", [("reason_unemployment", 0.93)], steps.HARDSHIP),
+        ("can you stop the interest", [("ask_fees_interest", 0.95)], steps.HARDSHIP),
+    ],
+)
+def test_at_the_offers_the_words_say_what_is_wanted(text, ranking, meaning):
+    assert steps.read_at_offers(text, ranking).meaning == meaning
+
+
+def test_their_own_figure_after_none_of_those_is_their_figure():
+    reading = steps.read_at_offers("none of those, but I could do £40 a month", [("offer_monthly_amount", 0.73)])
+    assert (reading.meaning, reading.intent) == (steps.TOPIC, "offer_monthly_amount")
+
+
+def test_a_question_asked_outright_is_answered_not_taken_for_hardship():
+    reading = steps.read_at_offers(
+        "does paying the 900 stop the interest on the rest of the loan?", [("ask_fees_interest", 0.98)]
+    )
+    assert (reading.meaning, reading.intent) == (steps.TOPIC, "ask_fees_interest")
+
+
+def test_a_day_called_the_1st_is_not_the_first_option():
+    text = "i cant do 300 or 150 but i could manage the 75 a month one over 12 months as long as it comes out after the 1st"
+    reading = steps.read_at_offers(text, [("offer_monthly_amount", 0.72), ("choose_plan", 0.14)])
+    assert (reading.meaning, reading.choice, reading.months) == (steps.CHOICE, None, 12)
+
+
+def test_a_chinese_plan_named_by_its_instalment():
+    reading = steps.read_at_offers("选150一期的", [("nlu_fallback", 0.4), ("ask_next_payment", 0.34)])
+    assert (reading.meaning, reading.amount) == (steps.CHOICE, "150")

@@ -148,3 +148,10 @@ def test_paying_at_once_is_now_unless_a_day_is_named():
 def test_the_length_they_are_leaving_is_not_the_length_they_want():
     assert steps.months_wanted("半年太短了") is None
     assert steps.months_wanted("6个月太长了，改成12个月") == 12
+
+
+def test_a_length_turned_away_in_chinese_is_not_the_one_wanted():
+    assert steps.months_wanted("不要6期 要12") == 12
+    assert (
+        steps.read_at_read_back("不要6期 要12", [("choose_plan", 0.74), ("deny", 0.22)]).meaning == steps.CHANGE_MONTHS
+    )

@@ -97,6 +97,11 @@ _YES_ZH = re.compile(
 # "that's it yes", "all looks fine to me, yes": a yes at the end.
 _THUMBS = re.compile(r"^\s*(?:👍|👌|✅|🙏|👍🏻|👍🏼|👍🏽|👍🏾|👍🏿)+\s*$")
 _YES_AT_END = re.compile(r"(?:^|\W)(?:yes+|yeah|yep|yup|correct|ok|okay|confirmed?)\W*$", re.I)
+# A yes spoken of, not given: "before I say yes", "if I agree", "I can't say yes yet".
+_YES_MENTIONED = re.compile(
+    r"\b(?:say|saying|said|says)\s+(?:yes|ok|okay)\b|\b(?:before|if|once|until|till) (?:i|we) (?:agree|say|confirm|commit)\b",
+    re.I,
+)
 # A no in the middle of the message: "I've changed my mind, I don't want it".
 _NO_ANYWHERE = re.compile(
     r"\bchanged my mind\b|\b(?:don'?t|dont|do not) want (?:it|this|that|the plan|to do (?:it|this))\b|"
@@ -123,6 +128,8 @@ _WORRY = re.compile(
     r"担心|害怕|怕|不确定|没把握|压力",
     re.I,
 )
+# A question asked outright (not "can you …?", which is often a request).
+_ASKS_OUTRIGHT = re.compile(r"^\W*(?:does|do|is|are|what|whats|how|why|when|where)\b", re.I)
 _STARTS_AS_QUESTION = re.compile(
     r"^\W*(?:what|whats|how|why|when|where|who|which|will|would|does|do|is|are|am|if|can|could)\b", re.I
 )
@@ -145,6 +152,8 @@ _NOT_NOW = re.compile(
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|\bget back to (?:you|u)|"
     r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
     r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"
+    r"\bbefore (?:i|we) (?:say yes|agree|commit|sign|go ahead|say ok)\b|"
+    r"\b(?:look at|check|go over|go through|look over) (?:my|our) (?:budget|finances|money|bank|outgoings|bills)\b|"
     r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower))|"
     r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|driving|busy)\b|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
     r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
@@ -163,7 +172,7 @@ _CORRECTION = re.compile(
 _CHANGE = re.compile(
     r"\bchang|\bdifferent|\banother\b|\bmove\b|\binstead\b|\bswitch|\brather\b|\bcan (?:i|we) (?:make|do|have|start|pay)|"
     r"\bcould (?:i|we) (?:make|do|have|start|pay)|\bprefer|\blater\b|\bearlier\b|\blonger\b|\bshorter\b|\bless\b|"
-    r"\blower\b|\bsmaller\b|\bpush|\bput (?:it |that |the \w+ )?back|\bdelay|\bbring (?:it )?forward|"
+    r"\blower\b|\bsmaller\b|\bmore than (?:that|this)\b|\bpush|\bput (?:it |that |the \w+ )?back|\bdelay|\bbring (?:it )?forward|"
     r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
     r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|"
     r"\b(?:can|could) (?:it|that|this|they|the (?:\w+ )?(?:payments?|instalments?|date|amount|first one)|payments?|instalments?) (?:be|come out|go out|start)\b|"
@@ -209,14 +218,15 @@ _KIND_WORDS = re.compile(
 )
 _CANT_AFFORD = re.compile(
     r"\bcan'?t afford|\bcannot afford|\bcant afford|\b(?:can'?t|cannot|unable to) (?:pay|manage|do) (?:that|any|those|these|them|it|this)|"
-    r"\btoo (?:much|high|expensive|steep)|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
+    r"\btoo (?:much|high|expensive|steep)|\b(?:to|2) much for (?:me|us)\b|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
     r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|\bout of (?:my )?(?:budget|price range|reach)|"
     r"\bmore than i (?:can|could|have|earn|get|make|got|take home)\b|\bbeyond (?:what i|my (?:means|budget|reach))|\bout of my (?:league|means)\b|\b(?:don'?t|dont|do not|never) (?:have|got|earn) (?:that kind of|that sort of|that much|the|enough|this kind of) (?:money|cash)|"
     r"还不起|付不起|负担不起|负担不了|还不了|付不了|拿不出|承受不了|吃不消|没(?:有)?(?:那么多|这么多)钱|太多|太高",
     re.I,
 )
 _NONE_WORK = re.compile(
-    r"\bnone of (?:these|them|those|this|that|the|ur|your|em)|\bneither\b|\bnothing\b[^.?!]{0,15}\b(?:works?|suits?|fits?)\b|"
+    r"\bnon?e? of (?:these|them|those|this|that|the|ur|your|em|dem)\b|\bpass on (?:all|any|these|those|them)\b|"
+    r"\b(?:don'?t|dont|do not|doesn'?t) (?:really )?(?:fit|suit) (?:my|me)\b|\bneither\b|\bnothing\b[^.?!]{0,15}\b(?:works?|suits?|fits?)\b|"
     r"^\W*(?:no\W+|nope\W+|nah\W+|sorry\W+)?none\b|\bnone (?:is|are|fits?|suits?|works?|will|would)\b|"
     r"\b(?:no|not one|not a single) (?:option|plan|choice) (?:is|works?|suits?|fits?)|\bno to (?:all|any|every)|"
     r"\b(?:not|cannot|unable to|can'?t|cant|cnt|carnt|don'?t|dont|won'?t|wont|couldn'?t|couldnt)\b[^.?!]{0,25}\b(?:any|ne|eny) of (?:these|them|those|this|the|ur|your|em|dem)\b|"
@@ -240,7 +250,7 @@ _HARDSHIP = re.compile(
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
     r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|\b(?:stop|pause|freeze|suspend|waive|remove|drop)\w* (?:the |any |all |my )?(?:interest|charges|fees)\b|\b(?:interest|charges|fees) (?:be |to be |being |get |got )?(?:frozen|stopped|paused|waived|removed|suspended)\b|"
     r"\bwhat i can (?:afford|manage)\b|\blow income\b|\bstruggling (?:with|for) money\b|\bstruggling financially\b|"
-    r"暂停|缓一缓|停息|困难|低保|延期|宽限|缓(?:几|一段|一下|两)|(?:每个?月|每期)少还|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
+    r"暂停|缓一缓|停息|困难|低保|延期|宽限|缓(?:几|一段|一下|两)|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
     re.I,
 )
 _SETTLEMENT = re.compile(
@@ -249,7 +259,7 @@ _SETTLEMENT = re.compile(
     r"\bfull and final\b|\bless th[ae]n (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
-    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|减免|打折|(?<!每月)(?<!每个月)(?<!每期)少还一点|一次性结清",
+    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end)\b|减免|打折|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)少还一点|一次性结清",
     re.I,
 )
 # "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
@@ -289,6 +299,7 @@ _REQUEST = re.compile(
     r"\bwhat about (?:the )?(?:\d|£|a |an )|\b(?:what|how) about (?:doing|making|paying|having|spreading|splitting)\b|\bstretch|\bextend|\b(?:a bit |any )?(?:longer|shorter)\b|\b(?:could|can|may) (?:i|we) (?:have|get|take) (?:a bit |a little )?(?:longer|more time|more months|fewer|less)\b|"
     r"\d\s*(?:quid|pounds?)?\s*(?:(?:a|per|each|every|/)\s*(?:month|week|fortnight)|monthly|weekly|fortnightly|pm|pw|pcm)\b.{0,25}\b(?:ok|okay|alright|enough|acceptable|fine|work|do|possible|suit|good)\b|"
     r"\b(?:could|can|will|would) you (?:take|accept)\b|"
+    r"\bi(?:'?d| would)? (?:want|like|wanna)\b(?! to (?:know|ask|understand|check|see|find out))|"
     r"\b(?:can|could|would) (?:it|they|that|the (?:\w+ )?(?:payments?|instalments?|date)|payments?) (?:be (?:taken |paid |moved |changed |put )?|come out |go out |start )(?:on|in|at|from|by|to|after|before)\b|"
     r"(?:^\W*|[，,。；;\s])(?:我|那|那我|那就)?(?:能|可以|可不可以|能不能)(?!提前)[^？?，,。]*吗[？?]?\s*$|(?:行|可以|好)吗[？?]?\s*$|"
     r"(?:每周|每个?月|每两周|每半个月)\s*\S{1,6}?(?:可以|行|够|能不能)|改|换|调整",
@@ -329,7 +340,8 @@ _OPTION_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _FILLER = r"(?:\s+(?:one|option|plan|choice|button|pls|plz|please|thanks|thx|ta|mate|then|for me|is fine|would be good|works))*\W*$"
 _POSITION = re.compile(
     r"(?:\b(?:option|number|no\.?|choice|#)\s*(\d|one|two|three|four|five|six)\b)|"
-    r"(?:\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th)" + _FILLER + ")|"
+    r"(?:(?<!after the )(?<!on the )(?<!by the )(?<!before the )(?<!from the )(?<!until the )(?<!till the )"  # "after the 1st": a day
+    r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th)" + _FILLER + ")|"
     r"(第[一二三四五六]|(?:最后|最下面|最上面|中间)(?=一个|那个|一种|那种|个|的))(?:个|种)?|"
     r"(?:\b(last|bottom|top|middle)" + _FILLER + ")",
     re.I,
@@ -348,10 +360,11 @@ _PLAN_AT_AMOUNT = re.compile(
     r"\b(?:option|plan) (?:with|at|of|for) [£$¥€]?(\d+(?:\.\d\d)?)\b|"
     r"(?:每|一)(?:期|个?月)\s*[¥￥]?(\d+(?:\.\d\d)?)\s*(?:元|块)?\s*的?\s*(?:那个|那种|那项|方案|选项)|"
     r"[¥￥]?(\d+(?:\.\d\d)?)\s*(?:元|块)?\s*(?:一期|一个?月)?的(?:那个|那种|那项|方案|选项)|"
-    r"(?:选|要)(?:择)?(?:每|一)(?:期|个?月)(?:还)?\s*[¥￥]?(\d+(?:\.\d\d)?)",
+    r"(?:选|要)(?:择)?(?:每|一)(?:期|个?月)(?:还)?\s*[¥￥]?(\d+(?:\.\d\d)?)|"
+    r"(?:选|要)(?:择)?\s*[¥￥]?(\d+(?:\.\d\d)?)\s*(?:元|块)?\s*(?:一期|每期|一个?月|每个?月)",
     re.I,
 )
-_PLAN_WORD = re.compile(r"\bplan\b|\bones?\b|\boption\b|\bmonthly\b|\ba month\b|\bpcm\b|方案|那个|每月", re.I)
+_PLAN_WORD = re.compile(r"\bplan\b|\bones?\b|\boption\b|\bmonthly\b|\ba month\b|\bpcm\b|方案|那个|每月|一期|每期", re.I)
 _QUESTION = re.compile(
     r"\?\s*$|？\s*$|^\s*(?:what|how|why|when|will|would|can|could|is|are|do|does|if)\b|吗|么|什么|怎么|为什么", re.I
 )
@@ -372,7 +385,7 @@ _COUNT = re.compile(r"\b(\d{1,2}) (?:monthly )?(?:payments|instalments|installme
 # "make it 12", "12 instead", "could I do it in 4": a bare number at a plan's read-back
 # is a length (the form asks which when it is not one policy allows).
 _BARE_LENGTH = re.compile(
-    r"(?<![£$¥€\d.,])\b([2-9]|[12]\d|3[0-6])\b(?!\s*(?:%|£|pounds?|quid|a (?:month|week)|per|each|pw|pm|pcm|元|块|号|日|st|nd|rd|th)|[.,]\d)",
+    r"(?:(?<![£$¥€\d.,])\b|(?<=[要选换改成]))([2-9]|[12]\d|3[0-6])\b(?!\s*(?:%|£|pounds?|quid|a (?:month|week)|per|each|pw|pm|pcm|元|块|号|日|st|nd|rd|th)|[.,]\d)",
     re.I,
 )
 # "twelve would be better", "id prefer 3": the length in words too.
@@ -391,7 +404,8 @@ _LENGTH_LEFT = re.compile(
     r"(?:\s*(?:months?|mths?|mos?|payments?|instalments?|installments?)|[- ]month(?:ly)? (?:one|plan))?\b|"
     r"\b(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s*(?:months?|mths?|payments?))?"
     r"\s+(?:is|are|'s|seems?|feels?)\s+(?:way |far |a bit |much )?too (?:many|long|short|much|few)\b|"
-    r"(?:半年|[一两二三四五六七八九十]+年|\d{1,2}\s*(?:个月|期)|(?:三|六|九|十二)(?:个月|期))\s*(?:太|有点|有些)(?:短|长|多|少)",
+    r"(?:半年|[一两二三四五六七八九十]+年|\d{1,2}\s*(?:个月|期)|(?:三|六|九|十二)(?:个月|期))\s*(?:太|有点|有些)(?:短|长|多|少)|"
+    r"(?:不要|不想要|不选|不是)\s*(?:半年|\d{1,2}\s*(?:个月|期)|(?:三|六|九|十二)(?:个月|期))",
     re.I,
 )
 

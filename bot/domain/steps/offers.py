@@ -7,6 +7,7 @@ import re
 
 from ..language_choice import CHOOSE_LANGUAGE, chooses_language
 from .lexicon import (
+    _ASKS_OUTRIGHT,
     _ASKS_WHO,
     _BY_A_DATE,
     _CANT_AFFORD,
@@ -96,14 +97,17 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and intent not in {"request_hardship", "ask_settlement"}
         and not plainly_terms(text, intent)
         and not contradicted(text, intent, confidence)
+        and not (intent.startswith("reason_") and _HARDSHIP.search(text))  # "我失业了，能不能少还点": asks for less
     ):
         return Reading(TOPIC, intent=intent)
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
-    if _SETTLEMENT.search(text):
+    if _SETTLEMENT.search(text) or (intent == "ask_settlement" and confidence >= CLEAR_CONFIDENCE):
         return Reading(SETTLEMENT)
     # "about 40 a month is what I can afford": their figure, not a request for hardship
     amount = amount_with_period(text)
+    if intent in QUESTIONS and confidence >= 0.9 and _ASKS_OUTRIGHT.search(text):
+        return Reading(TOPIC, intent=intent)  # "does paying the 900 stop the interest?": answered, not hardship
     if _HARDSHIP.search(text) and not amount:
         return Reading(HARDSHIP)
     if _HUMAN.search(text) and not _ASKS_WHO.search(text) and not _confident_question(text, intent, confidence):
@@ -146,8 +150,8 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         # their figure, which the classifier did not see as one: the plan form weighs it
         # (a counter-offer), as the rules do when it does
         return Reading(AMOUNT)
-    if _NONE_WORK.search(text):
-        return Reading(NONE_WORK)
+    if _NONE_WORK.search(text) and not amount:
+        return Reading(NONE_WORK)  # "none of those, but I could do £40 a month" is their figure
     if (_NO.search(text) or intent == "deny") and not re.search(r"\d", text):
         return Reading(NONE_WORK)
     return Reading(TOPIC, intent=intent)

@@ -31,6 +31,7 @@ from .lexicon import (
     _WORRY_MORE,
     _YES,
     _YES_AT_END,
+    _YES_MENTIONED,
     _YES_ZH,
     ALWAYS_TOPIC,
     CONSEQUENTIAL,
@@ -133,7 +134,7 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         or _YES_AT_END.search(plain)
         or _THUMBS.search(text)
     )
-    if yes and not _NEGATION.search(plain):
+    if yes and not _NEGATION.search(plain) and not _YES_MENTIONED.search(text):
         return Reading(YES)
     if intent == "defer_decision":  # the classifier alone, after the words said nothing plainer
         return Reading(NOT_NOW)

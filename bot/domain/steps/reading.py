@@ -149,7 +149,12 @@ def _question(text: str, intent: str | None, unsure: bool = False) -> Reading | 
             TOPIC if intent in QUESTIONS and not unsure else QUESTION, intent=intent
         )  # "is this instead of …?"
     asked = _ASKS.search(text) or _QUESTION.search(text)
-    if asked and _PAY_MORE.search(text) and intent not in QUESTIONS:
+    if (
+        asked
+        and _PAY_MORE.search(text)
+        and intent not in QUESTIONS
+        and not (_REQUEST.search(text) and re.search(r"\d", text))
+    ):
         return Reading(QUESTION, intent=intent)  # "提前还完可以吗", "can I pay extra?": about the terms
     if not asked or _REQUEST.search(text):
         return None
@@ -210,15 +215,19 @@ def months_wanted(text: str) -> int | None:
 
 
 def plainly_terms(text: str, intent: str | None) -> bool:
-    """A short message that only names a plan length ("twelve would be better") which the
+    """A short message that only names a plan length ("twelve would be better", "the longer one") which the
     classifier took for a crisis although no crisis or vulnerability words are in it: the
     terms, not a crisis. Anything longer, or with such words, stays with the crisis rules."""
     return (
         intent == "crisis"
         and detect_vulnerability(text) is None
         and len(re.findall(r"\w+", text)) <= 6
-        and months_wanted(text) is not None
+        and (months_wanted(text) is not None or _LONGER_OR_SHORTER.search(text) is not None)
     )
+
+
+# "i want the longer one", "a shorter plan": a length relative to the terms read back.
+_LONGER_OR_SHORTER = re.compile(r"\b(?:longer|shorter) (?:one|plan|option|term)\b", re.I)
 
 
 def amount_with_period(text: str) -> bool:
