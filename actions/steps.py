@@ -262,10 +262,12 @@ class ActionBackToStep(SafeAction):
             dispatcher.utter_message(response="utter_read_back_still_open")
             return []
         if step_shown(tracker) == steps.REASON_STEP:
-            if new_language:
-                dispatcher.utter_message(response="utter_ask_reason")  # asked again, in it
-            # The reason question stays open without being asked again: the next message
-            # is still read as the reason (asking after every question would press).
+            if new_language or _last_action(tracker) in (None, ACTION_LISTEN):
+                # Asked again: in the language just chosen, or after "go back" (nothing else
+                # was said this turn, and a turn must never go unanswered).
+                dispatcher.utter_message(response="utter_ask_reason")
+            # After a question answered, the reason question stays open without being asked
+            # again: the next message is still read as the reason (asking each time would press).
             return [SlotSet("dialogue_step", steps.REASON_STEP)]
         if verified_account(tracker) is None:
             dispatcher.utter_message(response="utter_how_can_i_help")
@@ -277,6 +279,9 @@ class ActionBackToStep(SafeAction):
 async def _read_back_again(dispatcher, tracker, domain, account: AccountView) -> list:
     proposal = AgreementProposal.from_json(tracker.get_slot("pending_agreement"))
     return read_back(dispatcher, tracker, domain, account, proposal)
+
+
+ACTION_LISTEN = "action_listen"
 
 
 def _last_action(tracker) -> str | None:

@@ -127,3 +127,14 @@ def test_at_the_read_back_the_terms_are_read_again_in_the_language_chosen(loans)
 def test_the_acknowledgement_exists_in_both_languages():
     variations = DOMAIN["responses"]["utter_language_chosen"]
     assert [v.get("condition", [{}])[0].get("value") for v in variations] == [None, "zh"]
+
+
+def test_go_back_at_the_reason_question_asks_it_again_rather_than_saying_nothing(loans):
+    """有什么还款方案给我看看 (classified go_back) at the reason question had no reply at all."""
+    trk = tracker(verified(language="zh", dialogue_step="reason"), intent="go_back", text="有什么还款方案给我看看")
+    trk.events[:0] = [user_event("hi", "greet"), {"event": "slot", "name": "dialogue_step", "value": "reason"}]
+    before = snapshot(loans)
+    dispatcher, events = run(ActionBackToStep(), trk)
+    assert names(dispatcher) == ["utter_ask_reason"]
+    assert slots_of(events) == {"dialogue_step": "reason"}
+    assert snapshot(loans) == before
