@@ -828,6 +828,7 @@ def test_a_crisis_lean_with_crisis_words_stays_a_crisis():
         ("还一半 剩下的免了吧", [("ask_plan_remaining", 0.45), ("ask_settlement", 0.25)], steps.SETTLEMENT),
         ("我现在失业了，能不能少还点", [("reason_unemployment", 0.93)], steps.HARDSHIP),
         ("can you stop the interest", [("ask_fees_interest", 0.95)], steps.HARDSHIP),
+        ("what else you got", [("ask_why_contacted", 0.95)], steps.NONE_WORK),
     ],
 )
 def test_at_the_offers_the_words_say_what_is_wanted(text, ranking, meaning):
@@ -855,3 +856,8 @@ def test_a_day_called_the_1st_is_not_the_first_option():
 def test_a_chinese_plan_named_by_its_instalment():
     reading = steps.read_at_offers("选150一期的", [("nlu_fallback", 0.4), ("ask_next_payment", 0.34)])
     assert (reading.meaning, reading.amount) == (steps.CHOICE, "150")
+
+
+def test_settling_the_whole_balance_now_is_not_a_settlement_for_less():
+    reading = steps.read_at_offers("I'll settle the full balance right now", [("ask_settlement", 0.95)])
+    assert reading.meaning != steps.SETTLEMENT

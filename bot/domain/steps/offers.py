@@ -102,11 +102,18 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=intent)
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
-    if _SETTLEMENT.search(text) or (intent == "ask_settlement" and confidence >= CLEAR_CONFIDENCE):
+    if _SETTLEMENT.search(text) or (
+        # sure of a settlement, in words the lexicon has not judged ("I'll settle the full
+        # balance right now" is paying it all, which _SETTLEMENT leaves out on purpose)
+        intent == "ask_settlement"
+        and confidence >= CLEAR_CONFIDENCE
+        and not re.search(r"\bsettle", text, re.I)
+        and not _IN_FULL.search(text)
+    ):
         return Reading(SETTLEMENT)
     # "about 40 a month is what I can afford": their figure, not a request for hardship
     amount = amount_with_period(text)
-    if intent in QUESTIONS and confidence >= 0.9 and _ASKS_OUTRIGHT.search(text):
+    if intent in QUESTIONS and confidence >= 0.9 and _ASKS_OUTRIGHT.search(text) and not _NONE_WORK.search(text):
         return Reading(TOPIC, intent=intent)  # "does paying the 900 stop the interest?": answered, not hardship
     if _HARDSHIP.search(text) and not amount:
         return Reading(HARDSHIP)
