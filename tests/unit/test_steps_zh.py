@@ -155,3 +155,9 @@ def test_a_length_turned_away_in_chinese_is_not_the_one_wanted():
     assert (
         steps.read_at_read_back("不要6期 要12", [("choose_plan", 0.74), ("deny", 0.22)]).meaning == steps.CHANGE_MONTHS
     )
+
+
+@pytest.mark.parametrize("text", ["可以吧但是", "行吧，不过…", "ok but"])
+def test_a_yes_left_hanging_on_a_but_is_a_worry_not_a_yes(text):
+    """Nothing may be recorded on 可以吧但是: the borrower has more to say."""
+    assert steps.read_at_read_back(text, [("affirm", 0.9)]).meaning == steps.WORRY
