@@ -300,7 +300,7 @@ _REQUEST = re.compile(
     r"\bwhat about (?:the )?(?:\d|£|a |an )|\b(?:what|how) about (?:doing|making|paying|having|spreading|splitting)\b|\bstretch|\bextend|\b(?:a bit |any )?(?:longer|shorter)\b|\b(?:could|can|may) (?:i|we) (?:have|get|take) (?:a bit |a little )?(?:longer|more time|more months|fewer|less)\b|"
     r"\d\s*(?:quid|pounds?)?\s*(?:(?:a|per|each|every|/)\s*(?:month|week|fortnight)|monthly|weekly|fortnightly|pm|pw|pcm)\b.{0,25}\b(?:ok|okay|alright|enough|acceptable|fine|work|do|possible|suit|good)\b|"
     r"\b(?:could|can|will|would) you (?:take|accept)\b|"
-    r"\bi(?:'?d| would)? (?:want|like|wanna)\b(?! to (?:know|ask|understand|check|see|find out))|"
+    r"\b(?:i (?:want|wanna)|i(?:'?d| would) like)\b(?! to (?:know|ask|understand|check|see|find out))|"
     r"\b(?:can|could|would) (?:it|they|that|the (?:\w+ )?(?:payments?|instalments?|date)|payments?) (?:be (?:taken |paid |moved |changed |put )?|come out |go out |start )(?:on|in|at|from|by|to|after|before)\b|"
     r"(?:^\W*|[，,。；;\s])(?:我|那|那我|那就)?(?:能|可以|可不可以|能不能)(?!提前)[^？?，,。]*吗[？?]?\s*$|(?:行|可以|好)吗[？?]?\s*$|"
     r"(?:每周|每个?月|每两周|每半个月)\s*\S{1,6}?(?:可以|行|够|能不能)|改|换|调整",
