@@ -95,6 +95,15 @@ def chosen_at_step(tracker: Tracker, slot: str) -> str | None:
     return value
 
 
+def handed_on_by_step(tracker: Tracker) -> bool:
+    """Whether action_step_answer read this turn's message as an answer to its step and
+    handed on to the running action (the step's reading then stands: it is not re-judged
+    from the classifier's intent)."""
+    events = list(tracker.events or [])
+    start = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return any(e.get("event") == "action" and e.get("name") == "action_step_answer" for e in events[start + 1 :])
+
+
 def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:
     """The classifier's ranking of the latest message, best first."""
     message = tracker.latest_message or {}

@@ -25,6 +25,7 @@ from actions.common import (
     contact_values,
     conversation,
     fmt_for,
+    handed_on_by_step,
     render,
     store,
     today_for,
@@ -89,14 +90,15 @@ class ActionDefer(SafeAction):
 
     async def run(self, dispatcher, tracker, domain):
         form = (tracker.active_loop or {}).get("name")
-        if not deferral.sounds_like_deferral((tracker.latest_message or {}).get("text") or ""):
-            # Chinese the classifier could not place (bot/services/deferral.py), not a deferral.
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not handed_on_by_step(tracker) and not deferral.sounds_like_deferral(text):
+            # Chinese the classifier could not place (bot/services/deferral.py), not a deferral
+            # (one the step's words read as "not now" is one: actions/steps.py).
             if form:
                 # An answer to the form's question ("我的生日是1980年6月1日", "分6期"): the
                 # form takes it as its slot's text (not extracted: defer_decision is in the
                 # mappings' not_intent) and validates it on activation.
                 requested = tracker.get_slot("requested_slot")
-                text = (tracker.latest_message or {}).get("text")
                 answer = [SlotSet(requested, text)] if requested and not tracker.get_slot(requested) else []
                 return [ActiveLoop(None), *answer, FollowupAction(form)]
             dispatcher.utter_message(response="utter_ask_rephrase")

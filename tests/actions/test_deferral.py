@@ -145,6 +145,20 @@ def test_chinese_the_classifier_filed_here_by_mistake_is_not_a_deferral(loans, t
     assert deferrals(loans, "LN-10007") == []
 
 
+@pytest.mark.parametrize("text", ["先不选 过两天回复", "我得看看这个月开销再说"])
+def test_chinese_the_step_read_as_not_now_is_a_deferral(loans, text):
+    """The words the step reader took as "not now" (actions/steps.py hands on to
+    action_defer) are not judged again by the classifier's narrower Chinese list."""
+    step_answer = [
+        {"event": "action", "name": "action_step_answer"},
+        {"event": "followup", "name": "action_defer"},
+    ]
+    slots = verified("LN-10007", language="zh", reason_code="unemployment")
+    dispatcher, _ = defer(slots, text=text, history=offers_history(), extra_events=step_answer)
+    assert names(dispatcher)[0] == "utter_deferral_no_pressure"
+    assert [e["details"] for e in deferrals(loans, "LN-10007")] == [{"step": "offers"}]
+
+
 def test_in_a_form_chinese_filed_here_by_mistake_goes_back_to_the_form(loans):
     slots = verified("LN-10007", language="zh", requested_slot="plan_months")
     dispatcher, events = defer(slots, text="我想分6期还", active_loop={"name": "plan_form"})
