@@ -6,22 +6,30 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.bootstrap import Services, bootstrap
 from bot.domain.accounts import CASE_OUTCOMES
-from bot.domain.clock import local_today
 from bot.domain.escalation import REVIEW_DECISIONS
 
+# Each command imports what it uses when it runs: the loan store (SQLAlchemy, and the
+# parsing behind the rules: dateparser, cn2an) only for the commands that open it, so a
+# command that needs only the settings (migrate, endpoints, web, cluster, bench) starts
+# without them (the tests run this CLI in a subprocess a hundred times).
+if TYPE_CHECKING:
+    from bot.bootstrap import Services
+    from bot.settings import Settings
 
-def cmd_migrate(args: argparse.Namespace, app: Services) -> int:
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ops.migrate import upgrade
 
-    upgrade(app.settings.database_url)
+    upgrade(settings.database_url)
     print("Loan store is at the latest schema.")
     return 0
 
 
 def cmd_seed_demo(args: argparse.Namespace, app: Services) -> int:
+    from bot.domain.clock import local_today
     from bot.ops.demo import seed_demo
 
     settings = app.settings
@@ -539,11 +547,10 @@ def cmd_lift_verification_lock(args: argparse.Namespace, app: Services) -> int:
     return 0
 
 
-def cmd_endpoints(args: argparse.Namespace, app: Services) -> int:
+def cmd_endpoints(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ops.endpoints import write_credentials, write_endpoints
     from bot.settings import PROJECT_ROOT
 
-    settings = app.settings
     path = write_endpoints(Path(args.out), settings, action_server_url=args.action_server_url)
     credentials = write_credentials(
         Path(args.out).with_name("credentials.yml"), settings, PROJECT_ROOT / "credentials.yml"
@@ -552,10 +559,9 @@ def cmd_endpoints(args: argparse.Namespace, app: Services) -> int:
     return 0
 
 
-def cmd_web(args: argparse.Namespace, app: Services) -> int:
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ops.web import serve
 
-    settings = app.settings
     serve(
         settings,
         host=args.host,
@@ -616,7 +622,7 @@ def cmd_operators(args: argparse.Namespace, app: Services) -> int:
     return 0
 
 
-def cmd_cluster(args: argparse.Namespace, app: Services) -> int:
+def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
     from bot.ops.cluster import run
@@ -627,7 +633,7 @@ def cmd_cluster(args: argparse.Namespace, app: Services) -> int:
         print("cluster: no trained model; run `rasa train` first or pass --model", file=sys.stderr)
         return 2
     return run(
-        app.settings,
+        settings,
         replicas=args.replicas,
         action_servers=args.action_servers,
         port=args.port,
@@ -637,7 +643,7 @@ def cmd_cluster(args: argparse.Namespace, app: Services) -> int:
     )
 
 
-def cmd_bench(args: argparse.Namespace, app: Services) -> int:
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ops.bench import PROFILES, main_profiles
     from bot.ops.bench import main as bench
 
@@ -824,8 +830,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# These take the settings alone; the others take the services (bot.bootstrap), which
+# open the loan store.
+SETTINGS_ONLY = frozenset({cmd_migrate, cmd_endpoints, cmd_web, cmd_cluster, cmd_bench})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func in SETTINGS_ONLY:
+        from bot.settings import load_settings
+
+        return args.func(args, load_settings())
+    from bot.bootstrap import bootstrap
+
     return args.func(args, bootstrap())
 
 
