@@ -5,10 +5,13 @@
 # (tests/e2e/test_heldout.py), sends every message in its own fresh conversation and
 # prints the per-step table: sensible share, asked-to-rephrase share, unintended
 # actions, and every message that was not handled sensibly. Also writes
-# results/heldout_<lang>.json (not committed). Exits non-zero when the test fails
-# (an unintended action, a step below tests/heldout/floors.yml, a step not reached).
+# results/heldout_<lang>.json and results/heldout_blind_<lang>.json (not committed; each
+# step's test merges its section in). Exits non-zero when a test fails (an unintended
+# action, a step below tests/heldout/floors.yml, a step not reached). One test per set
+# and step (dev-en-reason ... blind-en-read_back): further arguments go to pytest.
 #
-#   bash scripts/heldout_report.sh [lang]     # default en; about 6 minutes for both sets
+#   bash scripts/heldout_report.sh [lang] [pytest args]   # default en; about 6 minutes for both sets
+#   bash scripts/heldout_report.sh en -k offers            # the offers step of both sets only
 #
 # Trains first when models/ has no model (TRAIN=1: retrain if the data changed);
 # RASA_MODEL=path picks a model; HELDOUT_SETS=dev or blind scores one set only (both by
@@ -19,6 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 setup_venv
 cd "$ROOT"
 LANGUAGE="${1:-en}"
+shift || true
 if [ -z "${RASA_MODEL:-}" ]; then
   if [ "${TRAIN:-0}" = 1 ] || ! ls models/*.tar.gz >/dev/null 2>&1; then
     log "Training the model (rasa train only trains when something changed)"
@@ -28,4 +32,4 @@ if [ -z "${RASA_MODEL:-}" ]; then
 fi
 export RASA_MODEL
 log "Held-out messages ($LANGUAGE) against $RASA_MODEL"
-HELDOUT_LANGS="$LANGUAGE" python -m pytest -m e2e tests/e2e/test_heldout.py -q -s -p no:cacheprovider
+HELDOUT_LANGS="$LANGUAGE" python -m pytest -m e2e tests/e2e/test_heldout.py -q -s -p no:cacheprovider "$@"

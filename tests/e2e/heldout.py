@@ -26,8 +26,10 @@ vulnerability support, not the options (FCA FG21/1), and counts as sensible.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
 import threading
 import urllib.parse
 import urllib.request
@@ -175,6 +177,35 @@ def languages(root: Path = HELDOUT) -> list[str]:
 def language_of(name: str) -> str:
     """ "blind/en" → "en": the language the conversation is held in."""
     return name.rsplit("/", 1)[-1]
+
+
+_STEP_LINE = re.compile(r"^step:[ \t]*['\"]?([A-Za-z_]+)", re.MULTILINE)
+
+
+def step_files(lang: str, root: Path = HELDOUT) -> dict[str, Path]:
+    """Each step's message file in a set, in step order, by the file's top-level `step:`
+    line (the messages are not parsed: test collection uses this). A file whose step is
+    missing or unknown is kept under its name, so that loading it says what is wrong."""
+    files: dict[str, Path] = {}
+    for path in sorted((root / lang).glob("*.yml")):
+        match = _STEP_LINE.search(path.read_text(encoding="utf-8"))
+        step = match.group(1) if match else path.name
+        if step in files:
+            raise ValueError(f"{path}: a second file for step {step}")
+        files[step] = path
+    order = {step: i for i, step in enumerate(STEPS)}
+    return dict(sorted(files.items(), key=lambda item: order.get(item[0], len(STEPS))))
+
+
+def cases(root: Path = HELDOUT) -> list[tuple[str, str]]:
+    """(set, step) for every message file of the sets `languages` finds: one test each."""
+    return [(lang, step) for lang in languages(root) for step in step_files(lang, root)]
+
+
+def case_id(lang: str, step: str) -> str:
+    """ "en", "reason" → "dev-en-reason"; "blind/en", "offers" → "blind-en-offers"."""
+    kind = BLIND if lang.startswith(f"{BLIND}/") else "dev"
+    return f"{kind}-{language_of(lang)}-{step}"
 
 
 def load_sets(lang: str, root: Path = HELDOUT) -> dict[str, list[Message]]:
@@ -703,10 +734,30 @@ def table(lang: str, model: str, scores: Sequence[StepScore], step_floors: Mappi
 
 
 def write_results(lang: str, model: str, scores: Sequence[StepScore], directory: Path = RESULTS) -> Path:
+    """results/heldout_<set>.json: the set's steps scored with `model`. Each test scores one
+    step and merges its section into the file, under a lock (two xdist workers may finish
+    steps of the same set at once); the sections of another model's run are dropped."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"heldout_{lang.replace('/', '_')}.json"
-    body = {"language": lang, "model": model, "steps": {s.step: s.to_json() for s in scores}}
-    path.write_text(json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    name = f"heldout_{lang.replace('/', '_')}"
+    path = directory / f"{name}.json"
+    with open(directory / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = {}
+        same_model = isinstance(before, dict) and before.get("language") == lang and before.get("model") == model
+        steps = dict(before.get("steps") or {}) if same_model else {}
+        steps.update({s.step: s.to_json() for s in scores})
+        order = {step: i for i, step in enumerate(STEPS)}
+        body = {
+            "language": lang,
+            "model": model,
+            "steps": {step: steps[step] for step in sorted(steps, key=lambda step: order.get(step, len(STEPS)))},
+        }
+        partial = directory / f".{name}.{os.getpid()}.tmp"
+        partial.write_text(json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        os.replace(partial, path)  # readers never see half a file
     return path
 
 

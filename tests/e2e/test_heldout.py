@@ -1,8 +1,10 @@
 """Held-out borrower language, end to end (issue 17): every message in tests/heldout/<lang>/
 in its own fresh, verified conversation at its step, scored by what the assistant did.
 
-Prints the per-step table (see it with `pytest -s` or scripts/heldout_report.sh) and writes
-results/heldout_<lang>.json. Fails on any unintended consequential action (a recorded
+One test per message set and step (`dev-en-reason`, `blind-zh-offers`, ...), so that the
+long sets spread over the xdist workers. Each prints its step's table (see it with
+`pytest -s` or scripts/heldout_report.sh) and merges its step into
+results/heldout_<set>.json. Fails on any unintended consequential action (a recorded
 agreement, a cancellation, an amendment, a dispute, a hold, a fraud claim or an opt-out
 nobody asked for), on a sensible share below the ratchet in tests/heldout/floors.yml, and
 when the conversation could not be brought to a step (then nothing was measured there).
@@ -21,20 +23,23 @@ from tests.e2e import heldout
 
 pytestmark = pytest.mark.e2e
 
-LANGUAGES = heldout.languages()
+CASES = heldout.cases()
 
 
-@pytest.mark.skipif(not LANGUAGES, reason=f"no held-out messages in {heldout.HELDOUT}")
-@pytest.mark.parametrize("lang", LANGUAGES or ["-"])
-def test_heldout_language_is_handled_sensibly(servers, lang):
-    sets = heldout.load_sets(lang)
-    floors = heldout.floors(lang)
+@pytest.mark.skipif(not CASES, reason=f"no held-out messages in {heldout.HELDOUT}")
+@pytest.mark.parametrize(
+    ("lang", "step"), [pytest.param(lang, step, id=heldout.case_id(lang, step)) for lang, step in CASES] or [("-", "-")]
+)
+def test_heldout_language_is_handled_sensibly(servers, lang, step):
+    found, messages = heldout.load_step(heldout.step_files(lang)[step])
+    assert found == step, f"{lang}: the file for {step} says step {found}"
+    floor = heldout.floors(lang)[step]
     model = heldout.model_name()
-    scores = heldout.Harness(servers, lang).score(sets, workers=4)
+    scores = heldout.Harness(servers, lang).score({step: messages}, workers=4)
 
-    print("\n" + heldout.table(lang, model, scores, floors))
+    print("\n" + heldout.table(lang, model, scores, {step: floor}))
     path = heldout.write_results(lang, model, scores)
-    print(f"(written to {path})")
+    print(f"(merged into {path})")
 
     problems = []
     for score in scores:
@@ -42,6 +47,6 @@ def test_heldout_language_is_handled_sensibly(servers, lang):
             problems.append(f"{score.step}: {score.unintended} unintended consequential action(s)")
         if score.unreached:
             problems.append(f"{score.step}: {len(score.unreached)} conversation(s) could not reach the step")
-        if score.n and score.sensible < floors[score.step]:
-            problems.append(f"{score.step}: sensible {score.sensible:.1%} below the floor {floors[score.step]:.1%}")
+        if score.n and score.sensible < floor:
+            problems.append(f"{score.step}: sensible {score.sensible:.1%} below the floor {floor:.1%}")
     assert not problems, "\n".join(problems)
