@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from bot.adapters.orm import Base
-from bot.domain.accounts import UnknownLoan
+from bot.domain.accounts import AccountView, UnknownLoan
 from bot.domain.agreements import AgreementProposal, OpenAgreementExists
 from bot.ops.demo import PLAN_HOLDER, seed_demo
 from tests.services import TODAY
@@ -343,6 +343,105 @@ def test_a_transaction_past_its_commit_deadline_rolls_back(seeded):
     with commit_deadline(clock.time() + 60):
         seeded.record_agreement("LN-10001", plan(), idempotency_key="in-time", now=NOW)
     assert seeded.count("agreements") == before[0] + 1
+
+
+def _account_through_the_orm(store, loan_ref: str) -> AccountView:
+    """How the account was read before it was read as plain rows (issue 18): the ORM's
+    entities with joined eager loading, kept here as the reference."""
+    from sqlalchemy import and_
+    from sqlalchemy.orm import joinedload
+
+    from bot.adapters.orm import Agreement, Borrower, Case, Loan
+    from bot.adapters.store import rows
+    from bot.domain.agreements import OPEN_AGREEMENT_STATUSES
+    from bot.domain.names import PersonName, address_as
+
+    with store.db.reader() as s:
+        found = (
+            s.execute(
+                select(Loan, Agreement, Case.kind)
+                .outerjoin(Agreement, and_(Agreement.loan_id == Loan.id, Agreement.status.in_(OPEN_AGREEMENT_STATUSES)))
+                .outerjoin(Case, and_(Case.loan_id == Loan.id, Case.status == "open"))
+                .where(Loan.loan_ref == loan_ref)
+                .options(joinedload(Loan.borrower).joinedload(Borrower.opt_outs), joinedload(Agreement.instalments))
+            )
+            .unique()
+            .all()
+        )
+        if not found:
+            raise UnknownLoan(loan_ref)
+        agreements = sorted({a for _, a, _ in found if a is not None}, key=lambda a: a.id)
+        loan, open_agreement = found[0][0], (agreements[0] if agreements else None)
+        borrower = loan.borrower
+        name = PersonName(borrower.full_name, borrower.family_name, borrower.title)
+        return AccountView(
+            loan_ref=loan.loan_ref,
+            product=loan.product,
+            currency=loan.currency,
+            principal=loan.principal,
+            outstanding_balance=loan.outstanding_balance,
+            overdue_amount=loan.overdue_amount,
+            days_past_due=loan.days_past_due,
+            next_due_date=loan.next_due_date,
+            status=loan.status,
+            borrower_first_name=address_as(name, "en"),
+            language=borrower.language,
+            timezone=borrower.timezone,
+            open_agreement=rows.agreement_view(open_agreement) if open_agreement else None,
+            open_cases=tuple(sorted({kind for _, _, kind in found if kind is not None})),
+            vulnerable=borrower.vulnerable,
+            opted_out_channels=tuple(sorted(o.channel for o in borrower.opt_outs)),
+            borrower_name=name,
+        )
+
+
+def _typed(value):
+    """The value with every part's type spelt out (Decimal('1.0') and 1, a naive and an aware time differ)."""
+    if isinstance(value, tuple | list):
+        return (type(value).__name__, [_typed(v) for v in value])
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return (type(value).__name__, {k: _typed(getattr(value, k)) for k in value.__dataclass_fields__})
+    return (type(value).__name__, repr(value))
+
+
+def test_the_account_read_as_rows_is_the_one_the_orm_gave(seeded):
+    """Every loan of a store with agreements open, amended, cancelled and partly paid,
+    cases open and closed, opt-outs, a vulnerable borrower with a title and a family
+    name: the account read as plain rows equals the ORM's reading, field for field
+    and type for type."""
+    from bot.adapters.orm import Borrower, Instalment, Loan
+
+    first = seeded.record_agreement("LN-10001", plan(n=3), idempotency_key="k-one", now=NOW)
+    seeded.amend_agreement(first.agreement.agreement_ref, plan(total="300.00", n=4), idempotency_key="k-two", now=NOW)
+    other = seeded.record_agreement("LN-10002", plan(n=2), idempotency_key="k-three", now=NOW)
+    seeded.cancel_agreement(other.agreement.agreement_ref)
+    seeded.open_case("LN-10001", "payment_claim", "paid on Monday")
+    seeded.open_case("LN-10001", "dispute", "not my loan")
+    closed = seeded.open_case("LN-10002", "dispute", "not mine")
+    seeded.close_case(closed, "upheld", by="ops")
+    for channel in ("sms", "email", "telegram"):
+        seeded.record_opt_out("LN-10001", channel)
+    with seeded.db.transaction() as s:
+        s.execute(update(Instalment).where(Instalment.sequence == 1).values(paid_amount=Decimal("12.34")))
+        borrower_id = s.scalar(select(Loan.borrower_id).where(Loan.loan_ref == "LN-10001"))
+        s.execute(
+            update(Borrower)
+            .where(Borrower.id == borrower_id)
+            .values(vulnerable=True, title="Dr", family_name="Smith-Jones", language="zh")
+        )
+        refs = list(s.scalars(select(Loan.loan_ref).order_by(Loan.id)))
+    assert len(refs) >= 3
+    for ref in refs:
+        assert _typed(seeded.account(ref)) == _typed(_account_through_the_orm(seeded, ref)), ref
+    account = seeded.account("LN-10001")
+    assert account.open_cases == ("dispute", "payment_claim") and account.vulnerable
+    assert account.opted_out_channels == ("email", "sms", "telegram")
+    assert account.open_agreement is not None and len(account.open_agreement.instalments) == 4
+    assert seeded.account("LN-10002").open_agreement is None
+    with pytest.raises(UnknownLoan):
+        seeded.account("LN-00000")
 
 
 def test_the_account_is_read_in_one_query(seeded):

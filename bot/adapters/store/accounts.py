@@ -14,7 +14,6 @@ from bot.adapters.store.payments import payment_json
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import AgreementView
 from bot.domain.formatting import money_str
-from bot.domain.names import PersonName, address_as
 
 
 class AccountRecords:
@@ -24,28 +23,7 @@ class AccountRecords:
         """The account as every action reads it, in one query (issue 18: each
         query is a database round trip, and every action reads the account)."""
         with self.db.reader() as s:
-            loan, open_agreement, open_cases = rows.account(s, loan_ref)
-            borrower = loan.borrower
-            name = PersonName(borrower.full_name, borrower.family_name, borrower.title)
-            return AccountView(
-                loan_ref=loan.loan_ref,
-                product=loan.product,
-                currency=loan.currency,
-                principal=loan.principal,
-                outstanding_balance=loan.outstanding_balance,
-                overdue_amount=loan.overdue_amount,
-                days_past_due=loan.days_past_due,
-                next_due_date=loan.next_due_date,
-                status=loan.status,
-                borrower_first_name=address_as(name, "en"),
-                language=loan.borrower.language,
-                timezone=loan.borrower.timezone,
-                open_agreement=rows.agreement_view(open_agreement) if open_agreement else None,
-                open_cases=tuple(sorted(set(open_cases))),
-                vulnerable=loan.borrower.vulnerable,
-                opted_out_channels=tuple(sorted(o.channel for o in loan.borrower.opt_outs)),
-                borrower_name=name,
-            )
+            return rows.account(s, loan_ref)
 
     def agreements(self) -> list[AgreementView]:
         with self.db.reader() as s:

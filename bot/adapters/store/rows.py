@@ -8,13 +8,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from bot.adapters.orm import Agreement, AuditEvent, Borrower, Case, DelinquencyReason, Instalment, Loan
-from bot.domain.accounts import UnknownLoan
+from bot.adapters.orm import (
+    Agreement,
+    AuditEvent,
+    Borrower,
+    Case,
+    ContactOptOut,
+    DelinquencyReason,
+    Instalment,
+    Loan,
+)
+from bot.domain.accounts import AccountView, UnknownLoan
 from bot.domain.agreements import OPEN_AGREEMENT_STATUSES, AgreementProposal, AgreementView, InstalmentView
 from bot.domain.clock import utcnow
+from bot.domain.names import PersonName, address_as
 from bot.domain.privacy import mask_personal_data
 from bot.domain.reasons import REASON_CODES
 
@@ -39,26 +49,124 @@ def loan(s: Session, loan_ref: str) -> Loan:
     return row
 
 
-def account(s: Session, loan_ref: str) -> tuple[Loan, Agreement | None, list[str]]:
-    """The loan with its borrower and opt-outs, its open agreement with the
-    instalments (the earliest, should there be more than one) and the kinds of
-    its open cases: one query (outer joins; the rows multiply only by the few
-    opt-outs, instalments and open cases)."""
-    found = (
-        s.execute(
-            select(Loan, Agreement, Case.kind)
-            .outerjoin(Agreement, and_(Agreement.loan_id == Loan.id, Agreement.status.in_(OPEN_AGREEMENT_STATUSES)))
-            .outerjoin(Case, and_(Case.loan_id == Loan.id, Case.status == "open"))
-            .where(Loan.loan_ref == loan_ref)
-            .options(joinedload(Loan.borrower).joinedload(Borrower.opt_outs), joinedload(Agreement.instalments))
-        )
-        .unique()
-        .all()
+# The account as every action reads it (AccountRecords.account): the loan with its
+# borrower and opt-outs, its open agreements with their instalments and its open
+# cases, outer-joined in one statement (the rows multiply only by the few opt-outs,
+# instalments and open cases), read as plain rows: the ORM's identity map, joined
+# eager loading and unique() cost more than the round trip itself (issue 18: about
+# a third of an action's time on the replica's worker threads).
+_L, _B, _O = Loan.__table__, Borrower.__table__, ContactOptOut.__table__
+_A, _I, _C = Agreement.__table__, Instalment.__table__, Case.__table__
+ACCOUNT = (
+    select(
+        _L.c.loan_ref,
+        _L.c.product,
+        _L.c.currency,
+        _L.c.principal,
+        _L.c.outstanding_balance,
+        _L.c.overdue_amount,
+        _L.c.days_past_due,
+        _L.c.next_due_date,
+        _L.c.status,
+        _B.c.full_name,
+        _B.c.family_name,
+        _B.c.title,
+        _B.c.language,
+        _B.c.timezone,
+        _B.c.vulnerable,
+        _O.c.id,
+        _O.c.channel,
+        _A.c.id,
+        _A.c.agreement_ref,
+        _A.c.kind,
+        _A.c.status,
+        _A.c.total_amount,
+        _A.c.currency,
+        _A.c.terms,
+        _A.c.created_at,
+        _A.c.channel,
+        _I.c.id,
+        _I.c.sequence,
+        _I.c.due_date,
+        _I.c.amount,
+        _I.c.status,
+        _I.c.paid_amount,
+        _C.c.id,
+        _C.c.kind,
     )
+    .select_from(
+        _L.join(_B, _B.c.id == _L.c.borrower_id)
+        .outerjoin(_O, _O.c.borrower_id == _B.c.id)
+        .outerjoin(_A, and_(_A.c.loan_id == _L.c.id, _A.c.status.in_(OPEN_AGREEMENT_STATUSES)))
+        .outerjoin(_I, _I.c.agreement_id == _A.c.id)
+        .outerjoin(_C, and_(_C.c.loan_id == _L.c.id, _C.c.status == "open"))
+    )
+    .where(_L.c.loan_ref == bindparam("loan_ref"))
+)
+
+
+def account(s: Session, loan_ref: str) -> AccountView:
+    """The account of `loan_ref` in one query (ACCOUNT): its open agreement the
+    earliest open one (should there be more than one), with the instalments in
+    order of their sequence; the kinds of its open cases and the channels the
+    borrower opted out of, sorted."""
+    found = s.connection().execute(ACCOUNT, {"loan_ref": loan_ref}).all()
     if not found:
         raise UnknownLoan(loan_ref)
-    agreements = sorted({a for _, a, _ in found if a is not None}, key=lambda a: a.id)
-    return found[0][0], (agreements[0] if agreements else None), [kind for _, _, kind in found if kind is not None]
+    first = found[0]
+    opt_outs: dict[int, str] = {}
+    agreements: dict[int, tuple] = {}
+    instalments: dict[int, dict[int, tuple]] = {}
+    cases: set[str] = set()
+    for row in found:
+        if row[15] is not None:
+            opt_outs[row[15]] = row[16]
+        if row[17] is not None:
+            agreements.setdefault(row[17], row[18:26])
+            if row[26] is not None:
+                instalments.setdefault(row[17], {})[row[26]] = row[27:32]
+        if row[32] is not None:
+            cases.add(row[33])
+    agreement = None
+    if agreements:
+        agreement_id = min(agreements)
+        ref, kind, status, total, currency, terms, created_at, channel = agreements[agreement_id]
+        kept = sorted(instalments.get(agreement_id, {}).items(), key=lambda item: (item[1][0], item[0]))
+        agreement = AgreementView(
+            agreement_ref=ref,
+            loan_ref=first[0],
+            kind=kind,
+            status=status,
+            total_amount=total,
+            currency=currency,
+            terms=dict(terms or {}),
+            created_at=created_at,
+            channel=channel,
+            instalments=tuple(
+                InstalmentView(sequence, due, amount, i_status, paid or Decimal(0))
+                for _, (sequence, due, amount, i_status, paid) in kept
+            ),
+        )
+    name = PersonName(first[9], first[10], first[11])
+    return AccountView(
+        loan_ref=first[0],
+        product=first[1],
+        currency=first[2],
+        principal=first[3],
+        outstanding_balance=first[4],
+        overdue_amount=first[5],
+        days_past_due=first[6],
+        next_due_date=first[7],
+        status=first[8],
+        borrower_first_name=address_as(name, "en"),
+        language=first[12],
+        timezone=first[13],
+        open_agreement=agreement,
+        open_cases=tuple(sorted(cases)),
+        vulnerable=first[14],
+        opted_out_channels=tuple(sorted(opt_outs.values())),
+        borrower_name=name,
+    )
 
 
 def open_agreement(s: Session, loan_id: int) -> Agreement | None:
