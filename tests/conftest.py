@@ -21,6 +21,17 @@ settings.register_profile("project", deadline=None)
 settings.load_profile("project")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The held-out language tests first (tests/e2e/test_heldout.py: hundreds of conversations
+    each, about half the e2e stage's work). `--dist load` hands each worker runs of consecutive
+    tests (xdist 3.8): from the middle of the order, 11 of the 12 would go to one worker in one
+    run, late, while the other ran out of work; first, they fill one worker's opening run (or,
+    with --maxschedchunk 1, alternate between the workers) and the short tests balance the rest."""
+    heldout = [item for item in items if item.nodeid.startswith("tests/e2e/test_heldout.py::")]
+    if heldout:
+        items[:] = heldout + [item for item in items if not item.nodeid.startswith("tests/e2e/test_heldout.py::")]
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
     """A loan store file migrated once; each test gets a copy (migrating is most of a test's setup)."""
