@@ -1,6 +1,6 @@
 """Where this assistant replaces parts of Rasa, in the open.
 
-Seven modules replace attributes of Rasa 3.6 classes. Each declares what it
+Eight modules replace attributes of Rasa 3.6 classes. Each declares what it
 replaces in its PATCHES: the dotted name of the Rasa symbol and a one-line
 reason. `install()` puts all of them in place; `installed_patches()` lists
 what is in place (`python -m components.patches` prints it).
@@ -22,6 +22,9 @@ what is in place (`python -m components.patches` prints it).
 - policies.py: RulePolicy's rule matching compiled once and indexed by the
   previous action, and a tracker's dialogue states computed once per
   prediction instead of once per RulePolicy pass; the same predictions.
+- graph_runner.py: Rasa's graph (the NLU pipeline, each prediction) runs its
+  nodes in the order dask's scheduler ran them for the same graph shape,
+  without the scheduler's work on every run (`DaskGraphRunner.run`).
 - language.py: the language a message shows (components/language.py) is
   known before the session's first words and every reply of the turn
   (`MessageProcessor.log_message`). The one patch that changes what Rasa does,
@@ -32,7 +35,7 @@ they were checked against (RASA_VERSION, the pin in pyproject.toml): on any
 other, importing this package or calling `install()` raises RuntimeError
 before anything is replaced, and Rasa does not start.
 Equivalence tests show they change how fast Rasa works, never what it does:
-tests/integration/test_speedups.py, tests/integration/test_policy_speedups.py, tests/integration/test_long_conversations.py,
+tests/integration/test_speedups.py, tests/integration/test_graph_runner.py, tests/integration/test_policy_speedups.py, tests/integration/test_long_conversations.py,
 tests/actions/test_action_failures.py, tests/e2e/test_long_conversations.py;
 tests/integration/test_patches.py checks the registry itself.
 
@@ -124,6 +127,7 @@ check_rasa_version()
 # (after Patch: the modules declare their PATCHES with it)
 from components.patches import (  # noqa: E402
     action_guard,
+    graph_runner,
     in_process_actions,
     language,
     long_conversations,
@@ -140,6 +144,7 @@ PATCHES: tuple[Patch, ...] = (
     + policies.PATCHES
     + tracker_store_failures.PATCHES
     + language.PATCHES
+    + graph_runner.PATCHES
 )
 
 # target -> Rasa's own attribute, as found in the class before it was replaced

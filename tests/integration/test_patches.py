@@ -32,6 +32,7 @@ TARGETS = {
     "rasa.core.processor.MessageProcessor.log_message",
     "rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",
     "rasa.core.featurizers.tracker_featurizers.TrackerFeaturizer._create_states",
+    "rasa.engine.runner.dask.DaskGraphRunner.run",
 }
 
 
