@@ -12,10 +12,9 @@ from actions.common import (
     contact_values,
     conversation,
     fmt_for,
-    intent_ranking,
-    latest_text,
     logger,
     policy_for,
+    read_back_reading,
     render,
     settings,
     store,
@@ -26,7 +25,7 @@ from actions.feedback import ask_or_carry_on
 from actions.guards import collection_allowed, no_open_agreement, verified_account_required
 from actions.offering import clear_form_slots, form_completed, read_back, settlement_for, utter_offer_menu
 from actions.offers import say_amount_per_month
-from bot.domain import conduct, plans, steps
+from bot.domain import conduct, plans
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import (
     AgreementProposal,
@@ -110,7 +109,7 @@ class ActionRecordAgreement(SafeAction):
         if not pending or account is None:
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
-        answer = steps.read_at_read_back(latest_text(tracker), intent_ranking(tracker)).meaning
+        answer = read_back_reading(tracker).meaning
         if not conduct.agreement_confirmed(answer, read_back_given=True):
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []

@@ -22,7 +22,7 @@ from actions.threads import off_the_event_loop
 from bot.adapters.database import CommitDeadlinePassed, commit_deadline
 from bot.adapters.store import LoanStore
 from bot.bootstrap import services
-from bot.domain import formatting
+from bot.domain import formatting, steps
 from bot.domain.accounts import AccountView
 from bot.domain.clock import local_today, utcnow
 from bot.domain.identity import METADATA_KEY, ChannelIdentity, InvalidIdentity, read_channel_identity
@@ -102,6 +102,12 @@ def handed_on_by_step(tracker: Tracker) -> bool:
     events = list(tracker.events or [])
     start = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     return any(e.get("event") == "action" and e.get("name") == "action_step_answer" for e in events[start + 1 :])
+
+
+def read_back_reading(tracker: Tracker) -> steps.Reading:
+    """The latest message read as an answer to the read-back, knowing the figures it gave."""
+    restated = steps.restated_numbers(tracker.get_slot("pending_agreement"), utcnow().date())
+    return steps.read_at_read_back(latest_text(tracker), intent_ranking(tracker), restated)
 
 
 def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:

@@ -17,7 +17,7 @@ from typing import Any
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.agreements import proposal_settled
-from actions.common import SafeAction, intent_ranking, latest_text, verified_account
+from actions.common import SafeAction, intent_ranking, latest_text, read_back_reading, verified_account
 from actions.guards import verified_account_required
 from actions.offering import clear_form_slots, read_back, utter_offer_menu
 from bot.domain import steps
@@ -67,7 +67,7 @@ class ActionStepAnswer(SafeAction):
         text, ranked = latest_text(tracker), intent_ranking(tracker)
         step = step_shown(tracker)
         if step == steps.READ_BACK:
-            reading = steps.read_at_read_back(text, ranked)
+            reading = read_back_reading(tracker)
         elif step == steps.OFFERS:
             reading = steps.read_at_offers(text, ranked)
         elif step == steps.REASON_STEP:
@@ -91,6 +91,8 @@ class ActionStepAnswer(SafeAction):
                 return await utter_offer_menu(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_read_back_still_open")
             return []
+        if reading.meaning == steps.OPTIONS:
+            return await utter_offer_menu(dispatcher, tracker, domain)  # asked for before saying why
         if reading.meaning == steps.PAID_CLAIM:
             # "Payment was made on the 3rd": the claim form asks when, how much and how
             # before anything is recorded or collection stops

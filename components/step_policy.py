@@ -40,6 +40,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.domain import feedback, steps
+from bot.domain.clock import utcnow
 from bot.domain.language_choice import CHOOSE_LANGUAGE as CHOOSE_LANGUAGE_INTENT
 from components import patches
 
@@ -122,7 +123,8 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
     if goes_back and step is None:
         return BACK_TO_STEP
     if step == steps.READ_BACK:
-        reading = steps.read_at_read_back(text, ranking)
+        restated = steps.restated_numbers(tracker.get_slot("pending_agreement"), utcnow().date())
+        reading = steps.read_at_read_back(text, ranking, restated)
         if _asks_for_language(reading):
             return CHOOSE_LANGUAGE
         if goes_back and reading.meaning in (steps.UNCLEAR, steps.TOPIC):

@@ -288,7 +288,9 @@ _VULNERABLE = {
         r"\bnot in a (good|great) (place|way)\b",
         r"\b(grief|grieving)\b",
         r"\b(can'?t|cannot|couldn'?t) (sleep|eat|think straight|function)\b",
-        r"\b(feeling|feel|been|so|really|very) (low|down|hopeless|worthless)\b",
+        # not "really low payments", "so down to the last penny"
+        r"\b(feeling|feel|been|so|really|very) (low|down|hopeless|worthless)\b"
+        r"(?! (payments?|instalments?|installments?|amounts?|interest|rates?|figures?|monthly|income|to (the|my|our) last))",
         r"\b(rock bottom|hopeless)\b",
         r"\b(can'?t|cannot) (handle|take) (it|this|any ?more)\b",
         r"\bfeel like giving up\b",
@@ -319,13 +321,17 @@ _VULNERABLE = {
         r"\b(full[- ]time )?carer (for|to)\b",
         r"\b(was|is|been|being|got) (abusive|violent|controlling)\b",
         r"\b(abused|abuse|abuser)\b",
-        r"\b(controll?ed|controlling|control of|took|takes|taking) (all )?(of )?(my|our|the) (money|finances|bank|card|wages)\b",
+        # (took / takes my money needs a person taking it: "the bill took all my money" is a bill)
+        r"\b(controll?ed|controlling|control of) (all )?(of )?(my|our|the) (money|finances|bank|card|wages)\b",
+        r"\b(i )?(don'?t|dont|do not|never) feel safe (at home|in my (own )?home|around (him|her)|with (him|her|my (partner|husband|wife|ex)))\b",
+        r"\b(partner|husband|wife|ex|boyfriend|girlfriend|he|she)\b[^.]{0,15}\b(checks|reads|goes through|monitors|tracks) "
+        r"(all )?(my|our) (phone|messages|texts|emails|bank|spending|location)\b",
         r"\b(financial|economic)(ly)? (abus\w*|control\w*)\b",
         # Economic abuse said plainly (FCA FG21/1; UK Domestic Abuse Act 2021 s.1(4)): money
         # kept or taken by a partner, access refused, debts forced on them
         r"\b(partner|husband|wife|ex|boyfriend|girlfriend|he|she)\b[^.]{0,25}\b(controls?|keeps?) "
         r"(all )?(of )?(my|our|the) (money|finances|wages|salary|pay|benefits|cards?|bank cards?)\b",
-        r"\b(partner|husband|wife|ex|boyfriend|girlfriend|he|she)\b[^.]{0,25}\b(took|takes) "
+        r"\b(partner|husband|wife|ex|boyfriend|girlfriend|he|she)\b[^.]{0,25}\b(took|takes|taking|keeps taking) "
         r"(all )?(of )?(my|our) (money|finances|wages|salary|pay|benefits|cards?|bank cards?)\b",
         r"\b(won'?t|doesn'?t|does not|will not) (let|allow) me (to )?(have |get |use |see )?"
         r"(access|any money|my (own )?money|my (own )?(bank|account|card|wages|salary))\b",

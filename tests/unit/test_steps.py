@@ -5,6 +5,8 @@ step's reading does not depend on the classifier getting these right."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.domain import steps
@@ -861,3 +863,162 @@ def test_a_chinese_plan_named_by_its_instalment():
 def test_settling_the_whole_balance_now_is_not_a_settlement_for_less():
     reading = steps.read_at_offers("I'll settle the full balance right now", [("ask_settlement", 0.95)])
     assert reading.meaning != steps.SETTLEMENT
+
+
+# Session 16: the development misses of session 15 (the rankings as the classifier gave them).
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("时间再长一点", [("request_hardship", 0.71)], steps.CHANGE_MONTHS),
+        ("期限能不能长一些", [("request_hardship", 0.8)], steps.CHANGE_MONTHS),
+        ("10天后太早了 能晚点吗", [("request_hardship", 0.73)], steps.CHANGE_DATE),
+        ("首期能推到下个月吗", [("nlu_fallback", 0.4), ("out_of_scope", 0.4)], steps.CHANGE_DATE),
+        ("系呀", [("greet", 0.48), ("affirm", 0.31)], steps.YES),
+        ("can it be after payday instead", [("change_payment_date", 0.46)], steps.CHANGE_DATE),
+        ("I've decided to pay everything now rather than go on a plan", [("nlu_fallback", 0.4)], steps.CHANGE_KIND),
+        ("wait, something's off there", [("reason_other", 0.97)], steps.CORRECTION),
+        ("hang on, 3200 outstanding is not right, it should be way less", [("deny", 0.43)], steps.CONFIRM_FIRST),
+        # still what they were
+        ("能不能暂停几个月", [("request_hardship", 0.9)], steps.TOPIC),
+        ("let me decide later", [("defer_decision", 0.9)], steps.NOT_NOW),
+    ],
+)
+def test_at_the_read_back_changes_corrections_and_yeses_in_more_words(text, ranking, meaning):
+    assert steps.read_at_read_back(text, ranking).meaning == meaning
+
+
+def test_a_date_to_pay_it_all_in_one_go_is_a_promise_not_a_settlement():
+    reading = steps.read_at_offers("能不能等到下月15号一次结清", [("ask_settlement", 0.77)])
+    assert (reading.meaning, reading.kind) == (steps.CHOICE, "choose_promise_to_pay")
+    assert steps.read_at_offers("一次性结清能打折吗", [("ask_settlement", 0.9)]).meaning == steps.SETTLEMENT
+
+
+# Session 16: kinds from a new development batch (the rankings as the classifier gave them).
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("sort it now, ive got the money sat in my account", [("reason_other", 0.72)], steps.CHOICE),
+        ("go on then, take it off my debit card", [("reason_payment_problem", 0.42)], steps.CHOICE),
+        ("yep I'll transfer the 900 this afternoon", [("inform", 0.40)], steps.CHOICE),
+        ("Lets just get it paid today, the whole £900", [("claim_already_paid", 0.41)], steps.CHOICE),
+        ("I can do the whole overdue amount straight away", [("claim_already_paid", 0.56)], steps.CHOICE),
+        ("I don't have 900 quid lying around", [("nlu_fallback", 0.4), ("dispute_debt", 0.35)], steps.CANT_AFFORD),
+        ("the money isnt there, simple as", [("reason_other", 0.68)], steps.CANT_AFFORD),
+        ("家里都揭不开锅了还怎么还", [("ask_how_to_pay", 0.75)], steps.CANT_AFFORD),
+        ("the longest one pls, smaller payments are easier", [("nlu_fallback", 0.4)], steps.CHOICE),
+        ("can we agree a reduced amount to finish the whole debt", [("ask_settlement", 0.85)], steps.SETTLEMENT),
+        ("能延期吗 等我找到工作再还", [("request_hardship", 0.9)], steps.HARDSHIP),
+        ("失业了，能先冻结一下暂时不还吗", [("reason_unemployment", 0.57)], steps.HARDSHIP),
+        ("有没有针对困难用户的方案，先少还一点那种", [("request_hardship", 1.0)], steps.HARDSHIP),
+        ("现在开车呢 等会儿", [("choose_pay_now", 0.43)], steps.NOT_NOW),
+        ("没一个合适的", [("reason_other", 0.64)], steps.NONE_WORK),
+        ("3200是全部欠款吗 还了900就不算逾期了？", [("claim_already_paid", 0.49)], steps.QUESTION),
+        ("月付180", [("inform", 0.72)], steps.AMOUNT),
+        # still what they were
+        ("I paid it yesterday, here's the receipt", [("claim_already_paid", 0.95)], steps.TOPIC),
+        ("I can't pay now", [("choose_pay_now", 0.5)], steps.CANT_AFFORD),
+    ],
+)
+def test_at_the_offers_more_ways_of_paying_now_refusing_and_asking(text, ranking, meaning):
+    assert steps.read_at_offers(text, ranking).meaning == meaning
+
+
+def test_a_promise_by_payday_is_a_promise_not_a_question():
+    reading = steps.read_at_offers("will pay it when I get paid on the 25th", [("choose_promise_to_pay", 0.99)])
+    assert (reading.meaning, reading.kind) == (steps.CHOICE, "choose_promise_to_pay")
+    reading = steps.read_at_offers("我选按日期还的那个，25号", [("choose_plan", 0.6)])
+    assert (reading.meaning, reading.kind) == (steps.CHOICE, "choose_promise_to_pay")
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("ok but I'm terrified of falling behind again", [("nlu_fallback", 0.4)], steps.WORRY),
+        ("yes but what if my hours get cut", [("affirm", 0.6)], steps.WORRY),
+        ("erm yeah i suppose", [("affirm", 0.97)], steps.WORRY),
+        ("That's right, I just hope the car doesn't need anything or I'm stuck", [("reason_other", 0.5)], steps.WORRY),
+        ("busy rn, later", [("goodbye", 0.83)], steps.NOT_NOW),
+        ("brb phone's about to die, will finish this later", [("nlu_fallback", 0.4)], steps.NOT_NOW),
+        ("I don't think that's what I picked", [("deny", 0.94)], steps.CORRECTION),
+        ("yup all good, cheers. sorry it took me so long to get back to you", [("defer_decision", 0.47)], steps.YES),
+        ("确认了之后还能改吗", [("nlu_fallback", 0.4), ("out_of_scope", 0.3)], steps.QUESTION),
+        ("总共就是900对吧？", [("affirm", 0.43)], steps.QUESTION),
+        ("分期有手续费没", [("ask_fees_interest", 1.0)], steps.TOPIC),
+        ("要是我想提前还完可以吗", [("nlu_fallback", 0.4)], steps.QUESTION),
+        ("不不不，我不想分期了", [("deny", 0.71)], steps.NO),
+        ("撤回吧 我不办了", [("nlu_fallback", 0.4)], steps.NO),
+        ("别给我办这个", [("stop_contact", 0.87)], steps.NO),
+        ("不对吧，我刚刚点的不是6期", [("deny", 0.86)], steps.CORRECTION),
+        ("你是不是弄错了", [("bot_challenge", 0.82)], steps.CORRECTION),
+        ("感觉哪里不太对，跟我选的对不上", [("dispute_debt", 0.88)], steps.CORRECTION),
+        ("行 这个我能接受，之前一直拖着也挺不好意思的，这次一定按时还", [("nlu_fallback", 0.4)], steps.YES),
+        ("说实话心里有点没底", [("reason_other", 0.77)], steps.WORRY),
+        ("10天太快了，能晚点吗", [("request_hardship", 0.81)], steps.CHANGE_DATE),
+        ("能不能往后延一周再开始还", [("request_hardship", 0.81)], steps.CHANGE_DATE),
+        ("期数能多点吗", [("request_hardship", 0.53)], steps.CHANGE_MONTHS),
+        ("要不改成12期 6期压力有点大", [("choose_plan", 0.98)], steps.CHANGE_MONTHS),
+        ("明天再确认可以吗", [("nlu_fallback", 0.4)], steps.NOT_NOW),
+    ],
+)
+def test_at_the_read_back_hedges_refusals_corrections_and_questions_in_more_words(text, ranking, meaning):
+    assert steps.read_at_read_back(text, ranking).meaning == meaning
+
+
+PROPOSAL = {
+    "kind": "instalment_plan",
+    "total_amount": "900.00",
+    "currency": "GBP",
+    "instalments": [[f"2027-{m:02d}-17", "150.00"] for m in range(1, 7)],
+    "terms": {"idempotency_key": "k"},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [
+        ("yes, 6 payments of 150, first one in 10 days, perfect", steps.YES),
+        ("嗯 150一个月我能行 就这么办吧 谢谢你们肯给分期", steps.YES),
+        ("对呀，6期每期150，10天后开始还，木毛病", steps.YES),
+        # a figure the read-back did not give, or a change, is not a yes to these terms
+        ("yes, 12 payments of 75", steps.CHANGE_MONTHS),
+        ("yes but can it be 100 a month", steps.CHANGE_AMOUNT),
+        ("对，不过每期120", steps.CHANGE_AMOUNT),
+        ("yes 6 payments of 150, hope i can keep up", steps.WORRY),
+        ("ok so 6 payments of 150?", steps.CHANGE_MONTHS),  # asked: read back again, not recorded
+    ],
+)
+def test_a_yes_that_says_the_terms_back_is_a_yes(text, meaning):
+    restated = steps.restated_numbers(PROPOSAL, date(2027, 1, 7))
+    assert steps.read_at_read_back(text, [("affirm", 0.6)], restated).meaning == meaning
+
+
+def test_the_terms_said_back_need_a_readable_proposal():
+    assert steps.restated_numbers({"kind": "x"}, date(2027, 1, 7)) == frozenset()
+    assert steps.restated_numbers(None, date(2027, 1, 7)) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("每月还200可以吗", [("offer_monthly_amount", 0.9)], steps.TOPIC),  # their figure: the plan form
+        ("i need to pay less than the cheapest one", [("request_hardship", 0.6)], steps.HARDSHIP),
+        ("whats the difference between paying by a date and paying now", [("ask_how_to_pay", 0.9)], steps.TOPIC),
+        (
+            "honestly I would love to just pay it but the money isnt there right now, my wages go in on the 30th "
+            "though and I can send the full 900 that day",
+            [("choose_promise_to_pay", 0.6)],
+            steps.CHOICE,
+        ),
+    ],
+)
+def test_at_the_offers_a_figure_asked_about_a_comparison_and_a_date_are_not_taken_for_something_else(
+    text, ranking, meaning
+):
+    assert steps.read_at_offers(text, ranking).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"), [("金额不对吧", steps.CORRECTION), ("每个月还120可以吗", steps.CHANGE_AMOUNT)]
+)
+def test_at_the_read_back_a_chinese_tag_question_is_not_always_a_question(text, meaning):
+    assert steps.read_at_read_back(text, [("nlu_fallback", 0.4), ("offer_monthly_amount", 0.35)]).meaning == meaning

@@ -46,7 +46,7 @@ _MARKERS = (
         MONTH,
         r"(?:\ba|\bper|\beach|\bevery|/)\s*(?:calendar\s+)?(?:month|mth|mo)s?\b|\bmonthly\b|(?<![a-z])(?:pcm|p/?m)\b|"
         # 每期: every instalment, and the plans are monthly
-        r"每\s*(?:个)?月|月供|每\s*期|(?<![0-9])1\s*个月|"
+        r"每\s*(?:个)?月|月供|(?<![0-9一二三四五六七八九十])月(?:付|还)|每\s*期|(?<![0-9])1\s*个月|"
         # '一月一次' (once a month); 一月 alone is January
         rf"(?<![0-9])1\s*月(?=\s*{_ONCE})",
     ),

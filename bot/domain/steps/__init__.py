@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from .lexicon import ALWAYS_TOPIC, CLEAR_CONFIDENCE, CONSEQUENTIAL, QUESTIONS
 from .offers import read_at_offers
-from .read_back import read_at_read_back
+from .read_back import read_at_read_back, restated_numbers
 from .reading import (
     AMOUNT,
     CANT_AFFORD,
@@ -40,6 +40,7 @@ from .reading import (
     NONE_WORK,
     NOT_NOW,
     OFFERS,
+    OPTIONS,
     PAID_CLAIM,
     QUESTION,
     READ_BACK,
@@ -81,6 +82,7 @@ __all__ = [
     "NONE_WORK",
     "NOT_NOW",
     "OFFERS",
+    "OPTIONS",
     "PAID_CLAIM",
     "QUESTION",
     "QUESTIONS",
@@ -103,5 +105,6 @@ __all__ = [
     "read_at_offers",
     "read_at_read_back",
     "read_at_reason",
+    "restated_numbers",
     "without_lengths_left",
 ]

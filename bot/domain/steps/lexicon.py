@@ -68,7 +68,8 @@ _NEGATIVE_YES = re.compile(
     re.I,
 )
 _NEGATION = re.compile(
-    r"\b(?:no|not|nope|nah|never|don'?t|dont|can'?t|cant|cannot|won'?t|isn'?t|wasn'?t)\b|n't|不|没|别", re.I
+    r"\b(?:no|not|nope|nah|never|don'?t|dont|can'?t|cant|cannot|won'?t|isn'?t|wasn'?t)\b|n't|不(?!好意思|过)|没(?!毛病|问题)|别",
+    re.I,
 )
 _YES = re.compile(
     r"^\W*(?:yes+|yeah|yea|yeh|yep|yup|ya|yh|ye|y|aye|yas+|ok+|okay|okey|okie|k|kk|sure|sure thing|fine|alright|"
@@ -90,7 +91,7 @@ _YES = re.compile(
 # Chinese has no spaces, so the English pattern's word end does not apply. 好多/好贵
 # ("so much", "so dear") and 对不/是不 (negated or asked) are not yeses.
 _YES_ZH = re.compile(
-    r"^\W*(?:ok|okay|好(?![多贵烦难久少像几大累吗么])|嗯|恩|对(?![不吗么])|行(?![不吗么])|是(?![不吗么])|可以(?![吗么])|没错|没问题|没毛病|"
+    r"^\W*(?:ok|okay|系(?:呀|啊|嘅|喇|啦|㗎)|好(?![多贵烦难久少像几大累吗么])|嗯|恩|对(?![不吗么])|行(?![不吗么])|是(?![不吗么])|可以(?![吗么])|没错|没问题|没毛病|"
     r"确认|确定|同意|正确|就这样|就这么办|就按这个|妥|办吧|成交)",
     re.I,
 )
@@ -102,10 +103,28 @@ _YES_MENTIONED = re.compile(
     r"\b(?:say|saying|said|says)\s+(?:yes|ok|okay)\b|\b(?:before|if|once|until|till) (?:i|we) (?:agree|say|confirm|commit)\b",
     re.I,
 )
+# A whole refusal in Chinese, wherever it stands: 不不不，我不想分期了, 撤回吧 我不办了, 别给我办这个.
+_REFUSES_ZH_WORDS = (
+    r"不想分期了|不分期了|分期我不(?:弄|办|要|搞)了|不(?:想)?(?:弄|办|搞)了|我不办|反悔了?|撤回|取消(?:吧|掉)|"
+    r"别(?:给我)?办|不需要确认|(?:方案|这个)我不要"
+)
+_REFUSES_ZH = re.compile(_REFUSES_ZH_WORDS)
+# "that's not what I picked", 我刚刚点的不是6期: the read-back is not what they chose (whatever
+# length or figure they name in saying so).
+_NOT_WHAT_I_CHOSE = re.compile(
+    r"\bnot what (?:i|we) (?:picked|chose|chosen|selected|asked for|said|agreed|went for)\b|"
+    r"\b(?:don'?t|do not) think (?:that'?s|thats|that is) what (?:i|we) (?:picked|chose|said|asked for|wanted|agreed)\b|"
+    r"(?:点|选|挑|定)的不是|不是我(?:点|选|要|挑|定)的|是不是(?:弄|搞)错|(?:弄|搞)错了|跟我选的对不上",
+    re.I,
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
+# A message put as a question: 总共就是900对吧？, 确认了之后还能改吗.
+_ENDS_AS_QUESTION = re.compile(r"[?？]\s*$|(?:吗|么|嘛|没|(?<!不)对吧|是吧|不是吗)\s*[?？]?\s*$")
 # A no in the middle of the message: "I've changed my mind, I don't want it".
 _NO_ANYWHERE = re.compile(
     r"\bchanged my mind\b|\b(?:don'?t|dont|do not) want (?:it|this|that|the plan|to do (?:it|this))\b|"
-    r"\bforget it\b|\bscrap (?:it|that)\b|不想要了|不要了",
+    r"\bforget it\b|\bscrap (?:it|that)\b|不想要了|不要了|"
+    rf"{_REFUSES_ZH_WORDS}",
     re.I,
 )
 _NO = re.compile(
@@ -114,14 +133,17 @@ _NO = re.compile(
     re.I,
 )
 _WORRY = re.compile(
-    r"(?<!no )\bworr|\bscared|\bafraid|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
+    r"(?<!no )\bworr|\bscared|\bafraid|\bterrified|\bfrightened|\bpetrified|\bdread|\bfall(?:ing|en)? behind|"
+    r"\bhope (?:the|my|our) \w+ (?:doesn'?t|don'?t|won'?t|isn'?t|does not|will not)\b|\bor (?:i'?m|im|i am|we'?re) (?:stuck|screwed|done for|in trouble)\b|"
+    r"心里(?:有点|有些)?没底|心里打鼓|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
     r"\bmay (?:not|struggle|miss)|\bcan'?t (?:promise|guarantee)|\bstruggl|\bhope (?:i|so|it)|\bif i can\b|"
     r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
     r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\b(?:maybe|might|may|perhaps) (?:i )?(?:can'?t|cannot|cant|won'?t|wont|will not|not be able)\b|\bhope (?:nothing|all|everything|things|that|this|we)\b|\b(?:can|could|should|will|'ll) probably\b|\bprobably (?:can|could|manage|afford|ok|okay|fine|be)\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
-    r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|担心|怕|万一|"
+    r"\bwe'?ll see\b|\bgoing to be (?:hard|tough|difficult)|担心|怕|万一|\blet (?:you|u|anyone|everyone) down\b|"
+    r"\bnot sure what (?:next month|next week|the future|tomorrow|the next few months) (?:looks like|holds|will (?:bring|look like)|brings)\b|"
     r"(?:但是|不过|可是|\bbut)\W*$|还不上|不稳定|没把握|够呛|尽量|压力(?:很|太|有点)?大|"
     r"\btry (?:my (?:best|hardest))|\bdo my (?:best|hardest)|\bas long as\b|\bunless\b|\bgive it a (?:go|try|shot)|"
-    r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*(?:(?:um+|erm+|hm+|uh+|well|yeah|yes|ok|okay|so)\W+)*(?:i think so|i guess|probably)\b|"
+    r"\bsee how it goes|\bi(?:'?ll| will| can) try\b|\bif all goes (?:well|to plan)|^\W*(?:(?:um+|erm+|hm+|uh+|well|yeah|yes|ok|okay|so)\W+)*(?:i think so|i guess|i suppose|probably)\b|"
     r"\bnot (?:really |too |so |that |entirely |totally |very |fully )?(?:sure|certain|confident)\W*$|\bnot (?:\w+ )?confident\b|"
     r"\b(?:a lot|a bit much|quite a bit|too much|steep|pricey|expensive|hard|tough|difficult)(?: for me| for us)?\W*(?:but|tho|though)\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
     r"\bmight (?:need|have) to change|\balthough\b|"
@@ -148,26 +170,28 @@ _WORRY_MORE = re.compile(
 # 不想谈这个, 不便透露, 不方便接电话; not 不想说谎. Also a deferral in bot/services/deferral.py.
 RATHER_NOT_SAY_ZH = r"不(?:太)?(?:方便|想)(?:说(?!谎)|讲|谈|聊|透露)|不便(?:说|讲|透露)|不方便(?:接电话|说话)"
 _NOT_NOW = re.compile(
-    r"想一?想|考虑一?下|(?:跟|和|问问).{0,6}商量|商量(?:一?下)?再|先不选|再说吧|"
-    r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选)|"
-    r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|\bget back to (?:you|u)|"
+    r"想一?想|考虑一?下|(?:跟|和|问问).{0,6}商量|商量(?:一?下)?再|先不选|再说吧|等会儿?|一会儿再|(?:在|正在)?开车呢?|在忙|忙着呢|(?:在)?上班呢|"
+    r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选|确认|看|办|弄|处理)|"
+    r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|(?<!long to )(?<!while to )\bget back to (?:you|u)\b|"
+    r"\bbrb\b|\bphone(?:'?s| is)? (?:about to die|dying|on \d+ ?%)|\bgive me (?:an? |one )?(?:hour|min(?:ute)?|sec(?:ond)?|mo)\b|\bon the (?:bus|train|tube)\b|\bbusy (?:rn|atm|at the moment)\b|^\W*busy\b|"
     r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
     r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"
     r"\bbefore (?:i|we) (?:say yes|agree|commit|sign|go ahead|say ok)\b|"
     r"\b(?:look at|check|go over|go through|look over) (?:my|our) (?:budget|finances|money|bank|outgoings|bills)\b|"
-    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower))|"
+    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide\b|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower))|"
     r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|driving|busy)\b|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
     r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
-    r"\b(?:rather|prefer)(?: not| to not) (?:to )?(?:say|discuss|talk about|go into|share)\b|\b(?:don'?t|dont|do not) (?:want|wish) to (?:say|share)\b|"
+    r"\b(?:rather|prefer)(?: not| to not) (?:to )?(?:say|discuss|talk about|go into|get into|share)\b|\b(?:don'?t|dont|do not) (?:want|wish) to (?:say|share)\b|"
     r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头|"
     rf"{RATHER_NOT_SAY_ZH}|"
-    r"\b(?:talk|chat|speak|discuss|deal with|go (?:over|through)|do|sort)\b[^.?!]{0,15}\blater\b(?! (?:in|on|that|this|next) )",
+    r"\b(?:talk|chat|speak|discuss|deal with|go (?:over|through)|do|sort|finish)\b[^.?!]{0,15}\blater\b(?! (?:in|on|that|this|next) )",
     re.I,
 )
 _CORRECTION = re.compile(
     r"\b(?:not|isn'?t|ain'?t|aint|isnt|doesn'?t look) (?:right|correct)\b|\bwrong\b|\bincorrect\b|\bmistake\b|"
-    r"\bthat(?:'?s|s| is)? (?:not|isn'?t|isnt) it\b|\bdoesn'?t add up|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked|picked|chose|chosen|selected|wanted|meant|went for)|不对|错了|有误|不正确|不是我(?:选|要|挑|定)的|我(?:没|没有)选(?:这个)?|(?:选|要)的不是这个|不是这个|"
-    r"(?:跟|和|与)(?:我|刚才)?(?:选|说|要|定)的不一样|不一样",
+    r"\bthat(?:'?s|s| is)? (?:not|isn'?t|isnt) it\b|\bdoesn'?t add up|\bsomething(?:'?s|s| is)? (?:off|not right|wrong)\b|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked|picked|chose|chosen|selected|wanted|meant|went for)|不对|错了|有误|不正确|不是我(?:选|要|挑|定)的|我(?:没|没有)选(?:这个)?|(?:选|要)的不是这个|不是这个|"
+    r"(?:跟|和|与)(?:我|刚才)?(?:选|说|要|定)的不一样|不一样|不是这样|不是这么回事|弄错|搞错|对不上|不太对|"
+    r"(?:这个|这|好像|感觉|方案|计划|金额|日期)有(?:点|些)?问题(?![吗么嘛])",
     re.I,
 )
 _CHANGE = re.compile(
@@ -177,7 +201,7 @@ _CHANGE = re.compile(
     r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
     r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|"
     r"\b(?:can|could) (?:it|that|this|they|the (?:\w+ )?(?:payments?|instalments?|date|amount|first one)|payments?|instalments?) (?:be|come out|go out|start)\b|"
-    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good|ok|okay|possible) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|晚几天|早几天|能不能|可不可以|"
+    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good|ok|okay|possible) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|但是|不过|可是|晚几天|早几天|能不能|可不可以|"
     r"[晚推迟](?:一|两|几|1|2)?(?:个)?(?:星期|周|礼拜|天)|不(?:太|大)?合适|不方便|[推挪改移]到|往后|往前|挪一挪|太早|太晚|早了|晚了|"
     r"太高|太贵|高了|少一?点|低一?点|便宜一?点|\b\d{1,2}\s+(?:not|instead of|rather than)\s+\d{1,2}\b",
     re.I,
@@ -190,6 +214,8 @@ _DATE_WORDS = re.compile(
     r"晚几天|早几天|发工资|月初|月中|月底|下个月|下周|周[一二三四五六日天]|星期",
     re.I,
 )
+# 时间再长一点, 期限长一些: a longer plan asked for without a length (the terms, not a break).
+_LONGER_TERM_ZH_WORDS = r"(?:时间|期限|期数|还款期)(?:能不能|可不可以|可以|能)?(?:再|更|拉)?(?:长|久|多)|分(?:得)?(?:久|长)一?点|多分几(?:期|个月)"
 _MONTHS_WORDS = re.compile(
     r"\b\d{1,2} ?(?:months?|mths?|mos?)\b|\b(?:twelve|six|three|nine|twenty[- ]?four|eighteen) months?\b|"
     r"\blonger\b|\bshorter\b|\bmore months|\bfewer\b|\btoo many\b|\btoo (?:long|short)\b|\bspread|\bextend|"
@@ -197,13 +223,15 @@ _MONTHS_WORDS = re.compile(
     r"\b(?:more|less|fewer) (?:months|time)\b|\b(?:longer|more time) to pay\b|\bshorter (?:time|period)\b|"
     r"\bstretch (?:it |them |the payments )?(?:out|to|over)\b|(?<![下上这本每])个月|(?<!首)(?<!每)(?<!第一)(?<!第1)(?<!星)(?<!学)(?<!假)(?<!日)(?<!到)(?<!逾)期|分期|"
     r"(?:[一两二三四五六七八九十]|\d{1,2})年|半年|太短|太长|短了|长了|"
-    r"(?:时间|期限|期数|还款期)(?:再|更|拉)?(?:长|久|多)|分(?:得)?(?:久|长)一?点|多分几(?:期|个月)|(?:再)?多几期|少分几期",
+    rf"{_LONGER_TERM_ZH_WORDS}|(?:再)?多几期|少分几期",
     re.I,
 )
 # At the read-back, the first payment moved to payday: a date, not "not now".
 _START_ON_PAYDAY = re.compile(
     r"\b(?:start|begin|first (?:payment|one)|payments?|take (?:it|them)|come out|go out)\b[^.?!]{0,20}"
     r"\b(?:after|from|on|once|when)\b[^.?!]{0,10}\b(?:pay ?day|i(?:'?m| am)? (?:get |been )?paid|my (?:wages|salary|pay))\b|"
+    r"\b(?:can|could) (?:it|that|this|they) be (?:moved |put )?(?:to )?after (?:pay ?day|i get paid|my (?:wages|salary|pay))|"
+    r"\bafter (?:pay ?day|i get paid) instead\b|"
     r"(?:晚一?点|推迟|往后|以?后|发(?:了)?工资(?:以?后|了)?|\d{1,2}\s*[号日](?:以?后|之后)?)[^，。？?]{0,4}(?:再)?(?:扣|还第一期|开始)",
     re.I,
 )
@@ -217,12 +245,22 @@ _KIND_WORDS = re.compile(
     r"\bwhole (?:amount|thing|lot)|一次性|全额|现在还|立即还|(?<!第)一次还|全部还|还清|结清",
     re.I,
 )
+# "I don't have 900 quid lying around", "家里都揭不开锅了还怎么还": no money, said plainly (read
+# before a question or a lean to a dispute).
+_NO_MONEY_WORDS = (
+    r"\b(?:i )?(?:don'?t|dont|do not) (?:have|got) (?:it|that|this|the money|the cash|[£$¥€]?\d[\d,.]*)\b(?! (?:on|in|with|ready|now|today))|"
+    r"\b(?:the )?money (?:isn'?t|isnt|is not|ain'?t) there\b|\bbudget (?:doesn'?t|doesnt|does not|won'?t|wont) stretch\b|"
+    r"\b(?:salary|wages?|income|pay) (?:is|are) not enough\b|\bnot possible for me to pay\b|"
+    r"揭不开锅|哪(?:有|来的?)钱|拿什么还|没钱还|一分钱都没有|实在没钱"
+)
+_NO_MONEY = re.compile(_NO_MONEY_WORDS, re.I)
 _CANT_AFFORD = re.compile(
-    r"\bcan'?t afford|\bcannot afford|\bcant afford|\b(?:can'?t|cannot|unable to) (?:pay|manage|do) (?:that|any|those|these|them|it|this)|"
+    r"\bcan'?t afford|\bcannot afford|\bcant afford|\b(?:can'?t|cannot|unable to) (?:pay|manage|do) (?:that|any|those|these|them|it|this|now|today|right now)|"
     r"\btoo (?:much|high|expensive|steep)|\b(?:to|2) much for (?:me|us)\b|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
     r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|\bout of (?:my )?(?:budget|price range|reach)|"
     r"\bmore than i (?:can|could|have|earn|get|make|got|take home)\b|\bbeyond (?:what i|my (?:means|budget|reach))|\bout of my (?:league|means)\b|\b(?:don'?t|dont|do not|never) (?:have|got|earn) (?:that kind of|that sort of|that much|the|enough|this kind of) (?:money|cash)|"
-    r"还不起|付不起|负担不起|负担不了|还不了|付不了|拿不出|承受不了|吃不消|没(?:有)?(?:那么多|这么多)钱|太多|太高",
+    r"还不起|付不起|负担不起|负担不了|还不了|付不了|拿不出|承受不了|吃不消|没(?:有)?(?:那么多|这么多)钱|太多|太高|"
+    rf"{_NO_MONEY_WORDS}",
     re.I,
 )
 _NONE_WORK = re.compile(
@@ -237,7 +275,7 @@ _NONE_WORK = re.compile(
     r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything (?:else|different)\b|"
     r"\b(?:those|these|they|them|that) (?:don'?t|dont|do not|won'?t|wont) (?:work|suit|do)\b|\bnot those\b|"
     r"\b(?:don'?t|dont) fancy any|\bwhat else (?:have you got|is there|can you (?:do|offer))|\bwhat else (?:(?:have|do|did|can|could) )?(?:you|u|ya)\b|\bwhat else is (?:there|available|on offer)|\bwhat other (?:options|plans|choices)\b|\bany other (?:way|choice)|\b(?:is )?(?:that|this|thats|that'?s) (?:all|it) (?:you|u) (?:can|could|have|got|'?ve got|offer)|^\W*is (?:that|this) (?:all|it)\W*$|"
-    r"都不|都不行|都不合适|(?:其他|其它|别的)(?:的)?(?:方案|办法|选择|方式)|还有别的",
+    r"都不|都不行|都不合适|没(?:有)?一个合适|一个都不|哪个都不|(?:其他|其它|别的)(?:的)?(?:方案|办法|选择|方式)|还有别的",
     re.I,
 )
 _HARDSHIP = re.compile(
@@ -251,7 +289,7 @@ _HARDSHIP = re.compile(
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
     r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|\b(?:stop|pause|freeze|suspend|waive|remove|drop)\w* (?:the |any |all |my )?(?:interest|charges|fees)\b|\b(?:interest|charges|fees) (?:be |to be |being |get |got )?(?:frozen|stopped|paused|waived|removed|suspended)\b|"
     r"\bwhat i can (?:afford|manage)\b|\blow income\b|\bstruggling (?:with|for) money\b|\bstruggling financially\b|"
-    r"暂停|缓一缓|停息|困难|低保|延期|宽限|缓(?:几|一段|一下|两)|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
+    r"暂停|缓一缓|停息|困难|低保|延期|宽限|冻结|暂时不还|先不还|停还|先少还|缓(?:几|一段|一下|两)|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
     re.I,
 )
 _SETTLEMENT = re.compile(
@@ -260,13 +298,13 @@ _SETTLEMENT = re.compile(
     r"\bfull and final\b|\bless th[ae]n (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
-    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end)\b|减免|打折|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)少还一点|一次性结清",
+    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打折|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
     re.I,
 )
 # "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
 _OWED_WRONG = re.compile(
-    r"\b(?:balance|amount owed|total|figure|debt|arrears)\b.{0,25}\b(?:wrong|incorrect|not right)\b|"
-    r"\bowe (?:you )?(?:way |much |a lot |far )?less\b|\b(?:don'?t|dont|do not) owe (?:that|this|you that) much\b|"
+    r"\b(?:balance|amount owed|total|figure|debt|arrears|outstanding|owing)\b.{0,25}\b(?:wrong|incorrect|not right)\b|"
+    r"\bowe (?:you )?(?:way |much |a lot |far )?less\b|\b(?:should|shud|shld) be (?:way |much |a lot |far )?(?:less|lower)\b|\b(?:don'?t|dont|do not) owe (?:that|this|you that) much\b|"
     r"欠款不对|欠的(?:钱|数)?不对|(?:总额|余额|总数|欠款金额)不对|没欠这么多",
     re.I,
 )
@@ -309,9 +347,13 @@ _REQUEST = re.compile(
 # "can it start next month", "能不能下个月再开始还": the first payment's date, not a break.
 _START_LATER = re.compile(
     r"\b(?:start|begin)\w*\b[^.?!]{0,15}\b(?:next (?:month|week)|in (?:a|two|\d+) (?:weeks?|months?)|on the \d{1,2}(?:st|nd|rd|th)?)\b|"
-    r"(?:下个?月|下周|\d{1,2}号|月底|月初)[^，。？?]{0,6}(?:开始|起|扣)|晚一?点(?:再)?(?:扣|开始)",
+    r"(?:下个?月|下周|\d{1,2}号|月底|月初)[^，。？?]{0,6}(?:开始|起|扣)|晚一?点(?:再)?(?:扣|开始)|"
+    # 首期能推到下个月吗, 10天后太早了 能晚点吗: the first payment later
+    r"(?:首期|第一期|第一笔|第一次)(?:还款|扣款)?[^，。？?]{0,4}(?:推|挪|改|晚|延|往后)|太(?:早|快)了?[，,\s]*(?:能|可以|可不可以)?(?:不能)?(?:晚|推|往后)|"
+    r"(?:往后|推迟|延后|延|推|晚)(?:一|两|几|1|2|3)?(?:个)?(?:周|星期|礼拜|天)[^，。？?]{0,4}(?:再)?(?:开始|起|扣|还)",
     re.I,
 )
+_LONGER_TERM_ZH = re.compile(_LONGER_TERM_ZH_WORDS)
 # "can I pay more some months", "could I overpay": more than the plan, not hardship.
 _PAY_MORE = re.compile(
     r"\bpay (?:a (?:bit|little) )?(?:extra|more|double|over)\b|\boverpay|\b(?:pay|clear) (?:it |this |the (?:\w+ )?)?(?:off )?(?:early|earlier|sooner|quicker|faster)\b|"
@@ -415,7 +457,10 @@ _OFFERS_AN_AMOUNT = re.compile(
     r"\b(?:can|could|cud|will|would|might|maybe)\b[^.?!]{0,20}\b(?:do|pay|manage|afford|stretch to|offer)\b[^.?!]{0,12}\d",
     re.I,
 )
-_IN_FULL = re.compile(r"\ball\b|\bfull\b|\bwhole\b|\beverything\b|\bthe lot\b|\bclear\b|全部|全额|一次性", re.I)
+_IN_FULL = re.compile(
+    r"\ball\b|\bfull\b|\bwhole\b|\beverything\b|\bthe lot\b|\bclear\b|全部|全额|一次性|一次(?:结清|还清|付清|还完)",
+    re.I,
+)
 _COUNT_OF_PAYMENTS = re.compile(
     r"\b(\d{1,2})\s*(?:payments|instalments|installments|goes)\b|\b(\d{1,2})\s*x\s*[£$¥€]?\d|"
     r"[£$¥€]?\b\d{2,}(?:\.\d\d)?\s*x\s*(\d{1,2})\b(?![.,]\d)",
@@ -446,7 +491,12 @@ _SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最
 _LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
 _PAY_NOW = re.compile(
     r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
-    r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|马上还|现在(?:就)?还|直接(?:一次性)?还|一次性(?:还|付)(?:了|掉|清)",
+    r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|"
+    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|马上还|现在(?:就)?还|直接(?:一次性)?还|一次性(?:还|付)(?:了|掉|清)|"
+    r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
+    r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
+    r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|\b(?:let'?s|lets) (?:just )?get (?:it|this) paid\b|"
+    r"\b(?:i (?:have|got)|i'?ve got) the (?:money|funds|cash)(?: (?:now|today|here|sat|sitting|ready|in my account))",
     re.I,
 )
 _WHEN_PAID = re.compile(r"\bwhen i get paid\b|\bon pay ?day\b|\bafter pay ?day\b|发工资(?:后|以后|那天)", re.I)
@@ -457,9 +507,16 @@ _TAKE_NUMBER = re.compile(
     r"(?!\s*(?:a\b|per|every|each|monthly|weekly|pw|pm|pcm|£|pounds?|quid|[.,]\d))",
     re.I,
 )
+# "will pay it when I get paid on the 25th", 我选按日期还的那个: the whole sum on a day of theirs.
+_PAY_ON_A_DAY_WORDS = (
+    r"\b(?:will|'ll|i'?ll|can|could) pay (?:it|this|the (?:\w+ )?(?:amount|arrears|900|lot)|[£$¥€]?900)\b[^.?!]{0,12}\b(?:when i get paid|on pay ?day|on the \d{1,2}(?:st|nd|rd|th)?\b)|"
+    r"按(?:约定|指定)?(?:的)?日期还|约定(?:一?个)?日期(?:一次)?还"
+)
+_PAY_ON_A_DAY = re.compile(_PAY_ON_A_DAY_WORDS, re.I)
 _BY_A_DATE = re.compile(
     r"\bby a (?:set |certain |later )?date\b|"
-    r"\b(?:pay|clear) (?:it |the \w+ )?(?:all |in full |off |everything )(?:by|on) (?:a|the|my) ",
+    r"\b(?:pay|clear) (?:it |the \w+ )?(?:all |in full |off |everything )(?:by|on) (?:a|the|my) |"
+    rf"{_PAY_ON_A_DAY_WORDS}",
     re.I,
 )
 # "they're all rubbish": the options judged, not an insult at anyone.
@@ -488,7 +545,7 @@ _REASON_WORDS = (
         r"\b(?:pay|paid|wages?|salary) (?:was |were |came |come |got )?(?:in )?late\b|"
         r"\blost (?:\w+ ){0,3}(?:of )?(?:pay|wages?|income|earnings|hours|shifts|overtime)\b|"
         r"\b(?:work|jobs?|shifts|hours|overtime|business|orders|customers|clients|contracts?|trade|tips|commission)\b[^.?!]{0,10}\b(?:dried up|slowed|gone quiet|went quiet|dropped off|fell off|fallen off|died off|been quiet)\b|\b(?:i|we) (?:got|get|been|was|were) paid (?:late|less)\b|\b(?:shifts?|hours) (?:were |was |got |have been )?(?:cut|reduced)|"
-        r"收入|工资|降薪|减薪",
+        r"\bfurlough|收入|工资|降薪|减薪|停薪|放无薪假",
     ),
     (
         "illness",
@@ -512,7 +569,9 @@ _REASON_WORDS = (
         "payment_problem",
         r"\bdirect debit|\bstanding order|\bcard (?:declined|expired|stopped)|\bbank (?:error|issue|problem)|"
         r"\bsort code|\bpayment (?:failed|bounced|didn'?t go)|\b(?:it|dd|direct debit|payment) bounced\b|"
-        r"\bpay ?day (?:changed|moved)|\b(?:pay|wage|salary) date (?:changed|moved)|扣款失败|银行卡",
+        r"\bpay ?day (?:changed|moved)|\b(?:pay|wage|salary) date (?:changed|moved)|"
+        r"\b(?:bank|account|card)\b[^.?!]{0,25}\b(?:froze|frozen|locked|blocked|suspended)\b|\bfroze my (?:bank |card |account)|"
+        r"扣款失败|银行卡|(?:银行卡|账户)(?:被)?(?:冻结|锁定)",
     ),
     (
         "over_indebted",
@@ -528,6 +587,21 @@ _REASON_WORDS = (
         r"\bprices (?:went|have gone|are going|gone) up|\beverything (?:is |'?s )?(?:so |too )?(?:expensive|dear)|"
         r"\b(?:no|zero|hardly any|barely any|little) (?:money|cash|funds)\b|\bstudent\b|钱不够|没钱|手头紧|钱(?:很|有点|比较)?紧|缺钱|周转不(?:开|过来)|入不敷出",
     ),
+)
+# At the reason question: why we ask ("为啥要问这个", "why do you need to know"), and the
+# options asked for first ("有什么还款方案给我看看", "just show me my options").
+_WHY_ASKED = re.compile(
+    r"\bwhy (?:do|would|d) (?:you|u) (?:need|want|have) to (?:know|ask)|\bwhy (?:do|are) (?:you|u) ask(?:ing)?\b|"
+    r"\bwhat(?:'?s| is| has) (?:that|it) (?:got )?to do with (?:you|u|anything)|\bwhy does (?:that|it) matter|"
+    r"为(?:啥|什么|何)要?(?:问|知道)(?:这个|这些|这|我)?|问这(?:个|些)?(?:干(?:嘛|啥|什么)|做什么|有什么用)|关你(?:什么|啥)事",
+    re.I,
+)
+_SHOW_OPTIONS = re.compile(
+    r"\b(?:show|tell|give|send) (?:me )?(?:my |the |your |what )?(?:options|choices|plans)\b|"
+    r"\bwhat (?:are )?(?:my|the) (?:options|choices)\b|\bwhat (?:options|plans|choices) (?:do|have) (?:you|u|i)\b|"
+    r"\bwhat can (?:you|u) offer\b|"
+    r"有(?:什么|哪些|啥)(?:还款)?(?:方案|办法|选项|选择|方式)|(?:方案|选项)(?:给我|发我|让我)看|看看(?:有什么|有哪些|有啥)?(?:还款)?(?:方案|选项)",
+    re.I,
 )
 _REASON_RE = tuple((code, re.compile(pattern, re.I)) for code, pattern in _REASON_WORDS)
 # Not a reason: a payment offer, a request for hardship, a settlement, a person or a payment claim.
@@ -600,7 +674,7 @@ _OWN_PAY = re.compile(
 )
 # "Payment was made on the 3rd": a payment claimed in so many words (the claim form takes it).
 _PAID_CLAIM = re.compile(
-    r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?) (?:already |just |actually )?(?:paid|sent|transferred|made (?:the|a|my|that) payment)\b|"
+    r"(?<!if )(?<!when )\b(?:i(?:'ve| have)?|we(?:'ve| have)?) (?:already |just |actually )?(?:paid|sent|transferred|made (?:the|a|my|that) payment)\b|"
     r"\bpayment (?:was|has been|got|went) (?:made|sent|paid|through)\b|\b(?:already|allready|alredy) paid\b|\breceipt\b|"
     r"\bpaid (?:it|this|that|the \w+) (?:on|last|already|yesterday)\b",
     re.I,

@@ -12,8 +12,10 @@ from .lexicon import (
     _BY_A_DATE,
     _CANT_AFFORD,
     _CHOICE_MISTAKEN_FOR,
+    _CJK,
     _COUNT_OF_PAYMENTS,
     _EACH,
+    _ENDS_AS_QUESTION,
     _EXPLICIT_DATE,
     _HALF_YEAR,
     _HARDSHIP,
@@ -22,6 +24,7 @@ from .lexicon import (
     _LENGTH_WORDS,
     _LONGEST,
     _NO,
+    _NO_MONEY,
     _NONE_WORK,
     _NOT_NOW,
     _OFFER_REFUSED,
@@ -30,6 +33,7 @@ from .lexicon import (
     _OPTIONS_BAD,
     _ORDINALS,
     _PAY_NOW,
+    _PAY_ON_A_DAY,
     _PLAN_AT_AMOUNT,
     _PLAN_BY_AMOUNT,
     _PLAN_BY_MONTHS,
@@ -100,8 +104,15 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and not (intent.startswith("reason_") and _HARDSHIP.search(text))  # "我失业了，能不能少还点": asks for less
     ):
         return Reading(TOPIC, intent=intent)
-    if _NOT_NOW.search(text):
-        return Reading(NOT_NOW)
+    if _NOT_NOW.search(text) and not _HARDSHIP.search(text):
+        return Reading(NOT_NOW)  # but "能延期吗 等我找到工作再还" asks for a break
+    if (
+        _NO_MONEY.search(text)
+        and not amount_with_period(text)
+        and not _OFFERS_AN_AMOUNT.search(text)
+        and not _EXPLICIT_DATE.search(text)  # "the money isnt there right now, … I can send the full 900 on the 30th"
+    ):
+        return Reading(CANT_AFFORD)  # "I don't have 900 quid lying around", 我哪有钱还
     if _SETTLEMENT.search(text) or (
         # sure of a settlement, in words the lexicon has not judged ("I'll settle the full
         # balance right now" is paying it all, which _SETTLEMENT leaves out on purpose)
@@ -115,15 +126,17 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     amount = amount_with_period(text)
     if intent in QUESTIONS and confidence >= 0.9 and _ASKS_OUTRIGHT.search(text) and not _NONE_WORK.search(text):
         return Reading(TOPIC, intent=intent)  # "does paying the 900 stop the interest?": answered, not hardship
-    if _HARDSHIP.search(text) and not amount:
-        return Reading(HARDSHIP)
+    if _HARDSHIP.search(text) and not amount and not _points_at_option(text):
+        return Reading(HARDSHIP)  # but "the longest one pls, smaller payments are easier" is that option
     if _HUMAN.search(text) and not _ASKS_WHO.search(text) and not _confident_question(text, intent, confidence):
         return Reading(HUMAN)  # but "will you still call me if i choose a plan?" is a question
     if _NONE_WORK.search(text) and not amount and not _CANT_AFFORD.search(text):
         return Reading(NONE_WORK)
     question = _question(text, intent, unsure=_unsure(ranking))
-    if question and not (question.meaning == QUESTION and amount):
-        return question  # "is £60 monthly acceptable": their figure, asked about, is an offer
+    if question and not (question.meaning == QUESTION and amount) and not _PAY_ON_A_DAY.search(text):
+        # "is £60 monthly acceptable": their figure, asked about, is an offer; "will pay it when I get
+        # paid on the 25th" is a date
+        return question
     if _REFUSES_EVEN.search(text):
         return Reading(CANT_AFFORD)  # "even the smallest one is too much": no option fits
     choice = _choice(text)
@@ -161,7 +174,22 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(NONE_WORK)  # "none of those, but I could do £40 a month" is their figure
     if (_NO.search(text) or intent == "deny") and not re.search(r"\d", text):
         return Reading(NONE_WORK)
+    if (
+        _CJK.search(text)
+        and _ENDS_AS_QUESTION.search(text)
+        and (intent == "claim_already_paid" or intent in CONSEQUENTIAL)
+    ):
+        return Reading(QUESTION, intent=intent)  # 3200是全部欠款吗 还了900就不算逾期了？: asked, not claimed
     return Reading(TOPIC, intent=intent)
+
+
+def _points_at_option(text: str) -> bool:
+    """An option shown, named by its position ("the longest one", "第二个"); not one
+    compared with ("less than the cheapest one")."""
+    if re.search(r"\bthan (?:the |your )?(?:cheapest|lowest|smallest|longest|shortest)\b", text, re.I):
+        return False
+    chosen = _choice(text)
+    return chosen is not None and chosen.choice is not None
 
 
 def _confident_question(text: str, intent: str | None, confidence: float) -> bool:
@@ -183,8 +211,9 @@ def _choice(text: str) -> Reading | None:
         )
     if _BY_A_DATE.search(text) or (_IN_FULL.search(text) and (_EXPLICIT_DATE.search(text) or _WHEN_PAID.search(text))):
         return Reading(CHOICE, kind="choose_promise_to_pay")
-    if _PAY_NOW.search(text):
-        return Reading(CHOICE, kind="choose_pay_now")
+    paying_now = _PAY_NOW.search(text)
+    if paying_now and not _REFUSED_BEFORE.search(text[: paying_now.start()]):
+        return Reading(CHOICE, kind="choose_pay_now")  # but not "I can't pay now"
     if _SHORTEST.search(text) and (among_plans or re.search(r"那个|那种|方案|选项", text)):
         return Reading(CHOICE, choice=1, among_plans=True)
     if _LONGEST.search(text) and (
@@ -212,3 +241,10 @@ def _choice(text: str) -> Reading | None:
     if amount and re.search(r"\bones?\b|\boptions?\b|\bplans?\b|那个|那种|方案|选项|^\W*(?:我)?(?:选|要)", text, re.I):
         return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
     return None
+
+
+# "I can't pay now", "i wont be able to pay it today": a refusal just before the words of paying now.
+_REFUSED_BEFORE = re.compile(
+    r"\b(?:can'?t|cannot|cant|won'?t|wont|unable to|not able to|couldn'?t|don'?t|dont|not|never)\b[^.?!,]{0,15}$|不(?:能|会|可能)?$",
+    re.I,
+)

@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
+from ..agreements import AgreementProposal
 from ..language_choice import CHOOSE_LANGUAGE, chooses_language
 from .lexicon import (
     _ALL_NOW,
     _AMOUNT_WORDS,
     _ASKS_WHO,
     _CHANGE,
+    _CJK,
     _CORRECTION,
     _DATE_WORDS,
+    _ENDS_AS_QUESTION,
     _EXPLICIT_DATE,
+    _HARDSHIP,
     _HUMAN,
     _KIND_WORDS,
+    _LONGER_TERM_ZH,
     _MONTHS_WORDS,
     _NEGATION,
     _NEGATIVE_YES,
     _NO,
     _NO_ANYWHERE,
     _NOT_NOW,
+    _NOT_WHAT_I_CHOSE,
     _OWED_WRONG,
+    _PAY_MORE,
     _QUESTION,
+    _REFUSES_ZH,
     _REQUEST,
+    _START_LATER,
     _START_ON_PAYDAY,
     _STARTS_AS_QUESTION,
     _THUMBS,
@@ -34,6 +46,7 @@ from .lexicon import (
     _YES_MENTIONED,
     _YES_ZH,
     ALWAYS_TOPIC,
+    CLEAR_CONFIDENCE,
     CONSEQUENTIAL,
     QUESTIONS,
 )
@@ -47,6 +60,7 @@ from .reading import (
     HUMAN,
     NO,
     NOT_NOW,
+    QUESTION,
     TOPIC,
     UNCLEAR,
     WORRY,
@@ -58,6 +72,7 @@ from .reading import (
     _question,
     _top,
     _unsure,
+    amount_with_period,
     contradicted,
     months_named,
     months_wanted,
@@ -65,8 +80,29 @@ from .reading import (
 )
 
 
-def read_at_read_back(text: str, ranking: Ranking) -> Reading:
-    """What a message means after terms were read back and a yes was asked for."""
+def restated_numbers(pending: Any, today: date) -> frozenset[Decimal]:
+    """The figures the read-back itself gave (`pending`: the pending_agreement slot): the
+    number of payments, each amount, the total, the first payment's day of the month and
+    how many days away it is (a day either side, for the borrower's time zone). A yes that
+    repeats them ("yes, 6 payments of 150, first one in 10 days") is a yes, not a change.
+    Nothing when there is no proposal, or it cannot be read."""
+    try:
+        proposal = AgreementProposal.from_json(pending) if pending else None
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return frozenset()
+    if proposal is None:
+        return frozenset()
+    numbers = {proposal.total_amount, *(amount for _, amount in proposal.instalments)}
+    if proposal.instalments:
+        first = proposal.instalments[0][0]
+        numbers |= {Decimal(len(proposal.instalments)), Decimal(first.day)}
+        numbers |= {Decimal((first - today).days + d) for d in (-1, 0, 1)}
+    return frozenset(numbers)
+
+
+def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] = frozenset()) -> Reading:
+    """What a message means after terms were read back and a yes was asked for; `restated`
+    are the read-back's own figures (restated_numbers)."""
     text = _plain_quotes(text)
     payload = _payload_intent(text)
     intent, confidence = _top(ranking)
@@ -89,11 +125,22 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=intent)
     if intent in CONSEQUENTIAL and CONSEQUENTIAL[intent].search(text) and intent != "cancel_plan":
         return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
-    if _START_ON_PAYDAY.search(text):
-        return Reading(CHANGE_DATE)  # "can i start after payday": the day, not "not now"
+    if (
+        restated
+        and _yes_words(text)
+        and _only_numbers_from(text, restated)
+        and not (_CHANGE.search(text) or _WORRY.search(text) or _ENDS_AS_QUESTION.search(text))
+    ):
+        return Reading(YES)  # "yes, 6 payments of 150, first one in 10 days, perfect": the terms said back
+    if _START_ON_PAYDAY.search(text) or _START_LATER.search(text):
+        return Reading(CHANGE_DATE)  # "can i start after payday", 10天后太早了 能晚点吗: the day, not "not now"
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
-    if _WORRY.search(text) or (
+    if _REFUSES_ZH.search(text) and not re.search(r"\d", text):
+        return Reading(NO)  # 不不不，我不想分期了: a refusal, whatever plan word is in it
+    if _NOT_WHAT_I_CHOSE.search(text):
+        return Reading(CORRECTION)  # 我刚刚点的不是6期: not what they chose, not a new length
+    if (_WORRY.search(text) and not _changes_to(text)) or (
         _WORRY_MORE.search(text) and not _STARTS_AS_QUESTION.search(text) and not _names_new_terms(text)
     ):
         return Reading(WORRY)
@@ -106,12 +153,21 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         for request in ("dispute_debt", "not_my_loan"):
             if CONSEQUENTIAL[request].search(text):
                 return Reading(CONFIRM_FIRST, intent=request)
+    if _CJK.search(text) and _ENDS_AS_QUESTION.search(text):
+        if intent in QUESTIONS and confidence >= CLEAR_CONFIDENCE:
+            return Reading(TOPIC, intent=intent)  # 分期有手续费没: the FAQ, though 分期 is in it
+        if _PAY_MORE.search(text):
+            return Reading(QUESTION, intent=intent)  # 要是我想提前还完可以吗: paying early, asked about
+    if _LONGER_TERM_ZH.search(text) and not _HARDSHIP.search(text):
+        return Reading(CHANGE_MONTHS)  # 期数能多点吗: a longer plan, asked as a question
     question = _question(text, intent, unsure=_unsure(ranking))
     if question:
         return question
     change = _change(text, intent)
     if change:
         return Reading(change)
+    if amount_with_period(text) and not _yes_words(text):
+        return Reading(CHANGE_AMOUNT)  # 每个月还120可以吗: their own figure a month, asked for
     # "yes but start it on the 15th", "no wait - 12 months": the terms they want instead,
     # even after a yes (a qualified yes is not a yes).
     if months_named(text) or _MONTHS_WORDS.search(text):
@@ -120,25 +176,30 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
         return Reading(CHANGE_DATE)
     if months_wanted(text) and len(text.split()) <= 4 and not _AMOUNT_WORDS.search(text):
         return Reading(CHANGE_MONTHS)  # "no, 3", "12?", "twelve"
+    if (
+        _ENDS_AS_QUESTION.search(text)
+        and _CJK.search(text)
+        and not _NO_ANYWHERE.search(text)
+        and not amount_with_period(text)  # 每个月还120可以吗: new terms, asked for
+    ):
+        # 分期有手续费没, 总共就是900对吧？: asked, not answered (the FAQ when the classifier has one)
+        return Reading(TOPIC, intent=intent) if intent in QUESTIONS else Reading(QUESTION, intent=intent)
     if _NO_ANYWHERE.search(text):
         return Reading(NO)  # "不对不对，我不要了", "thats wrong, forget it": a no, whatever was wrong
     if _CORRECTION.search(text):
         return Reading(CORRECTION)
-    plain = _NEGATIVE_YES.sub(" ok ", text)
     if _QUESTION.search(text) and intent in QUESTIONS:
         return Reading(TOPIC, intent=intent)
-    yes = (
-        _YES.search(plain)
-        or _YES_ZH.search(plain)
-        or _NEGATIVE_YES.search(text)
-        or _YES_AT_END.search(plain)
-        or _THUMBS.search(text)
-    )
-    if yes and not _NEGATION.search(plain) and not _YES_MENTIONED.search(text):
+    if _yes_words(text):
+        if _BUT_AFTER_YES.search(text):
+            return Reading(WORRY)  # "ok but I'm terrified of falling behind": a yes with a but is not a yes
+        if _ENDS_AS_QUESTION.search(text) and len(re.findall(r"\w", text)) > 4:
+            # "确认了之后还能改吗": a question that starts with a yes word
+            return Reading(TOPIC, intent=intent) if intent in QUESTIONS else Reading(QUESTION, intent=intent)
         return Reading(YES)
     if intent == "defer_decision":  # the classifier alone, after the words said nothing plainer
         return Reading(NOT_NOW)
-    if _NO.search(plain) or (intent == "deny" and confidence >= 0.5):
+    if _NO.search(_NEGATIVE_YES.sub(" ok ", text)) or (intent == "deny" and confidence >= 0.5):
         return Reading(NO)
     if intent in CONSEQUENTIAL:
         return Reading(CONFIRM_FIRST, intent=intent)
@@ -147,6 +208,35 @@ def read_at_read_back(text: str, ranking: Ranking) -> Reading:
     ):
         return Reading(TOPIC, intent=intent)
     return Reading(UNCLEAR)
+
+
+def _yes_words(text: str) -> bool:
+    """A yes in words (not one negated, nor one only spoken of: "before I say yes")."""
+    plain = _NEGATIVE_YES.sub(" ok ", text)
+    yes = (
+        _YES.search(plain)
+        or _YES_ZH.search(plain)
+        or _NEGATIVE_YES.search(text)
+        or _YES_AT_END.search(plain)
+        or _THUMBS.search(text)
+    )
+    return bool(yes) and not _NEGATION.search(plain) and not _YES_MENTIONED.search(text)
+
+
+def _only_numbers_from(text: str, restated: frozenset[Decimal]) -> bool:
+    """The message has figures, and each is one the read-back gave."""
+    numbers = [Decimal(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", ""))]
+    return bool(numbers) and all(n in restated for n in numbers)
+
+
+# "ok but ...", "行，但是…": a yes that goes on with a but.
+_BUT_AFTER_YES = re.compile(r"\bbut\b\W*\w|(?:但是|不过|可是)\W*[\w\u4e00-\u9fff]", re.I)
+
+
+def _changes_to(text: str) -> bool:
+    """ "要不改成12期 6期压力有点大": a worry given as the reason for new terms, which are the answer."""
+    figure_asked = bool(re.search(r"\d", text) and _REQUEST.search(text))
+    return figure_asked or bool(re.search(r"(?:改成|换成|改为|改到)\s*(?:\d|[一二三四五六七八九十两])", text))
 
 
 def _names_new_terms(text: str) -> bool:

@@ -17,16 +17,19 @@ from .lexicon import (
     _BARE_LENGTH,
     _BARE_LENGTH_WORD,
     _COUNT,
+    _ENDS_AS_QUESTION,
     _EXPLICIT_DATE,
     _HARDSHIP,
     _LENGTH_LEFT,
     _LENGTH_WORDS,
+    _LONGER_TERM_ZH,
     _MONTH_NUMBERS,
     _MONTHS_IN_WORDS,
     _MONTHS_IN_ZH,
     _MONTHS_ZH,
     _PAID_CLAIM,
     _PAY_MORE,
+    _PAY_NOW,
     _PLAN_AT_AMOUNT,
     _PLAN_BY_MONTHS,
     _QUESTION,
@@ -59,6 +62,7 @@ REASON = "reason"  # the reason step: why the payment was missed
 QUESTION = "question"  # a question about the terms the classifier could not place
 PAID_CLAIM = "paid_claim"  # the reason step: a payment claimed in words ("payment was made on the 3rd")
 SETTLEMENT = "settlement"  # offers: settling for less than the whole balance
+OPTIONS = "options"  # the reason step: the options asked for before (or instead of) saying why
 CONFIRM_FIRST = "confirm_first"  # a consequential request (dispute, opt-out …) that is not unambiguous
 UNCLEAR = "unclear"
 TOPIC = "topic"  # not an answer to this step: the ordinary rules handle it
@@ -120,8 +124,19 @@ def contradicted(text: str, intent: str | None, confidence: float) -> bool:
     when i get paid"), hardship asked for in words of paying more ("can I pay more some months?")."""
     if intent == "request_hardship" and _START_LATER.search(text) and not _HARDSHIP.search(text):
         return True  # "能不能下个月再开始还", "can it start next month": the first payment's date
-    if intent == "request_hardship" and months_named(text) and not _HARDSHIP.search(text):
-        return True  # "could I have more time, like 9 months": a plan's length, not a break
+    if (
+        intent == "request_hardship"
+        and (months_named(text) or _LONGER_TERM_ZH.search(text))
+        and not _HARDSHIP.search(text)
+    ):
+        return True  # "could I have more time, like 9 months", 时间再长一点: a plan's length, not a break
+    if (
+        intent == "claim_already_paid"
+        and (_PAY_NOW.search(text) or _ENDS_AS_QUESTION.search(text))
+        and not _PAID_CLAIM.search(text)
+    ):
+        # "lets just get it paid today", 还了900就不算逾期了？: a payment to come or asked about, not one made
+        return True
     if confidence >= CLEAR_CONFIDENCE:
         return False
     if intent == "claim_already_paid":

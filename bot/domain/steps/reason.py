@@ -26,9 +26,11 @@ from .lexicon import (
     _PAYING,
     _QUESTION,
     _REASON_RE,
+    _SHOW_OPTIONS,
     _SPREAD,
     _THOUGHT_PAID,
     _WEAK_AT_REASON,
+    _WHY_ASKED,
     ALWAYS_TOPIC,
     CLEAR_CONFIDENCE,
     CONSEQUENTIAL,
@@ -40,6 +42,7 @@ from .reading import (
     HARDSHIP,
     HUMAN,
     NOT_NOW,
+    OPTIONS,
     PAID_CLAIM,
     QUESTION,
     REASON,
@@ -113,6 +116,10 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         if intent != "cancel_plan" and confidence >= 0.3 and not _reason_code(text, ranking, strict=True):
             # a lean the words do not bear out; below 0.3 the classifier is only guessing
             return Reading(CONFIRM_FIRST, intent=intent)
+    if _WHY_ASKED.search(text) and not _reason_code(text, ranking, strict=True):
+        return Reading(QUESTION, intent=intent)  # "为啥要问这个 先告诉我": why we ask, not why they missed it
+    if _SHOW_OPTIONS.search(text) and not _reason_code(text, ranking, strict=True):
+        return Reading(OPTIONS)  # "有什么还款方案给我看看": the options first; they need not say why
     if _NOT_NOW.search(text) or (
         intent == "defer_decision" and confidence >= 0.5 and not _reason_code(text, ranking, strict=True)
     ):
