@@ -42,8 +42,9 @@ rm -rf results/stories  # (results/nlu-cv, from scripts/nlu_report.sh, is left a
 rasa test core --model "$MODEL" --stories tests/stories --fail-on-prediction-errors --out results/stories --quiet
 
 log "6/6 End-to-end conversations against the real servers"
-# Two workers, each with its own servers and databases (tests spread one by one: the
-# held-out sets are four long tests that would otherwise queue behind the rest).
+# Two workers, each with its own servers and databases (tests spread one by one; the
+# held-out sets are twelve long tests, one per set, language and step, collected first so
+# that they fill one worker's opening run while the short tests balance the other).
 RASA_MODEL="$MODEL" python -m pytest -m e2e -q -n "${TEST_WORKERS:-2}" --dist load --durations=25
 
 log "All tests passed."

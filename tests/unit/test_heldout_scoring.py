@@ -4,6 +4,7 @@ store snapshots (no servers)."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 from decimal import Decimal
 
 import pytest
@@ -474,3 +475,38 @@ def test_a_change_of_amount_read_back_at_once_at_their_figure_is_sensible():
     same = {**PLAN_6, "terms": {**PLAN_6["terms"], "idempotency_key": "d"}}
     unchanged = turn(bot("utter_confirm_plan"), slot("pending_agreement", same), before=AT_READ_BACK)
     assert not verdict("read_back", "change_amount", unchanged).sensible
+
+
+# One test per set and step (tests/e2e/test_heldout.py), merged into one results file.
+def _write_set(root, lang, steps):
+    (root / lang).mkdir(parents=True)
+    for step in steps:
+        (root / lang / f"{step}.yml").write_text(f"step: {step}\nmessages:\n  - text: a\n    means: human\n")
+
+
+def test_one_case_per_set_and_step_in_step_order(tmp_path, monkeypatch):
+    monkeypatch.delenv("HELDOUT_LANGS", raising=False)
+    monkeypatch.delenv("HELDOUT_SETS", raising=False)
+    _write_set(tmp_path, "en", ["read_back", "reason"])
+    _write_set(tmp_path, "blind/zh", ["offers"])
+    cases = heldout.cases(tmp_path)
+    assert cases == [("en", "reason"), ("en", "read_back"), ("blind/zh", "offers")]
+    assert [heldout.case_id(*c) for c in cases] == ["dev-en-reason", "dev-en-read_back", "blind-zh-offers"]
+    assert heldout.load_step(heldout.step_files("en", tmp_path)["reason"])[0] == "reason"
+
+
+def _merge(args):
+    directory, step = args
+    score = StepScore(step, [Result(step, f"{step}-{i}", "human", "scored", sensible=True) for i in range(300)])
+    heldout.write_results("en", "m.tar.gz", [score], directory)
+
+
+def test_each_step_merges_into_the_sets_file_even_at_once(tmp_path):
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        pool.map(_merge, [(tmp_path, step) for step in reversed(heldout.STEPS)])
+    data = json.loads((tmp_path / "heldout_en.json").read_text())
+    assert list(data["steps"]) == list(heldout.STEPS)  # all three, in step order
+    assert all(data["steps"][s]["n"] == 300 for s in heldout.STEPS)
+    heldout.write_results("en", "other.tar.gz", [StepScore("offers", [])], tmp_path)
+    data = json.loads((tmp_path / "heldout_en.json").read_text())
+    assert data["model"] == "other.tar.gz" and list(data["steps"]) == ["offers"]  # another model starts again
