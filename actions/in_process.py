@@ -7,8 +7,9 @@ of POSTing each call to the action server. What an action gets and what Rasa
 gets back are what the HTTP path gives, because every step of that path that
 changes data is done here with the same code:
 
-- the body Rasa would POST is encoded as aiohttp encodes it (`json.dumps`) and
-  read as Sanic reads it (`sanic.request.json_loads`: ujson's when it is
+- the body Rasa would POST is encoded as aiohttp encodes it (`json.dumps`; the
+  domain Rasa sends with a form's validation action, 100 KB here, encoded once:
+  `encoded`) and read as Sanic reads it (`sanic.request.json_loads`: ujson's when it is
   installed, as here): the action's tracker is a new dict, sharing nothing with Rasa's
   tracker (an action that changed its tracker's dicts changes nothing in Rasa),
   with the same numbers, strings and types as over HTTP;
@@ -66,6 +67,30 @@ def executor() -> ActionExecutor:
     return found
 
 
+# Rasa's domain as it sends it (Domain.as_dict(): the domain's own dict, the same object
+# on every call and never changed once the model is loaded) and its JSON text.
+_domain_text: tuple[dict, str] | None = None
+
+
+def encoded(body: Any) -> str:
+    """`json.dumps(body)`, what aiohttp sends. Rasa adds the domain last to the calls of
+    actions that need it (every form's validate_ action); its text is made once per
+    domain object and joined to the rest's as `json.dumps` joins a dict's items, so the
+    text is the same, character for character. Anything else is `json.dumps(body)`."""
+    global _domain_text
+    domain = body.get("domain") if type(body) is dict else None
+    if type(domain) is not dict or next(reversed(body)) != "domain":
+        return json.dumps(body)
+    try:
+        kept = _domain_text
+        if kept is None or kept[0] is not domain:
+            kept = _domain_text = (domain, json.dumps(domain))
+        rest = json.dumps({key: value for key, value in body.items() if key != "domain"})
+    except Exception:  # whatever json.dumps raises for the whole body, it raises
+        return json.dumps(body)
+    return (rest[:-1] + ", " if rest != "{}" else "{") + '"domain": ' + kept[1] + "}"
+
+
 def _answer(status: int, body: Any) -> tuple[int, Any, str]:
     """(status, the body as Rasa's aiohttp reads it, the body's text)."""
     text = _sanic_dumps(body)
@@ -76,7 +101,7 @@ async def call(body: dict[str, Any]) -> tuple[int, Any, str]:
     """One action call, `body` the dict Rasa would POST to /webhook: (HTTP status the
     action server would answer, the JSON body as Rasa would read it, its text)."""
     actions = executor()  # settings that cannot be read fail here, as the action server's start-up
-    action_call = _sanic_loads(json.dumps(body))  # aiohttp's encoding, Sanic's reading
+    action_call = _sanic_loads(encoded(body))  # aiohttp's encoding, Sanic's reading
     if isinstance(action_call, dict) and not action_call.get("domain"):
         action_call["domain"] = local_domain()
     try:

@@ -298,3 +298,32 @@ def test_a_conversation_of_real_actions_is_the_same_both_ways(two_paths, domain)
         kind, events = two_paths.both(action, tracker)
         answered += kind == "events" and any(e["event"] == "bot" for e in events)
     assert answered >= 5  # most steps said something (each compared above, word for word)
+
+
+def test_the_call_is_encoded_as_json_dumps_encodes_it(domain):
+    """The domain Rasa sends with a form's validate_ action is encoded once per domain object:
+    the text is json.dumps's, character for character, before and after it is kept."""
+    import json
+
+    from actions import in_process
+
+    sent = domain.as_dict()  # what RemoteAction sends: the domain's own dict, every call
+    assert sent is domain.as_dict()
+    tracker = make_tracker(domain, {"loan_ref": TRICKY["text"]}, [("12.50 还款 a/b", "inform")])
+    state = tracker.current_state(EventVerbosity.ALL)
+    other = Domain.load(str(ROOT / "domain.yml")).as_dict()
+    bodies = [
+        {"next_action": "validate_verify_form", "sender_id": "c", "tracker": state, "version": "3.6", "domain": sent},
+        {"next_action": "validate_plan_form", "sender_id": "d", "tracker": TRICKY, "version": "3.6", "domain": sent},
+        {"next_action": "validate_plan_form", "sender_id": "d", "tracker": state, "version": "3.6", "domain": other},
+        {"domain": sent},
+        {"domain": sent, "next_action": "domain not last"},
+        {"next_action": "action_x", "tracker": state, "domain": {"small": [1, 2.5, None]}},
+        {"next_action": "action_x", "tracker": state},
+        {"next_action": "action_x", "domain": None},
+        [1, {"domain": sent}],
+    ]
+    for body in bodies * 2:  # the domain's text kept after the first, and replaced for another domain
+        assert in_process.encoded(body) == json.dumps(body)
+    with pytest.raises(TypeError):  # what json.dumps raises for the whole body
+        in_process.encoded({"tracker": {"x": object()}, "domain": sent})
