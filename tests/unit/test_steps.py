@@ -1022,3 +1022,19 @@ def test_at_the_offers_a_figure_asked_about_a_comparison_and_a_date_are_not_take
 )
 def test_at_the_read_back_a_chinese_tag_question_is_not_always_a_question(text, meaning):
     assert steps.read_at_read_back(text, [("nlu_fallback", 0.4), ("offer_monthly_amount", 0.35)]).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        ("为啥要问这个 先告诉我", [("ask_why_contacted", 0.54)], steps.QUESTION),
+        ("why do you need to know that", [("ask_data_use", 0.5)], steps.QUESTION),
+        ("有什么还款方案给我看看", [("go_back", 0.86)], steps.OPTIONS),
+        ("just show me the options", [("go_back", 0.7)], steps.OPTIONS),
+        ("I could do the 900 on Friday if that helps", [("inform", 0.63)], steps.OPTIONS),
+        ("im on furlough", [("nlu_fallback", 0.4), ("smalltalk", 0.16)], steps.REASON),
+        ("bank froze my account for a security check so i couldnt pay", [("request_hardship", 0.84)], steps.REASON),
+    ],
+)
+def test_at_the_reason_question_why_we_ask_the_options_first_and_more_reasons(text, ranking, meaning):
+    assert steps.read_at_reason(text, ranking).meaning == meaning

@@ -509,7 +509,7 @@ _TAKE_NUMBER = re.compile(
 )
 # "will pay it when I get paid on the 25th", 我选按日期还的那个: the whole sum on a day of theirs.
 _PAY_ON_A_DAY_WORDS = (
-    r"\b(?:will|'ll|i'?ll|can|could) pay (?:it|this|the (?:\w+ )?(?:amount|arrears|900|lot)|[£$¥€]?900)\b[^.?!]{0,12}\b(?:when i get paid|on pay ?day|on the \d{1,2}(?:st|nd|rd|th)?\b)|"
+    r"\b(?:(?:will|'ll|i'?ll|can|could) pay|if i paid) (?:it|this|everything|it all|the (?:\w+ )?(?:amount|arrears|900|lot)|[£$¥€]?900)\b[^.?!]{0,12}\b(?:when i get paid|on pay ?day|on the \d{1,2}(?:st|nd|rd|th)?\b)|"
     r"按(?:约定|指定)?(?:的)?日期还|约定(?:一?个)?日期(?:一次)?还"
 )
 _PAY_ON_A_DAY = re.compile(_PAY_ON_A_DAY_WORDS, re.I)
@@ -598,8 +598,6 @@ _WHY_ASKED = re.compile(
 )
 _SHOW_OPTIONS = re.compile(
     r"\b(?:show|tell|give|send) (?:me )?(?:my |the |your |what )?(?:options|choices|plans)\b|"
-    r"\bwhat (?:are )?(?:my|the) (?:options|choices)\b|\bwhat (?:options|plans|choices) (?:do|have) (?:you|u|i)\b|"
-    r"\bwhat can (?:you|u) offer\b|"
     r"有(?:什么|哪些|啥)(?:还款)?(?:方案|办法|选项|选择|方式)|(?:方案|选项)(?:给我|发我|让我)看|看看(?:有什么|有哪些|有啥)?(?:还款)?(?:方案|选项)",
     re.I,
 )

@@ -11,6 +11,7 @@ from .lexicon import (
     _ASKS_TO_PAY,
     _ASKS_WHO,
     _BEREAVED,
+    _EXPLICIT_DATE,
     _FIGURES_QUESTION,
     _FILLER_WORDS,
     _HUMAN,
@@ -157,6 +158,15 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         # "lost 2 weeks of pay": why they could not pay, with "pay" and a period in it; an
         # offer or a date needs the words of one ("can I clear it then", "ill pay it friday")
         return Reading(REASON, reason=_reason_words(text))
+    if (
+        _OFFERS_AN_AMOUNT.search(text)
+        and _EXPLICIT_DATE.search(text)
+        and not amount_with_period(text)
+        and intent not in {"choose_promise_to_pay", "choose_pay_now", "offer_monthly_amount"}
+    ):
+        # "I could do the 900 on Friday" (under a vague lean): the options, paying by a date
+        # among them; a lean to a payment choice is left to the rules' forms
+        return Reading(OPTIONS)
     if (intent in _NOT_A_REASON and confidence >= 0.5) or _OFFERS_AN_AMOUNT.search(text):
         return Reading(TOPIC, intent=intent)
     if intent is not None and intent.startswith("reason_") and confidence >= 0.5:
