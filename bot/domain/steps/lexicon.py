@@ -118,6 +118,13 @@ _NOT_WHAT_I_CHOSE = re.compile(
     re.I,
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
+# "ok but ...", "行，但是…": a yes that goes on with a but.
+_BUT_AFTER_YES = re.compile(r"\bbut\b\W*\w|(?:但是|不过|可是)\W*[\w\u4e00-\u9fff]", re.I)
+# "I can't pay now", "i wont be able to pay it today": a refusal just before the words of paying now.
+_REFUSED_BEFORE = re.compile(
+    r"\b(?:can'?t|cannot|cant|won'?t|wont|unable to|not able to|couldn'?t|don'?t|dont|not|never)\b[^.?!,]{0,15}$|不(?:能|会|可能)?$",
+    re.I,
+)
 # A message put as a question: 总共就是900对吧？, 确认了之后还能改吗.
 _ENDS_AS_QUESTION = re.compile(r"[?？]\s*$|(?:吗|么|嘛|没|(?<!不)对吧|是吧|不是吗)\s*[?？]?\s*$")
 # A no in the middle of the message: "I've changed my mind, I don't want it".

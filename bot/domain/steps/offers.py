@@ -41,6 +41,7 @@ from .lexicon import (
     _PLAN_WORD,
     _POSITION,
     _QUESTION,
+    _REFUSED_BEFORE,
     _REFUSES_EVEN,
     _SETTLEMENT,
     _SHORTEST,
@@ -241,10 +242,3 @@ def _choice(text: str) -> Reading | None:
     if amount and re.search(r"\bones?\b|\boptions?\b|\bplans?\b|那个|那种|方案|选项|^\W*(?:我)?(?:选|要)", text, re.I):
         return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
     return None
-
-
-# "I can't pay now", "i wont be able to pay it today": a refusal just before the words of paying now.
-_REFUSED_BEFORE = re.compile(
-    r"\b(?:can'?t|cannot|cant|won'?t|wont|unable to|not able to|couldn'?t|don'?t|dont|not|never)\b[^.?!,]{0,15}$|不(?:能|会|可能)?$",
-    re.I,
-)

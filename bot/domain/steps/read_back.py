@@ -13,6 +13,7 @@ from .lexicon import (
     _ALL_NOW,
     _AMOUNT_WORDS,
     _ASKS_WHO,
+    _BUT_AFTER_YES,
     _CHANGE,
     _CJK,
     _CORRECTION,
@@ -227,10 +228,6 @@ def _only_numbers_from(text: str, restated: frozenset[Decimal]) -> bool:
     """The message has figures, and each is one the read-back gave."""
     numbers = [Decimal(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", ""))]
     return bool(numbers) and all(n in restated for n in numbers)
-
-
-# "ok but ...", "行，但是…": a yes that goes on with a but.
-_BUT_AFTER_YES = re.compile(r"\bbut\b\W*\w|(?:但是|不过|可是)\W*[\w\u4e00-\u9fff]", re.I)
 
 
 def _changes_to(text: str) -> bool:
