@@ -1038,3 +1038,30 @@ def test_at_the_read_back_a_chinese_tag_question_is_not_always_a_question(text, 
 )
 def test_at_the_reason_question_why_we_ask_the_options_first_and_more_reasons(text, ranking, meaning):
     assert steps.read_at_reason(text, ranking).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "ranking", "meaning"),
+    [
+        # a second unseen batch (session 16): an agreement recorded on a hedged yes, and more kinds
+        ("read_back", "That's correct I guess, it's a lot of money each month for me though", [("affirm", 0.8)], "worry"),
+        ("read_back", "Yes. Though to be honest I am not sure how I will find 150 every month", [("affirm", 0.7)], "worry"),
+        ("read_back", "ok that's right, please don't let it affect my mortgage application", [("affirm", 0.6)], "worry"),
+        ("read_back", "give me a sec, someone at the door", [("request_human", 0.7)], "not_now"),
+        ("read_back", "I don't think that is correct", [("deny", 0.9)], "correction"),
+        ("offers", "I would like to settle the overdue amount of £900 immediately by debit card", [("ask_settlement", 0.8)], "choice"),
+        ("offers", "so I can pay the nine hundred pounds now if you tell me how", [("nlu_fallback", 0.4)], "choice"),
+        ("offers", "i cant pay", [("ask_how_to_pay", 0.6)], "cant_afford"),
+        ("offers", "I am sorry but I do not have this money, not now and not in 3 months", [("defer_decision", 0.5)], "cant_afford"),
+        ("offers", "有没有减免或者降低月供的政策，我实在困难", [("ask_settlement", 0.7)], "hardship"),
+        ("offers", "稍后回复", [("nlu_fallback", 0.4)], "not_now"),
+        ("offers", "你是机器人吧？找个客服来", [("bot_challenge", 0.8)], "human"),
+        ("offers", "我想找个活人沟通一下我的情况", [("nlu_fallback", 0.4)], "human"),
+        ("reason", "kids are screaming, ill message back tonight", [("reason_family_emergency", 0.6)], "not_now"),
+        ("reason", "I'd rather talk about this another day if thats alright", [("reason_other", 0.5)], "not_now"),
+        ("reason", "dont really want to go into it but I can pay the lot on friday", [("inform", 0.5)], "options"),
+    ],
+)  # fmt: skip
+def test_a_second_batch_of_kinds(step, text, ranking, meaning):
+    read = {"reason": steps.read_at_reason, "offers": steps.read_at_offers, "read_back": steps.read_at_read_back}[step]
+    assert read(text, ranking).meaning == meaning

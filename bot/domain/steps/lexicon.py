@@ -118,8 +118,15 @@ _NOT_WHAT_I_CHOSE = re.compile(
     re.I,
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
+# "give me a sec", "someone at the door", "hang on a minute": a pause in the conversation.
+_A_MOMENT = re.compile(
+    r"\bgive me (?:a|one) (?:sec|second|min|minute|mo|moment)\b|\bsomeone(?:'?s| is)? at the door\b|\bhang on a (?:sec|second|min|minute)\b|\bbrb\b",
+    re.I,
+)
 # "ok but ...", "行，但是…": a yes that goes on with a but.
-_BUT_AFTER_YES = re.compile(r"\bbut\b\W*\w|(?:但是|不过|可是)\W*[\w\u4e00-\u9fff]", re.I)
+_BUT_AFTER_YES = re.compile(
+    r"\b(?:but|though|although|tho)\b\W*\w|\w\W*\b(?:though|tho)\W*$|(?:但是|不过|可是)\W*[\w\u4e00-\u9fff]", re.I
+)
 # "I can't pay now", "i wont be able to pay it today": a refusal just before the words of paying now.
 _REFUSED_BEFORE = re.compile(
     r"\b(?:can'?t|cannot|cant|won'?t|wont|unable to|not able to|couldn'?t|don'?t|dont|not|never)\b[^.?!,]{0,15}$|不(?:能|会|可能)?$",
@@ -142,7 +149,9 @@ _NO = re.compile(
 _WORRY = re.compile(
     r"(?<!no )\bworr|\bscared|\bafraid|\bterrified|\bfrightened|\bpetrified|\bdread|\bfall(?:ing|en)? behind|"
     r"\bhope (?:the|my|our) \w+ (?:doesn'?t|don'?t|won'?t|isn'?t|does not|will not)\b|\bor (?:i'?m|im|i am|we'?re) (?:stuck|screwed|done for|in trouble)\b|"
-    r"心里(?:有点|有些)?没底|心里打鼓|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
+    r"心里(?:有点|有些)?没底|心里打鼓|\bi guess\b|\ba lot (?:of money )?(?:for me|for us|each month|every month|a month)\b|"
+    r"\bnot sure how (?:i|we)(?:'ll| will| would| can| could)? (?:find|manage|afford|pay|cope|do)\b|"
+    r"\bwhat happens if (?:something|anything|i|it|things?) (?:goes|go|went) wrong|\b(?:please )?don'?t let (?:it|this) affect\b|\bnervous|\bconcern|\bnot (?:sure|certain) (?:i|if|that|whether)|\bmight (?:not|struggle|miss)|"
     r"\bmay (?:not|struggle|miss)|\bcan'?t (?:promise|guarantee)|\bstruggl|\bhope (?:i|so|it)|\bif i can\b|"
     r"\bfall behind|\bkeep up\b|\bmanage (?:it|that)\b\W*\?|\btight\b|\bbut\b.*\b(?:miss|hard|difficult|afford|manage)|"
     r"\b(?:a|bit of a|real|big) stretch\b|\bfingers crossed|\btouch wood|\bhopefully\b|\b(?:maybe|might|may|perhaps) (?:i )?(?:can'?t|cannot|cant|won'?t|wont|will not|not be able)\b|\bhope (?:nothing|all|everything|things|that|this|we)\b|\b(?:can|could|should|will|'ll) probably\b|\bprobably (?:can|could|manage|afford|ok|okay|fine|be)\b|\bstick (?:to|with) it|\bpray\b|\bbarely\b|"
@@ -180,7 +189,8 @@ _NOT_NOW = re.compile(
     r"想一?想|考虑一?下|(?:跟|和|问问).{0,6}商量|商量(?:一?下)?再|先不选|再说吧|等会儿?|一会儿再|(?:在|正在)?开车呢?|在忙|忙着呢|(?:在)?上班呢|"
     r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选|确认|看|办|弄|处理)|"
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|(?<!long to )(?<!while to )\bget back to (?:you|u)\b|"
-    r"\bbrb\b|\bphone(?:'?s| is)? (?:about to die|dying|on \d+ ?%)|\bgive me (?:an? |one )?(?:hour|min(?:ute)?|sec(?:ond)?|mo)\b|\bon the (?:bus|train|tube)\b|\bbusy (?:rn|atm|at the moment)\b|^\W*busy\b|"
+    r"\bbrb\b|\banother (?:day|time)\b|\bsomeone(?:'?s| is)? at the door\b|\bhang on a (?:sec|second|min|minute)\b|"
+    r"\b(?:message|text|get back|reply|call|come back|talk)(?: back)?(?: to you| to u)? (?:tonight|tomorrow|later)\b|稍后|晚些时候|\bphone(?:'?s| is)? (?:about to die|dying|on \d+ ?%)|\bgive me (?:an? |one )?(?:hour|min(?:ute)?|sec(?:ond)?|mo)\b|\bon the (?:bus|train|tube)\b|\bbusy (?:rn|atm|at the moment)\b|^\W*busy\b|"
     r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
     r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"
     r"\bbefore (?:i|we) (?:say yes|agree|commit|sign|go ahead|say ok)\b|"
@@ -196,7 +206,7 @@ _NOT_NOW = re.compile(
 )
 _CORRECTION = re.compile(
     r"\b(?:not|isn'?t|ain'?t|aint|isnt|doesn'?t look) (?:right|correct)\b|\bwrong\b|\bincorrect\b|\bmistake\b|"
-    r"\bthat(?:'?s|s| is)? (?:not|isn'?t|isnt) it\b|\bdoesn'?t add up|\bsomething(?:'?s|s| is)? (?:off|not right|wrong)\b|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked|picked|chose|chosen|selected|wanted|meant|went for)|不对|错了|有误|不正确|不是我(?:选|要|挑|定)的|我(?:没|没有)选(?:这个)?|(?:选|要)的不是这个|不是这个|"
+    r"\bthat(?:'?s|s| is)? (?:not|isn'?t|isnt) it\b|\bdoesn'?t add up|\bsomething(?:'?s|s| is)? (?:off|not right|wrong)\b|\b(?:don'?t|do not) think (?:that'?s|that is|this is|it'?s|it is) (?:right|correct)\b|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked|picked|chose|chosen|selected|wanted|meant|went for)|不对|错了|有误|不正确|不是我(?:选|要|挑|定)的|我(?:没|没有)选(?:这个)?|(?:选|要)的不是这个|不是这个|"
     r"(?:跟|和|与)(?:我|刚才)?(?:选|说|要|定)的不一样|不一样|不是这样|不是这么回事|弄错|搞错|对不上|不太对|"
     r"(?:这个|这|好像|感觉|方案|计划|金额|日期)有(?:点|些)?问题(?![吗么嘛])",
     re.I,
@@ -258,7 +268,8 @@ _NO_MONEY_WORDS = (
     r"\b(?:i )?(?:don'?t|dont|do not) (?:have|got) (?:it|that|this|the money|the cash|[£$¥€]?\d[\d,.]*)\b(?! (?:on|in|with|ready|now|today))|"
     r"\b(?:the )?money (?:isn'?t|isnt|is not|ain'?t) there\b|\bbudget (?:doesn'?t|doesnt|does not|won'?t|wont) stretch\b|"
     r"\b(?:salary|wages?|income|pay) (?:is|are) not enough\b|\bnot possible for me to pay\b|"
-    r"揭不开锅|哪(?:有|来的?)钱|拿什么还|没钱还|一分钱都没有|实在没钱"
+    r"^\W*i (?:can'?t|cant|cannot) pay\W*$|"
+    r"揭不开锅|哪(?:有|来的?)钱|拿什么还|没钱还|一分钱都没有|实在没钱|我?咋还"
 )
 _NO_MONEY = re.compile(_NO_MONEY_WORDS, re.I)
 _CANT_AFFORD = re.compile(
@@ -296,7 +307,7 @@ _HARDSHIP = re.compile(
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
     r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|\b(?:stop|pause|freeze|suspend|waive|remove|drop)\w* (?:the |any |all |my )?(?:interest|charges|fees)\b|\b(?:interest|charges|fees) (?:be |to be |being |get |got )?(?:frozen|stopped|paused|waived|removed|suspended)\b|"
     r"\bwhat i can (?:afford|manage)\b|\blow income\b|\bstruggling (?:with|for) money\b|\bstruggling financially\b|"
-    r"暂停|缓一缓|停息|困难|低保|延期|宽限|冻结|暂时不还|先不还|停还|先少还|缓(?:几|一段|一下|两)|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
+    r"暂停|缓一缓|停息|困难|低保|延期|宽限|冻结|暂时不还|先不还|停还|先少还|体谅|通融|一分钱(?:收入)?都没有|没有?收入|降低月供|缓(?:几|一段|一下|两)|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
     re.I,
 )
 _SETTLEMENT = re.compile(
@@ -315,7 +326,10 @@ _OWED_WRONG = re.compile(
     r"欠款不对|欠的(?:钱|数)?不对|(?:总额|余额|总数|欠款金额)不对|没欠这么多",
     re.I,
 )
-_ASKS_WHO = re.compile(r"^\W*(?:are you|r u|is this|am i (?:talking|speaking|chatting))\b|你是", re.I)
+_ASKS_WHO = re.compile(
+    r"^\W*(?:are you|r u|is this|am i (?:talking|speaking|chatting))\b|你是(?![^，。？?！!]*[？?][^，。？?！!]*(?:找|转|要)(?:个)?(?:客服|人工|真人|活人))",
+    re.I,
+)
 _HUMAN = re.compile(
     r"\b(?:real|actual|live) (?:person|human|people)|\bhuman\b|\bsomeone (?:real|on the phone)|"
     r"\b(?:speak|talk|chat)(?: this over)? (?:to|with) (?:someone|somebody|a person|an? (?:agent|advis[eo]r|adviser))|"
@@ -328,7 +342,7 @@ _HUMAN = re.compile(
     r"\b(?:talk|speak|chat) (?:to|with) (?:some(?:one|body)|a human|people|a person)\b|"
     r"\b(?:not|don'?t|dont|no|rather not|instead of|hate|sick of|fed up with)\b[^.?!]{0,30}\b(?:a |this |the |some )?(?:chat ?)?(?:ro)?bots?\b|"
     r"\bnot (?:a |the )?machines?\b|"
-    r"人工|真人|客服|打电话给我",
+    r"人工|真人|活人|客服|打电话给我",
     re.I,
 )
 # A question about the terms, not a request: "what if I …", "does the rest go down too",
@@ -502,7 +516,9 @@ _PAY_NOW = re.compile(
     r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|马上还|现在(?:就)?还|直接(?:一次性)?还|一次性(?:还|付)(?:了|掉|清)|"
     r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
     r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
-    r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|\b(?:let'?s|lets) (?:just )?get (?:it|this) paid\b|"
+    r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"
+    r"\bsettle (?:the )?(?:overdue|arrears|outstanding)(?: amount| balance)?(?: of [£$¥€]?[\d,.]+)? (?:now|today|immediately|right away|straight away)\b|"
+    r"\bpay (?:the )?(?:nine hundred|[£$¥€]?900)(?: pounds| quid| dollars)? (?:now|today|right now|straight away|right away|immediately)\b|\b(?:let'?s|lets) (?:just )?get (?:it|this) paid\b|"
     r"\b(?:i (?:have|got)|i'?ve got) the (?:money|funds|cash)(?: (?:now|today|here|sat|sitting|ready|in my account))",
     re.I,
 )
@@ -516,7 +532,7 @@ _TAKE_NUMBER = re.compile(
 )
 # "will pay it when I get paid on the 25th", 我选按日期还的那个: the whole sum on a day of theirs.
 _PAY_ON_A_DAY_WORDS = (
-    r"\b(?:(?:will|'ll|i'?ll|can|could) pay|if i paid) (?:it|this|everything|it all|the (?:\w+ )?(?:amount|arrears|900|lot)|[£$¥€]?900)\b[^.?!]{0,12}\b(?:when i get paid|on pay ?day|on the \d{1,2}(?:st|nd|rd|th)?\b)|"
+    r"\b(?:(?:will|'ll|i'?ll|can|could) pay|if i paid) (?:it|this|everything|it all|the lot|the (?:\w+ )?(?:amount|arrears|900|lot)|[£$¥€]?900)\b[^.?!]{0,12}\b(?:when i get paid|on pay ?day|on the \d{1,2}(?:st|nd|rd|th)?\b|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)|"
     r"按(?:约定|指定)?(?:的)?日期还|约定(?:一?个)?日期(?:一次)?还"
 )
 _PAY_ON_A_DAY = re.compile(_PAY_ON_A_DAY_WORDS, re.I)

@@ -105,24 +105,27 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and not (intent.startswith("reason_") and _HARDSHIP.search(text))  # "我失业了，能不能少还点": asks for less
     ):
         return Reading(TOPIC, intent=intent)
-    if _NOT_NOW.search(text) and not _HARDSHIP.search(text):
-        return Reading(NOT_NOW)  # but "能延期吗 等我找到工作再还" asks for a break
     if (
         _NO_MONEY.search(text)
         and not amount_with_period(text)
         and not _OFFERS_AN_AMOUNT.search(text)
         and not _EXPLICIT_DATE.search(text)  # "the money isnt there right now, … I can send the full 900 on the 30th"
     ):
-        return Reading(CANT_AFFORD)  # "I don't have 900 quid lying around", 我哪有钱还
-    if _SETTLEMENT.search(text) or (
+        return Reading(CANT_AFFORD)  # "I don't have 900 quid lying around", 我哪有钱还, "… not now and not in 3 months"
+    if _NOT_NOW.search(text) and not _HARDSHIP.search(text):
+        return Reading(NOT_NOW)  # but "能延期吗 等我找到工作再还" asks for a break
+    if (
+        _SETTLEMENT.search(text) and not (_CJK.search(text) and _HARDSHIP.search(text)) and not _PAY_NOW.search(text)
+    ) or (
         # sure of a settlement, in words the lexicon has not judged ("I'll settle the full
         # balance right now" is paying it all, which _SETTLEMENT leaves out on purpose)
         intent == "ask_settlement"
         and confidence >= CLEAR_CONFIDENCE
         and not re.search(r"\bsettle", text, re.I)
         and not _IN_FULL.search(text)
+        and not _PAY_NOW.search(text)
     ):
-        return Reading(SETTLEMENT)
+        return Reading(SETTLEMENT)  # not 有没有减免或者降低月供的政策，我实在困难 (hardship)
     # "about 40 a month is what I can afford": their figure, not a request for hardship
     amount = amount_with_period(text)
     if intent in QUESTIONS and confidence >= 0.9 and _ASKS_OUTRIGHT.search(text) and not _NONE_WORK.search(text):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..conduct import detect_vulnerability
 from ..parsing import parse_periodic_amount
 from .lexicon import (
+    _A_MOMENT,
     _ABOUT_LATER,
     _ASKS,
     _ASKS_ABOUT_PLAN,
@@ -20,6 +21,7 @@ from .lexicon import (
     _ENDS_AS_QUESTION,
     _EXPLICIT_DATE,
     _HARDSHIP,
+    _HUMAN,
     _LENGTH_LEFT,
     _LENGTH_WORDS,
     _LONGER_TERM_ZH,
@@ -130,6 +132,8 @@ def contradicted(text: str, intent: str | None, confidence: float) -> bool:
         and not _HARDSHIP.search(text)
     ):
         return True  # "could I have more time, like 9 months", 时间再长一点: a plan's length, not a break
+    if intent in {"request_human", "third_party"} and _A_MOMENT.search(text) and not _HUMAN.search(text):
+        return True  # "give me a sec, someone at the door": a pause, not a person asked for
     if (
         intent == "claim_already_paid"
         and (_PAY_NOW.search(text) or _ENDS_AS_QUESTION.search(text))

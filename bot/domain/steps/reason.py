@@ -23,6 +23,7 @@ from .lexicon import (
     _OFFERS_AN_AMOUNT,
     _OWN_PAY,
     _PAID_CLAIM,
+    _PAY_ON_A_DAY,
     _PAYDAY_STORY,
     _PAYING,
     _QUESTION,
@@ -121,6 +122,11 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return Reading(QUESTION, intent=intent)  # "为啥要问这个 先告诉我": why we ask, not why they missed it
     if _SHOW_OPTIONS.search(text) and not _reason_code(text, ranking, strict=True):
         return Reading(OPTIONS)  # "有什么还款方案给我看看": the options first; they need not say why
+    if _PAY_ON_A_DAY.search(text):
+        # "dont really want to go into it but I can pay the lot on friday": an offer, not "not now"
+        # (a lean to paying is left to the rules' forms; otherwise the options)
+        paying = intent in {"choose_promise_to_pay", "choose_pay_now"}
+        return Reading(TOPIC, intent=intent) if paying else Reading(OPTIONS)
     if _NOT_NOW.search(text) or (
         intent == "defer_decision" and confidence >= 0.5 and not _reason_code(text, ranking, strict=True)
     ):
