@@ -1065,3 +1065,15 @@ def test_at_the_reason_question_why_we_ask_the_options_first_and_more_reasons(te
 def test_a_second_batch_of_kinds(step, text, ranking, meaning):
     read = {"reason": steps.read_at_reason, "offers": steps.read_at_offers, "read_back": steps.read_at_read_back}[step]
     assert read(text, ranking).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could you reduce the total if I pay today?",
+        "can you knock some off if i pay now",
+        "I could pay 1500 now if you write off the rest",
+    ],
+)
+def test_paying_now_for_a_reduction_is_a_settlement_not_paying_now(text):
+    assert steps.read_at_offers(text, [("ask_settlement", 0.7)]).meaning == steps.SETTLEMENT

@@ -510,6 +510,12 @@ _REFUSES_EVEN = re.compile(
 )
 _SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最短|最快", re.I)
 _LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
+# "I would like to settle the overdue amount of £900 immediately": the arrears paid now, in full.
+_SETTLE_OVERDUE_NOW_WORDS = (
+    r"\bsettle (?:the )?(?:overdue|arrears|outstanding)(?: amount| balance)?(?: of [£$¥€]?[\d,.]+)? "
+    r"(?:now|today|immediately|right away|straight away)\b"
+)
+_SETTLE_OVERDUE_NOW = re.compile(_SETTLE_OVERDUE_NOW_WORDS, re.I)
 _PAY_NOW = re.compile(
     r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
     r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|"
@@ -517,7 +523,7 @@ _PAY_NOW = re.compile(
     r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
     r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
     r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"
-    r"\bsettle (?:the )?(?:overdue|arrears|outstanding)(?: amount| balance)?(?: of [£$¥€]?[\d,.]+)? (?:now|today|immediately|right away|straight away)\b|"
+    rf"{_SETTLE_OVERDUE_NOW_WORDS}|"
     r"\bpay (?:the )?(?:nine hundred|[£$¥€]?900)(?: pounds| quid| dollars)? (?:now|today|right now|straight away|right away|immediately)\b|\b(?:let'?s|lets) (?:just )?get (?:it|this) paid\b|"
     r"\b(?:i (?:have|got)|i'?ve got) the (?:money|funds|cash)(?: (?:now|today|here|sat|sitting|ready|in my account))",
     re.I,

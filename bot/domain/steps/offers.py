@@ -43,6 +43,7 @@ from .lexicon import (
     _QUESTION,
     _REFUSED_BEFORE,
     _REFUSES_EVEN,
+    _SETTLE_OVERDUE_NOW,
     _SETTLEMENT,
     _SHORTEST,
     _TAKE_NUMBER,
@@ -115,7 +116,9 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     if _NOT_NOW.search(text) and not _HARDSHIP.search(text):
         return Reading(NOT_NOW)  # but "能延期吗 等我找到工作再还" asks for a break
     if (
-        _SETTLEMENT.search(text) and not (_CJK.search(text) and _HARDSHIP.search(text)) and not _PAY_NOW.search(text)
+        _SETTLEMENT.search(text)
+        and not (_CJK.search(text) and _HARDSHIP.search(text))
+        and not _SETTLE_OVERDUE_NOW.search(text)
     ) or (
         # sure of a settlement, in words the lexicon has not judged ("I'll settle the full
         # balance right now" is paying it all, which _SETTLEMENT leaves out on purpose)
@@ -123,7 +126,7 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and confidence >= CLEAR_CONFIDENCE
         and not re.search(r"\bsettle", text, re.I)
         and not _IN_FULL.search(text)
-        and not _PAY_NOW.search(text)
+        and not _SETTLE_OVERDUE_NOW.search(text)
     ):
         return Reading(SETTLEMENT)  # not 有没有减免或者降低月供的政策，我实在困难 (hardship)
     # "about 40 a month is what I can afford": their figure, not a request for hardship
