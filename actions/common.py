@@ -74,15 +74,20 @@ def borrower_words(tracker: Tracker) -> str:
     return ""
 
 
+def this_turn(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events after the latest user message: what this turn has done so far."""
+    events = list(tracker.events or [])
+    start = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return events[start + 1 :]
+
+
 def chosen_at_step(tracker: Tracker, slot: str) -> str | None:
     """The value action_step_answer gave `slot` in this turn (an option the borrower
     pointed at), if it did. Only the step's own events count (up to the FollowupAction
     it ends with): a form it hands on to re-reads the message on activation and sets the
     slot to the words again ("twelve monthly payments" for the 12-month plan)."""
-    events = list(tracker.events or [])
-    start = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     value, in_step = None, False
-    for event in events[start + 1 :]:
+    for event in this_turn(tracker):
         kind = event.get("event")
         if kind == "action":
             in_step = event.get("name") == "action_step_answer"
@@ -99,9 +104,7 @@ def handed_on_by_step(tracker: Tracker) -> bool:
     """Whether action_step_answer read this turn's message as an answer to its step and
     handed on to the running action (the step's reading then stands: it is not re-judged
     from the classifier's intent)."""
-    events = list(tracker.events or [])
-    start = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
-    return any(e.get("event") == "action" and e.get("name") == "action_step_answer" for e in events[start + 1 :])
+    return any(e.get("event") == "action" and e.get("name") == "action_step_answer" for e in this_turn(tracker))
 
 
 def read_back_reading(tracker: Tracker) -> steps.Reading:

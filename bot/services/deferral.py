@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
-from bot.domain.steps.lexicon import RATHER_NOT_SAY_ZH
+from bot.domain.steps.lexicon import _CJK, RATHER_NOT_SAY_ZH
 from bot.services.reminders import MAX_REQUESTED_DAYS_AHEAD, BorrowerContact, contact_refusal
 
 # The reminder offered: this many days after the borrower's today (their local date).
@@ -34,7 +34,6 @@ CONVERSATION = "conversation"  # anywhere else after verification
 # Chinese: the classifier has Chinese examples for few intents yet (README,
 # "Languages"), so it files much other Chinese text under defer_decision ("我失业了",
 # "这不是我的贷款"). A Chinese message counts as a deferral only in these words.
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _DEFERRAL_ZH = re.compile(
     r"(?<!不)考虑|想想|想一想|想一下|想清楚|想好|斟酌|商量|问问|决定|回复您|答复|联系您|告诉您|预算|收支|算算|算一下|算一算|咨询一下再|"
     # "later, then": 过两天再说, 晚点再说, 明天再回复你, 等会再说吧, 我回去算一算再说

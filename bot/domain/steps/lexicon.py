@@ -119,10 +119,11 @@ _NOT_WHAT_I_CHOSE = re.compile(
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
 # "give me a sec", "someone at the door", "hang on a minute": a pause in the conversation.
-_A_MOMENT = re.compile(
-    r"\bgive me (?:a|one) (?:sec|second|min|minute|mo|moment)\b|\bsomeone(?:'?s| is)? at the door\b|\bhang on a (?:sec|second|min|minute)\b|\bbrb\b",
-    re.I,
+_A_MOMENT_WORDS = (
+    r"\bgive me (?:a|one) (?:sec|second|min|minute|mo|moment)\b|\bsomeone(?:'?s| is)? at the door\b|"
+    r"\bhang on a (?:sec|second|min|minute)\b|\bbrb\b"
 )
+_A_MOMENT = re.compile(_A_MOMENT_WORDS, re.I)
 # "ok but ...", "行，但是…": a yes that goes on with a but.
 _BUT_AFTER_YES = re.compile(
     r"\b(?:but|though|although|tho)\b\W*\w|\w\W*\b(?:though|tho)\W*$|(?:但是|不过|可是)\W*[\w\u4e00-\u9fff]", re.I
@@ -189,7 +190,7 @@ _NOT_NOW = re.compile(
     r"想一?想|考虑一?下|(?:跟|和|问问).{0,6}商量|商量(?:一?下)?再|先不选|再说吧|等会儿?|一会儿再|(?:在|正在)?开车呢?|在忙|忙着呢|(?:在)?上班呢|"
     r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选|确认|看|办|弄|处理)|"
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|(?<!long to )(?<!while to )\bget back to (?:you|u)\b|"
-    r"\bbrb\b|\banother (?:day|time)\b|\bsomeone(?:'?s| is)? at the door\b|\bhang on a (?:sec|second|min|minute)\b|"
+    rf"{_A_MOMENT_WORDS}|\banother (?:day|time)\b|"
     r"\b(?:message|text|get back|reply|call|come back|talk)(?: back)?(?: to you| to u)? (?:tonight|tomorrow|later)\b|稍后|晚些时候|\bphone(?:'?s| is)? (?:about to die|dying|on \d+ ?%)|\bgive me (?:an? |one )?(?:hour|min(?:ute)?|sec(?:ond)?|mo)\b|\bon the (?:bus|train|tube)\b|\bbusy (?:rn|atm|at the moment)\b|^\W*busy\b|"
     r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
     r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"

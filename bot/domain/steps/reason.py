@@ -11,6 +11,7 @@ from .lexicon import (
     _ASKS_TO_PAY,
     _ASKS_WHO,
     _BEREAVED,
+    _CJK,
     _EXPLICIT_DATE,
     _FIGURES_QUESTION,
     _FILLER_WORDS,
@@ -187,7 +188,7 @@ def _too_little(text: str) -> bool:
     """Too few words to be an account of why ("erm", "zzzz", "hmm ok", "not sure"):
     fewer than five words of which fewer than two say something ("christmas, spent too
     much" does)."""
-    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    han = len(_CJK.findall(text))
     words = re.findall(r"[A-Za-z']{2,}", text)
     saying = [w for w in words if len(w) >= 3 and w.lower() not in _FILLER_WORDS and not _NOISE.match(w)]
     return han < 4 and (len(words) < 5 and len(saying) < 2)
