@@ -82,7 +82,9 @@ class ActionStepAnswer(SafeAction):
         if reading.meaning == steps.HUMAN:
             return [FollowupAction("action_request_human")]
         if reading.meaning == steps.HARDSHIP:
-            return [FollowupAction("action_offer_hardship")]
+            # at the read-back ("a hardship plan instead"), the terms read back are withdrawn first
+            settled = proposal_settled() if step == steps.READ_BACK else []
+            return settled + [FollowupAction("action_offer_hardship")]
         if reading.meaning == steps.SETTLEMENT:
             return [FollowupAction("action_offer_settlement")]
         if reading.meaning == steps.QUESTION:
@@ -157,6 +159,9 @@ class ActionStepAnswer(SafeAction):
         if reading.meaning == steps.NONE_WORK:
             dispatcher.utter_message(response="utter_clarify_none_work")
             return []
+        if reading.meaning == steps.CHOICE and reading.kind == "choose_plan" and reading.months is None:
+            # "split it into payments please": a plan, whichever length; the form asks which
+            return [SlotSet("dialogue_step", None), *clear_form_slots(), FollowupAction("plan_form")]
         if reading.meaning == steps.CHOICE:
             choices = tracker.get_slot("offer_choices") or []
             button = chosen_button(choices, reading)

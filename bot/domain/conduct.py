@@ -308,6 +308,7 @@ _VULNERABLE = {
         r"\b(severe|bad|terrible|crippling|constant) (stress|anxiety|panic)\b",
         r"\b(so|really|very|extremely|constantly) (anxious|stressed out|depressed)\b",
         r"\b(can'?t|cannot) (leave|get out of) (the house|bed)\b",
+        r"\b(can'?t|cannot|cant) stop (shaking|crying|panicking)\b",
     ],
     # Life events and capability that make someone vulnerable (FCA FG21/1 drivers).
     "life_event": [
@@ -360,6 +361,7 @@ _VULNERABLE = {
         r"\b(blind|deaf|partially sighted|hard of hearing|visually impaired)\b",
         r"\b(brain injury|dementia)\b",
         r"\bmemory (problems?|loss|issues?)\b",
+        r"\bmy memory('s| is| has)? (not|isn'?t|no|gone|going|getting worse|bad|terrible|failing)\b",
     ],
     "serious_illness": [
         r"\bcancer\b",

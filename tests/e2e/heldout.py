@@ -556,7 +556,9 @@ def _at_offers(m: Message, o: Observed) -> tuple[bool, str]:
         "promise": lambda: o.has("read_back:promise_to_pay", "form:promise_date"),
         "cant_afford": lambda: o.has("hardship_options", "clarify", "handoff"),
         "none_work": lambda: o.has("hardship_options", "clarify", "handoff"),
-        "hardship": lambda: o.has("hardship_options"),
+        # A disclosure with it ("I'm on chemo, is there a special plan?"): collection stops and a
+        # person who handles vulnerability takes it (FCA FG21/1), which is the help asked for.
+        "hardship": lambda: o.has("hardship_options") or (o.has("vulnerability") and o.has("handoff")),
         "not_now": lambda: o.has("deferred"),
         "question": lambda: o.has("answered") and o.has("options"),
         # No settlement at 45 days past due: an answer and the options again (or, where
@@ -591,7 +593,8 @@ def _at_read_back(m: Message, o: Observed) -> tuple[bool, str]:
         "change_amount": lambda: (
             o.has_prefix("form:") or o.has("options", "hardship_options", "clarify") or other_amount()
         ),
-        "change_kind": lambda: other_kind() or o.has_prefix("form:") or o.has("options"),
+        # "a hardship plan instead": the hardship options are that other kind
+        "change_kind": lambda: other_kind() or o.has_prefix("form:") or o.has("options", "hardship_options"),
         "not_now": lambda: o.has("deferred"),
         "worry": lambda: o.has("worry", "hardship_options", "handoff"),
         "question": lambda: o.has("answered") and o.has("still_pending"),

@@ -96,7 +96,8 @@ def test_something_unreadable_at_the_read_back_is_asked_about_not_recorded():
         ("the first one", steps.Reading(steps.CHOICE, choice=1)),
         ("option 3", steps.Reading(steps.CHOICE, choice=3)),
         ("2nd pls", steps.Reading(steps.CHOICE, choice=2)),
-        ("the middle one", steps.Reading(steps.CHOICE, choice=0)),
+        # the middle plan, not the middle of all the buttons (which would be the shortest plan)
+        ("the middle one", steps.Reading(steps.CHOICE, choice=0, among_plans=True)),
         ("last one please", steps.Reading(steps.CHOICE, choice=-1)),
         ("the 6 month one", steps.Reading(steps.CHOICE, months=6)),
         ("the £75 one", steps.Reading(steps.CHOICE, amount="75")),
@@ -1077,3 +1078,76 @@ def test_a_second_batch_of_kinds(step, text, ranking, meaning):
 )
 def test_paying_now_for_a_reduction_is_a_settlement_not_paying_now(text):
     assert steps.read_at_offers(text, [("ask_settlement", 0.7)]).meaning == steps.SETTLEMENT
+
+
+# ---------------------------------------------------------------- session 17: kinds an unseen batch found
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [("I'll go for the middle plan please", steps.Reading(steps.CHOICE, choice=0, among_plans=True)),
+     ("the one in between please", steps.Reading(steps.CHOICE, choice=0, among_plans=True)),
+     ("not the shortest and not the longest", steps.Reading(steps.CHOICE, choice=0, among_plans=True)),
+     ("the one that ends soonest", steps.Reading(steps.CHOICE, choice=1, among_plans=True)),
+     ("i can pay all of it after xmas", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("I shall pay the entire arrears at month end", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("3 weeks from now i'll pay it all in one go", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("can i split it into instalments", steps.Reading(steps.CHOICE, kind="choose_plan")),
+     ("那就分期吧", steps.Reading(steps.CHOICE, kind="choose_plan")),
+     ("等我10号发工资就还上", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("每月还一百 分十个月", steps.Reading(steps.AMOUNT))],
+)  # fmt: skip
+def test_options_described_loosely(text, reading):
+    assert steps.read_at_offers(text, UNSURE) == reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["even the cheapest one is more than i have", "150 a month?? you're having a laugh",
+     "how am i supposed to pay that", "the money just isn't there", "连最低的那个都还不起", "每月75也拿不出来",
+     "一个月150？开玩笑 我哪有"],
+)  # fmt: skip
+def test_a_figure_shown_and_refused_is_cant_afford_not_an_offer(text):
+    assert steps.read_at_offers(text, AMOUNT_SEEN).meaning == steps.CANT_AFFORD
+
+
+@pytest.mark.parametrize("text", ["could it be paid by direct debit", "用哪张卡扣款"])
+def test_how_the_money_is_taken_is_a_question_not_a_new_date(text):
+    assert steps.read_at_offers(text, [("change_payment_date", 0.8)]).meaning == steps.QUESTION
+
+
+def test_a_settlement_and_a_day_to_pay_the_arrears():
+    assert steps.read_at_offers("减一半我就一次还清", UNSURE).meaning == steps.SETTLEMENT
+    # the arrears paid on a day is paying by a date, not settling for less
+    assert steps.read_at_offers("I will settle the overdue 900 on the 15th", UNSURE).meaning != steps.SETTLEMENT
+
+
+def test_a_pause_in_chinese_is_hardship_and_a_length_asked_about_is_a_question():
+    assert steps.read_at_offers("我失业半年了 能不能先停一停", UNSURE).meaning == steps.HARDSHIP
+    assert steps.read_at_offers("分6期的话一共还多少", [("ask_balance", 0.6)]).meaning != steps.CHOICE
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [("i'd like the hardship plan instead", steps.HARDSHIP), ("what is the hardship plan?", steps.QUESTION),
+     ("Kindly let me revert tomorrow", steps.NOT_NOW), ("these figures aren't correct", steps.CORRECTION),
+     ("that's the one", steps.YES), ("once it's set up will the calls stop?", steps.QUESTION)],
+)  # fmt: skip
+def test_more_answers_at_the_read_back(text, meaning):
+    assert steps.read_at_read_back(text, UNSURE).meaning == meaning
+
+
+def test_a_length_said_to_be_a_lot_is_the_one_left():
+    assert steps.months_wanted("12 is a lot, can we do 6") == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [("when was the payment due?", [("reason_forgot", 0.6)], steps.QUESTION),
+     ("is there help for people out of work?", [("reason_unemployment", 0.6)], steps.QUESTION),
+     ("not today, try me tomorrow, the kids are off school", [("reason_family_emergency", 0.6)], steps.NOT_NOW),
+     ("I've got 300 I could send you today", [("smalltalk", 0.6)], steps.OPTIONS),
+     ("I need to speak to somebody who can make decisions", [("defer_decision", 0.7)], steps.HUMAN)],
+)  # fmt: skip
+def test_more_answers_at_the_reason_step(text, ranking, meaning):
+    assert steps.read_at_reason(text, ranking).meaning == meaning

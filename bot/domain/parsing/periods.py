@@ -58,7 +58,7 @@ _MARKER_RE = re.compile("|".join(f"(?P<{period}>{pattern})" for period, pattern 
 _FILLER = (
     r"(?:max(?:imum)?|tops|at\s+(?:the\s+)?most|or\s+so|or\s+less|ish|only|just|roughly|about|around|"
     r"payments?|instalments?|installments?|of|i\s+(?:can|could)\s+(?:do|pay|afford|manage|give)|"
-    r"能还|能付|可以还|可以付|还|付|能|可以|大概|大约|约|最多|只能|一次|一期)"
+    r"能还|能付|可以还|可以付|还款|付款|还|付|能|可以|大概|大约|约|最多|只能|一次|一期)"
 )
 _AFTER_RE = re.compile(rf"[\s,]*(?:{_FILLER}[\s,]*){{0,3}}", re.I)
 _BEFORE_RE = re.compile(rf"[\s,:]*(?:{_FILLER}[\s,:]*){{0,4}}$", re.I)

@@ -79,7 +79,7 @@ _YES = re.compile(
     r"confirm(?:ed)?|agree[ds]?|deal|done|perfect|great|good|cool|lovely|brilliant|grand|absolutely|definitely|"
     r"of course|go (?:for it|ahead|on)|do it|that'?s (?:right|fine|good|great|perfect|correct|ok|okay)|"
     r"that'?s (?:spot on|bang on|all good|all correct|lovely|brilliant|ideal|exactly right|sound)|that works|(?:that )?sounds (?:good|great|fine|ok|okay|right|about right)|works for me|set it up|let'?s do (?:it|that)|"
-    r"why not|please do|yes please|happy with that|i agree|i accept|accept|spot on|bang on|exactly|that'?s it|"
+    r"why not|please do|yes please|happy with that|i agree|i accept|accept|spot on|bang on|exactly|that'?s it|that'?s the one|"
     r"that'?s grand|grand|i confirm|course|fair enough|that is (?:fine|right|correct|good)|sounds right|"
     r"looks (?:good|right|fine|correct)|that'?s what i want|sign me up|proceed|please proceed|"
     r"i'?m happy|im happy|i am happy|nice one|that(?:'?ll| will) do|will do|that(?:'?ll| will| would|'?d) work|"
@@ -198,7 +198,10 @@ _NOT_NOW = re.compile(
     r"\b(?:look at|check|go over|go through|look over) (?:my|our) (?:budget|finances|money|bank|outgoings|bills)\b|"
     r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide\b|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower))|"
     r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|driving|busy)\b|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
-    r"\bnot a good time|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
+    r"\bnot a good time|\brevert(?: back)?\b|\bpick (?:this|it|that) up (?:again )?(?:tomorrow|later|another|next|on|after)\b|"
+    r"\btry (?:me|again) (?:tomorrow|later|next|on|on monday|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|^\W*(?:i'?m |im )?in a meeting\b|"
+    r"\b(?:don'?t|dont|do not) (?:want|wanna) to deal with (?:this|it|that)\b|"
+    r"\b(?:talk|chat|speak) (?:about (?:it|this|that) )?(?:next week|tomorrow|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
     r"\b(?:rather|prefer)(?: not| to not) (?:to )?(?:say|discuss|talk about|go into|get into|share)\b|\b(?:don'?t|dont|do not) (?:want|wish) to (?:say|share)\b|"
     r"考虑|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头|"
     rf"{RATHER_NOT_SAY_ZH}|"
@@ -206,7 +209,7 @@ _NOT_NOW = re.compile(
     re.I,
 )
 _CORRECTION = re.compile(
-    r"\b(?:not|isn'?t|ain'?t|aint|isnt|doesn'?t look) (?:right|correct)\b|\bwrong\b|\bincorrect\b|\bmistake\b|"
+    r"\b(?:not|isn'?t|ain'?t|aint|isnt|aren'?t|arent|doesn'?t look|don'?t look) (?:right|correct)\b|\bwrong\b|\bincorrect\b|\bmistake\b|"
     r"\bthat(?:'?s|s| is)? (?:not|isn'?t|isnt) it\b|\bdoesn'?t add up|\bsomething(?:'?s|s| is)? (?:off|not right|wrong)\b|\b(?:don'?t|do not) think (?:that'?s|that is|this is|it'?s|it is) (?:right|correct)\b|\bnot quite\b|\bnot what (?:we|i) (?:agreed|said|asked|picked|chose|chosen|selected|wanted|meant|went for)|不对|错了|有误|不正确|不是我(?:选|要|挑|定)的|我(?:没|没有)选(?:这个)?|(?:选|要)的不是这个|不是这个|"
     r"(?:跟|和|与)(?:我|刚才)?(?:选|说|要|定)的不一样|不一样|不是这样|不是这么回事|弄错|搞错|对不上|不太对|"
     r"(?:这个|这|好像|感觉|方案|计划|金额|日期)有(?:点|些)?问题(?![吗么嘛])",
@@ -267,10 +270,10 @@ _KIND_WORDS = re.compile(
 # before a question or a lean to a dispute).
 _NO_MONEY_WORDS = (
     r"\b(?:i )?(?:don'?t|dont|do not) (?:have|got) (?:it|that|this|the money|the cash|[£$¥€]?\d[\d,.]*)\b(?! (?:on|in|with|ready|now|today))|"
-    r"\b(?:the )?money (?:isn'?t|isnt|is not|ain'?t) there\b|\bbudget (?:doesn'?t|doesnt|does not|won'?t|wont) stretch\b|"
+    r"\b(?:the )?money (?:just |simply )?(?:isn'?t|isnt|is not|ain'?t) there\b|\bbudget (?:doesn'?t|doesnt|does not|won'?t|wont) stretch\b|"
     r"\b(?:salary|wages?|income|pay) (?:is|are) not enough\b|\bnot possible for me to pay\b|"
-    r"^\W*i (?:can'?t|cant|cannot) pay\W*$|"
-    r"揭不开锅|哪(?:有|来的?)钱|拿什么还|没钱还|一分钱都没有|实在没钱|我?咋还"
+    r"^\W*i (?:can'?t|cant|cannot) pay\W*$|\bhow (?:am|are|is) (?:i|we|anyone) (?:meant|supposed|expected) to (?:pay|afford|find)\b|"
+    r"揭不开锅|哪(?:有|来的?)钱|拿什么还|没钱还|一分钱都没有|实在没钱|我?咋还|剩不下|(?:不|没)剩(?:下)?(?:什么|啥|多少)"
 )
 _NO_MONEY = re.compile(_NO_MONEY_WORDS, re.I)
 _CANT_AFFORD = re.compile(
@@ -294,7 +297,7 @@ _NONE_WORK = re.compile(
     r"\bdon'?t (?:like|want) any|\bno good\b|\bnot (?:any|one) of|\bother options?|\banything (?:else|different)\b|"
     r"\b(?:those|these|they|them|that) (?:don'?t|dont|do not|won'?t|wont) (?:work|suit|do)\b|\bnot those\b|"
     r"\b(?:don'?t|dont) fancy any|\bwhat else (?:have you got|is there|can you (?:do|offer))|\bwhat else (?:(?:have|do|did|can|could) )?(?:you|u|ya)\b|\bwhat else is (?:there|available|on offer)|\bwhat other (?:options|plans|choices)\b|\bany other (?:way|choice)|\b(?:is )?(?:that|this|thats|that'?s) (?:all|it) (?:you|u) (?:can|could|have|got|'?ve got|offer)|^\W*is (?:that|this) (?:all|it)\W*$|"
-    r"都不|都不行|都不合适|没(?:有)?一个合适|一个都不|哪个都不|(?:其他|其它|别的)(?:的)?(?:方案|办法|选择|方式)|还有别的",
+    r"都不|都不行|都不合适|没(?:有)?一个合适|没一个(?:能用|行|可以|适合)|(?:都|全)\s*pass\b|一个都不|哪个都不|(?:其他|其它|别的)(?:的)?(?:方案|办法|选择|方式)|还有别的",
     re.I,
 )
 _HARDSHIP = re.compile(
@@ -308,22 +311,22 @@ _HARDSHIP = re.compile(
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
     r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|\b(?:stop|pause|freeze|suspend|waive|remove|drop)\w* (?:the |any |all |my )?(?:interest|charges|fees)\b|\b(?:interest|charges|fees) (?:be |to be |being |get |got )?(?:frozen|stopped|paused|waived|removed|suspended)\b|"
     r"\bwhat i can (?:afford|manage)\b|\blow income\b|\bstruggling (?:with|for) money\b|\bstruggling financially\b|"
-    r"暂停|缓一缓|停息|困难|低保|延期|宽限|冻结|暂时不还|先不还|停还|先少还|体谅|通融|一分钱(?:收入)?都没有|没有?收入|降低月供|缓(?:几|一段|一下|两)|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
+    r"暂停|缓一缓|停息|困难|低保|延期|宽限|冻结|暂时不还|先不还|停还|先少还|体谅|通融|一分钱(?:收入)?都没有|没有?收入|降低月供|缓(?:几|一段|一下|两)|停一停|先停一?下|歇一歇|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
     re.I,
 )
 _SETTLEMENT = re.compile(
-    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:full |whole |entire )?(?:arrears|900|overdue|balance|amount|debt|lot)|my (?:full |whole )?(?:balance|debt|arrears))(?: in full| now| today| right now| straight away| asap)*(?:\W*$| (?:by|with|on|using) (?:my |a |the )?(?:card|debit card|bank transfer|app)|\W+(?:send|give) me))|\bdiscount|"
+    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:full |whole |entire )?(?:arrears|900|overdue|balance|amount|debt|lot)(?: (?:amount|balance|[£$¥€]?\d[\d,.]*))?|my (?:full |whole )?(?:balance|debt|arrears))(?: in full| now| today| right now| straight away| asap)*(?:\W*$| (?:by|with|on|using) (?:my |a |the )?(?:card|debit card|bank transfer|app)| (?:on|by|before|after|when|at|next|this|in \d)\b|\W+(?:send|give) me))|\bdiscount|"
     r"\breduce (?:the|what i) (?:total|balance|amount)|\bwrite (?:it |some (?:of it )?)?off\b|\bknock (?:some|a bit) off|\b(?:a|any|some) reduction\b(?! (?:in|of|to) (?:my |the )?(?:monthly|payments?|instalments?))|\boff the (?:total|balance|debt)\b|"
     r"\bfull and final\b|\bless th[ae]n (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
-    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打折|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
+    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打折|(?<!月)(?<!期)减(?:一半|半)|\d[\d,]*[^，。]{0,6}了结|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
     re.I,
 )
 # "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
 _OWED_WRONG = re.compile(
     r"\b(?:balance|amount owed|total|figure|debt|arrears|outstanding|owing)\b.{0,25}\b(?:wrong|incorrect|not right)\b|"
-    r"\bowe (?:you )?(?:way |much |a lot |far )?less\b|\b(?:should|shud|shld) be (?:way |much |a lot |far )?(?:less|lower)\b|\b(?:don'?t|dont|do not) owe (?:that|this|you that) much\b|"
+    r"\bowe (?:you )?(?:way |much |a lot |far )?less\b|\b(?:don'?t|dont|do not) agree with (?:the|this|that|your) (?:amount|balance|figure|total)\b|\b(?:should|shud|shld) be (?:way |much |a lot |far )?(?:less|lower)\b|\b(?:don'?t|dont|do not) owe (?:that|this|you that) much\b|"
     r"欠款不对|欠的(?:钱|数)?不对|(?:总额|余额|总数|欠款金额)不对|没欠这么多",
     re.I,
 )
@@ -391,8 +394,12 @@ _ABOUT_LATER = re.compile(
 _ASKS_ABOUT_PLAN = re.compile(r"^\W*(?:is|does|will|would) (?:this|that|it)\b(?! (?:be )?possible)[^?]*\?\W*$", re.I)
 _EXPLICIT_DATE = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bpay ?day\b|\bin \d+ (?:days?|weeks?)\b|"
-    r"\b\d{1,2}[/.]\d{1,2}\b|\bnext (?:week|month)\b|\bend of (?:the |next )?month\b|\btomorrow\b|"
-    r"\d{1,2}号|\d{1,2}日|明天|下周|月底|下个?月|月初|月中|(?:这|下)?(?:周|星期|礼拜)[一二三四五六日天]",
+    r"\b\d{1,2}[/.]\d{1,2}\b|\bnext (?:week|month)\b|\bend of (?:the |next )?m(?:o)?nth\b|\btomorrow\b|"
+    # loosely: "after christmas", "month end", "2 weeks from now", "the first of next month"
+    r"\b(?:after|before|by|until|till|over) (?:christmas|xmas|new year|easter)\b|\bmonth[- ]end\b|"
+    r"\b(?:\d+|a|one|two|three) (?:days?|weeks?) from (?:now|today)\b|\b(?:first|1st) of (?:next|the) month\b|"
+    r"\d{1,2}号|\d{1,2}日|明天|明儿|后天|下周|月底|月尾|下个?月|月初|月中|(?:这|下)?(?:周|星期|礼拜)[一二三四五六日天]|"
+    r"过完年|年后|(?:国庆|春节|过年|节)(?:以?后|之后)",
     re.I,
 )
 _ORDINALS = {
@@ -468,7 +475,7 @@ _LENGTH_LEFT = re.compile(
     r"\b(?:instead of|rather than|not|than|from)\s+(?:the\s+)?(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
     r"(?:\s*(?:months?|mths?|mos?|payments?|instalments?|installments?)|[- ]month(?:ly)? (?:one|plan))?\b|"
     r"\b(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s*(?:months?|mths?|payments?))?"
-    r"\s+(?:is|are|'s|seems?|feels?)\s+(?:way |far |a bit |much )?too (?:many|long|short|much|few)\b|"
+    r"\s+(?:is|are|'s|seems?|feels?)\s+(?:(?:way |far |a bit |much )?too (?:many|long|short|much|few)|a lot|loads|a bit much)\b|"
     r"(?:半年|[一两二三四五六七八九十]+年|\d{1,2}\s*(?:个月|期)|(?:三|六|九|十二)(?:个月|期))\s*(?:太|有点|有些)(?:短|长|多|少)|"
     r"(?:不要|不想要|不选|不是)\s*(?:半年|\d{1,2}\s*(?:个月|期)|(?:三|六|九|十二)(?:个月|期))",
     re.I,
@@ -476,11 +483,12 @@ _LENGTH_LEFT = re.compile(
 
 # "I can do 20", "could manage £15 a week": an amount offered, not a refusal.
 _OFFERS_AN_AMOUNT = re.compile(
-    r"\b(?:can|could|cud|will|would|might|maybe)\b[^.?!]{0,20}\b(?:do|pay|manage|afford|stretch to|offer)\b[^.?!]{0,12}\d",
+    r"\b(?:can|could|cud|will|would|might|maybe)\b[^.?!]{0,20}\b(?:do|pay|manage|afford|stretch to|offer)\b[^.?!]{0,12}\d|"
+    r"\b(?:i have|i'?ve got|i got)\s+[£$¥€]?\d[\d,]*\b[^.?!]{0,20}\b(?:can|could)\s+(?:give|send|pay|transfer)\b",
     re.I,
 )
 _IN_FULL = re.compile(
-    r"\ball\b|\bfull\b|\bwhole\b|\beverything\b|\bthe lot\b|\bclear\b|全部|全额|一次性|一次(?:结清|还清|付清|还完)",
+    r"\ball\b|\bfull\b|\bwhole\b|\bentire\b|\beverything\b|\bthe lot\b|\bclear\b|\bin one go\b|全部|全额|一次性|一次(?:结清|还清|付清|还完|还了)|(?:还|俾|畀|付)晒",
     re.I,
 )
 _COUNT_OF_PAYMENTS = re.compile(
@@ -505,11 +513,22 @@ _EACH = re.compile(
 )
 # "even the smallest one is too much", "cant even afford the 75": the options refused, not one chosen.
 _REFUSES_EVEN = re.compile(
-    r"\beven (?:the|that|your|ur|a) [^.?!]{0,30}\b(?:too (?:much|high|steep|expensive)|can'?t|cannot|not (?:possible|doable|affordable))|"
-    r"\b(?:can'?t|cannot|cant|couldn'?t|unable to) even (?:afford|pay|manage|do)\b",
+    r"\beven (?:the|that|your|ur|a) [^.?!]{0,30}\b(?:too (?:much|high|steep|expensive)|can'?t|cannot|not (?:possible|doable|affordable)|"
+    r"(?:is |'?s )?(?:still )?more than (?:i|we) (?:have|can|could|get|earn))|"
+    r"\b(?:can'?t|cannot|cant|couldn'?t|unable to) even (?:afford|pay|manage|do)\b|"
+    # "300 a month?? I wish", 一个月三百？开玩笑吧: a figure shown, laughed off
+    r"\d[^.!]{0,25}\?+\s*(?:i wish|yeah right|as if|you'?re (?:having a laugh|joking|kidding)|are you (?:joking|kidding|serious))\b|"
+    r"[？?]\s*(?:开玩笑|做梦|逗我)|"
+    # 连最少那个都吃力, 每月七十五也挤不出来: even that one, even that figure
+    r"连[^，。？?]{0,10}都(?:吃力|够呛|还不起|付不起|还不了|付不了|拿不出|挤不出|困难|难)|"
+    r"(?:也|都)(?:挤不出|拿不出|还不起|付不起|还不了|付不了)|剩不下|(?:不|没)剩(?:下)?(?:什么|啥)|我哪有|"
+    r"\bhow (?:am|are|is) (?:i|we|anyone) (?:meant|supposed|expected) to (?:pay|afford|find|manage)\b",
     re.I,
 )
-_SHORTEST = re.compile(r"\b(?:shortest|quickest|fastest|biggest payments?)\b|最短|最快", re.I)
+_SHORTEST = re.compile(
+    r"\b(?:shortest|quickest|fastest|biggest payments?)\b|\b(?:finish|finishes|ends?|done) (?:the )?(?:quickest|soonest|fastest|first)\b|最短|最快",
+    re.I,
+)
 _LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
 # "I would like to settle the overdue amount of £900 immediately": the arrears paid now, in full.
 _SETTLE_OVERDUE_NOW_WORDS = (
@@ -526,7 +545,8 @@ _PAY_NOW = re.compile(
     r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"
     rf"{_SETTLE_OVERDUE_NOW_WORDS}|"
     r"\bpay (?:the )?(?:nine hundred|[£$¥€]?900)(?: pounds| quid| dollars)? (?:now|today|right now|straight away|right away|immediately)\b|\b(?:let'?s|lets) (?:just )?get (?:it|this) paid\b|"
-    r"\b(?:i (?:have|got)|i'?ve got) the (?:money|funds|cash)(?: (?:now|today|here|sat|sitting|ready|in my account))",
+    r"\b(?:i (?:have|got)|i'?ve got) the (?:money|funds|cash)(?: (?:now|today|here|sat|sitting|ready|in my account))|"
+    r"\bpay (?:the |it |this )?(?:[£$¥€]?900|lot|arrears|overdue(?: amount)?)(?: off)? and be done\b",
     re.I,
 )
 _WHEN_PAID = re.compile(r"\bwhen i get paid\b|\bon pay ?day\b|\bafter pay ?day\b|发工资(?:后|以后|那天)", re.I)
@@ -558,6 +578,39 @@ _OPTIONS_BAD = re.compile(
 # Topics that would otherwise take over which an option named plainly wins over.
 _CHOICE_MISTAKEN_FOR = frozenset({"third_party", "ask_balance", "claim_already_paid"})
 _PLAN_NOUN = re.compile(r"\bplans?\b|分期", re.I)
+# "split it into payments please", 分期吧: a plan asked for, its length not yet named.
+_PLAN_ASKED = re.compile(
+    r"^\W*(?:那|那就|就|我想|我要|还是)?分期(?:吧|还|付|好了|算了)?(?:\W|$)|"
+    r"\b(?:split|spread|break) (?:it|this|that|the (?:\w+ )?(?:amount|balance|arrears|900))(?: up)? (?:into|over|across) (?:payments|instalments|installments|monthly payments|a few months)\b|"
+    r"\bpay (?:it |this )?in (?:instalments|installments|monthly payments)\b",
+    re.I,
+)
+# "3天后", "两周以后": a day counted from today, in Chinese; only where a payment is offered (at
+# the read-back "10天后太早了" names the day being left, which _EXPLICIT_DATE must not take).
+_IN_SOME_DAYS_ZH = re.compile(r"(?:\d+|[一两三四五六七八九十])(?:天|周|个星期|个礼拜)(?:以?后|之后)")
+# A day and paying on it, in Chinese: 等我5号发了薪水就还, 明儿个下午给你转过去.
+_PAYS_THEN_ZH = re.compile(
+    r"(?:就|再|会|才|一定|肯定)(?:还|转|付)|还(?:上|清|款|钱|你|给你)|转(?:给你|过去|过来)|付(?:清|款)"
+)
+# A payment still to come, not one made: "I'll pay tomorrow", 明儿个转过去.
+_STILL_TO_COME = re.compile(
+    r"\b(?:will|'ll|gonna|going to|shall)\b|明天|明儿|后天|下周|下个?月|月底|月尾|过完年|年后|等我",
+    re.I,
+)
+# "the one in between", "the middle plan if thats ok", 中间那个: the middle plan (of three plans,
+# not the middle of all the buttons, which would be a plan by position by accident).
+_MIDDLE = re.compile(
+    r"\bin between\b|\bmiddle (?:one|option|plan|choice)\b|\bnot the (?:longest|shortest)\b[^.?!]{0,20}\bnot the (?:longest|shortest)\b|\b(?:one|option|plan) in the middle\b|\bthe middle\W*$|中间(?:那|一)?(?:个|种)",
+    re.I,
+)
+# "can the payments come out by direct debit", 扣款是从哪张卡扣: how the money is taken,
+# asked (not a change of date, which the classifier often leans to).
+_PAYMENT_METHOD_QUESTION = re.compile(
+    r"\b(?:by|via|through|with|set up|setup|on) (?:a )?(?:direct debit|standing order|dd)\b|\bdirect debit\b[^.!]*\?|"
+    r"\b(?:which|what) (?:card|account|bank)\b[^.!]*\b(?:come out|taken|take|debit|use|pay)|"
+    r"哪张卡|哪个(?:卡|账户)|从哪(?:里|儿)?扣|自动扣款[^，。]*(?:吗|么|嘛|[?？])|能(?:不能)?用(?:支付宝|微信|信用卡)",
+    re.I,
+)
 
 
 # The reason step.
@@ -675,6 +728,25 @@ _ASKS_TO_PAY = re.compile(
     re.I,
 )
 # "why is it 900 overdue? i thought …", "how is it 3200??": the figures asked about first.
+# "hardship plan instead", 换成困难方案: a hardship arrangement asked for in place of these terms (not
+# "what is the hardship plan?", a question).
+_HARDSHIP_INSTEAD = re.compile(
+    r"^(?!\W*(?:what|how|why|is|are|does|do)\b)[^?]*\bhardship\b|(?:换成|改成|要|申请)困难(?:方案|帮扶|计划)",
+    re.I,
+)
+# A question inside the message: "once i start paying, will my account ...?".
+_STARTS_AS_QUESTION_ANYWHERE = re.compile(
+    r"\b(?:will|would|does|do|is|are|can|could)\s+(?:my|the|this|it|that|i|you|there)\b", re.I
+)
+
+# "when exactly was it due again?", "is there any help for people on benefits?", "can you break
+# down how you got to 900": one question and nothing else, at the reason question (not a reason).
+_ONE_QUESTION = re.compile(
+    r"^\W*(?:when|what|whats|which|where|who|is there|are there|do i|does|will (?:you|it|this|i|that)|"
+    r"how (?:much|long|many|do|does|did|can|will|is))\b[^.!?]*\?\W*$|"
+    r"^\W*(?:can|could) you (?:break|explain|tell|show|send|give)\b[^.!?]*$",
+    re.I,
+)
 _FIGURES_QUESTION = re.compile(
     r"^\W*(?:why|how|what)\b[^.?!]{0,40}\b(?:overdue|owe|owing|balance|amount|arrears|total|£?\d[\d,.]*|fees?|interest|charges?)\b[^.?!]{0,20}\?",
     re.I,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ..language_choice import CHOOSE_LANGUAGE, chooses_language
+from ..parsing import parse_periodic_amount
 from .lexicon import (
     _ASKS_OUTRIGHT,
     _ASKS_WHO,
@@ -21,8 +22,10 @@ from .lexicon import (
     _HARDSHIP,
     _HUMAN,
     _IN_FULL,
+    _IN_SOME_DAYS_ZH,
     _LENGTH_WORDS,
     _LONGEST,
+    _MIDDLE,
     _NO,
     _NO_MONEY,
     _NONE_WORK,
@@ -34,6 +37,9 @@ from .lexicon import (
     _ORDINALS,
     _PAY_NOW,
     _PAY_ON_A_DAY,
+    _PAYMENT_METHOD_QUESTION,
+    _PAYS_THEN_ZH,
+    _PLAN_ASKED,
     _PLAN_AT_AMOUNT,
     _PLAN_BY_AMOUNT,
     _PLAN_BY_MONTHS,
@@ -46,6 +52,7 @@ from .lexicon import (
     _SETTLE_OVERDUE_NOW,
     _SETTLEMENT,
     _SHORTEST,
+    _STILL_TO_COME,
     _TAKE_NUMBER,
     _WHEN_PAID,
     _YEAR_LONG,
@@ -89,9 +96,15 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=payload)
     if chooses_language(text, intent, confidence):
         return Reading(TOPIC, intent=CHOOSE_LANGUAGE)  # "English please": a language asked for, then the step again
+    if _PAYMENT_METHOD_QUESTION.search(text):
+        return Reading(QUESTION, intent=intent)  # "can it come out by direct debit": how, asked; not a new date
     if intent == "insult" and _OPTIONS_BAD.search(text):
         return Reading(NONE_WORK)  # "they're all rubbish": the options judged, not an insult
-    if intent in _CHOICE_MISTAKEN_FOR and confidence < 0.9:
+    if (
+        intent in _CHOICE_MISTAKEN_FOR
+        and confidence < 0.9
+        and not (_CJK.search(text) and re.search(r"多少|几|吗|么|[?？]", text))  # 分6期的话总共要还多少: asked
+    ):
         # "im choosing number 4", "300 x 3": an option by its position or length, which
         # the classifier took for someone else on the line or a balance question
         chosen = _choice(text)
@@ -104,6 +117,7 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and not plainly_terms(text, intent)
         and not contradicted(text, intent, confidence)
         and not (intent.startswith("reason_") and _HARDSHIP.search(text))  # "我失业了，能不能少还点": asks for less
+        and not (intent == "claim_already_paid" and _STILL_TO_COME.search(text))  # 明儿个转过去: not paid yet
     ):
         return Reading(TOPIC, intent=intent)
     if (
@@ -113,8 +127,13 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and not _EXPLICIT_DATE.search(text)  # "the money isnt there right now, … I can send the full 900 on the 30th"
     ):
         return Reading(CANT_AFFORD)  # "I don't have 900 quid lying around", 我哪有钱还, "… not now and not in 3 months"
-    if _NOT_NOW.search(text) and not _HARDSHIP.search(text):
-        return Reading(NOT_NOW)  # but "能延期吗 等我找到工作再还" asks for a break
+    if (
+        _NOT_NOW.search(text)
+        and not _HARDSHIP.search(text)
+        and not (_CJK.search(text) and _names_a_day(text) and _PAYS_THEN_ZH.search(text))
+    ):
+        # but "能延期吗 等我找到工作再还" asks for a break, and 等我5号发了薪水就还 names the day
+        return Reading(NOT_NOW)
     if (
         _SETTLEMENT.search(text)
         and not (_CJK.search(text) and _HARDSHIP.search(text))
@@ -133,7 +152,12 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     amount = amount_with_period(text)
     if intent in QUESTIONS and confidence >= 0.9 and _ASKS_OUTRIGHT.search(text) and not _NONE_WORK.search(text):
         return Reading(TOPIC, intent=intent)  # "does paying the 900 stop the interest?": answered, not hardship
-    if _HARDSHIP.search(text) and not amount and not _points_at_option(text):
+    if (
+        _HARDSHIP.search(text)
+        and not amount
+        and not _points_at_option(text)
+        and not (_CJK.search(text) and re.search(r"\d{1,2}\s*期", text))  # 12期的吧 每个月少点: that plan
+    ):
         return Reading(HARDSHIP)  # but "the longest one pls, smaller payments are easier" is that option
     if _HUMAN.search(text) and not _ASKS_WHO.search(text) and not _confident_question(text, intent, confidence):
         return Reading(HUMAN)  # but "will you still call me if i choose a plan?" is a question
@@ -150,6 +174,8 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     if choice:
         if choice.months is not None and intent == "request_hardship" and confidence >= 0.5:
             return Reading(HARDSHIP)  # "could I defer payments for 2 months": a break, not a plan
+        if choice.months is not None and choice.kind is None and _figure_each_month(text, choice.months):
+            return Reading(AMOUNT)  # 月供一百 分九个月还完: their own figure a month, weighed by the plan form
         return choice
     if intent in {"request_hardship", "ask_settlement"} and confidence >= 0.5:
         return Reading(TOPIC, intent=intent)
@@ -206,6 +232,8 @@ def _confident_question(text: str, intent: str | None, confidence: float) -> boo
 
 def _choice(text: str) -> Reading | None:
     among_plans = bool(_PLAN_NOUN.search(text))
+    if _MIDDLE.search(text):
+        return Reading(CHOICE, choice=0, among_plans=True)
     position = _POSITION.search(text)
     if position:
         digit, ordinal, zh, relative = position.groups()
@@ -214,14 +242,16 @@ def _choice(text: str) -> Reading | None:
         if ordinal or zh:
             return Reading(CHOICE, choice=_ORDINALS[(ordinal or zh).lower()], among_plans=among_plans)
         return Reading(
-            CHOICE, choice={"last": -1, "bottom": -1, "top": 1, "middle": 0}[relative.lower()], among_plans=among_plans
+            CHOICE,
+            choice={"last": -1, "bottom": -1, "top": 1, "middle": 0}[relative.lower()],
+            among_plans=among_plans or relative.lower() == "middle",
         )
-    if _BY_A_DATE.search(text) or (_IN_FULL.search(text) and (_EXPLICIT_DATE.search(text) or _WHEN_PAID.search(text))):
+    if _BY_A_DATE.search(text) or (_IN_FULL.search(text) and (_names_a_day(text) or _WHEN_PAID.search(text))):
         return Reading(CHOICE, kind="choose_promise_to_pay")
     paying_now = _PAY_NOW.search(text)
     if paying_now and not _REFUSED_BEFORE.search(text[: paying_now.start()]):
         return Reading(CHOICE, kind="choose_pay_now")  # but not "I can't pay now"
-    if _SHORTEST.search(text) and (among_plans or re.search(r"那个|那种|方案|选项", text)):
+    if _SHORTEST.search(text) and (among_plans or re.search(r"\bone\b|\boption\b|那个|那种|方案|选项", text, re.I)):
         return Reading(CHOICE, choice=1, among_plans=True)
     if _LONGEST.search(text) and (
         among_plans
@@ -230,6 +260,14 @@ def _choice(text: str) -> Reading | None:
         return Reading(CHOICE, choice=-1, among_plans=True)
     if _HALF_YEAR.search(text):
         return Reading(CHOICE, months=6)
+    if (
+        _CJK.search(text)
+        and _names_a_day(text)
+        and _PAYS_THEN_ZH.search(text)
+        and not _EACH.search(text)
+        and not months_named(text)
+    ):
+        return Reading(CHOICE, kind="choose_promise_to_pay")  # 等我5号发了薪水就还: the whole sum on that day
     if _YEAR_LONG.search(text) or (months_named(text) and not _IN_FULL.search(text)):
         return Reading(CHOICE, months=months_named(text) or 12)
     taken = _TAKE_NUMBER.search(text)
@@ -242,9 +280,30 @@ def _choice(text: str) -> Reading | None:
     months = _PLAN_BY_MONTHS.search(text)
     if months and (_PLAN_WORD.search(text) or not _IN_FULL.search(text)):
         return Reading(CHOICE, months=int(next(g for g in months.groups() if g)))
+    if _PLAN_ASKED.search(text):
+        return Reading(CHOICE, kind="choose_plan")  # "split it into payments please": a plan, its length asked next
     if not _PLAN_WORD.search(text):
         return None
     amount = _PLAN_BY_AMOUNT.search(text) or _PLAN_AT_AMOUNT.search(text)
     if amount and re.search(r"\bones?\b|\boptions?\b|\bplans?\b|那个|那种|方案|选项|^\W*(?:我)?(?:选|要)", text, re.I):
         return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
     return None
+
+
+def _figure_each_month(text: str, months: int) -> bool:
+    """Their own figure with its period beside a length (月供一百 分九个月还完), which
+    amount_with_period leaves out as a plan named by its length; not the length itself
+    ("six monthly payments")."""
+    said = parse_periodic_amount(text)
+    return (
+        said is not None
+        and said.period is not None
+        and said.amount > 0
+        and said.amount != months
+        and not _PLAN_AT_AMOUNT.search(text)
+    )
+
+
+def _names_a_day(text: str) -> bool:
+    """A day to pay on, including one counted from today in Chinese (3天后)."""
+    return bool(_EXPLICIT_DATE.search(text) or _IN_SOME_DAYS_ZH.search(text))

@@ -21,6 +21,7 @@ from .lexicon import (
     _ENDS_AS_QUESTION,
     _EXPLICIT_DATE,
     _HARDSHIP,
+    _HARDSHIP_INSTEAD,
     _HUMAN,
     _KIND_WORDS,
     _LONGER_TERM_ZH,
@@ -39,6 +40,7 @@ from .lexicon import (
     _START_LATER,
     _START_ON_PAYDAY,
     _STARTS_AS_QUESTION,
+    _STARTS_AS_QUESTION_ANYWHERE,
     _THUMBS,
     _WORRY,
     _WORRY_MORE,
@@ -58,6 +60,7 @@ from .reading import (
     CHANGE_MONTHS,
     CONFIRM_FIRST,
     CORRECTION,
+    HARDSHIP,
     HUMAN,
     NO,
     NOT_NOW,
@@ -141,6 +144,8 @@ def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] 
         return Reading(NO)  # 不不不，我不想分期了: a refusal, whatever plan word is in it
     if _NOT_WHAT_I_CHOSE.search(text):
         return Reading(CORRECTION)  # 我刚刚点的不是6期: not what they chose, not a new length
+    if _HARDSHIP_INSTEAD.search(text):
+        return Reading(HARDSHIP)  # "can i go on a hardship plan instead": another kind, the hardship options
     if (_WORRY.search(text) and not _changes_to(text)) or (
         _WORRY_MORE.search(text) and not _STARTS_AS_QUESTION.search(text) and not _names_new_terms(text)
     ):
@@ -208,6 +213,8 @@ def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] 
         intent is not None and intent not in {"affirm", "deny", "thank", "goodbye"} and confidence >= 0.8
     ):
         return Reading(TOPIC, intent=intent)
+    if _ENDS_AS_QUESTION.search(text) and _STARTS_AS_QUESTION_ANYWHERE.search(text) and not _CHANGE.search(text):
+        return Reading(QUESTION, intent=intent)  # "once i start paying will my account stop showing as overdue?"
     return Reading(UNCLEAR)
 
 

@@ -22,6 +22,7 @@ from .lexicon import (
     _NOT_NOW,
     _NOT_UNDERSTOOD,
     _OFFERS_AN_AMOUNT,
+    _ONE_QUESTION,
     _OWN_PAY,
     _PAID_CLAIM,
     _PAY_ON_A_DAY,
@@ -119,6 +120,11 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         if intent != "cancel_plan" and confidence >= 0.3 and not _reason_code(text, ranking, strict=True):
             # a lean the words do not bear out; below 0.3 the classifier is only guessing
             return Reading(CONFIRM_FIRST, intent=intent)
+    if _ONE_QUESTION.search(text) and not _NOT_NOW.search(text) and not _HUMAN.search(text):
+        # "when exactly was it due again?": a question, whatever reason the classifier leans to
+        if intent in QUESTIONS and confidence >= 0.5:
+            return Reading(TOPIC, intent=intent)
+        return Reading(QUESTION, intent=intent)
     if _WHY_ASKED.search(text) and not _reason_code(text, ranking, strict=True):
         return Reading(QUESTION, intent=intent)  # "为啥要问这个 先告诉我": why we ask, not why they missed it
     if _SHOW_OPTIONS.search(text) and not _reason_code(text, ranking, strict=True):
@@ -129,7 +135,10 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         paying = intent in {"choose_promise_to_pay", "choose_pay_now"}
         return Reading(TOPIC, intent=intent) if paying else Reading(OPTIONS)
     if _NOT_NOW.search(text) or (
-        intent == "defer_decision" and confidence >= 0.5 and not _reason_code(text, ranking, strict=True)
+        intent == "defer_decision"
+        and confidence >= 0.5
+        and not _reason_code(text, ranking, strict=True)
+        and not _HUMAN.search(text)  # "i need to talk to somebody who can make decisions": a person
     ):
         return Reading(NOT_NOW)  # "new job, first pay hasn't come yet": a reason, whatever the lean to "later"
     if _HUMAN.search(text) and not _ASKS_WHO.search(text):
@@ -167,7 +176,7 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return Reading(REASON, reason=_reason_words(text))
     if (
         _OFFERS_AN_AMOUNT.search(text)
-        and _EXPLICIT_DATE.search(text)
+        and (_EXPLICIT_DATE.search(text) or re.search(r"\btoday\b|\bnow\b|今天|现在", text, re.I))
         and not amount_with_period(text)
         and intent not in {"choose_promise_to_pay", "choose_pay_now", "offer_monthly_amount"}
     ):
