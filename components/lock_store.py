@@ -18,6 +18,10 @@ serves other conversations while Redis answers. The lock keeps
 Rasa's JSON, so replicas running the previous version during a rolling update
 share it safely (a script is atomic, and WATCH sees what it changed).
 
+The Redis lock also carries, from one turn of a conversation to the next, what
+the tracker store knows of the rows the latest turns wrote (`Turn`; see the
+comment above it), so that a replica need not ask PostgreSQL what is new.
+
 Both lock stores here also bound each conversation's queue: Rasa lets any
 number of messages of one conversation wait for its lock, and a ticket's
 lifetime (60 s) runs from the moment it is issued, so a burst of messages left
@@ -35,10 +39,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 import weakref
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 import redis.asyncio
@@ -100,15 +108,70 @@ class BoundedInMemoryLockStore(InMemoryLockStore):
         return ticket
 
 
+# What a turn leaves with the conversation's lock for the next one: the tracker
+# store's account of the rows it wrote (components.tracker_store), so that the
+# replica taking the next message can tell without asking PostgreSQL whether
+# anybody wrote since it last saw the conversation, and what. The lock store only
+# carries it: a turn served at once takes it from the lock (`Turn.taken`), the
+# lock no longer holding it from then on, so a turn that dies half-way leaves
+# nothing to be trusted; the release leaves the turn's own account (`Turn.state`)
+# with the lock when no other message of the conversation waits. The text itself
+# is kept under a key of its own (`left:<lock key>`, which the scripts pass through
+# without parsing it), and the lock names it by a token of the release that left
+# it; any change to the lock by other code (Rasa's own lock store, the previous
+# version of these scripts during a rolling update) rewrites the lock without the
+# token, and what is under the other key is then never handed out.
+TRACKER_SECONDS = 3600  # how long an idle conversation's account is kept in Redis
+MAX_TRACKER_CHARS = 256_000  # a larger account is not left (the next turn asks PostgreSQL)
+LEFT_PREFIX = "left:"
+
+
+@dataclass
+class Turn:
+    """The message (or HTTP API call) holding a conversation's lock in this task."""
+
+    conversation_id: str
+    taken: str | None  # what the previous holder left with the lock, if this turn was served at once
+    state: Any = None  # what to leave with the lock: an object with `encode() -> str`, or None
+    owner: Any = None  # the tracker store that reads and writes `state`
+
+
+_TURN: ContextVar[Turn | None] = ContextVar("conversation_turn", default=None)
+
+
+def current_turn(conversation_id: str) -> Turn | None:
+    """The turn holding this conversation's lock in the running task, if any."""
+    turn = _TURN.get()
+    return turn if turn is not None and turn.conversation_id == conversation_id else None
+
+
+_VERSIONED: weakref.WeakSet[AtomicRedisLockStore] = weakref.WeakSet()
+
+
+async def forget_tracker(conversation_id: str) -> None:
+    """Drop what a turn left with the conversation's lock, in every Redis lock
+    store of this process: the tracker store wrote it outside a turn (not under
+    the lock), so the account no longer holds."""
+    for store in list(_VERSIONED):
+        try:
+            await store._release_async(conversation_id, -1)
+        except redis.RedisError:  # then nobody can take it either until Redis is back, or it expires
+            pass
+
+
 # The live tickets of a lock (Rasa's JSON: each ticket a JSON string of its own),
 # the expired ones dropped: ticket `expires` at or after `now` (Rasa's
-# Ticket.has_expired is now > expires). Shared by both scripts.
+# Ticket.has_expired is now > expires). Shared by both scripts. `store` writes
+# the lock without what a turn left with it (`left`).
 _LIVE_TICKETS = """
 local now = tonumber(ARGV[2])
 local numbers, tickets = {}, {}
+local token = false
 local raw = redis.call('GET', KEYS[1])
 if raw then
-  for _, text in ipairs(cjson.decode(raw).tickets or {}) do
+  local stored = cjson.decode(raw)
+  if type(stored.tracker) == 'string' then token = stored.tracker end
+  for _, text in ipairs(stored.tickets or {}) do
     local ticket = cjson.decode(text)
     if tonumber(ticket.expires) >= now then
       numbers[#numbers + 1] = tonumber(ticket.number)
@@ -127,8 +190,11 @@ local function store()
 end
 """
 
-# ARGV: conversation id, now, lifetime, max queued. {ticket, the lock as stored}, or
-# {-1, the number waiting} when max queued are already waiting (nothing changed).
+# KEYS: the lock, what is left with it. ARGV: conversation id, now, lifetime, max
+# queued. {ticket, the lock as stored, what the previous turn left if this ticket
+# is served at once}, or {-1, the number waiting} when max queued are already
+# waiting (nothing changed). The lock is stored without what was left: only the
+# turn served at once takes it.
 _ISSUE = (
     _LIVE_TICKETS
     + """
@@ -138,11 +204,23 @@ end
 local number = 0
 if #numbers > 0 then number = numbers[#numbers] + 1 end
 tickets[#tickets + 1] = string.format('{"number": %d, "expires": %.6f}', number, now + tonumber(ARGV[3]))
-return {number, store()}
+local lock = store()
+if token then
+  local left = redis.call('GET', KEYS[2])
+  redis.call('DEL', KEYS[2])
+  local head = token .. '\\n'
+  if #tickets == 1 and left and string.sub(left, 1, #head) == head then
+    return {number, lock, string.sub(left, #head + 1)}
+  end
+end
+return {number, lock}
 """
 )
 
-# ARGV: conversation id, now, the ticket to remove (-1: none, only the expired ones).
+# KEYS: the lock, what is left with it. ARGV: conversation id, now, the ticket to
+# remove (-1: none, only the expired ones), what the turn leaves for the next ("":
+# nothing), for how many seconds, the release's token. Left only when no ticket is
+# left (else the lock is stored without it).
 _RELEASE = (
     _LIVE_TICKETS
     + """
@@ -153,10 +231,28 @@ for i = #numbers, 1, -1 do
     table.remove(tickets, i)
   end
 end
+if token then redis.call('DEL', KEYS[2]) end
+if #tickets == 0 and ARGV[4] and ARGV[4] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[6] .. '\\n' .. ARGV[4], 'EX', tonumber(ARGV[5]))
+  redis.call('SET', KEYS[1], '{"conversation_id": ' .. cjson.encode(ARGV[1]) .. ', "tickets": [], "tracker": '
+    .. cjson.encode(ARGV[6]) .. '}', 'EX', tonumber(ARGV[5]))
+  return 0
+end
 store()
 return #tickets
 """
 )
+
+
+def _left_by(turn: Turn) -> str:
+    """What a turn leaves with the lock ("" for nothing)."""
+    if turn.state is None:
+        return ""
+    try:
+        text = turn.state.encode()
+    except Exception:  # whatever went wrong, the next turn asks PostgreSQL
+        return ""
+    return text if len(text) <= MAX_TRACKER_CHARS else ""
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -184,6 +280,7 @@ class AtomicRedisLockStore(RedisLockStore):
         }
         self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple] = weakref.WeakKeyDictionary()
         self._releasing: set[asyncio.Future] = set()  # releases of cancelled turns' tickets
+        _VERSIONED.add(self)
 
     def async_red(self) -> redis.asyncio.Redis:
         """The asyncio client of the running event loop (made on first use)."""
@@ -198,41 +295,46 @@ class AtomicRedisLockStore(RedisLockStore):
             self._async_clients[loop] = found
         return found
 
+    def _keys(self, conversation_id: str) -> list[str]:
+        """The lock's key, and the key of what a turn left with it."""
+        return [self.key_prefix + conversation_id, LEFT_PREFIX + self.key_prefix + conversation_id]
+
     def _issue_args(self, conversation_id: str, lock_lifetime: float) -> dict:
         return {
-            "keys": [self.key_prefix + conversation_id],
+            "keys": self._keys(conversation_id),
             "args": [conversation_id, repr(time.time()), repr(float(lock_lifetime)), self.max_queued],
         }
 
-    def _issued(self, number: int, stored: bytes) -> tuple[int, TicketLock]:
+    def _issued(self, answer: list) -> tuple[int, TicketLock, str | None]:
+        number, stored = answer[0], answer[1]
         if number < 0:
             raise ConversationBusy(int(stored))
-        return int(number), TicketLock.from_dict(json.loads(stored))
+        left = answer[2].decode() if len(answer) > 2 else None
+        return int(number), TicketLock.from_dict(json.loads(stored)), left
 
     def _issue(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
         """A new ticket and the lock with it, in one round trip."""
         try:
-            number, stored = self._issue_script(**self._issue_args(conversation_id, lock_lifetime))
+            answer = self._issue_script(**self._issue_args(conversation_id, lock_lifetime))
         except redis.RedisError as exc:
             raise LockError(f"Error while acquiring lock: {type(exc).__name__}") from None
-        return self._issued(number, stored)
+        return self._issued(answer)[:2]
 
-    async def _issue_async(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock]:
-        """`_issue` on the event loop."""
+    async def _issue_async(self, conversation_id: str, lock_lifetime: float) -> tuple[int, TicketLock, str | None]:
+        """`_issue` on the event loop; also what the previous turn left, if this ticket is served at once."""
         try:
-            number, stored = await self._async_scripts()[1](**self._issue_args(conversation_id, lock_lifetime))
+            answer = await self._async_scripts()[1](**self._issue_args(conversation_id, lock_lifetime))
         except redis.RedisError as exc:
             raise LockError(f"Error while acquiring lock: {type(exc).__name__}") from None
-        return self._issued(number, stored)
+        return self._issued(answer)
 
     def _release(self, conversation_id: str, ticket_number: int) -> None:
-        self._release_script(
-            keys=[self.key_prefix + conversation_id], args=[conversation_id, repr(time.time()), ticket_number]
-        )
+        self._release_script(keys=self._keys(conversation_id), args=[conversation_id, repr(time.time()), ticket_number])
 
-    async def _release_async(self, conversation_id: str, ticket_number: int) -> None:
+    async def _release_async(self, conversation_id: str, ticket_number: int, leave: str = "") -> None:
         await self._async_scripts()[2](
-            keys=[self.key_prefix + conversation_id], args=[conversation_id, repr(time.time()), ticket_number]
+            keys=self._keys(conversation_id),
+            args=[conversation_id, repr(time.time()), ticket_number, leave, TRACKER_SECONDS, secrets.token_hex(8)],
         )
 
     @asynccontextmanager
@@ -247,18 +349,25 @@ class AtomicRedisLockStore(RedisLockStore):
         # hold the conversation until it expires.
         issuing = asyncio.ensure_future(self._issue_async(conversation_id, lock_lifetime))
         try:
-            ticket, lock = await asyncio.shield(issuing)
+            ticket, lock, left = await asyncio.shield(issuing)
         except asyncio.CancelledError:
             issuing.add_done_callback(lambda done: self._release_later(conversation_id, done))
             raise
+        turn = Turn(conversation_id, left)
+        holding = _TURN.set(turn)
         try:
             if not lock.is_locked(ticket):
                 yield lock
             else:
                 yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
         finally:
-            # the lock goes with its last ticket
-            await asyncio.shield(self._release_async(conversation_id, ticket))
+            try:
+                _TURN.reset(holding)
+            except ValueError:  # closed from another context (garbage collection)
+                pass
+            leave = _left_by(turn)
+            # the lock goes with its last ticket (and stays with what the turn left, if it left something)
+            await asyncio.shield(self._release_async(conversation_id, ticket, leave))
 
     def _release_later(self, conversation_id: str, issued: asyncio.Future) -> None:
         """Release a ticket issued for a turn that was cancelled before it got it."""

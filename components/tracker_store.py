@@ -24,7 +24,7 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +36,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.domain.privacy import MASK, install_log_masking, mask_personal_data
 from components import patches
+from components.lock_store import Turn, current_turn, forget_tracker
 from components.patches.long_conversations import SNAPSHOT, clone
 
 logger = logging.getLogger(__name__)
@@ -321,6 +322,10 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
     tracker `create_tracker` returns is the kept one, so neither save is Rasa's
     (a count and one INSERT per event, with the event loop stopped).
 
+    Within a turn holding the Redis lock (`components.lock_store.Turn`), the
+    query is skipped when what the previous turns left with the lock says what
+    was written since the kept row (`_Written`; docs/deploy.md, issue 18 §9).
+
     A saved tracker that does not continue the kept one (replaced through the
     HTTP API, say) is saved as Rasa's store saves it, and read again next time.
     `retrieve_full_tracker` (every session: the HTTP API, the team console) is
@@ -384,6 +389,16 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
 
     async def _current(self, sender_id: str) -> _Kept | None:
         self._absent.pop(sender_id, None)
+        turn = self._turn(sender_id)
+        known = None
+        if turn is not None:
+            known = self._known(turn)
+            turn.state = None  # set again below once the conversation's latest row is known
+            kept = self._from_known(sender_id, known) if known is not None else None
+            if kept is not None:
+                self._keep(sender_id, kept)
+                turn.state = known
+                return kept
         kept = self._kept.get(sender_id)
         if kept is not None:
             rows = await asyncio.to_thread(self._rows_from, sender_id, kept.last_id)
@@ -392,6 +407,8 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
                     kept = kept.followed_by([Event.from_parameters(json.loads(r[1])) for r in rows[1:]], rows[-1][0])
                 if kept is not None:
                     self._keep(sender_id, kept)
+                    if turn is not None:
+                        turn.state = _Written.at(kept.last_id, known)
                     return kept
             self._kept.pop(sender_id, None)
         found = await asyncio.to_thread(self._session_rows, sender_id)
@@ -399,12 +416,65 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
             self._absent[sender_id] = None
             while len(self._absent) > self.cache_size:
                 self._absent.popitem(last=False)
+            if turn is not None:
+                turn.state = _Written.at(0, known)
         if not found or self.domain is None:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, data in found], self.domain.slots)
         kept = _Kept(tracker, found[-1][0], _asked_for_dob(tracker.events))
         self._keep(sender_id, kept)
+        if turn is not None:
+            turn.state = _Written.at(kept.last_id, known)
         return kept
+
+    # What a turn knows without asking PostgreSQL. The Redis lock lets one turn
+    # at a time hold a conversation; each turn leaves with the lock what it knows
+    # of the conversation's rows (`_Written`: the latest row before it, the rows it
+    # wrote and the latest row after them), and the next turn served takes it
+    # (components.lock_store). A turn that finds nothing left (the first message
+    # after an hour, a turn that had to wait, a turn before it that failed, a save
+    # made outside the lock, a replica of the previous version) asks PostgreSQL.
+
+    def _turn(self, sender_id: str) -> Turn | None:
+        """This task's turn holding the conversation's lock, if this store is its tracker store."""
+        turn = current_turn(sender_id)
+        if turn is None:
+            return None
+        if turn.owner is None:
+            turn.owner = self
+        elif turn.owner is not self:  # another store in the same turn: what it knows is no longer enough
+            turn.owner, turn.state = _NOBODY, None
+            return None
+        return turn
+
+    @staticmethod
+    def _known(turn: Turn) -> _Written | None:
+        """What is known of the conversation's rows in this turn."""
+        if turn.state is not None:
+            return turn.state
+        taken, turn.taken = turn.taken, None
+        return _Written.decode(taken) if taken else None
+
+    def _from_known(self, sender_id: str, known: _Written) -> _Kept | None:
+        """The latest session from what the turn knows and what is kept, or None (ask PostgreSQL)."""
+        kept = self._kept.get(sender_id)
+        if kept is not None and kept.last_id == known.last:  # nobody wrote since
+            return kept
+        if self.domain is None:
+            return None
+        data = known.after(kept.last_id) if kept is not None else None
+        if not data:  # the conversation's every row, if that is known
+            kept, data = None, known.after(0)
+            if not data:
+                return None
+        found = [json.loads(text) for text in data]
+        start = max((i for i, row in enumerate(found) if _starts_session_row(row)), default=None)
+        if kept is not None and start is None:  # other replicas answered since
+            return kept.followed_by([Event.from_parameters(row) for row in found], known.last)
+        # a new session among them, or the conversation's every row: its latest session,
+        # as `_session_rows` reads it
+        tracker = DialogueStateTracker.from_dict(sender_id, found[start or 0 :], self.domain.slots)
+        return _Kept(tracker, known.last, _asked_for_dob(tracker.events))
 
     def _rows_from(self, sender_id: str, first_id: int) -> list[tuple[int, str]]:
         t = self._table
@@ -435,6 +505,7 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
                 return
         if kept is None or not _continues(tracker.events, kept.tracker.events):
             self._kept.pop(tracker.sender_id, None)
+            await self._unknown(tracker.sender_id)
             await super().save(tracker)  # as Rasa saves it; read again next time
             self._kept.pop(tracker.sender_id, None)
             return
@@ -444,7 +515,9 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         rows = [self._row(tracker.sender_id, event) for event in new_events]
+        known = await self._writing(tracker.sender_id, kept.last_id)
         last_id = await asyncio.to_thread(self._insert, tracker.sender_id, rows)
+        self._written(tracker.sender_id, known, rows, last_id)
         stored = [Event.from_parameters(json.loads(row["data"])) for row in rows]  # as Rasa reads them back
         if any(_starts_session(event) for event in stored):
             start = max(i for i, event in enumerate(stored) if _starts_session(event))
@@ -469,9 +542,11 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
         if not new_events:
             return False
         rows = [self._row(tracker.sender_id, event) for event in new_events]
+        known = await self._writing(tracker.sender_id, 0)
         last_id = await asyncio.to_thread(self._insert_new, tracker.sender_id, rows)
         if last_id is None:
             return False
+        self._written(tracker.sender_id, known, rows, last_id)
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         stored = [Event.from_parameters(json.loads(row["data"])) for row in rows]  # as Rasa reads them back
@@ -479,6 +554,35 @@ class CachingSQLTrackerStore(MaskingSQLTrackerStore):
         session = DialogueStateTracker.from_events(tracker.sender_id, stored[start:], self.domain.slots)
         self._keep(tracker.sender_id, _Kept(session, last_id, _asked_for_dob(session.events)))
         return True
+
+    async def _writing(self, sender_id: str, last_id: int) -> _Written | None:
+        """Before this store writes the conversation's rows after its row `last_id`
+        (0: it has none): what the turn knows of them, if it knows that row is the
+        latest. Until the write is done the turn knows nothing (a write that fails
+        may have happened); a write outside a turn drops what was left with the lock."""
+        turn = self._turn(sender_id)
+        if turn is None:
+            if current_turn(sender_id) is None:
+                await forget_tracker(sender_id)
+            return None
+        known, turn.state = turn.state, None
+        return known if known is not None and known.last == last_id else None
+
+    def _written(self, sender_id: str, known: _Written | None, rows: list[dict[str, Any]], last_id: int) -> None:
+        """After the rows were written, the last of them `last_id`: what the turn now knows."""
+        turn = self._turn(sender_id)
+        if turn is not None and known is not None:
+            data = [row["data"] for row in rows]
+            if not any("\n" in text for text in data):  # json.dumps writes none; one row a line
+                turn.state = known.followed_by(data, last_id)
+
+    async def _unknown(self, sender_id: str) -> None:
+        """Before a write this store cannot account for row by row (Rasa's own save)."""
+        turn = self._turn(sender_id)
+        if turn is not None:
+            turn.state = None
+        elif current_turn(sender_id) is None:
+            await forget_tracker(sender_id)
 
     def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
         """The columns Rasa's store writes for an event."""
@@ -601,6 +705,78 @@ SYNCHRONOUS_COMMIT = ("on", "off", "local", "remote_write", "remote_apply")  # P
 
 
 @dataclass
+class _Written:
+    """What a turn knows of a conversation's rows (left with its lock for the next
+    turn): the id of its latest row (`last`), the `data` column of the rows the
+    latest turns wrote, in order, and `marks`: (id, i), the rows after row `id`
+    are `data[i:]`, oldest first, the last mark (last, len(data)); a mark of id 0
+    means that the conversation had no row before `data[i:]`."""
+
+    last: int
+    data: list[str]
+    marks: list[tuple[int, int]]
+
+    @classmethod
+    def at(cls, last: int, known: _Written | None = None) -> _Written:
+        """Row `last` is the latest (0: the conversation has none), as read from the
+        database: what was `known` still holds if it ends there, else nothing is known
+        of earlier rows."""
+        if known is not None and known.last == last:
+            return known
+        return cls(last, [], [(last, 0)])
+
+    def after(self, row_id: int) -> list[str] | None:
+        """The data of the rows after row `row_id`, if known."""
+        for mark, i in self.marks:
+            if mark == row_id:
+                return self.data[i:]
+        return None
+
+    def followed_by(self, data: list[str], last: int) -> _Written:
+        """And then these rows, the last of them `last`; the oldest turns dropped
+        beyond `_MAX_TURNS_LEFT` turns or `_MAX_CHARS_LEFT` characters."""
+        written = _Written(last, self.data + data, [*self.marks, (last, len(self.data) + len(data))])
+        while len(written.marks) > 1 and (
+            len(written.marks) > _MAX_TURNS_LEFT + 1 or sum(map(len, written.data)) > _MAX_CHARS_LEFT
+        ):
+            cut = written.marks[1][1]
+            written = _Written(last, written.data[cut:], [(m, i - cut) for m, i in written.marks[1:]])
+        return written
+
+    def encode(self) -> str:
+        marks = " ".join(f"{m}:{i}" for m, i in self.marks)
+        return "\n".join([f"{_WRITTEN_FORMAT} {self.last} {marks}", *self.data])
+
+    @classmethod
+    def decode(cls, text: str) -> _Written | None:
+        """`encode`'s text read back; None for anything else."""
+        head, *data = text.split("\n")
+        parts = head.split(" ")
+        if len(parts) < 3 or parts[0] != _WRITTEN_FORMAT:
+            return None
+        try:
+            last = int(parts[1])
+            marks = [(int(m), int(i)) for m, i in (part.split(":") for part in parts[2:])]
+        except ValueError:
+            return None
+        ids, positions = [m for m, _ in marks], [i for _, i in marks]
+        if (
+            marks[-1] != (last, len(data))
+            or positions[0] != 0
+            or any(b <= a for a, b in pairwise(ids))
+            or any(b < a for a, b in pairwise(positions))
+        ):
+            return None
+        return cls(last, data, marks)
+
+
+_MAX_TURNS_LEFT = 2  # the rows of the latest turns left with the lock, at most
+_MAX_CHARS_LEFT = 16_000
+_WRITTEN_FORMAT = "rows-v2"
+_NOBODY = object()  # the owner of a turn two stores wrote in
+
+
+@dataclass
 class _Kept:
     """A conversation's latest session as stored, and the id of its latest row."""
 
@@ -620,6 +796,11 @@ class _Kept:
 
 def _starts_session(event: Event) -> bool:
     return isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME
+
+
+def _starts_session_row(data: dict[str, Any]) -> bool:
+    """Whether a row's event is `action_session_start` (as `_event_query` finds it: its columns)."""
+    return data.get("event") == ActionExecuted.type_name and data.get("name") == ACTION_SESSION_START_NAME
 
 
 def _asked_for_dob(events: Iterable[Event], asked: bool = False) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+from collections import deque
 
 import pytest
 import redis
@@ -312,3 +314,100 @@ def test_a_turn_cancelled_while_its_ticket_is_issued_leaves_no_ticket_behind(rep
 
     assert asyncio.run(main()) == [0]  # numbered from 0 again: the cancelled turn's lock went
     assert store.get_lock(conversation) is None
+
+
+def test_what_a_turn_leaves_goes_to_the_next_turn_served_at_once_only(replicas):
+    """What a turn leaves with the lock (the tracker store's account of its rows,
+    components.tracker_store) is handed to the next turn if nobody is ahead of it,
+    and taken from the lock then: a second turn, or a turn that had to wait, gets
+    nothing. A turn released while another waits leaves nothing. Rasa's TicketLock
+    still reads the lock; the lock goes after TRACKER_SECONDS idle."""
+    import asyncio
+
+    from rasa.core.lock import TicketLock
+
+    from components.lock_store import LEFT_PREFIX, TRACKER_SECONDS, Turn, current_turn
+
+    a, b = replicas[:2]
+    conversation = f"c-{uuid.uuid4().hex}"
+    handed: list = []
+
+    class Left:
+        def __init__(self, text):
+            self.text = text
+
+        def encode(self):
+            return self.text
+
+    async def turn(store, leave=None, hold=0.0, wait=0.0):
+        await asyncio.sleep(wait)
+        async with store.lock(conversation, wait_time_in_seconds=0.01):
+            current = current_turn(conversation)
+            assert isinstance(current, Turn) and current_turn("another") is None
+            handed.append(current.taken)
+            await asyncio.sleep(hold)
+            if leave is not None:
+                current.state = Left(leave)
+        assert current_turn(conversation) is None
+
+    async def main():
+        await turn(a, leave="one\n{}")
+        key = a.key_prefix + conversation
+        assert TicketLock.from_dict(json.loads(a.red.get(key))).tickets == deque()
+        assert 0 < a.red.ttl(key) <= TRACKER_SECONDS
+        await turn(b, leave="two")
+        assert a.red.exists(LEFT_PREFIX + key) and 0 < a.red.ttl(LEFT_PREFIX + key) <= TRACKER_SECONDS
+        await turn(a)  # leaves nothing
+        assert not a.red.exists(LEFT_PREFIX + key)  # taken
+        await turn(b)
+        await turn(a, leave="three")
+        # a turn behind another: it gets nothing, and the first leaves nothing while it waits
+        await asyncio.gather(turn(a, leave="four", hold=0.1), turn(b, wait=0.03))
+        await turn(a)
+
+    asyncio.run(main())
+    assert handed == [None, "one\n{}", "two", None, None, "three", None, None]
+    assert a.get_lock(conversation) is None
+
+
+def test_what_was_left_is_dropped_by_any_other_change_to_the_lock(replicas):
+    """A ticket issued by Rasa's own code (a replica of the previous version) or by
+    `issue_ticket`, and `forget_tracker` (a write outside any turn): the next turn
+    gets nothing."""
+    import asyncio
+
+    from rasa.core.lock_store import RedisLockStore
+
+    from components.lock_store import current_turn, forget_tracker
+
+    store = replicas[0]
+    previous = RedisLockStore(host="127.0.0.1", port=6379, db=REDIS_DB, key_prefix="test")
+    conversation = f"c-{uuid.uuid4().hex}"
+
+    class Left:
+        def encode(self):
+            return "left"
+
+    async def turn():
+        async with store.lock(conversation, wait_time_in_seconds=0.01):
+            taken = current_turn(conversation).taken
+            current_turn(conversation).state = Left()
+            return taken
+
+    async def main():
+        found = [await turn()]
+        ticket = previous.issue_ticket(conversation, 60)
+        previous.cleanup(conversation, ticket)
+        found.append(await turn())
+        store.cleanup(conversation, store.issue_ticket(conversation, 60))
+        found.append(await turn())
+        await forget_tracker(conversation)
+        found.append(await turn())
+        # what is under the other key without the lock naming it (a lock rewritten by other code)
+        lock = json.loads(store.red.get(store.key_prefix + conversation))
+        store.red.set(store.key_prefix + conversation, json.dumps({**lock, "tracker": "another"}))
+        found.append(await turn())
+        found.append(await turn())
+        return found
+
+    assert asyncio.run(main()) == [None, None, None, None, None, "left"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -301,3 +302,171 @@ def test_a_turns_insert_is_compiled_once_per_number_of_rows(postgres_url, monkey
     finally:
         store._autocommit.dispose()
         store.engine.dispose()
+
+
+# What a turn leaves with the Redis lock (components.lock_store, `_Written`): the
+# replica taking the next message applies the rows the previous turn wrote
+# without asking PostgreSQL, and asks whenever what was left cannot be trusted.
+
+REDIS_DB = 8
+
+
+@pytest.fixture
+def locks():
+    """A Redis lock store per replica, sharing one Redis (as the replicas do)."""
+    import redis
+    from rasa.utils.endpoints import EndpointConfig
+
+    from components.lock_store import AtomicRedisLockStore
+    from tests.services import unavailable
+
+    try:
+        redis.Redis(db=REDIS_DB, socket_timeout=2).ping()
+    except redis.RedisError:
+        unavailable("redis", "Redis is not reachable on 127.0.0.1:6379")
+    config = EndpointConfig(url="127.0.0.1", port=6379, db=REDIS_DB, key_prefix=f"t{uuid.uuid4().hex[:8]}")
+    return [AtomicRedisLockStore(endpoint_config=config) for _ in range(3)]
+
+
+async def _locked_turns(replicas, sender: str, turns, order) -> list[dict]:
+    """Each turn as Rasa's processor does it, under the conversation's lock of the
+    replica `order` names for it (get or create, add the turn's events, save)."""
+    seen = []
+    for turn, i in zip(turns, order, strict=True):
+        store, lock = replicas[i]
+        async with lock.lock(sender, wait_time_in_seconds=0.01):
+            tracker = await store.get_or_create_tracker(sender, append_action_listen=False)
+            seen.append(tracker.current_state(EventVerbosity.ALL))
+            for event in copy.deepcopy(turn):
+                tracker.update(event)
+            await store.save(tracker)
+    return seen
+
+
+def _kinds(statements: list[str]) -> list[str]:
+    return [s.lstrip().split()[0].upper() for s in statements]
+
+
+def test_turns_under_the_redis_lock_see_what_rasa_gives_without_asking_what_is_new(tracker_db, locks):
+    """Three replicas taking a conversation's turns in every order (the same one
+    twice, alternating, one joining late, one restarted): each turn sees the tracker
+    Rasa's store gives, the rows are Rasa's, and a turn whose replica is told by the
+    lock what was written since asks the database nothing (a new session, and a
+    replica that knows nothing of the conversation, are read as before)."""
+    ours_url, rasas_url = tracker_db
+    broker = Collected()  # the replicas stream to one broker
+    replicas = [(_store(CachingSQLTrackerStore, ours_url, broker), lock) for lock in locks]
+    theirs = _store(MaskingSQLTrackerStore, rasas_url, Collected())
+    turns = _turns()
+    order = ([0, 1, 0, 0, 1, 1, 0, 1, 2, 0, 1, 2, 2, 1] * 10)[: len(turns) - 2] + [2, 1]
+    half = len(turns) // 2
+    seen = asyncio.run(_locked_turns(replicas, "r1", turns[:half], order[:half]))
+    replicas[0] = (_store(CachingSQLTrackerStore, ours_url, broker), locks[0])  # restarted: nothing kept
+    seen += asyncio.run(_locked_turns(replicas, "r1", turns[half:], order[half:]))
+    assert seen == asyncio.run(_talk_as_rasa(theirs, "r1", turns))
+    assert _rows(ours_url) == _rows(rasas_url)
+    # replicas that each took one of the latest two turns: no query
+    statements = [_counting(store) for store, _ in replicas]
+    asyncio.run(_locked_turns(replicas, "r1", turns[1:5], [2, 1, 1, 2]))
+    write = ["INSERT"] if replicas[0][0]._postgres else ["INSERT", "SELECT"]  # SQLite: no RETURNING
+    assert [_kinds(s) for s in statements] == [[], write * 2, write * 2]
+    asyncio.run(_talk_as_rasa(theirs, "r1", turns[1:5]))
+    assert _rows(ours_url) == _rows(rasas_url)
+    assert broker.published == theirs.event_broker.published
+
+
+def test_a_new_conversation_is_read_from_what_its_first_turn_left(tracker_db, locks):
+    """The first message on one replica, the second on another that never saw the
+    conversation: the second reads it from what the first left (no query), as Rasa gives it."""
+    ours_url, rasas_url = tracker_db
+    replicas = [(_store(CachingSQLTrackerStore, ours_url), lock) for lock in locks[:2]]
+    theirs = _store(MaskingSQLTrackerStore, rasas_url)
+    turns = _turns()[:4]
+    seen = asyncio.run(_locked_turns(replicas, "r2", turns[:1], [0]))
+    statements = _counting(replicas[1][0])
+    seen += asyncio.run(_locked_turns(replicas, "r2", turns[1:], [1, 0, 1]))
+    assert seen == asyncio.run(_talk_as_rasa(theirs, "r2", turns))
+    assert _rows(ours_url) == _rows(rasas_url)
+    if replicas[1][0]._postgres:
+        assert _kinds(statements) == ["INSERT", "INSERT"]
+
+
+def test_writes_the_lock_did_not_see_are_never_missed(tracker_db, locks):
+    """What was left with the lock is not trusted after: a save outside the lock
+    (replica 1), a turn that died after writing (its ticket expired, nothing
+    released), a turn of a previous version's replica (Rasa's lock and store), a
+    tracker replaced through the HTTP API. Each next turn sees what Rasa gives."""
+    from rasa.core.lock_store import RedisLockStore
+
+    ours_url, rasas_url = tracker_db
+    replicas = [(_store(CachingSQLTrackerStore, ours_url), lock) for lock in locks[:2]]
+    theirs = _store(MaskingSQLTrackerStore, rasas_url)
+    turns = _turns()
+    sender = "r3"
+    expected = asyncio.run(_talk_as_rasa(theirs, sender, turns[:9]))
+    seen = asyncio.run(_locked_turns(replicas, sender, turns[:2], [0, 1]))
+    # a save outside the lock, on replica 0 (which holds the latest turn)
+    seen += asyncio.run(_talk_as_rasa(replicas[0][0], sender, turns[2:3]))
+    seen += asyncio.run(_locked_turns(replicas, sender, turns[3:4], [1]))
+
+    # replica 0 takes the lock, writes its turn and dies before releasing it
+    async def dies():
+        held = replicas[0][1].lock(sender, lock_lifetime=0.3, wait_time_in_seconds=0.01)
+        await held.__aenter__()
+        tracker = await replicas[0][0].get_or_create_tracker(sender, append_action_listen=False)
+        seen.append(tracker.current_state(EventVerbosity.ALL))
+        for event in copy.deepcopy(turns[4]):
+            tracker.update(event)
+        await replicas[0][0].save(tracker)
+        return held
+
+    async def then():
+        dead = await asyncio.create_task(dies())
+        await asyncio.sleep(0.5)  # its ticket expires
+        seen.extend(await _locked_turns(replicas, sender, turns[5:6], [1]))
+        return dead
+
+    asyncio.run(then())
+    # a replica of the previous version: Rasa's lock (rewriting the lock) and Rasa's store
+    previous = RedisLockStore(host="127.0.0.1", port=6379, db=REDIS_DB, key_prefix=locks[0].key_prefix[:-6])
+    assert previous.key_prefix == locks[0].key_prefix
+    asyncio.run(_locked_turns([(_store(MaskingSQLTrackerStore, ours_url), previous)], sender, turns[6:7], [0]))
+    seen.append(expected[6])  # (what that replica saw is Rasa's own)
+    seen += asyncio.run(_locked_turns(replicas, sender, turns[7:9], [0, 1]))
+    assert seen == expected
+    assert _rows(ours_url) == _rows(rasas_url)
+
+    # the tracker read and replaced under the lock (the HTTP API): the next turn reads it again
+    async def replace(store):
+        await store.retrieve(sender)
+        # the session as stored and one more turn, as new objects (Rasa's save then inserts that turn)
+        events = copy.deepcopy([event for turn in turns[:10] for event in turn])
+        await store.save(DialogueStateTracker.from_events(sender, events, DOMAIN.slots))
+
+    async def replace_locked(store, lock):
+        async with lock.lock(sender):
+            await replace(store)
+
+    asyncio.run(replace_locked(*replicas[0]))
+    asyncio.run(replace(theirs))
+    after = asyncio.run(_locked_turns(replicas, sender, turns[10:12], [1, 0]))  # 1 wrote the turn before
+    assert after == asyncio.run(_talk_as_rasa(theirs, sender, turns[10:12]))
+    assert _rows(ours_url) == _rows(rasas_url)
+
+
+def test_what_a_turn_leaves_reads_back_and_stays_small():
+    """`_Written`: its text reads back as it was; anything else reads as nothing;
+    the oldest turns are dropped beyond two turns or 16,000 characters."""
+    from components.tracker_store import _Written
+
+    written = _Written.at(0).followed_by(['{"event": "a"}', '{"event": "b"}'], 7).followed_by(['{"event": "c"}'], 9)
+    assert written.after(0) == ['{"event": "a"}', '{"event": "b"}', '{"event": "c"}']
+    assert written.after(7) == ['{"event": "c"}'] and written.after(9) == [] and written.after(8) is None
+    assert _Written.decode(written.encode()) == written
+    assert _Written.at(5, written) == _Written(5, [], [(5, 0)]) and _Written.at(9, written) is written
+    for text in ("", "rows-v1 9 0:0", "rows-v2 9 0:0 7:2 9:4\na\nb\nc", "rows-v2 9 7:1 9:2\na\nb", "rows-v2 x 0:0"):
+        assert _Written.decode(text) is None, text
+    later = written.followed_by(['{"event": "d"}'], 12)
+    assert later.after(0) is None and later.after(7) == ['{"event": "c"}', '{"event": "d"}']
+    big = later.followed_by(["x" * 16_001], 20)
+    assert big.marks == [(20, 0)] and big.after(12) is None
