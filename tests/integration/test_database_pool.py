@@ -35,3 +35,26 @@ def test_a_dropped_connection_is_replaced(postgres_url, idle_seconds):
     finally:
         engine.dispose()
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_reader_reads_outside_a_transaction_and_gives_the_connection_back_as_it_was(postgres_url):
+    """`Database.connection_reader` (the account every action reads): no session, no
+    BEGIN / ROLLBACK round trips; the pooled connection goes back out of autocommit,
+    so the next unit of work on it is a transaction again."""
+    from psycopg2.extensions import STATUS_IN_TRANSACTION, STATUS_READY
+
+    from bot.adapters.database import Database
+
+    db = Database(postgres_url)
+    try:
+        with db.connection_reader() as conn:
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi.autocommit and _backend(conn)
+            assert dbapi.status == STATUS_READY  # the statement ran in no open transaction
+        assert not dbapi.autocommit
+        with db.transaction() as s:
+            s.execute(text("SELECT 1"))
+            assert s.connection().connection.dbapi_connection.status == STATUS_IN_TRANSACTION
+    finally:
+        db.engine.dispose()

@@ -22,8 +22,8 @@ class AccountRecords:
     def account(self, loan_ref: str) -> AccountView:
         """The account as every action reads it, in one query (issue 18: each
         query is a database round trip, and every action reads the account)."""
-        with self.db.reader() as s:
-            return rows.account(s, loan_ref)
+        with self.db.connection_reader() as connection:
+            return rows.account(connection, loan_ref)
 
     def agreements(self) -> list[AgreementView]:
         with self.db.reader() as s:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.adapters.orm import (
@@ -105,12 +106,14 @@ ACCOUNT = (
 )
 
 
-def account(s: Session, loan_ref: str) -> AccountView:
+def account(s: Session | Connection, loan_ref: str) -> AccountView:
     """The account of `loan_ref` in one query (ACCOUNT): its open agreement the
     earliest open one (should there be more than one), with the instalments in
     order of their sequence; the kinds of its open cases and the channels the
-    borrower opted out of, sorted."""
-    found = s.connection().execute(ACCOUNT, {"loan_ref": loan_ref}).all()
+    borrower opted out of, sorted. Read through a session's connection or a
+    connection (`Database.connection_reader`)."""
+    connection = s.connection() if isinstance(s, Session) else s
+    found = connection.execute(ACCOUNT, {"loan_ref": loan_ref}).all()
     if not found:
         raise UnknownLoan(loan_ref)
     first = found[0]
