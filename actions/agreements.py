@@ -23,7 +23,14 @@ from actions.common import (
 )
 from actions.feedback import ask_or_carry_on
 from actions.guards import collection_allowed, no_open_agreement, verified_account_required
-from actions.offering import clear_form_slots, form_completed, read_back, settlement_for, utter_offer_menu
+from actions.offering import (
+    clear_form_slots,
+    form_completed,
+    proposal_settled,
+    read_back,
+    settlement_for,
+    utter_offer_menu,
+)
 from actions.offers import say_amount_per_month
 from bot.domain import conduct, plans
 from bot.domain.accounts import AccountView
@@ -38,11 +45,6 @@ from bot.domain.clock import utcnow
 from bot.domain.payment_links import payment_link
 from bot.services import negotiation
 from bot.services.agreements import carry_out
-
-
-def proposal_settled() -> list:
-    """Nothing is waiting for a yes any more."""
-    return [SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
 
 
 class ActionProposePayNow(SafeAction):

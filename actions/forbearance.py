@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.common import Fmt, SafeAction, contact_values, fmt_for, policy_for, render, today_for
 from actions.guards import collection_allowed, no_open_agreement, verified_account_required
-from actions.offering import options_shown, read_back, settlement_for, utter_offer_menu
+from actions.offering import options_shown, proposal_settled, read_back, settlement_for, utter_offer_menu
 from actions.presenters import hardship_buttons
 from bot.domain import plans
 from bot.domain.accounts import AccountView
@@ -102,6 +102,10 @@ class ActionOfferHardship(SafeAction):
             account.overdue_amount, account.currency, policy_for(account), today_for(account)
         )
         done = [SlotSet("holiday_months", None), SlotSet("hardship_amount", None)]
+        if tracker.get_slot("awaiting_confirmation"):
+            # "i need the hardship option, not this" at a read-back: those terms no longer wait
+            # for a yes, or a "yes" to a hardship option would record them
+            done = proposal_settled() + done
         picked = _picked(account, arrangements, tracker.get_slot("holiday_months"), tracker.get_slot("hardship_amount"))
         if picked is not None:
             return done + read_back(dispatcher, tracker, domain, account, negotiation.hardship_proposal(picked))

@@ -72,6 +72,11 @@ async def utter_offer_menu(dispatcher, tracker, domain, account: AccountView, *,
     return options_shown(buttons)
 
 
+def proposal_settled() -> list:
+    """Nothing is waiting for a yes any more."""
+    return [SlotSet("pending_agreement", None), SlotSet("awaiting_confirmation", False)]
+
+
 def options_shown(buttons: list[dict]) -> list:
     """The options on screen: the next message is read as an answer to them first
     (components/step_policy.py), and "the first one" means the first of these."""

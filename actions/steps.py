@@ -16,10 +16,9 @@ from typing import Any
 
 from rasa_sdk.events import FollowupAction, SlotSet
 
-from actions.agreements import proposal_settled
 from actions.common import SafeAction, intent_ranking, latest_text, read_back_reading, verified_account
 from actions.guards import verified_account_required
-from actions.offering import clear_form_slots, read_back, utter_offer_menu
+from actions.offering import clear_form_slots, proposal_settled, read_back, utter_offer_menu
 from bot.domain import steps
 from bot.domain.accounts import AccountView
 from bot.domain.agreements import AgreementProposal

@@ -13,10 +13,22 @@ from decimal import Decimal
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.agreements import ActionProposePayNow
+from actions.forbearance import ActionOfferHardship
 from actions.offers import ValidatePlanForm
 from actions.reasons import ActionRecordReason
 from actions.steps import ActionStepAnswer
-from tests.actions.support import DOMAIN, check_against_domain, names, run, slots_of, tracker, user_event, verified
+from tests.actions.support import (
+    DOMAIN,
+    check_against_domain,
+    names,
+    propose,
+    run,
+    slots_of,
+    tracker,
+    user_event,
+    verified,
+)
 
 SHOWN = [
     {"title": "Pay £480.00 now", "payload": "/choose_pay_now"},
@@ -136,3 +148,25 @@ def test_a_payment_claimed_at_the_reason_question_goes_to_the_claim_form_not_fil
     ]
     dispatcher, events = run(ActionStepAnswer(), trk)
     assert dispatcher.messages == [] and followups(events) == ["payment_claim_form"]
+
+
+@pytest.mark.parametrize(("text", "language"), [("can i split it into instalments", "en"), ("那就分期吧", "zh")])
+def test_a_plan_asked_for_without_a_length_opens_the_plan_form_at_its_question(text, language):
+    dispatcher, events = run(ActionStepAnswer(), at_offers(text, "thank", language))
+    assert dispatcher.messages == []
+    assert followups(events) == ["plan_form"]
+    assert slots_of(events)["plan_months"] is None  # the form asks how many months
+
+
+def test_a_hardship_plan_asked_for_at_the_read_back_withdraws_the_terms_first(loans):
+    pending = propose(ActionProposePayNow(), {}, loan_ref="LN-10002")
+    slots = verified("LN-10002", pending_agreement=pending, awaiting_confirmation=True, language="en")
+    trk = tracker(slots, intent="request_hardship", text="i'd like the hardship plan instead")
+    _, events = run(ActionStepAnswer(), tracker(slots, intent="thank", text="i'd like the hardship plan instead"))
+    assert slots_of(events)["pending_agreement"] is None and slots_of(events)["awaiting_confirmation"] is False
+    assert followups(events) == ["action_offer_hardship"]
+    # asked plainly (the rules answer it), the hardship options shown withdraw the terms too
+    dispatcher, events = run(ActionOfferHardship(), trk)
+    assert names(dispatcher) == ["utter_hardship_options"]
+    assert slots_of(events)["pending_agreement"] is None and slots_of(events)["awaiting_confirmation"] is False
+    assert [a for a in loans.agreements() if a.loan_ref == "LN-10002"] == []  # nothing recorded

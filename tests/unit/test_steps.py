@@ -1151,3 +1151,65 @@ def test_a_length_said_to_be_a_lot_is_the_one_left():
 )  # fmt: skip
 def test_more_answers_at_the_reason_step(text, ranking, meaning):
     assert steps.read_at_reason(text, ranking).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [("3", steps.Reading(steps.CHOICE, months=3)), ("twelve", steps.Reading(steps.CHOICE, months=12)),
+     ("I shall settle the overdue sum of £900 in full today", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("paying the whole 900 this minute", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("直接全还了 在哪付", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("月底把900一块还了", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("宽限到下个月5号 到时候一次性还", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay"))],
+)  # fmt: skip
+def test_more_options_named_session_17(text, reading):
+    assert steps.read_at_offers(text, UNSURE) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [("these are all too costly for me", steps.CANT_AFFORD), ("later pls", steps.NOT_NOW),
+     ("过几天再聊", steps.NOT_NOW), ("I'll only talk to your officer, not this chat", steps.HUMAN),
+     ("打个折吧 我一次还清", steps.SETTLEMENT), ("还两千 两清", steps.SETTLEMENT),
+     ("每月75从啥时候开始扣", steps.QUESTION), ("是只分900还是3200都分", steps.QUESTION),
+     ("要是中途还不上咋办", steps.QUESTION)],
+)  # fmt: skip
+def test_more_answers_at_the_offers_session_17(text, meaning):
+    assert steps.read_at_offers(text, UNSURE).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [("I hereby confirm the arrangement", steps.YES), ("要得", steps.YES), ("中", steps.YES),
+     ("later", steps.NOT_NOW), ("ok吧 希望能凑得出来", steps.WORRY), ("是自动扣款还是我自己转账", steps.QUESTION),
+     ("好的 不过要是晚几天还会怎样 好怕", steps.WORRY)],
+)  # fmt: skip
+def test_more_answers_at_the_read_back_session_17(text, meaning):
+    assert steps.read_at_read_back(text, UNSURE).meaning == meaning
+
+
+def test_the_day_turned_down_is_not_the_day_named():
+    assert steps.date_words("the first one in 10 days is no good, can it be the 23rd") == "23rd"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [("im driving 50 hours a week and still skint", [("reason_reduced_income", 0.6)], steps.REASON),
+     ("how did it get to 900?", [("claim_already_paid", 0.6)], steps.QUESTION),
+     ("sir what does 45 days past due mean?", [("out_of_scope", 0.5)], steps.QUESTION),
+     ("what are the options", [("out_of_scope", 0.5)], steps.OPTIONS),
+     ("message me tomorrow please, at a wedding", [("stop_contact", 0.4)], steps.NOT_NOW)],
+)  # fmt: skip
+def test_more_answers_at_the_reason_step_session_17(text, ranking, meaning):
+    reading = steps.read_at_reason(text, ranking)
+    assert reading.meaning in (meaning, steps.TOPIC if meaning == steps.REASON else meaning)
+
+
+def test_periods_said_in_chinese():
+    from bot.domain.parsing import parse_periodic_amount
+
+    said = parse_periodic_amount("两周一次，每次70")
+    assert (said.amount, said.period) == (70, "fortnight")
+    said = parse_periodic_amount("一周能挤出50")
+    assert (said.amount, said.period) == (50, "week")
+    assert parse_periodic_amount("一周后还50").period != "week"

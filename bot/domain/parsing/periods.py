@@ -35,12 +35,12 @@ _MARKERS = (
         r"\b(?:every|each)\s+(?:2|other|second|alternate)\s+weeks?\b|"
         rf"每\s*(?:2|两|兩)\s*{_CJK_WEEK}|每隔\s*1\s*{_CJK_WEEK}|双周|雙周|"
         # '两周一次' (once every two weeks): without 每 only with 一次 after it
-        rf"(?<![0-9])2\s*{_CJK_WEEK}(?=\s*{_ONCE})",
+        rf"(?<![0-9])(?:2|两|兩)\s*{_CJK_WEEK}(?=\s*[,，]?\s*{_ONCE})",
     ),
     (
         WEEK,
         r"(?:\ba|\bper|\beach|\bevery|/)\s*(?:week|wk)s?\b|(?<![a-z-])weekly\b|(?<![a-z])p/?w\b|"
-        rf"每\s*{_CJK_WEEK}|(?<![0-9])1\s*{_CJK_WEEK}",
+        rf"每\s*{_CJK_WEEK}|(?<![0-9])1\s*{_CJK_WEEK}|(?<![0-9一二三四五六七八九十两])一\s*{_CJK_WEEK}(?!\s*(?:后|以后|之后|内|前|左右))",
     ),
     (
         MONTH,
@@ -58,9 +58,9 @@ _MARKER_RE = re.compile("|".join(f"(?P<{period}>{pattern})" for period, pattern 
 _FILLER = (
     r"(?:max(?:imum)?|tops|at\s+(?:the\s+)?most|or\s+so|or\s+less|ish|only|just|roughly|about|around|"
     r"payments?|instalments?|installments?|of|i\s+(?:can|could)\s+(?:do|pay|afford|manage|give)|"
-    r"能还|能付|可以还|可以付|还款|付款|还|付|能|可以|大概|大约|约|最多|只能|一次|一期)"
+    r"能还|能付|可以还|可以付|还款|付款|能挤出|挤出|能拿出|拿出|每次|还|付|能|可以|大概|大约|约|最多|只能|一次|一期)"
 )
-_AFTER_RE = re.compile(rf"[\s,]*(?:{_FILLER}[\s,]*){{0,3}}", re.I)
+_AFTER_RE = re.compile(rf"[\s,，]*(?:{_FILLER}[\s,，]*){{0,3}}", re.I)
 _BEFORE_RE = re.compile(rf"[\s,:]*(?:{_FILLER}[\s,:]*){{0,4}}$", re.I)
 
 

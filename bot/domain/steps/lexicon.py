@@ -91,8 +91,8 @@ _YES = re.compile(
 # Chinese has no spaces, so the English pattern's word end does not apply. 好多/好贵
 # ("so much", "so dear") and 对不/是不 (negated or asked) are not yeses.
 _YES_ZH = re.compile(
-    r"^\W*(?:ok|okay|系(?:呀|啊|嘅|喇|啦|㗎)|好(?![多贵烦难久少像几大累吗么])|嗯|恩|对(?![不吗么])|行(?![不吗么])|是(?![不吗么])|可以(?![吗么])|没错|没问题|没毛病|"
-    r"确认|确定|同意|正确|就这样|就这么办|就按这个|妥|办吧|成交)",
+    r"^\W*(?:ok|okay|系(?:呀|啊|嘅|喇|啦|㗎)|好(?![多贵烦难久少像几大累吗么])|嗯|恩|对(?![不吗么])|行(?![不吗么])|是(?![不吗么])(?![^，。？?]{0,12}还是)|可以(?![吗么])|没错|没问题|没毛病|"
+    r"确认|确定|同意|正确|就这样|就这么办|就按这个|妥|办吧|成交|要得|得嘞|中(?=\W*$)|中嘞|对头)",
     re.I,
 )
 # "that's it yes", "all looks fine to me, yes": a yes at the end.
@@ -164,7 +164,7 @@ _WORRY = re.compile(
     r"\bnot (?:really |too |so |that |entirely |totally |very |fully )?(?:sure|certain|confident)\W*$|\bnot (?:\w+ )?confident\b|"
     r"\b(?:a lot|a bit much|quite a bit|too much|steep|pricey|expensive|hard|tough|difficult)(?: for me| for us)?\W*(?:but|tho|though)\b|\bsuppose so|\bi think i can\b|\bshould be (?:ok|okay|fine|able)\b|\breckon\b|"
     r"\bmight (?:need|have) to change|\balthough\b|"
-    r"应该可以吧|尽量|试试|希望吧|不知道能不能|不一定(?:能|还得)|不敢保证|保证不了|心里没底|"
+    r"应该可以吧|尽量|试试|希望吧|希望(?:到时候|我)?能|心慌|凑(?:得|不)出|不知道能不能|不一定(?:能|还得)|不敢保证|保证不了|心里没底|"
     r"担心|害怕|怕|不确定|没把握|压力",
     re.I,
 )
@@ -191,13 +191,13 @@ _NOT_NOW = re.compile(
     r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选|确认|看|办|弄|处理)|"
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|(?<!long to )(?<!while to )\bget back to (?:you|u)\b|"
     rf"{_A_MOMENT_WORDS}|\banother (?:day|time)\b|"
-    r"\b(?:message|text|get back|reply|call|come back|talk)(?: back)?(?: to you| to u)? (?:tonight|tomorrow|later)\b|稍后|晚些时候|\bphone(?:'?s| is)? (?:about to die|dying|on \d+ ?%)|\bgive me (?:an? |one )?(?:hour|min(?:ute)?|sec(?:ond)?|mo)\b|\bon the (?:bus|train|tube)\b|\bbusy (?:rn|atm|at the moment)\b|^\W*busy\b|"
+    r"\b(?:message|text|get back|reply|call|come back|talk)(?: back)?(?: to you| to u| me| us)? (?:tonight|tomorrow|later)\b|(?<!不用)(?<!别)(?<!不想)再(?:聊|谈)|稍后|晚些时候|\bphone(?:'?s| is)? (?:about to die|dying|on \d+ ?%)|\bgive me (?:an? |one )?(?:hour|min(?:ute)?|sec(?:ond)?|mo)\b|\bon the (?:bus|train|tube)\b|\bbusy (?:rn|atm|at the moment)\b|^\W*busy\b|"
     r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
     r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"
     r"\bbefore (?:i|we) (?:say yes|agree|commit|sign|go ahead|say ok)\b|"
     r"\b(?:look at|check|go over|go through|look over) (?:my|our) (?:budget|finances|money|bank|outgoings|bills)\b|"
-    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide\b|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower))|"
-    r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|driving|busy)\b|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
+    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide\b|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower|options?|instal|install|plans?|payment))|"
+    r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|busy)\b|\b(?:i'?m|im|i am) driving\b(?!\s+(?:\d|for|uber|a\b|an\b|taxis?|deliver|lorr|trucks?|cabs?|around|all))|^\W*(?:later|laters|l8r)\W*(?:pls|please|plz|thanks|ta)?\W*$|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
     r"\bnot a good time|\brevert(?: back)?\b|\bpick (?:this|it|that) up (?:again )?(?:tomorrow|later|another|next|on|after)\b|"
     r"\btry (?:me|again) (?:tomorrow|later|next|on|on monday|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|^\W*(?:i'?m |im )?in a meeting\b|"
     r"\b(?:don'?t|dont|do not) (?:want|wanna) to deal with (?:this|it|that)\b|"
@@ -278,7 +278,7 @@ _NO_MONEY_WORDS = (
 _NO_MONEY = re.compile(_NO_MONEY_WORDS, re.I)
 _CANT_AFFORD = re.compile(
     r"\bcan'?t afford|\bcannot afford|\bcant afford|\b(?:can'?t|cannot|unable to) (?:pay|manage|do) (?:that|any|those|these|them|it|this|now|today|right now)|"
-    r"\btoo (?:much|high|expensive|steep)|\b(?:to|2) much for (?:me|us)\b|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
+    r"\btoo (?:much|high|expensive|steep|costly|dear|pricey)|\b(?:to|2) much for (?:me|us)\b|\bway too|\bno way i can|\bnot (?:able|possible) to pay|"
     r"\bnothing (?:left|spare)|\bbroke\b|\bskint\b|\bout of (?:my )?(?:budget|price range|reach)|"
     r"\bmore than i (?:can|could|have|earn|get|make|got|take home)\b|\bbeyond (?:what i|my (?:means|budget|reach))|\bout of my (?:league|means)\b|\b(?:don'?t|dont|do not|never) (?:have|got|earn) (?:that kind of|that sort of|that much|the|enough|this kind of) (?:money|cash)|"
     r"还不起|付不起|负担不起|负担不了|还不了|付不了|拿不出|承受不了|吃不消|没(?:有)?(?:那么多|这么多)钱|太多|太高|"
@@ -315,12 +315,12 @@ _HARDSHIP = re.compile(
     re.I,
 )
 _SETTLEMENT = re.compile(
-    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:full |whole |entire )?(?:arrears|900|overdue|balance|amount|debt|lot)(?: (?:amount|balance|[£$¥€]?\d[\d,.]*))?|my (?:full |whole )?(?:balance|debt|arrears))(?: in full| now| today| right now| straight away| asap)*(?:\W*$| (?:by|with|on|using) (?:my |a |the )?(?:card|debit card|bank transfer|app)| (?:on|by|before|after|when|at|next|this|in \d)\b|\W+(?:send|give) me))|\bdiscount|"
+    r"\bsettle(?:ment)?\b(?! (?:it|this|the (?:full |whole |entire )?(?:arrears|900|overdue|balance|amount|debt|lot)(?: (?:amount|balance|sum))?(?: of)?(?: [£$¥€]?\d[\d,.]*)?|my (?:full |whole )?(?:balance|debt|arrears))(?: in full| now| today| right now| straight away| asap)*(?:\W*$| (?:by|with|on|using) (?:my |a |the )?(?:card|debit card|bank transfer|app)| (?:on|by|before|after|when|at|next|this|in \d)\b|\W+(?:send|give) me))|\bdiscount|"
     r"\breduce (?:the|what i) (?:total|balance|amount)|\bwrite (?:it |some (?:of it )?)?off\b|\bknock (?:some|a bit) off|\b(?:a|any|some) reduction\b(?! (?:in|of|to) (?:my |the )?(?:monthly|payments?|instalments?))|\boff the (?:total|balance|debt)\b|"
     r"\bfull and final\b|\bless th[ae]n (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
-    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打折|(?<!月)(?<!期)减(?:一半|半)|\d[\d,]*[^，。]{0,6}了结|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
+    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打(?:个|点)?折|两清|(?<!月)(?<!期)减(?:一半|半)|\d[\d,]*[^，。]{0,6}了结|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
     re.I,
 )
 # "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
@@ -345,7 +345,7 @@ _HUMAN = re.compile(
     r"\b(?:some|any)(?:one|body) (?:to )?(?:call|ring|phone|contact) me\b|\b(?:call|ring|phone) me\b|\b(?:like|want|need|have|get|prefer) a (?:phone )?call\b|"
     r"\b(?:talk|speak|chat) (?:to|with) (?:some(?:one|body)|a human|people|a person)\b|"
     r"\b(?:not|don'?t|dont|no|rather not|instead of|hate|sick of|fed up with)\b[^.?!]{0,30}\b(?:a |this |the |some )?(?:chat ?)?(?:ro)?bots?\b|"
-    r"\bnot (?:a |the )?machines?\b|"
+    r"\bnot (?:a |the )?machines?\b|\b(?:an? |the )?(?:actual|real|proper) (?:advis[eo]r|agent|officer)\b|\b(?:your|an?|the) officers?\b|\bnot (?:this|the|a) chat\b|"
     r"人工|真人|活人|客服|打电话给我",
     re.I,
 )
@@ -355,7 +355,7 @@ _ASKS = re.compile(
     r"^\W*(?:what|whats|how|why(?! not\b)|when|where|who|which|will(?! do\b)|would|does|do (?:i|you|we|they)|is|are|am|if)\b|"
     r"\bwhat (?:if|happens|about|time)\b|\bpay (?:it )?off early\b|\bpay (?:extra|more|a bit more)\b|"
     r"\boverpay|\bif i (?:get|have|want|miss|pick|choose)\b|\b(?:can|could) you (?:tell|explain|show)\b|会不会|能不能提前|是不是|吗[？?]?\s*$|"
-    r"几号|哪天|哪一天|什么时候|多少|怎么|为什么|提前还|提前结清",
+    r"几号|哪天|哪一天|什么时候|啥时候|多少|怎么|为什么|咋(?:办|整|弄)|提前还|提前结清",
     re.I,
 )
 _REQUEST = re.compile(
@@ -488,7 +488,7 @@ _OFFERS_AN_AMOUNT = re.compile(
     re.I,
 )
 _IN_FULL = re.compile(
-    r"\ball\b|\bfull\b|\bwhole\b|\bentire\b|\beverything\b|\bthe lot\b|\bclear\b|\bin one go\b|全部|全额|一次性|一次(?:结清|还清|付清|还完|还了)|(?:还|俾|畀|付)晒",
+    r"\ball\b|\bfull\b|\bwhole\b|\bentire\b|\beverything\b|\bthe lot\b|\bclear\b|\bin one go\b|全部|全额|一次性|一次(?:结清|还清|付清|还完|还了)|(?:还|俾|畀|付)晒|一(?:起|块|并)还",
     re.I,
 )
 _COUNT_OF_PAYMENTS = re.compile(
@@ -532,14 +532,14 @@ _SHORTEST = re.compile(
 _LONGEST = re.compile(r"\b(?:longest|cheapest|lowest|smallest|most months)\b|最长|最低|最少", re.I)
 # "I would like to settle the overdue amount of £900 immediately": the arrears paid now, in full.
 _SETTLE_OVERDUE_NOW_WORDS = (
-    r"\bsettle (?:the )?(?:overdue|arrears|outstanding)(?: amount| balance)?(?: of [£$¥€]?[\d,.]+)? "
+    r"\bsettle (?:the )?(?:overdue|arrears|outstanding)(?: amount| balance| sum)?(?: of [£$¥€]?[\d,.]+)?(?: in full)? "
     r"(?:now|today|immediately|right away|straight away)\b"
 )
 _SETTLE_OVERDUE_NOW = re.compile(_SETTLE_OVERDUE_NOW_WORDS, re.I)
 _PAY_NOW = re.compile(
     r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
-    r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately)\b|\ball of it (?:now|today)\b|"
-    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|马上还|现在(?:就)?还|直接(?:一次性)?还|一次性(?:还|付)(?:了|掉|清)|"
+    r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately|this minute)\b|\ball of it (?:now|today)\b|\bpay(?:ing)? (?:the )?(?:full |whole |entire )?[£$¥€]?\d[\d,.]* (?:now|today|right now|this minute|straight away|right away|immediately)\b|"
+    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|马上还|现在(?:就)?还|直接(?:一次性|全部?)?还|一次性(?:还|付)(?:了|掉|清)|"
     r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
     r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
     r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"
@@ -608,7 +608,7 @@ _MIDDLE = re.compile(
 _PAYMENT_METHOD_QUESTION = re.compile(
     r"\b(?:by|via|through|with|set up|setup|on) (?:a )?(?:direct debit|standing order|dd)\b|\bdirect debit\b[^.!]*\?|"
     r"\b(?:which|what) (?:card|account|bank)\b[^.!]*\b(?:come out|taken|take|debit|use|pay)|"
-    r"哪张卡|哪个(?:卡|账户)|从哪(?:里|儿)?扣|自动扣款[^，。]*(?:吗|么|嘛|[?？])|能(?:不能)?用(?:支付宝|微信|信用卡)",
+    r"哪张卡|哪个(?:卡|账户)|从哪(?:里|儿)?扣|自动扣款还是|还是(?:我)?自己(?:转|还|付)|自动扣款[^，。]*(?:吗|么|嘛|[?？])|能(?:不能)?用(?:支付宝|微信|信用卡)",
     re.I,
 )
 
@@ -680,7 +680,8 @@ _WHY_ASKED = re.compile(
     re.I,
 )
 _SHOW_OPTIONS = re.compile(
-    r"\b(?:show|tell|give|send) (?:me )?(?:my |the |your |what )?(?:options|choices|plans)\b|"
+    r"\b(?:show|tell|give|send) (?:me )?(?:my |the |your |what |some )?(?:options|choices|plans|instal+ment options?)\b|"
+    r"\bwhat(?:'?s| is| are) (?:the|my) options\b|\b(?:want|like|need) to (?:sort|set up|arrange|do|get) (?:out )?(?:a )?(?:payment plan|plan|instal+ments?)\b|"
     r"有(?:什么|哪些|啥)(?:还款)?(?:方案|办法|选项|选择|方式)|(?:方案|选项)(?:给我|发我|让我)看|看看(?:有什么|有哪些|有啥)?(?:还款)?(?:方案|选项)",
     re.I,
 )
@@ -739,10 +740,19 @@ _STARTS_AS_QUESTION_ANYWHERE = re.compile(
     r"\b(?:will|would|does|do|is|are|can|could)\s+(?:my|the|this|it|that|i|you|there)\b", re.I
 )
 
+# 分期是只分这900还是3200全部都分啊, 这个每月75是从啥时候开始扣呢: asked (either-or, or when).
+_ASKED_ZH = re.compile(r"是[^，。？?]{0,12}还是|(?:啥|什么)时候|几号(?:开始|扣)|哪天(?:开始|扣)")
+# "Dear Sir/Madam, I confirm the arrangement as stated.": a yes in a letter's words.
+_YES_FORMAL = re.compile(
+    r"\bi (?:hereby )?(?:confirm|accept|agree to) (?:the|this|your) (?:arrangement|plan|terms|agreement|proposal)\b",
+    re.I,
+)
+# "3", "twelve": a plan's length alone, at the offers.
+_BARE_MONTHS = re.compile(r"^\W*(\d{1,2}|three|six|nine|twelve|eighteen|twenty[- ]four)\W*$", re.I)
 # "when exactly was it due again?", "is there any help for people on benefits?", "can you break
 # down how you got to 900": one question and nothing else, at the reason question (not a reason).
 _ONE_QUESTION = re.compile(
-    r"^\W*(?:when|what|whats|which|where|who|is there|are there|do i|does|will (?:you|it|this|i|that)|"
+    r"^\W*(?:(?:sir|madam|ma'?am|mate|hi|hello|excuse me|please|pls)\W+)?(?:when|what|whats|which|where|who|is there|are there|do i|does|will (?:you|it|this|i|that)|"
     r"how (?:much|long|many|do|does|did|can|will|is))\b[^.!?]*\?\W*$|"
     r"^\W*(?:can|could) you (?:break|explain|tell|show|send|give)\b[^.!?]*$",
     re.I,

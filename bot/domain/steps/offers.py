@@ -8,8 +8,10 @@ import re
 from ..language_choice import CHOOSE_LANGUAGE, chooses_language
 from ..parsing import parse_periodic_amount
 from .lexicon import (
+    _ASKED_ZH,
     _ASKS_OUTRIGHT,
     _ASKS_WHO,
+    _BARE_MONTHS,
     _BY_A_DATE,
     _CANT_AFFORD,
     _CHOICE_MISTAKEN_FOR,
@@ -96,8 +98,15 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=payload)
     if chooses_language(text, intent, confidence):
         return Reading(TOPIC, intent=CHOOSE_LANGUAGE)  # "English please": a language asked for, then the step again
-    if _PAYMENT_METHOD_QUESTION.search(text):
-        return Reading(QUESTION, intent=intent)  # "can it come out by direct debit": how, asked; not a new date
+    if _PAYMENT_METHOD_QUESTION.search(text) or (_ASKED_ZH.search(text) and not _NOT_NOW.search(text)):
+        # "can it come out by direct debit", 这个每月75是从啥时候开始扣呢: how or when, asked; not a new date
+        return Reading(QUESTION, intent=intent)
+    bare = _BARE_MONTHS.search(text)
+    if bare:
+        number = bare.group(1).lower()
+        months = int(number) if number.isdigit() else _LENGTH_WORDS.get(number.replace("-", " "))
+        if months and months > 1:
+            return Reading(CHOICE, months=months)  # "3", "twelve": a plan's length said alone
     if intent == "insult" and _OPTIONS_BAD.search(text):
         return Reading(NONE_WORK)  # "they're all rubbish": the options judged, not an insult
     if (
@@ -157,6 +166,7 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and not amount
         and not _points_at_option(text)
         and not (_CJK.search(text) and re.search(r"\d{1,2}\s*期", text))  # 12期的吧 每个月少点: that plan
+        and not (_IN_FULL.search(text) and _names_a_day(text))  # 给我宽限到下个月3号 到时候一次性还: a day
     ):
         return Reading(HARDSHIP)  # but "the longest one pls, smaller payments are easier" is that option
     if _HUMAN.search(text) and not _ASKS_WHO.search(text) and not _confident_question(text, intent, confidence):

@@ -34,6 +34,7 @@ from .lexicon import (
     _NOT_WHAT_I_CHOSE,
     _OWED_WRONG,
     _PAY_MORE,
+    _PAYMENT_METHOD_QUESTION,
     _QUESTION,
     _REFUSES_ZH,
     _REQUEST,
@@ -46,6 +47,7 @@ from .lexicon import (
     _WORRY_MORE,
     _YES,
     _YES_AT_END,
+    _YES_FORMAL,
     _YES_MENTIONED,
     _YES_ZH,
     ALWAYS_TOPIC,
@@ -136,7 +138,9 @@ def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] 
         and not (_CHANGE.search(text) or _WORRY.search(text) or _ENDS_AS_QUESTION.search(text))
     ):
         return Reading(YES)  # "yes, 6 payments of 150, first one in 10 days, perfect": the terms said back
-    if _START_ON_PAYDAY.search(text) or _START_LATER.search(text):
+    if _PAYMENT_METHOD_QUESTION.search(text):
+        return Reading(QUESTION, intent=intent)  # 是自动扣款还是我自己转: how it is paid, asked
+    if (_START_ON_PAYDAY.search(text) or _START_LATER.search(text)) and not re.search(r"要是|如果|万一|假如", text):
         return Reading(CHANGE_DATE)  # "can i start after payday", 10天后太早了 能晚点吗: the day, not "not now"
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
@@ -227,6 +231,7 @@ def _yes_words(text: str) -> bool:
         or _NEGATIVE_YES.search(text)
         or _YES_AT_END.search(plain)
         or _THUMBS.search(text)
+        or _YES_FORMAL.search(plain)
     )
     return bool(yes) and not _NEGATION.search(plain) and not _YES_MENTIONED.search(text)
 

@@ -184,10 +184,18 @@ def _question(text: str, intent: str | None, unsure: bool = False) -> Reading | 
     return Reading(QUESTION, intent=intent)
 
 
+# Just after a day: it is the one being turned down ("is no good", "is too soon", 太早了).
+_DAY_TURNED_DOWN = re.compile(
+    r"\s*(?:is |'?s )?(?:no good|not good|too (?:soon|early|late)|(?:doesn'?t|does not|won'?t|will not) work|not possible)|\s*(?:太早|太快|不行|不方便)"
+)
+
+
 def date_words(text: str) -> str | None:
     """The part of the message that names the day, for the date parser: "yes but make the
     first one the 28th" → "28th" (the whole message would read "first" as the 1st)."""
     found = list(_EXPLICIT_DATE.finditer(text))
+    # "first one in 10 days is no good ... can it be the 23rd": the day turned down is not the one
+    found = [m for m in found if not _DAY_TURNED_DOWN.match(text, m.end())] or found
     if not found:
         return None
     return text[found[0].start() : found[-1].end()]

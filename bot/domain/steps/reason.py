@@ -97,12 +97,12 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         # anything stops, however unsure the classifier was (sure, the rules start it); never
         # filed as "already paid"
         return Reading(PAID_CLAIM)
+    if _FIGURES_QUESTION.search(text):
+        # "why is it 900 overdue? i thought i only missed a couple", "how did it get to 900
+        # already?": the figures asked about first; a reason after it is not the answer yet
+        return Reading(QUESTION, intent=intent)
     if intent == "claim_already_paid" and confidence >= 0.3 and not _reason_code(text, ranking, strict=True):
         return Reading(TOPIC, intent=intent)  # a lean without the words: the rules, never filed on it
-    if _FIGURES_QUESTION.search(text):
-        # "why is it 900 overdue? i thought i only missed a couple": the figures asked
-        # about first; a reason after it is not the answer yet
-        return Reading(QUESTION, intent=intent)
     if (
         intent == "disclose_vulnerability"
         and confidence < _SURE
@@ -117,7 +117,12 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     if intent in CONSEQUENTIAL:
         if CONSEQUENTIAL[intent].search(text) or confidence >= CLEAR_CONFIDENCE:
             return Reading(TOPIC, intent=intent)
-        if intent != "cancel_plan" and confidence >= 0.3 and not _reason_code(text, ranking, strict=True):
+        if (
+            intent != "cancel_plan"
+            and confidence >= 0.3
+            and not _reason_code(text, ranking, strict=True)
+            and not _NOT_NOW.search(text)  # "pls message me tomorrow, I'm at a wedding": later, not stop
+        ):
             # a lean the words do not bear out; below 0.3 the classifier is only guessing
             return Reading(CONFIRM_FIRST, intent=intent)
     if _ONE_QUESTION.search(text) and not _NOT_NOW.search(text) and not _HUMAN.search(text):
