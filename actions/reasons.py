@@ -13,6 +13,7 @@ from actions.common import (
     latest_text,
     store,
 )
+from actions.conversation import FAQ_INTENTS
 from actions.guards import verified_account_required
 from actions.offering import utter_offer_menu
 from actions.situations import handle_vulnerability
@@ -52,6 +53,14 @@ class ActionRecordReason(SafeAction):
             dispatcher.utter_message(response="utter_reason_no_collection", **contact_values(tracker))
             return events + [SlotSet("collection_stopped", True)]
         dispatcher.utter_message(response=f"utter_empathy_{code}")
+        if steps.question_after_reason(latest_text(tracker)):
+            # "lost my job last month. are you gonna add interest?": their question answered
+            # too, by the answer the classifier ranks for it, or honestly by a person
+            faq = next((name for name, confidence in ranked[:4] if name in FAQ_INTENTS and confidence >= 0.1), None)
+            if faq:
+                dispatcher.utter_message(response=f"utter_faq_{faq}", **contact_values(tracker))
+            else:
+                dispatcher.utter_message(response="utter_step_question_for_a_person")
         if account.open_agreement is None:
             events += await utter_offer_menu(dispatcher, tracker, domain, hardship_first=code in HARDSHIP_REASONS)
         return events

@@ -170,3 +170,24 @@ def test_a_hardship_plan_asked_for_at_the_read_back_withdraws_the_terms_first(lo
     assert names(dispatcher) == ["utter_hardship_options"]
     assert slots_of(events)["pending_agreement"] is None and slots_of(events)["awaiting_confirmation"] is False
     assert [a for a in loans.agreements() if a.loan_ref == "LN-10002"] == []  # nothing recorded
+
+
+def test_a_reason_with_a_question_after_it_is_filed_and_the_question_answered(loans):
+    text = "lost my job last month. are you going to add interest on top of this?"
+    slots = verified("LN-10002", language="en")
+    ranked = [("reason_unemployment", 0.7), ("ask_fees_interest", 0.2), ("thank", 0.05)]
+    trk = with_ranking(tracker(slots, intent="reason_unemployment", text=text), ranked)
+    dispatcher, events = run(ActionRecordReason(), trk)
+    assert names(dispatcher)[:2] == ["utter_empathy_unemployment", "utter_faq_ask_fees_interest"]
+    assert "utter_offer_options" in names(dispatcher)
+    assert slots_of(events)["reason_code"] == "unemployment"
+    # without an answer the classifier ranks, said honestly: a person can answer it
+    trk = with_ranking(tracker(slots, intent="reason_unemployment", text=text), ranked[:1])
+    dispatcher, _ = run(ActionRecordReason(), trk)
+    assert names(dispatcher)[:2] == ["utter_empathy_unemployment", "utter_step_question_for_a_person"]
+
+
+def with_ranking(trk, ranked: list[tuple[str, float]]):
+    """The tracker with the classifier's whole ranking for the latest message."""
+    trk.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranked]
+    return trk

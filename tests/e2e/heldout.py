@@ -524,7 +524,9 @@ def _at_reason(m: Message, o: Observed) -> tuple[bool, str]:
             and (o.has("options", "hardship_options") or (o.has("reason:bereavement") and o.has("vulnerability")))
         ),
         "vulnerable": lambda: o.has("vulnerability"),
-        "question": lambda: o.has("answered") and not o.db_changed,
+        # Answered, and nothing consequential; a reason they gave with it may be filed ("lost my
+        # job last month. are you gonna add interest?": filed, the question answered, the options)
+        "question": lambda: o.has("answered") and not o.has(*DB_OBSERVATIONS),
         "offer": lambda: o.has_prefix("read_back:") or o.has_prefix("form:") or o.has("options", "hardship_options"),
         "not_now": lambda: o.has("deferred"),
         "human": lambda: o.has("handoff"),

@@ -1213,3 +1213,15 @@ def test_periods_said_in_chinese():
     said = parse_periodic_amount("一周能挤出50")
     assert (said.amount, said.period) == (50, "week")
     assert parse_periodic_amount("一周后还50").period != "week"
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [("lost my job last month. are you going to add interest on top?", True),
+     ("the car broke down, will this go on my credit file?", True),
+     ("车坏了修车花了不少，逾期会上征信吗", True),
+     ("lost my job last month", False), ("been ill. is there some kind of hardship option", False),
+     ("why is it 900?", False)],
+)  # fmt: skip
+def test_a_question_after_the_reason_is_noticed(text, asked):
+    assert steps.question_after_reason(text) is asked

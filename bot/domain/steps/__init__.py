@@ -61,7 +61,7 @@ from .reading import (
     plainly_terms,
     without_lengths_left,
 )
-from .reason import read_at_reason
+from .reason import question_after_reason, read_at_reason
 
 __all__ = [
     "ALWAYS_TOPIC",
@@ -102,6 +102,7 @@ __all__ = [
     "months_named",
     "months_wanted",
     "plainly_terms",
+    "question_after_reason",
     "read_at_offers",
     "read_at_read_back",
     "read_at_reason",

@@ -749,6 +749,14 @@ _YES_FORMAL = re.compile(
 )
 # "3", "twelve": a plan's length alone, at the offers.
 _BARE_MONTHS = re.compile(r"^\W*(\d{1,2}|three|six|nine|twelve|eighteen|twenty[- ]four)\W*$", re.I)
+# "lost my job last month. are you gonna add interest on top of this?", 车坏了，修车花了不少，逾期会上征信吗:
+# a reason, then a question after it (a sentence of its own at the end).
+_QUESTION_AFTER = re.compile(
+    r"[.!;,]\s*(?:and |but |so |also )?(?:are|is|do|does|did|will|would|can|could|how|what|whats|when|why|where|who|am i|r u)\b[^.!?]*\?+\s*$|"
+    r"[.!;,]\s*(?:is there|are there)\b[^.!?]*$|"
+    r"[，。！；,.]\s*[^，。！；,.]*(?:吗|么|呢|多少|怎么|啥|什么|会不会|能不能|是不是)[？?]?\s*$",
+    re.I,
+)
 # "when exactly was it due again?", "is there any help for people on benefits?", "can you break
 # down how you got to 900": one question and nothing else, at the reason question (not a reason).
 _ONE_QUESTION = re.compile(

@@ -15,6 +15,7 @@ from .lexicon import (
     _EXPLICIT_DATE,
     _FIGURES_QUESTION,
     _FILLER_WORDS,
+    _HARDSHIP,
     _HUMAN,
     _MONEY_STORY,
     _NOISE,
@@ -29,6 +30,7 @@ from .lexicon import (
     _PAYDAY_STORY,
     _PAYING,
     _QUESTION,
+    _QUESTION_AFTER,
     _REASON_RE,
     _SHOW_OPTIONS,
     _SPREAD,
@@ -196,6 +198,13 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     if _NOT_UNDERSTOOD.search(text) or (code is None and _too_little(text)):
         return Reading(UNCLEAR)  # "erm", "what?", "I'm confused": the fallback clarifies
     return Reading(REASON, reason=code or "other")
+
+
+def question_after_reason(text: str) -> bool:
+    """A reason with a question after it ("lost my job last month. are you gonna add interest
+    on top of this?"): the reason is filed and the question answered, then the options."""
+    # (not "been ill. is there some kind of hardship option": the options, hardship first, answer it)
+    return bool(_QUESTION_AFTER.search(_plain_quotes(text))) and not _HARDSHIP.search(text)
 
 
 def _too_little(text: str) -> bool:
