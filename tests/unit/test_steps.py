@@ -1116,6 +1116,10 @@ def test_how_the_money_is_taken_is_a_question_not_a_new_date(text):
     assert steps.read_at_offers(text, [("change_payment_date", 0.8)]).meaning == steps.QUESTION
 
 
+def test_a_yes_that_names_the_direct_debit_is_a_yes():
+    assert steps.read_at_read_back("yes please, set up the direct debit", UNSURE).meaning == steps.YES
+
+
 def test_a_settlement_and_a_day_to_pay_the_arrears():
     assert steps.read_at_offers("减一半我就一次还清", UNSURE).meaning == steps.SETTLEMENT
     # the arrears paid on a day is paying by a date, not settling for less

@@ -39,7 +39,6 @@ from .lexicon import (
     _ORDINALS,
     _PAY_NOW,
     _PAY_ON_A_DAY,
-    _PAYMENT_METHOD_QUESTION,
     _PAYS_THEN_ZH,
     _PLAN_ASKED,
     _PLAN_AT_AMOUNT,
@@ -83,6 +82,7 @@ from .reading import (
     _top,
     _unsure,
     amount_with_period,
+    asks_how_paid,
     contradicted,
     months_named,
     plainly_terms,
@@ -98,7 +98,7 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(TOPIC, intent=payload)
     if chooses_language(text, intent, confidence):
         return Reading(TOPIC, intent=CHOOSE_LANGUAGE)  # "English please": a language asked for, then the step again
-    if _PAYMENT_METHOD_QUESTION.search(text) or (_ASKED_ZH.search(text) and not _NOT_NOW.search(text)):
+    if asks_how_paid(text) or (_ASKED_ZH.search(text) and not _NOT_NOW.search(text)):
         # "can it come out by direct debit", 这个每月75是从啥时候开始扣呢: how or when, asked; not a new date
         return Reading(QUESTION, intent=intent)
     bare = _BARE_MONTHS.search(text)

@@ -34,7 +34,6 @@ from .lexicon import (
     _NOT_WHAT_I_CHOSE,
     _OWED_WRONG,
     _PAY_MORE,
-    _PAYMENT_METHOD_QUESTION,
     _QUESTION,
     _REFUSES_ZH,
     _REQUEST,
@@ -79,6 +78,7 @@ from .reading import (
     _top,
     _unsure,
     amount_with_period,
+    asks_how_paid,
     contradicted,
     months_named,
     months_wanted,
@@ -138,7 +138,7 @@ def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] 
         and not (_CHANGE.search(text) or _WORRY.search(text) or _ENDS_AS_QUESTION.search(text))
     ):
         return Reading(YES)  # "yes, 6 payments of 150, first one in 10 days, perfect": the terms said back
-    if _PAYMENT_METHOD_QUESTION.search(text):
+    if asks_how_paid(text):
         return Reading(QUESTION, intent=intent)  # 是自动扣款还是我自己转: how it is paid, asked
     if (_START_ON_PAYDAY.search(text) or _START_LATER.search(text)) and not re.search(r"要是|如果|万一|假如", text):
         return Reading(CHANGE_DATE)  # "can i start after payday", 10天后太早了 能晚点吗: the day, not "not now"

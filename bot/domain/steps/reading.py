@@ -17,6 +17,7 @@ from .lexicon import (
     _ASKS_ABOUT_PLAN,
     _BARE_LENGTH,
     _BARE_LENGTH_WORD,
+    _CJK,
     _COUNT,
     _ENDS_AS_QUESTION,
     _EXPLICIT_DATE,
@@ -32,11 +33,13 @@ from .lexicon import (
     _PAID_CLAIM,
     _PAY_MORE,
     _PAY_NOW,
+    _PAYMENT_METHOD_QUESTION,
     _PLAN_AT_AMOUNT,
     _PLAN_BY_MONTHS,
     _QUESTION,
     _REQUEST,
     _START_LATER,
+    _STARTS_AS_QUESTION,
     _YEARS,
     _YEARS_ZH,
     CLEAR_CONFIDENCE,
@@ -188,6 +191,14 @@ def _question(text: str, intent: str | None, unsure: bool = False) -> Reading | 
 _DAY_TURNED_DOWN = re.compile(
     r"\s*(?:is |'?s )?(?:no good|not good|too (?:soon|early|late)|(?:doesn'?t|does not|won'?t|will not) work|not possible)|\s*(?:太早|太快|不行|不方便)"
 )
+
+
+def asks_how_paid(text: str) -> bool:
+    """How the money is taken, asked ("can the payments come out by direct debit", 哪张卡扣);
+    not "yes, by direct debit please", which answers."""
+    return bool(_PAYMENT_METHOD_QUESTION.search(text)) and bool(
+        _STARTS_AS_QUESTION.search(text) or _ENDS_AS_QUESTION.search(text) or _CJK.search(text)
+    )
 
 
 def date_words(text: str) -> str | None:
