@@ -754,7 +754,7 @@ _BARE_MONTHS = re.compile(r"^\W*(\d{1,2}|three|six|nine|twelve|eighteen|twenty[-
 _QUESTION_AFTER = re.compile(
     r"[.!;,]\s*(?:and |but |so |also )?(?:are|is|do|does|did|will|would|can|could|how|what|whats|when|why|where|who|am i|r u)\b[^.!?]*\?+\s*$|"
     r"[.!;,]\s*(?:is there|are there)\b[^.!?]*$|"
-    r"[，。！；,.]\s*[^，。！；,.]*(?:吗|么|呢|多少|怎么|啥|什么|会不会|能不能|是不是)[？?]?\s*$",
+    r"[，。！；,.]\s*[^，。！；,.]*(?:吗|(?<![什怎这那多])么|呢)[？?]?\s*$|[，。！；,.]\s*[^，。！；,.]*[？?]\s*$",
     re.I,
 )
 # "when exactly was it due again?", "is there any help for people on benefits?", "can you break
