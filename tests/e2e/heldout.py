@@ -298,6 +298,9 @@ ALLOWED = {"yes": {"recorded"}, "dispute": {"dispute", "hold", "fraud"}}
 CONFIRM_PREFIX = "utter_confirm_request_"  # "did you mean to …?" before a consequential request
 # Asking first whether they mean to dispute it is what issue 17 asks when the words are not plain.
 ASKED_ABOUT_DISPUTE = ("confirm:dispute_debt", "confirm:not_my_loan")
+# A question's own answer: the FAQ's, or "a colleague can answer that" (never a guess).
+ANSWER_PREFIX = "utter_faq_"
+FOR_A_PERSON = "utter_step_question_for_a_person"
 
 
 def as_terms(value: Any) -> dict | None:
@@ -524,9 +527,14 @@ def _at_reason(m: Message, o: Observed) -> tuple[bool, str]:
             and (o.has("options", "hardship_options") or (o.has("reason:bereavement") and o.has("vulnerability")))
         ),
         "vulnerable": lambda: o.has("vulnerability"),
-        # Answered, and nothing consequential; a reason they gave with it may be filed ("lost my
-        # job last month. are you gonna add interest?": filed, the question answered, the options)
-        "question": lambda: o.has("answered") and not o.has(*DB_OBSERVATIONS),
+        # Answered, and nothing consequential; a reason they gave with it may be filed when the
+        # question itself is answered ("lost my job last month. are you gonna add interest?":
+        # filed, the answer, the options), not when only the reason's empathy was said
+        "question": lambda: (
+            o.has("answered")
+            and not o.has(*DB_OBSERVATIONS)
+            and (not o.db_changed or any(r.startswith(ANSWER_PREFIX) or r == FOR_A_PERSON for r in o.responses))
+        ),
         "offer": lambda: o.has_prefix("read_back:") or o.has_prefix("form:") or o.has("options", "hardship_options"),
         "not_now": lambda: o.has("deferred"),
         "human": lambda: o.has("handoff"),

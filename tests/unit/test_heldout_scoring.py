@@ -297,6 +297,19 @@ def test_a_question_answered_is_sensible_only_without_a_store_change():
     assert verdict("reason", "question", answered).sensible
     filed = turn(bot("utter_empathy_other"), db_after=db("reason_recorded", reasons=["other"]))
     assert not verdict("reason", "question", filed).sensible
+    # a reason given with the question may be filed when the question itself is answered
+    both = turn(
+        bot("utter_empathy_unemployment"),
+        bot("utter_faq_ask_fees_interest"),
+        db_after=db("reason_recorded", reasons=["unemployment"]),
+    )
+    assert verdict("reason", "question", both).sensible
+    honest = turn(
+        bot("utter_empathy_unemployment"),
+        bot("utter_step_question_for_a_person"),
+        db_after=db("reason_recorded", reasons=["unemployment"]),
+    )
+    assert verdict("reason", "question", honest).sensible
 
 
 def test_an_asked_to_rephrase_turn_is_never_sensible_even_when_it_did_the_right_thing():
