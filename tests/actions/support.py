@@ -93,6 +93,12 @@ def verified(loan_ref: str = "LN-10001", **more) -> dict:
     return {"verified": True, "verified_loan_ref": loan_ref, "loan_ref": loan_ref, "date_of_birth": "checked", **more}
 
 
+def with_ranking(trk: Tracker, ranked: list[tuple[str, float]]) -> Tracker:
+    """The tracker with the classifier's whole ranking for the latest message."""
+    trk.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranked]
+    return trk
+
+
 def tracker(
     slots: dict | None = None,
     *,

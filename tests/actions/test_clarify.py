@@ -29,6 +29,7 @@ from tests.actions.support import (
     tracker,
     user_event,
     verified,
+    with_ranking,
 )
 
 # Intents deliberately never offered as a meaning (actions/conversation.py says why).
@@ -64,8 +65,7 @@ PERSON = ("Talk to a person", "/request_human")
 
 def unsure(ranking, slots: dict | None = None, *, text="money is tight", history=None):
     """A tracker whose latest message fell back, with the classifier's `ranking`."""
-    trk = tracker(slots, intent="nlu_fallback", text=text, history=history)
-    trk.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    trk = with_ranking(tracker(slots, intent="nlu_fallback", text=text, history=history), ranking)
     trk.latest_message["intent"] = {"name": "nlu_fallback", "confidence": ranking[0][1] if ranking else 1.0}
     return trk
 

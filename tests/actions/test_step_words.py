@@ -28,6 +28,7 @@ from tests.actions.support import (
     tracker,
     user_event,
     verified,
+    with_ranking,
 )
 
 SHOWN = [
@@ -116,10 +117,7 @@ def test_the_length_the_step_picked_survives_the_form_re_reading_the_words():
 def test_a_reason_in_words_is_filed_with_the_code_the_words_give(loans):
     trk = tracker(verified("LN-10002"), intent="not_my_loan", text="didnt have enough in my account when it went out")
     trk.latest_message["intent"] = {"name": "not_my_loan", "confidence": 0.13}
-    trk.latest_message["intent_ranking"] = [
-        {"name": "not_my_loan", "confidence": 0.13},
-        {"name": "ask_balance", "confidence": 0.12},
-    ]
+    with_ranking(trk, [("not_my_loan", 0.13), ("ask_balance", 0.12)])
     dispatcher, events = run(ActionRecordReason(), trk)
     assert slots_of(events)["reason_code"] == "other"
     assert names(dispatcher)[0] == "utter_empathy_other"
@@ -142,10 +140,7 @@ def test_a_payment_claimed_at_the_reason_question_goes_to_the_claim_form_not_fil
     trk = tracker(
         verified("LN-10002"), intent="claim_already_paid", text="payment went through on the 2nd", history=shown
     )
-    trk.latest_message["intent_ranking"] = [
-        {"name": "nlu_fallback", "confidence": 0.4},
-        {"name": "claim_already_paid", "confidence": 0.35},
-    ]
+    with_ranking(trk, [("nlu_fallback", 0.4), ("claim_already_paid", 0.35)])
     dispatcher, events = run(ActionStepAnswer(), trk)
     assert dispatcher.messages == [] and followups(events) == ["payment_claim_form"]
 
@@ -185,9 +180,3 @@ def test_a_reason_with_a_question_after_it_is_filed_and_the_question_answered(lo
     trk = with_ranking(tracker(slots, intent="reason_unemployment", text=text), ranked[:1])
     dispatcher, _ = run(ActionRecordReason(), trk)
     assert names(dispatcher)[:2] == ["utter_empathy_unemployment", "utter_step_question_for_a_person"]
-
-
-def with_ranking(trk, ranked: list[tuple[str, float]]):
-    """The tracker with the classifier's whole ranking for the latest message."""
-    trk.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranked]
-    return trk

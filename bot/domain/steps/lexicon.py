@@ -735,6 +735,8 @@ _HARDSHIP_INSTEAD = re.compile(
     r"^(?!\W*(?:what|how|why|is|are|does|do)\b)[^?]*\bhardship\b|(?:换成|改成|要|申请)困难(?:方案|帮扶|计划)",
     re.I,
 )
+# "要是晚几天还会怎样": a late payment supposed, asked about; not a later date asked for.
+_SUPPOSING_ZH = re.compile(r"要是|如果|万一|假如")
 # A question inside the message: "once i start paying, will my account ...?".
 _STARTS_AS_QUESTION_ANYWHERE = re.compile(
     r"\b(?:will|would|does|do|is|are|can|could)\s+(?:my|the|this|it|that|i|you|there)\b", re.I

@@ -41,6 +41,7 @@ from .lexicon import (
     _START_ON_PAYDAY,
     _STARTS_AS_QUESTION,
     _STARTS_AS_QUESTION_ANYWHERE,
+    _SUPPOSING_ZH,
     _THUMBS,
     _WORRY,
     _WORRY_MORE,
@@ -140,7 +141,7 @@ def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] 
         return Reading(YES)  # "yes, 6 payments of 150, first one in 10 days, perfect": the terms said back
     if asks_how_paid(text):
         return Reading(QUESTION, intent=intent)  # 是自动扣款还是我自己转: how it is paid, asked
-    if (_START_ON_PAYDAY.search(text) or _START_LATER.search(text)) and not re.search(r"要是|如果|万一|假如", text):
+    if (_START_ON_PAYDAY.search(text) or _START_LATER.search(text)) and not _SUPPOSING_ZH.search(text):
         return Reading(CHANGE_DATE)  # "can i start after payday", 10天后太早了 能晚点吗: the day, not "not now"
     if _NOT_NOW.search(text):
         return Reading(NOT_NOW)
