@@ -44,7 +44,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from components import patches
-from components.language import script_of
+from components.language import build_detector, script_of
 
 patches.install()  # Rasa loads this module before the first message (components/patches)
 
@@ -166,6 +166,10 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             models = {}
         if "zh" in models:
             _load_segmenter()
+        # Every message's language is detected before it is classified
+        # (components/patches/language.py): built here, a replica's first message
+        # does not wait about 2 s for it.
+        build_detector()
         return cls(config, model_storage, resource, models)
 
     def process(self, messages: list[Message]) -> list[Message]:

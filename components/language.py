@@ -59,6 +59,14 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(Language.ENGLISH, *_RIVALS).with_preloaded_language_models().build()
 
 
+def build_detector() -> None:
+    """Build the language detector now (about 2 s: lingua reads its ten languages'
+    models) rather than at the first message that needs it. The intent classifier's
+    `load` calls it, so a replica pays it while the model loads, before it takes a
+    message; the detector is the same object either way (`_detector` is cached)."""
+    _detector()
+
+
 def detect_language(text: str | None) -> str | None:
     """'zh', 'en', or None when the message does not show a language."""
     text = (text or "").strip()[:MAX_DETECTED_CHARS]

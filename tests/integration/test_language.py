@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 
+import components.language as language
+from components.intent_classifier import TfidfIntentClassifier
 from components.language import MAX_DETECTED_CHARS, detect_language, script_of
 
 
@@ -93,3 +98,16 @@ def test_a_huge_message_is_read_by_its_opening():
 @given(st.text(max_size=200))
 def test_any_text_gets_a_language_or_none(text):
     assert detect_language(text) in ("en", "zh", None)
+
+
+def test_the_detector_is_built_when_the_model_loads(tmp_path):
+    """The intent classifier's `load` builds the detector (a replica's first message does
+    not wait for it), and what it detects is what the detector built at a message gave."""
+    texts = ["I lost my job", "ok", "k", "hello there", "LN-10007", "Hola, ¿cómo estás?", "yes please", "bonjour"]
+    language._detector.cache_clear()
+    built_at_a_message = [detect_language(t) for t in texts]
+    language._detector.cache_clear()
+    context = ExecutionContext(GraphSchema({}), "test")
+    TfidfIntentClassifier.load({}, LocalModelStorage(tmp_path), Resource("never_trained"), context)
+    assert language._detector.cache_info().currsize == 1
+    assert [detect_language(t) for t in texts] == built_at_a_message
