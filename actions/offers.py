@@ -64,15 +64,27 @@ class CollectingForm(GuardedFormValidation):
     the propose action then explains why."""
 
     # rasa-sdk asks for the required slots several times in one call, each time with
-    # the call's Tracker; the account is read once per call (validation writes nothing
-    # to the store).
-    _accounts = TrackerMemo(verified_account)
+    # the call's Tracker, then calls the validate_ methods; the account is read once per
+    # call (validation writes nothing to the store), with the verification slots it was
+    # read for.
+    _accounts = TrackerMemo(lambda tracker: (_verification_slots(tracker), verified_account(tracker)))
+
+    def account(self, tracker) -> AccountView | None:
+        """`verified_account(tracker)`, read once per call: again only if the call's
+        verification slots changed since (no validation here sets them)."""
+        slots, account = self._accounts.get(tracker)
+        return account if slots == _verification_slots(tracker) else verified_account(tracker)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
-        account = self._accounts.get(tracker)
+        account = self.account(tracker)
         if account is None or collection_block(tracker, account) is not None:
             return []
         return await super().required_slots(domain_slots, dispatcher, tracker, domain)
+
+
+def _verification_slots(tracker) -> tuple:
+    """What `verified_account` reads of the tracker."""
+    return tracker.get_slot("verified"), tracker.get_slot("verified_loan_ref")
 
 
 class ValidatePromiseForm(CollectingForm, SafeFormValidation):
@@ -80,7 +92,7 @@ class ValidatePromiseForm(CollectingForm, SafeFormValidation):
         return "validate_promise_form"
 
     def validate_promise_date(self, value: Any, dispatcher, tracker, domain) -> dict:
-        account = verified_account(tracker)
+        account = self.account(tracker)
         text = str(value or "")
         if account is None or _is_payload(text):
             return {"promise_date": None}
@@ -203,7 +215,7 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         return events + [FollowupAction(step)] if step else events
 
     def validate_plan_months(self, value: Any, dispatcher, tracker, domain) -> dict:
-        account = verified_account(tracker)
+        account = self.account(tracker)
         # A length the step chose from the options on screen ("the 3 month one", "3 x 300")
         # is a length, whatever the classifier made of the words (the form re-reads the
         # message on activation and would hand us the words again).
@@ -307,7 +319,7 @@ class ValidatePlanForm(CollectingForm, SafeFormValidation):
         return self._end_form(tracker, then="action_listen") | {e["name"]: e["value"] for e in options_shown(shown)}
 
     def validate_first_payment_date(self, value: Any, dispatcher, tracker, domain) -> dict:
-        account = verified_account(tracker)
+        account = self.account(tracker)
         text = str(value or "")
         if account is None or _is_payload(text):
             return {"first_payment_date": None}

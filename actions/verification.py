@@ -22,7 +22,12 @@ from actions.common import (
 from bot.domain.accounts import AccountView
 from bot.domain.clock import utcnow
 from bot.domain.names import address_as
-from bot.domain.parsing import VerificationDetails, normalise_loan_ref, parse_verification_details
+from bot.domain.parsing import (
+    VerificationDetails,
+    normalise_loan_ref,
+    parse_loan_ref_given,
+    parse_verification_details,
+)
 from bot.domain.privacy import seal, unseal
 from bot.services.verification import verify_borrower
 
@@ -46,7 +51,7 @@ class ValidateVerifyForm(SafeFormValidation):
         was classified ("借款编号LN-10007，生日1988年2月2日")."""
         if tracker.get_slot("loan_ref") or tracker.get_slot("verified"):
             return {}
-        loan_ref = identified_loan_ref(tracker) or typed_details(tracker).loan_ref
+        loan_ref = identified_loan_ref(tracker) or typed_loan_ref(tracker)
         return {"loan_ref": loan_ref} if loan_ref else {}
 
     async def extract_date_of_birth(self, dispatcher, tracker, domain) -> dict:
@@ -56,6 +61,9 @@ class ValidateVerifyForm(SafeFormValidation):
         if tracker.get_slot("date_of_birth") or tracker.get_slot("verified"):
             return {}
         if tracker.get_slot("requested_slot") == "date_of_birth":
+            return {}
+        # No reference typed ("hi", most answers): nothing to read a date of birth for.
+        if typed_loan_ref(tracker) is None:
             return {}
         details = typed_details(tracker)
         if details.loan_ref is None or details.date_of_birth.problem == "unparseable":
@@ -150,6 +158,14 @@ def typed_details(tracker) -> VerificationDetails:
     """The loan reference and date of birth in the latest message (never in a button's payload)."""
     text = latest_text(tracker)
     return parse_verification_details("" if text.startswith("/") else text, today_for(None))
+
+
+def typed_loan_ref(tracker) -> str | None:
+    """`typed_details(tracker).loan_ref`, without reading the message for a date of birth:
+    the form's extraction runs on every answer while it is active, and dateparser's
+    reading of one ("hi", "what do you need that for") is most of its cost."""
+    text = latest_text(tracker)
+    return parse_loan_ref_given("" if text.startswith("/") else text)
 
 
 def greet(dispatcher, domain: dict, account: AccountView, language: str) -> None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 from ._common import MAX_CHARS
 from .date_of_birth import DateOfBirthParse, parse_date_of_birth
 from .dates import parse_past_date, parse_payment_date
-from .details import VerificationDetails, parse_verification_details
+from .details import VerificationDetails, parse_loan_ref_given, parse_verification_details
 from .money import parse_amount, parse_currency_hint
 from .months import parse_months
 from .periods import FORTNIGHT, MONTH, WEEK, PeriodicAmount, monthly_equivalent, parse_periodic_amount
@@ -52,6 +52,7 @@ __all__ = [
     "parse_amount",
     "parse_currency_hint",
     "parse_date_of_birth",
+    "parse_loan_ref_given",
     "parse_months",
     "parse_past_date",
     "parse_payment_date",

@@ -43,3 +43,11 @@ def parse_verification_details(text: str, today: date) -> VerificationDetails:
     loan_ref = normalise_loan_ref(cleaned)
     rest = _without_loan_ref(cleaned, loan_ref) if loan_ref else cleaned
     return VerificationDetails(loan_ref, parse_date_of_birth(rest, today) if rest.strip() else _NOTHING)
+
+
+@_total(None)
+def parse_loan_ref_given(text: str) -> str | None:
+    """`parse_verification_details(text, today).loan_ref` without reading a date of
+    birth (dateparser, the costly part) that the caller would not use."""
+    cleaned = _clean(text)
+    return normalise_loan_ref(cleaned) if cleaned else None
