@@ -359,6 +359,8 @@ _VULNERABLE = {
         r"\b(poor|bad|little|limited) english\b",
         r"\b(don'?t|do not|can'?t|cannot) understand (the|your|these|this|any of the) (letters?|forms?|paperwork|messages?)\b",
         r"\b(blind|deaf|partially sighted|hard of hearing|visually impaired)\b",
+        r"\bmy (eyes|eyesight|sight) (are|is|'?s|has|have)? ?(bad|poor|going|gone|failing|not (good|great|what))\b",
+        r"\b(poor|bad|failing) (eyesight|sight)\b",
         r"\b(brain injury|dementia)\b",
         r"\bmemory (problems?|loss|issues?)\b",
         r"\bmy memory('s| is| has)? (not|isn'?t|no|gone|going|getting worse|bad|terrible|failing)\b",

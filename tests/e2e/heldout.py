@@ -522,9 +522,15 @@ def _kind(pending: dict | None) -> str | None:
 def _at_reason(m: Message, o: Observed) -> tuple[bool, str]:
     rules: dict[str, Callable[[], bool]] = {
         # A bereavement is a vulnerability (FCA FG21/1): filed, then support and no collection today.
+        # So is a family emergency or a bereavement the classifier reads as a disclosure ("we lost
+        # our baby last month", "my mother had a stroke and nobody else can care for her": life
+        # events and caring in FG21/1's drivers): support and a person, without the code filed.
         "reason": lambda: (
-            o.has_prefix("reason:")
-            and (o.has("options", "hardship_options") or (o.has("reason:bereavement") and o.has("vulnerability")))
+            (
+                o.has_prefix("reason:")
+                and (o.has("options", "hardship_options") or (o.has("reason:bereavement") and o.has("vulnerability")))
+            )
+            or (m.reason in {"bereavement", "family_emergency"} and o.has("vulnerability"))
         ),
         "vulnerable": lambda: o.has("vulnerability"),
         # Answered, and nothing consequential; a reason they gave with it may be filed when the

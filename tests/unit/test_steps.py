@@ -1230,3 +1230,109 @@ def test_periods_said_in_chinese():
 )  # fmt: skip
 def test_a_question_after_the_reason_is_noticed(text, asked):
     assert steps.question_after_reason(text) is asked
+
+
+# ---------------------------------------------------------------- session 18: kinds an unseen batch found
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [("The salon where I rented a chair shut down in August", [("dispute_debt", 0.37)], steps.REASON),
+     ("harvest is done, no farm work for me till spring", [("deny", 0.73)], steps.REASON),
+     ("had to pay the visa fee and the health surcharge", [("dispute_debt", 0.32)], steps.REASON),
+     ("dont really want to get into it. i can clear the 900 on friday", [("reason_other", 0.41)], steps.OPTIONS),
+     ("I fit pay 200 now and the balance end of month", [("dispute_debt", 0.48)], steps.OPTIONS),
+     ("whatever the reason, I have 450 I can send you this evening", [("greet", 0.32)], steps.OPTIONS),
+     ("not ready to talk about it, maybe later", [("goodbye", 0.4)], steps.NOT_NOW),
+     ("now is not good time, i write you tomorrow", [("out_of_scope", 0.63)], steps.NOT_NOW),
+     ("im in a lecture, later", [("goodbye", 0.82)], steps.NOT_NOW),
+     ("i did pay?? it came out of my account", [("reason_other", 0.17)], steps.PAID_CLAIM),
+     ("I paid cash at the post office", [("ask_how_to_pay", 0.9)], steps.PAID_CLAIM),
+     ("Paid. ref number TX88213", [("inform", 0.67)], steps.PAID_CLAIM),
+     ("hw many days late am i exactly", [("inform", 0.42)], steps.QUESTION)],
+)  # fmt: skip
+def test_more_answers_at_the_reason_step_session_18(text, ranking, meaning):
+    reading = steps.read_at_reason(text, ranking)
+    assert reading.meaning == meaning, reading
+
+
+def test_a_payment_claimed_plainly_is_not_a_reason_about_their_own_pay():
+    # their wages, a repair they paid for, a mistake: reasons, never the claim form
+    assert steps.read_at_reason("I paid the car repair and was short", UNSURE).meaning != steps.PAID_CLAIM
+    assert steps.read_at_reason("i got paid late this month", UNSURE).meaning != steps.PAID_CLAIM
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [("6期 但能不能下个月10号发工资以后再开始扣", steps.Reading(steps.CHOICE, months=6)),
+     ("12期，第一期能不能推到月底", steps.Reading(steps.CHOICE, months=12)),
+     ("刚毕业 工资不高 选十二其的", steps.Reading(steps.CHOICE, months=12)),
+     ("您好，经慎重考虑，本人拟选择分六期偿还，烦请协助办理，谢谢。", steps.Reading(steps.CHOICE, months=6)),
+     ("直接全额还了吧 省得天天惦记", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("我立马还 别再打电话给我家里人了", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("全额 现在 怎么付", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("本人现可一次性偿还逾期款项900元，请提供还款方式。", steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("给我到下个月5号 九百一分不少", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("国庆后第一天就还 这几天铺子没开张", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("过完节就把钱打过来", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("老板说下礼拜结工钱 结了马上还九百", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("大概月中吧 到时候全还", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("能不能等我十号发工资再还 那天肯定够", steps.Reading(steps.CHOICE, kind="choose_promise_to_pay"))],
+)  # fmt: skip
+def test_options_named_in_chinese_session_18(text, reading):
+    assert steps.read_at_offers(text, UNSURE) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [("一个礼拜三十块 多了真没有", steps.AMOUNT), ("你这几个方案我一个也还不上", steps.CANT_AFFORD),
+     ("最少那个我都掏不出来 别说三百了", steps.CANT_AFFORD), ("钱是真没有 你们怎么分我都还不上", steps.CANT_AFFORD),
+     ("改天吧 今天不想弄", steps.NOT_NOW), ("现在没空弄这个 改天", steps.NOT_NOW), ("让我缓两天再决定吧", steps.NOT_NOW),
+     ("分期了还会打电话给我家里人吗", steps.QUESTION), ("剩下那3200也要一起分期吗 还是只分900", steps.QUESTION),
+     ("选了三期 以后还能改成六期不", steps.QUESTION), ("这几个方案哪个最划算", steps.QUESTION),
+     ("打个八折我现在就还", steps.SETTLEMENT), ("你们少要点 我一次性把全部欠款了结了", steps.SETTLEMENT),
+     ("本人愿一次性偿付2500元以结清全部欠款，请贵司予以考虑。", steps.SETTLEMENT),
+     ("你是机器人吧 叫你们经理来", steps.HUMAN), ("麻烦帮我转接一下人公", steps.HUMAN),
+     ("听说你们有困南方案 我想申请一下", steps.HARDSHIP)],
+)  # fmt: skip
+def test_more_answers_at_the_offers_session_18(text, meaning):
+    assert steps.read_at_offers(text, UNSURE).meaning == meaning
+
+
+def test_not_now_words_in_chinese_are_not_taken_from_a_decision_or_a_day():
+    assert steps.read_at_offers("现在没空 改天全额还", UNSURE).meaning == steps.NOT_NOW  # not paying now
+    assert steps.read_at_offers("全额现在还不上", UNSURE).meaning == steps.CANT_AFFORD
+    assert steps.read_at_offers("分6期的话 首期是几号", UNSURE).meaning != steps.CHOICE  # asked
+
+
+def test_chinese_amounts_said_loosely():
+    from bot.domain.parsing import parse_periodic_amount
+
+    for text, amount in [("就1.5百一个月那个", 150), ("月供一点五百", 150), ("五百一个月", 500), ("一百五一个月", 150),
+                         ("每个月还个60块钱", 60), ("每月能挤出来的就80块", 80), ("一个月稳定还个60问题不大", 60)]:  # fmt: skip
+        said = parse_periodic_amount(text)
+        assert (said.amount, said.period) == (amount, "month"), text
+    assert parse_periodic_amount("还五百一").amount == 510  # 五百一 alone is 510
+
+
+def test_more_chinese_figures_session_18():
+    from bot.domain.parsing import parse_periodic_amount
+
+    assert parse_periodic_amount("壹佰伍拾一个月").amount == 150  # the formal numerals
+    assert parse_periodic_amount("月供能不能改成70啊").period == "month"
+    assert steps.read_at_offers("两周80块，发薪是两周一发", UNSURE).meaning == steps.AMOUNT  # their figure
+    assert steps.read_at_offers("半个月一百 可以不", UNSURE).meaning == steps.AMOUNT
+    assert steps.read_at_offers("申请个缓冲期，三个月后再开始还", UNSURE).meaning == steps.HARDSHIP  # a break
+    assert steps.read_at_offers("我一次姓付1500 把账节清行不行", UNSURE).meaning == steps.SETTLEMENT  # slips read
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [("can i pay 100 now and the rest next month", [("nlu_fallback", 0.4), ("choose_promise_to_pay", 0.4)], steps.OPTIONS),
+     ("dont really want to go into it but I can pay the lot on friday",
+      [("nlu_fallback", 0.4), ("choose_promise_to_pay", 0.49)], steps.OPTIONS),
+     ("paid in full friday why am i still getting messages", [("ask_why_contacted", 0.54)], steps.PAID_CLAIM),
+     ("i was on a payment holiday agreed with your colleague", [("request_hardship", 0.53)], steps.CONFIRM_FIRST)],
+)  # fmt: skip
+def test_a_lean_the_fallback_overrules_is_no_choice_and_an_agreed_holiday_is_asked_about(text, ranking, meaning):
+    assert steps.read_at_reason(text, ranking).meaning == meaning

@@ -12,6 +12,7 @@ from .lexicon import (
     _ASKS_OUTRIGHT,
     _ASKS_WHO,
     _BARE_MONTHS,
+    _BOSS_ZH,
     _BY_A_DATE,
     _CANT_AFFORD,
     _CHOICE_MISTAKEN_FOR,
@@ -20,6 +21,7 @@ from .lexicon import (
     _EACH,
     _ENDS_AS_QUESTION,
     _EXPLICIT_DATE,
+    _FIGURE_EVERY_FEW_WEEKS_ZH,
     _HALF_YEAR,
     _HARDSHIP,
     _HUMAN,
@@ -32,8 +34,10 @@ from .lexicon import (
     _NO_MONEY,
     _NONE_WORK,
     _NOT_NOW,
+    _NOW,
     _OFFER_REFUSED,
     _OFFERS_AN_AMOUNT,
+    _ONCE_PAID_ZH,
     _OPTION_WORDS,
     _OPTIONS_BAD,
     _ORDINALS,
@@ -76,6 +80,7 @@ from .reading import (
     TOPIC,
     Ranking,
     Reading,
+    _homophones_zh,
     _payload_intent,
     _plain_quotes,
     _question,
@@ -91,14 +96,14 @@ from .reading import (
 
 def read_at_offers(text: str, ranking: Ranking) -> Reading:
     """What a message means while the options are on screen."""
-    text = _plain_quotes(text)
+    text = _homophones_zh(_plain_quotes(text))
     payload = _payload_intent(text)
     intent, confidence = _top(ranking)
     if payload:
         return Reading(TOPIC, intent=payload)
     if chooses_language(text, intent, confidence):
         return Reading(TOPIC, intent=CHOOSE_LANGUAGE)  # "English please": a language asked for, then the step again
-    if asks_how_paid(text) or (_ASKED_ZH.search(text) and not _NOT_NOW.search(text)):
+    if (asks_how_paid(text) or (_ASKED_ZH.search(text) and not _NOT_NOW.search(text))) and not _pays_all_now(text):
         # "can it come out by direct debit", 这个每月75是从啥时候开始扣呢: how or when, asked; not a new date
         return Reading(QUESTION, intent=intent)
     bare = _BARE_MONTHS.search(text)
@@ -137,8 +142,20 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     ):
         return Reading(CANT_AFFORD)  # "I don't have 900 quid lying around", 我哪有钱还, "… not now and not in 3 months"
     if (
+        _CJK.search(text)
+        and months_named(text)
+        and re.search(r"开始(?:扣|还)|第一期|首期", text)
+        and not re.search(r"几号|哪天|多少|吗|么|呢|[?？]", text)  # 分6期的话首期是几号: asked
+        and not re.search(r"(?:个月|期)(?:以?后|之后)", text)  # 三个月后再开始还: a break, not a length
+    ):
+        # 6期 但能不能下个月10号发工资以后再开始扣: that plan, its first payment later (the form asks when)
+        return Reading(CHOICE, months=months_named(text))
+    if _pays_all_now(text):
+        return Reading(CHOICE, kind="choose_pay_now")  # 全额 现在 怎么付, 本人现可一次性偿还逾期款项900元
+    if (
         _NOT_NOW.search(text)
-        and not _HARDSHIP.search(text)
+        and not (_HARDSHIP.search(text) and not re.search(r"再(?:决定|定夺)", text))  # 让我缓两天再决定吧: later
+        and not (_CJK.search(text) and amount_with_period(text))  # 每个月还个60块钱 等我转正了再多还: their figure
         and not (_CJK.search(text) and _names_a_day(text) and _PAYS_THEN_ZH.search(text))
     ):
         # but "能延期吗 等我找到工作再还" asks for a break, and 等我5号发了薪水就还 names the day
@@ -169,7 +186,11 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and not (_IN_FULL.search(text) and _names_a_day(text))  # 给我宽限到下个月3号 到时候一次性还: a day
     ):
         return Reading(HARDSHIP)  # but "the longest one pls, smaller payments are easier" is that option
-    if _HUMAN.search(text) and not _ASKS_WHO.search(text) and not _confident_question(text, intent, confidence):
+    if (
+        _HUMAN.search(text)
+        and (not _ASKS_WHO.search(text) or _BOSS_ZH.search(text))  # 你是机器人吧 叫你们经理来
+        and not _confident_question(text, intent, confidence)
+    ):
         return Reading(HUMAN)  # but "will you still call me if i choose a plan?" is a question
     if _NONE_WORK.search(text) and not amount and not _CANT_AFFORD.search(text):
         return Reading(NONE_WORK)
@@ -194,7 +215,12 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     if _CANT_AFFORD.search(text) and (not _OFFERS_AN_AMOUNT.search(text) or _OFFER_REFUSED.search(text)):
         # "thats way more than i have": what they can pay, not a dispute of the debt
         return Reading(CANT_AFFORD)
-    if intent in CONSEQUENTIAL and not CONSEQUENTIAL[intent].search(text) and confidence < CLEAR_CONFIDENCE:
+    if (
+        intent in CONSEQUENTIAL
+        and not CONSEQUENTIAL[intent].search(text)
+        and confidence < CLEAR_CONFIDENCE
+        and not amount  # 一个礼拜三十块 多了真没有: their figure, not a dispute
+    ):
         return Reading(CONFIRM_FIRST, intent=intent)
     placed = bool(ranking) and (
         ranking[0][0] == "offer_monthly_amount"
@@ -209,7 +235,7 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
             )
         )
     )
-    if amount and not placed and not _IN_FULL.search(text):
+    if (amount or _FIGURE_EVERY_FEW_WEEKS_ZH.search(text)) and not placed and not _IN_FULL.search(text):
         # their figure, which the classifier did not see as one: the plan form weighs it
         # (a counter-offer), as the rules do when it does
         return Reading(AMOUNT)
@@ -258,6 +284,8 @@ def _choice(text: str) -> Reading | None:
         )
     if _BY_A_DATE.search(text) or (_IN_FULL.search(text) and (_names_a_day(text) or _WHEN_PAID.search(text))):
         return Reading(CHOICE, kind="choose_promise_to_pay")
+    if _CJK.search(text) and _names_a_day(text) and _ONCE_PAID_ZH.search(text):
+        return Reading(CHOICE, kind="choose_promise_to_pay")  # 老板说下礼拜结工钱 结了马上还九百: that day
     paying_now = _PAY_NOW.search(text)
     if paying_now and not _REFUSED_BEFORE.search(text[: paying_now.start()]):
         return Reading(CHOICE, kind="choose_pay_now")  # but not "I can't pay now"
@@ -298,6 +326,19 @@ def _choice(text: str) -> Reading | None:
     if amount and re.search(r"\bones?\b|\boptions?\b|\bplans?\b|那个|那种|方案|选项|^\W*(?:我)?(?:选|要)", text, re.I):
         return Reading(CHOICE, amount=next(g for g in amount.groups() if g))
     return None
+
+
+def _pays_all_now(text: str) -> bool:
+    """The whole sum now, in Chinese words (全额 现在; 现可一次性偿还), even with "how?" after it."""
+    return bool(
+        _CJK.search(text)
+        and _IN_FULL.search(text)
+        and _NOW.search(text)
+        and not _names_a_day(text)
+        and not _CANT_AFFORD.search(text)
+        and not _NOT_NOW.search(text)
+        and not _EACH.search(text)
+    )
 
 
 def _figure_each_month(text: str, months: int) -> bool:

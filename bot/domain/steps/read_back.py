@@ -73,6 +73,7 @@ from .reading import (
     YES,
     Ranking,
     Reading,
+    _homophones_zh,
     _payload_intent,
     _plain_quotes,
     _question,
@@ -110,7 +111,7 @@ def restated_numbers(pending: Any, today: date) -> frozenset[Decimal]:
 def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] = frozenset()) -> Reading:
     """What a message means after terms were read back and a yes was asked for; `restated`
     are the read-back's own figures (restated_numbers)."""
-    text = _plain_quotes(text)
+    text = _homophones_zh(_plain_quotes(text))
     payload = _payload_intent(text)
     intent, confidence = _top(ranking)
     if payload:

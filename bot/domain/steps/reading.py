@@ -96,6 +96,25 @@ def _plain_quotes(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'")
 
 
+# Pinyin input's same-sound slips in the step's own words (分十二其的, 转接人公, 困南方案,
+# 一次姓, 月低): read as the word meant. Only words a step reads; the classifier sees the text.
+_HOMOPHONES_ZH = (
+    ("人公", "人工"),
+    ("困南", "困难"),
+    ("一次姓", "一次性"),
+    ("节清", "结清"),
+    ("月低", "月底"),
+    ("分其", "分期"),
+)
+_QI_SLIP = re.compile(r"(?<=[0-9一二三四五六七八九十两])\s*其(?=的|吧|了|呢|啊|嘛|\s|$|，|。|！|,)")
+
+
+def _homophones_zh(text: str) -> str:
+    for slip, word in _HOMOPHONES_ZH:
+        text = text.replace(slip, word)
+    return _QI_SLIP.sub("期", text)
+
+
 def _top(ranking: Ranking) -> tuple[str | None, float]:
     for name, confidence in ranking:
         if name != "nlu_fallback":

@@ -8,6 +8,7 @@ import re
 from ..conduct import detect_vulnerability
 from ..language_choice import CHOOSE_LANGUAGE, chooses_language
 from .lexicon import (
+    _ARRANGED_ALREADY,
     _ASKS_TO_PAY,
     _ASKS_WHO,
     _BEREAVED,
@@ -26,6 +27,7 @@ from .lexicon import (
     _ONE_QUESTION,
     _OWN_PAY,
     _PAID_CLAIM,
+    _PAID_PLAINLY,
     _PAY_ON_A_DAY,
     _PAYDAY_STORY,
     _PAYING,
@@ -99,6 +101,17 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         # anything stops, however unsure the classifier was (sure, the rules start it); never
         # filed as "already paid"
         return Reading(PAID_CLAIM)
+    if (
+        _PAID_PLAINLY.search(text)
+        and intent not in ("crisis", "disclose_vulnerability", "claim_already_paid")  # sure: the rules start the form
+        and not _reason_words(text)
+        and not (_THOUGHT_PAID.search(text) or _OWN_PAY.search(text) or _PAYDAY_STORY.search(text))
+    ):
+        # "i did pay?? it came out of my account", "I paid cash at the post office": a claim in
+        # so many words, whatever the classifier leans to (the claim form asks before anything)
+        return Reading(PAID_CLAIM)
+    if _ARRANGED_ALREADY.search(text) and intent not in ("crisis", "disclose_vulnerability"):
+        return Reading(CONFIRM_FIRST, intent="dispute_debt")  # "on an agreed payment holiday": asked first
     if _FIGURES_QUESTION.search(text):
         # "why is it 900 overdue? i thought i only missed a couple", "how did it get to 900
         # already?": the figures asked about first; a reason after it is not the answer yet
@@ -124,6 +137,7 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
             and confidence >= 0.3
             and not _reason_code(text, ranking, strict=True)
             and not _NOT_NOW.search(text)  # "pls message me tomorrow, I'm at a wedding": later, not stop
+            and not _OFFERS_AN_AMOUNT.search(text)  # "I fit pay 200 now and the balance end of month"
         ):
             # a lean the words do not bear out; below 0.3 the classifier is only guessing
             return Reading(CONFIRM_FIRST, intent=intent)
@@ -139,7 +153,7 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
     if _PAY_ON_A_DAY.search(text):
         # "dont really want to go into it but I can pay the lot on friday": an offer, not "not now"
         # (a lean to paying is left to the rules' forms; otherwise the options)
-        paying = intent in {"choose_promise_to_pay", "choose_pay_now"}
+        paying = intent in {"choose_promise_to_pay", "choose_pay_now"} and not _fell_back(ranking)
         return Reading(TOPIC, intent=intent) if paying else Reading(OPTIONS)
     if _NOT_NOW.search(text) or (
         intent == "defer_decision"
@@ -183,9 +197,14 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         return Reading(REASON, reason=_reason_words(text))
     if (
         _OFFERS_AN_AMOUNT.search(text)
-        and (_EXPLICIT_DATE.search(text) or re.search(r"\btoday\b|\bnow\b|今天|现在", text, re.I))
+        and (
+            _EXPLICIT_DATE.search(text)
+            or re.search(
+                r"\btoday\b|\bnow\b|\btonight\b|\bthis (?:evening|afternoon|morning)\b|今天|现在|今晚", text, re.I
+            )
+        )
         and not amount_with_period(text)
-        and intent not in {"choose_promise_to_pay", "choose_pay_now", "offer_monthly_amount"}
+        and (intent not in {"choose_promise_to_pay", "choose_pay_now", "offer_monthly_amount"} or _fell_back(ranking))
     ):
         # "I could do the 900 on Friday" (under a vague lean): the options, paying by a date
         # among them; a lean to a payment choice is left to the rules' forms
@@ -205,6 +224,11 @@ def question_after_reason(text: str) -> bool:
     on top of this?"): the reason is filed and the question answered, then the options."""
     # (not "been ill. is there some kind of hardship option": the options, hardship first, answer it)
     return bool(_QUESTION_AFTER.search(_plain_quotes(text))) and not _HARDSHIP.search(text)
+
+
+def _fell_back(ranking: Ranking) -> bool:
+    """The classifier unsure (the fallback on top): the rules would not start a form on its lean."""
+    return bool(ranking) and ranking[0][0] == "nlu_fallback"
 
 
 def _too_little(text: str) -> bool:
