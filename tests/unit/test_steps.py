@@ -1336,3 +1336,43 @@ def test_more_chinese_figures_session_18():
 )  # fmt: skip
 def test_a_lean_the_fallback_overrules_is_no_choice_and_an_agreed_holiday_is_asked_about(text, ranking, meaning):
     assert steps.read_at_reason(text, ranking).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "meaning"),
+    [("offers", "行 三", steps.CHOICE), ("offers", "我一个礼拜能给五十", steps.AMOUNT),
+     ("offers", "老子现在就把九百打给你们 别再打电话到我单位", steps.CHOICE),
+     ("offers", "我要是选了十二期 中间有一个月还不上会怎样", steps.QUESTION),
+     ("offers", "俺不识字 分期是啥意思 是不是每个月还一点", steps.QUESTION),
+     ("offers", "ok im going to pay the full amount right now there for i dont need any plan", steps.CHOICE),
+     ("offers", "honestly i can't afford even the smallest one seventy five a month is to much", steps.CANT_AFFORD),
+     ("offers", "Cant affird any of it sorry", steps.CANT_AFFORD), ("offers", "nun of them opshuns suit me", steps.NONE_WORK),
+     ("offers", "my dad could give me a lump sum of about two thousand if you'd accept that to close the whole thing off",
+      steps.SETTLEMENT),
+     ("reason", "Not tonight thank you, I'll deal with it in the morning", steps.NOT_NOW),
+     ("reason", "I'm about to go into hospital for an appointment, I shall return to this later in the week", steps.NOT_NOW),
+     ("reason", "my son paid it for me over the weekend", steps.PAID_CLAIM),
+     ("reason", "I cleared the arrears this morning through your website", steps.PAID_CLAIM),
+     ("reason", "my son is ill and my husband paid the rent so", steps.REASON)],
+)  # fmt: skip
+def test_a_fourth_batch_of_kinds_session_18(step, text, meaning):
+    read = steps.read_at_offers if step == "offers" else steps.read_at_reason
+    assert read(text, UNSURE).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [("so thats 150 a month for 6 months with the first one in 10 days yeah thats fine", steps.YES),
+     ("yes that's correct six payments of a hundred and fifty pounds go ahead and set it up", steps.YES),
+     ("Let me just check: six payments, £150 each, the first one ten days from today. Yes, that is what I agreed to.",
+      steps.YES),
+     ("So that's six payments of 150 starting in ten days. No, I'm not agreeing to that.", steps.NO),
+     ("so 150 for 6 months? no wait, 12 months", steps.CHANGE_MONTHS),
+     ("not rite now", steps.NOT_NOW), ("gotta go, later", steps.NOT_NOW), ("thats not rite", steps.CORRECTION),
+     ("wat day of the month will it come out", steps.QUESTION)],
+)  # fmt: skip
+def test_the_terms_said_back_in_words_then_yes_or_no(text, meaning):
+    from decimal import Decimal
+
+    restated = frozenset(map(Decimal, [900, 150, 6, 17, 9, 10, 11]))
+    assert steps.read_at_read_back(text, UNSURE, restated).meaning == meaning

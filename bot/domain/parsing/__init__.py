@@ -36,6 +36,7 @@ from .dates import parse_past_date, parse_payment_date
 from .details import VerificationDetails, parse_loan_ref_given, parse_verification_details
 from .money import parse_amount, parse_currency_hint
 from .months import parse_months
+from .number_words import _words_to_digits as words_to_digits
 from .periods import FORTNIGHT, MONTH, WEEK, PeriodicAmount, monthly_equivalent, parse_periodic_amount
 from .references import normalise_loan_ref
 
@@ -58,4 +59,5 @@ __all__ = [
     "parse_payment_date",
     "parse_periodic_amount",
     "parse_verification_details",
+    "words_to_digits",
 ]

@@ -98,6 +98,8 @@ _YES_ZH = re.compile(
 # "that's it yes", "all looks fine to me, yes": a yes at the end.
 _THUMBS = re.compile(r"^\s*(?:👍|👌|✅|🙏|👍🏻|👍🏼|👍🏽|👍🏾|👍🏿)+\s*$")
 _YES_AT_END = re.compile(r"(?:^|\W)(?:yes+|yeah|yep|yup|correct|ok|okay|confirmed?)\W*$", re.I)
+# "gotta go, later", "have to go now": leaving the chat, not a later start.
+_LEAVING = re.compile(r"\b(?:gotta|got to|have to|need to|i must) (?:go|run|dash)\b", re.I)
 # A yes spoken of, not given: "before I say yes", "if I agree", "I can't say yes yet".
 _YES_MENTIONED = re.compile(
     r"\b(?:say|saying|said|says)\s+(?:yes|ok|okay)\b|\b(?:before|if|once|until|till) (?:i|we) (?:agree|say|confirm|commit)\b",
@@ -191,12 +193,12 @@ _NOT_NOW = re.compile(
     r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选|确认|看|办|弄|处理)|"
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|(?<!long to )(?<!while to )\bget back to (?:you|u)\b|"
     rf"{_A_MOMENT_WORDS}|\banother (?:day|time)\b|"
-    r"\b(?:message|text|write|get back|reply|call|come back|talk)(?: back)?(?: to you| to u| you| u| me| us)? (?:tonight|tomorrow|later)\b|\bmaybe later\b|\bnot ready to (?:talk|discuss|say|go into|get into)\b|(?<!不用)(?<!别)(?<!不想)再(?:聊|谈)|稍后|晚些时候|\bphone(?:'?s| is)? (?:about to die|dying|on \d+ ?%)|\bgive me (?:an? |one )?(?:hour|min(?:ute)?|sec(?:ond)?|mo)\b|\bon the (?:bus|train|tube)\b|\bbusy (?:rn|atm|at the moment)\b|^\W*busy\b|"
+    r"\b(?:message|text|write|get back|reply|call|come back|talk)(?: back)?(?: to you| to u| you| u| me| us)? (?:tonight|tomorrow|later)\b|\bmaybe later\b|\bnot tonight\b|\bdeal with (?:it|this) (?:in the morning|tomorrow|later)\b|\breturn to (?:this|it)\b|\bnot ready to (?:talk|discuss|say|go into|get into)\b|(?<!不用)(?<!别)(?<!不想)再(?:聊|谈)|稍后|晚些时候|\bphone(?:'?s| is)? (?:about to die|dying|on \d+ ?%)|\bgive me (?:an? |one )?(?:hour|min(?:ute)?|sec(?:ond)?|mo)\b|\bon the (?:bus|train|tube)\b|\bbusy (?:rn|atm|at the moment)\b|^\W*busy\b|"
     r"\b(?:talk|speak|check|chat) (?:to|with) (?:my|the) |\bask my |\bnot (?:right )?now\b|\bnot today\b|"
     r"\b(?:message|text|talk|speak|reply|decide|do (?:it|this)|sort (?:it|this)) (?:to you |you |u )?later\b|"
     r"\bbefore (?:i|we) (?:say yes|agree|commit|sign|go ahead|say ok)\b|"
     r"\b(?:look at|check|go over|go through|look over) (?:my|our) (?:budget|finances|money|bank|outgoings|bills)\b|"
-    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide\b|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower|options?|instal|install|plans?|payment))|"
+    r"\bcome back|\bafter (?:pay ?day|i get paid)|\bdecide\b|\bhold off|\bwait (?:till|until|a)|\bgive me (?:a|some)\b(?![^.?!]*\b(?:breathing|break|breather|months?|holiday|pause|smaller|lower|options?|instal|install|plans?|payment|lump))|"
     r"\bconfirm (?:it |this )?(?:tomorrow|later)|\b(?:i'?m|im|i am) (?:at work|busy)\b|\b(?:i'?m|im|i am) driving\b(?!\s+(?:\d|for|uber|a\b|an\b|taxis?|deliver|lorr|trucks?|cabs?|around|all))|^\W*(?:later|laters|l8r)\W*(?:pls|please|plz|thanks|ta)?\W*$|\bat work (?:right )?now\b|^\W*driving\b|\bcan'?t talk|\bbusy (?:right )?now|"
     r"\bnot a good time|\brevert(?: back)?\b|\bpick (?:this|it|that) up (?:again )?(?:tomorrow|later|another|next|on|after)\b|"
     r"\btry (?:me|again) (?:tomorrow|later|next|on|on monday|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|^\W*(?:i'?m |im )?in a (?:meeting|lecture|class|seminar)\b|"
@@ -322,7 +324,7 @@ _SETTLEMENT = re.compile(
     r"\bfull and final\b|\bless th[ae]n (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
-    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打(?:个|点)?[一二三四五六七八九\d]?折|两清|少(?:要|收)(?:一)?点|\d[\d,]*[^，。]{0,6}把账(?:结清|了结|清了|两清)|\d[\d,]*\s*(?:元|块)?\s*以?(?:结清|了结)(?:全部|所有)(?:的)?(?:欠款|债务|欠债)|(?<!月)(?<!期)减(?:一半|半)|\d[\d,]*[^，。]{0,6}了结|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
+    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打(?:个|点)?[一二三四五六七八九\d]?折|两清|少(?:要|收)(?:一)?点|\d[\d,]*[^，。]{0,10}把[^，。]{0,6}账(?:结清|了结|清了|两清)|\blump sum\b[^.?!]{0,60}\b(?:close|settle|clear|write off|call it)\b|\d[\d,]*\s*(?:元|块)?\s*以?(?:结清|了结)(?:全部|所有)(?:的)?(?:欠款|债务|欠债)|(?<!月)(?<!期)减(?:一半|半)|\d[\d,]*[^，。]{0,6}了结|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
     re.I,
 )
 # "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
@@ -522,7 +524,7 @@ _EACH = re.compile(
 _REFUSES_EVEN = re.compile(
     r"\beven (?:the|that|your|ur|a) [^.?!]{0,30}\b(?:too (?:much|high|steep|expensive)|can'?t|cannot|not (?:possible|doable|affordable)|"
     r"(?:is |'?s )?(?:still )?more than (?:i|we) (?:have|can|could|get|earn))|"
-    r"\b(?:can'?t|cannot|cant|couldn'?t|unable to) even (?:afford|pay|manage|do)\b|"
+    r"\b(?:can'?t|cannot|cant|couldn'?t|unable to) even (?:afford|pay|manage|do)\b|\b(?:can'?t|cannot|cant) (?:afford|pay|manage) even\b|"
     # "300 a month?? I wish", 一个月三百？开玩笑吧: a figure shown, laughed off
     r"\d[^.!]{0,25}\?+\s*(?:i wish|yeah right|as if|you'?re (?:having a laugh|joking|kidding)|are you (?:joking|kidding|serious))\b|"
     r"[？?]\s*(?:开玩笑|做梦|逗我)|"
@@ -546,7 +548,7 @@ _SETTLE_OVERDUE_NOW = re.compile(_SETTLE_OVERDUE_NOW_WORDS, re.I)
 _PAY_NOW = re.compile(
     r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
     r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately|this minute)\b|\ball of it (?:now|today)\b|\bpay(?:ing)? (?:the )?(?:full |whole |entire )?[£$¥€]?\d[\d,.]* (?:now|today|right now|this minute|straight away|right away|immediately)\b|"
-    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)还(?!不)|现在(?:就)?还(?!不)|直接(?:一次性|全部?|全额)?还|一次性(?:还|付)(?:了|掉|清)|"
+    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)还(?!不)|现在(?:就)?还(?!不)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来)|直接(?:一次性|全部?|全额)?还|一次性(?:还|付)(?:了|掉|清)|"
     r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
     r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
     r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"
@@ -767,7 +769,7 @@ _STARTS_AS_QUESTION_ANYWHERE = re.compile(
 _ASKED_ZH = re.compile(
     r"是[^，。？?]{0,12}还是|(?:啥|什么)时候|几号(?:开始|扣)|哪天(?:开始|扣)|(?:吗|么)\s*还是|"
     r"(?:以后|之后|后面|中途)还?(?:能|可以)(?:不能)?(?:改|换|调)|哪(?:个|种)(?:方案|选项)?(?:最|更|比较)(?:划算|合适|好|省钱|便宜|省)|"
-    r"还会[^，。？?]{0,12}(?:吗|么|嘛|[?？])\s*$"
+    r"还会[^，。？?]{0,12}(?:吗|么|嘛|[?？])\s*$|会怎(?:么)?样|(?:是)?(?:啥|什么)意思"
 )
 # "Dear Sir/Madam, I confirm the arrangement as stated.": a yes in a letter's words.
 _YES_FORMAL = re.compile(
@@ -775,7 +777,10 @@ _YES_FORMAL = re.compile(
     re.I,
 )
 # "3", "twelve": a plan's length alone, at the offers.
-_BARE_MONTHS = re.compile(r"^\W*(\d{1,2}|three|six|nine|twelve|eighteen|twenty[- ]four)\W*$", re.I)
+_BARE_MONTHS = re.compile(
+    r"^\W*(?:(?:行|好|中|嗯|那就|就)\W*)?(\d{1,2}|three|six|nine|twelve|eighteen|twenty[- ]four|三|六|九|十二|仨)(?:期|个月)?\W*$",
+    re.I,
+)
 # "lost my job last month. are you gonna add interest on top of this?", 车坏了，修车花了不少，逾期会上征信吗:
 # a reason, then a question after it (a sentence of its own at the end).
 _QUESTION_AFTER = re.compile(
@@ -829,7 +834,8 @@ _PAID_CLAIM = re.compile(
 # when, how much and how before anything stops).
 _PAID_PLAINLY = re.compile(
     r"\bi did pay\b|\b(?:it|the money|the payment|payment|the 900) (?:came|went|was taken) out of my (?:account|bank)\b|"
-    r"^\W*paid\b(?:\W*(?:[.!]|$)| in full\b| (?:it|already|last|yesterday)\b)|\bi paid (?:cash|by|via|through|at|in full|it\b|the (?:900|full|whole|lot|arrears|amount|overdue))",
+    r"^\W*paid\b(?:\W*(?:[.!]|$)| in full\b| (?:it|already|last|yesterday)\b)|"
+    r"\bi (?:cleared|settled) (?:it|the (?:arrears|900|balance|overdue|amount))\b|\bi paid (?:cash|by|via|through|at|in full|it\b|the (?:900|full|whole|lot|arrears|amount|overdue))",
     re.I,
 )
 # "I was on an agreed payment holiday, nobody should be chasing me": the arrears themselves
@@ -837,6 +843,11 @@ _PAID_PLAINLY = re.compile(
 _ARRANGED_ALREADY = re.compile(
     r"\b(?:agreed|arranged|approved|on an? agreed) (?:a )?payment (?:holiday|break|freeze)\b|"
     r"\bpayment (?:holiday|break|freeze) (?:was |that was )?(?:agreed|arranged|approved)\b|\b(?:nobody|no one|you) should(?:n'?t| not)? be chasing me\b",
+    re.I,
+)
+# "my son paid it for me over the weekend": paid by someone close (a relative named is no reason here).
+_PAID_BY_OTHER = re.compile(
+    r"\b(?:my|our) (?:\w+ )?(?:son|daughter|wife|husband|partner|mum|mom|dad|father|mother|brother|sister) (?:has |already )?paid (?:it|this|that|the (?:900|arrears|overdue|balance|loan|amount|lot))\b",
     re.I,
 )
 # "is there any way to spread it out": a plan asked for, not a reason.

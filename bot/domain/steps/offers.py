@@ -80,11 +80,11 @@ from .reading import (
     TOPIC,
     Ranking,
     Reading,
-    _homophones_zh,
     _payload_intent,
     _plain_quotes,
     _question,
     _top,
+    _typing_slips,
     _unsure,
     amount_with_period,
     asks_how_paid,
@@ -93,10 +93,12 @@ from .reading import (
     plainly_terms,
 )
 
+_ZH_LENGTHS = {"三": 3, "仨": 3, "六": 6, "九": 9, "十二": 12}  # 行 三: a length said alone
+
 
 def read_at_offers(text: str, ranking: Ranking) -> Reading:
     """What a message means while the options are on screen."""
-    text = _homophones_zh(_plain_quotes(text))
+    text = _typing_slips(_plain_quotes(text))
     payload = _payload_intent(text)
     intent, confidence = _top(ranking)
     if payload:
@@ -109,7 +111,9 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     bare = _BARE_MONTHS.search(text)
     if bare:
         number = bare.group(1).lower()
-        months = int(number) if number.isdigit() else _LENGTH_WORDS.get(number.replace("-", " "))
+        months = (
+            int(number) if number.isdigit() else _LENGTH_WORDS.get(number.replace("-", " "), _ZH_LENGTHS.get(number))
+        )
         if months and months > 1:
             return Reading(CHOICE, months=months)  # "3", "twelve": a plan's length said alone
     if intent == "insult" and _OPTIONS_BAD.search(text):
@@ -192,8 +196,8 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         and not _confident_question(text, intent, confidence)
     ):
         return Reading(HUMAN)  # but "will you still call me if i choose a plan?" is a question
-    if _NONE_WORK.search(text) and not amount and not _CANT_AFFORD.search(text):
-        return Reading(NONE_WORK)
+    if _NONE_WORK.search(text) and not amount and not _CANT_AFFORD.search(text) and not _PAY_NOW.search(text):
+        return Reading(NONE_WORK)  # not "im going to pay the full amount right now … i dont need any plan"
     question = _question(text, intent, unsure=_unsure(ranking))
     if question and not (question.meaning == QUESTION and amount) and not _PAY_ON_A_DAY.search(text):
         # "is £60 monthly acceptable": their figure, asked about, is an offer; "will pay it when I get

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..agreements import AgreementProposal
 from ..language_choice import CHOOSE_LANGUAGE, chooses_language
+from ..parsing import words_to_digits
 from .lexicon import (
     _ALL_NOW,
     _AMOUNT_WORDS,
@@ -24,6 +25,7 @@ from .lexicon import (
     _HARDSHIP_INSTEAD,
     _HUMAN,
     _KIND_WORDS,
+    _LEAVING,
     _LONGER_TERM_ZH,
     _MONTHS_WORDS,
     _NEGATION,
@@ -73,11 +75,11 @@ from .reading import (
     YES,
     Ranking,
     Reading,
-    _homophones_zh,
     _payload_intent,
     _plain_quotes,
     _question,
     _top,
+    _typing_slips,
     _unsure,
     amount_with_period,
     asks_how_paid,
@@ -111,7 +113,7 @@ def restated_numbers(pending: Any, today: date) -> frozenset[Decimal]:
 def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] = frozenset()) -> Reading:
     """What a message means after terms were read back and a yes was asked for; `restated`
     are the read-back's own figures (restated_numbers)."""
-    text = _homophones_zh(_plain_quotes(text))
+    text = _typing_slips(_plain_quotes(text))
     payload = _payload_intent(text)
     intent, confidence = _top(ranking)
     if payload:
@@ -135,11 +137,15 @@ def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] 
         return Reading(TOPIC, intent=intent)  # an unambiguous dispute, fraud claim or opt-out
     if (
         restated
-        and _yes_words(text)
         and _only_numbers_from(text, restated)
         and not (_CHANGE.search(text) or _WORRY.search(text) or _ENDS_AS_QUESTION.search(text))
     ):
-        return Reading(YES)  # "yes, 6 payments of 150, first one in 10 days, perfect": the terms said back
+        if _yes_words(text) or _yes_words(_last_clause(text)):
+            return Reading(YES)  # "yes, 6 payments of 150, first one in 10 days, perfect": the terms said back
+        if _NO.search(_last_clause(text)):
+            return Reading(NO)  # "So that's six payments of 150 starting in ten days. No, I'm not agreeing to that."
+    if _LEAVING.search(text):
+        return Reading(NOT_NOW)  # "gotta go, later": not a later start
     if asks_how_paid(text):
         return Reading(QUESTION, intent=intent)  # 是自动扣款还是我自己转: how it is paid, asked
     if (_START_ON_PAYDAY.search(text) or _START_LATER.search(text)) and not _SUPPOSING_ZH.search(text):
@@ -238,9 +244,17 @@ def _yes_words(text: str) -> bool:
     return bool(yes) and not _NEGATION.search(plain) and not _YES_MENTIONED.search(text)
 
 
+def _last_clause(text: str) -> str:
+    """What ends a restatement ("So that's six payments … . Yes, that is what I agreed to")."""
+    parts = [p for p in re.split(r"[.!;]+\s*|\s+(?=(?:yeah|yes|yep|no|nope)\b)", text, flags=re.I) if p.strip()]
+    return parts[-1] if parts else text
+
+
 def _only_numbers_from(text: str, restated: frozenset[Decimal]) -> bool:
-    """The message has figures, and each is one the read-back gave."""
-    numbers = [Decimal(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", ""))]
+    """The message has figures (in digits or words), and each is one the read-back gave."""
+    digits = words_to_digits(text.replace(",", "")) or text
+    # "the first one" reads as "1st 1": a one is no figure of the terms
+    numbers = [Decimal(n) for n in re.findall(r"\d+(?:\.\d+)?", digits) if Decimal(n) > 1]
     return bool(numbers) and all(n in restated for n in numbers)
 
 

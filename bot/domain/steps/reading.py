@@ -109,9 +109,18 @@ _HOMOPHONES_ZH = (
 _QI_SLIP = re.compile(r"(?<=[0-9一二三四五六七八九十两])\s*其(?=的|吧|了|呢|啊|嘛|\s|$|，|。|！|,)")
 
 
-def _homophones_zh(text: str) -> str:
+# And English spelled as it sounds ("not rite now", "insted", "wat day"), read as meant.
+_SLIP_WORDS = {
+    "rite": "right", "insted": "instead", "instaed": "instead", "wat": "what", "munth": "month", "moth": "month",
+    "affird": "afford", "aford": "afford", "nun": "none", "opshuns": "options", "opshun": "option",
+}  # fmt: skip
+_SLIPS_EN = re.compile(r"\b(?:" + "|".join(_SLIP_WORDS) + r")\b", re.I)
+
+
+def _typing_slips(text: str) -> str:
     for slip, word in _HOMOPHONES_ZH:
         text = text.replace(slip, word)
+    text = _SLIPS_EN.sub(lambda m: _SLIP_WORDS[m.group(0).lower()], text)
     return _QI_SLIP.sub("期", text)
 
 

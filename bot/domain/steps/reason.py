@@ -26,6 +26,7 @@ from .lexicon import (
     _OFFERS_AN_AMOUNT,
     _ONE_QUESTION,
     _OWN_PAY,
+    _PAID_BY_OTHER,
     _PAID_CLAIM,
     _PAID_PLAINLY,
     _PAY_ON_A_DAY,
@@ -102,9 +103,9 @@ def read_at_reason(text: str, ranking: Ranking) -> Reading:
         # filed as "already paid"
         return Reading(PAID_CLAIM)
     if (
-        _PAID_PLAINLY.search(text)
+        (_PAID_PLAINLY.search(text) or _PAID_BY_OTHER.search(text))
         and intent not in ("crisis", "disclose_vulnerability", "claim_already_paid")  # sure: the rules start the form
-        and not _reason_words(text)
+        and (not _reason_words(text) or _PAID_BY_OTHER.search(text))
         and not (_THOUGHT_PAID.search(text) or _OWN_PAY.search(text) or _PAYDAY_STORY.search(text))
     ):
         # "i did pay?? it came out of my account", "I paid cash at the post office": a claim in
