@@ -118,6 +118,7 @@ _SLIPS_EN = re.compile(r"\b(?:" + "|".join(_SLIP_WORDS) + r")\b", re.I)
 
 
 def _typing_slips(text: str) -> str:
+    """The message with the slips above put right, for the step readers only."""
     for slip, word in _HOMOPHONES_ZH:
         text = text.replace(slip, word)
     text = _SLIPS_EN.sub(lambda m: _SLIP_WORDS[m.group(0).lower()], text)
