@@ -155,6 +155,8 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         # 6期 但能不能下个月10号发工资以后再开始扣: that plan, its first payment later (the form asks when)
         return Reading(CHOICE, months=months_named(text))
     if _pays_all_now(text):
+        if intent == "choose_pay_now" and confidence >= 0.5:
+            return Reading(TOPIC, intent=intent)  # the rules' way, as before (the options may be in the other language)
         return Reading(CHOICE, kind="choose_pay_now")  # 全额 现在 怎么付, 本人现可一次性偿还逾期款项900元
     if (
         _NOT_NOW.search(text)
