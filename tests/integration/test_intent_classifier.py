@@ -141,3 +141,34 @@ def test_the_chinese_model_reads_words_not_whole_sentences(storage):
     assert "real person" in en_words
     [message] = classifier.process([Message(data={"text": "人工，谢谢"})])
     assert message.get("intent")["name"] == "request_human"
+
+
+def test_the_sentence_vector_reads_meaning_the_n_grams_miss(storage):
+    """ "clear what I owe this minute" shares no telling n-gram with the pay-now examples:
+    the n-grams alone rank a person first; with each message's multilingual sentence
+    vector beside them (the shipped configuration) it is paying now. The saved model
+    refers to `sentence_vectors` by name, which loading trusts."""
+    from components.intent_classifier import _uses_encoder
+
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
+    found = {}
+    for with_vectors in (False, True):
+        resource = Resource(f"intent_classifier_{with_vectors}")
+        TfidfIntentClassifier.create({"sentence_vectors": with_vectors}, storage, resource, _context()).train(data)
+        classifier = TfidfIntentClassifier.load({}, storage, resource, _context())
+        assert _uses_encoder(classifier.models["en"]) is with_vectors
+        [message] = classifier.process([Message(data={"text": "clear what I owe this minute"})])
+        found[with_vectors] = message.get("intent")["name"]
+    assert found == {False: "request_human", True: "choose_pay_now"}
+
+
+def test_the_sentence_vector_alone_does_not_make_a_message_known(storage):
+    """Every text has a sentence vector, "ȀȁȂ" included; only the n-grams say whether
+    the message has anything the examples had."""
+    resource = Resource("intent_classifier")
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
+    TfidfIntentClassifier.create({"sentence_vectors": True}, storage, resource, _context()).train(data)
+    classifier = TfidfIntentClassifier.load({}, storage, resource, _context())
+    assert classifier.models["en"][0].transformer_list[-1][0] == "functiontransformer"
+    [unknown] = classifier.process([Message(data={"text": "ȀȁȂ ȀȁȂ"})])
+    assert unknown.get("intent") == {"name": None, "confidence": 0.0}
