@@ -242,6 +242,7 @@ _CRISIS = [
     r"\bcan'?t go on( any ?more| like this)?\b",
     r"\b(might as well|rather|better) be dead\b",
     r"\bnot worth living\b",
+    r"\b(don'?t|dont|do not|can'?t|cant) see (the|any) point (in|of) (being here|being alive|living|going on|carrying on)\b",
     r"\boverdose\b",
     r"\bjump (off|in front)\b",
 ]

@@ -40,4 +40,19 @@ def test_an_unsure_lean_to_crisis_without_crisis_words_is_a_disclosure():
     text = "ive been crying all morning about this, i just dont know what to do"
     [unsure, sure] = VulnerabilityDetector().process([classified(text, "crisis", 0.3), classified(text, "crisis", 0.9)])
     assert unsure.get("intent") == {"name": "disclose_vulnerability", "confidence": 1.0}
-    assert sure.get("intent") == {"name": "crisis", "confidence": 0.9}
+    assert sure.get("intent") == {"name": "crisis", "confidence": 1.0}
+
+
+def test_a_disclosure_the_classifier_is_barely_sure_of_is_not_left_ambiguous():
+    """ "can't cope … caring for her": the classifier at 0.51 for a disclosure and 0.49 for
+    a crisis (or a family emergency). Left so, the fallback's ambiguity check asked the
+    borrower what they meant; the words say vulnerable, so it is that, unambiguously."""
+    message = Message(data={"text": "i cant cope anymore honestly"})
+    message.set("intent", {"name": "disclose_vulnerability", "confidence": 0.508})
+    message.set(
+        "intent_ranking",
+        [{"name": "disclose_vulnerability", "confidence": 0.508}, {"name": "crisis", "confidence": 0.491}],
+    )
+    [read] = VulnerabilityDetector().process([message])
+    assert read.get("intent") == {"name": "disclose_vulnerability", "confidence": 1.0}
+    assert [r["confidence"] for r in read.get("intent_ranking")] == [1.0, 0.0]
