@@ -1,8 +1,8 @@
 """Held-out borrower language, scored end to end (issue 17).
 
 The messages in tests/heldout/<lang>/<step>.yml were written apart from the training
-data. Each one is sent in its own fresh, verified conversation brought to its step
-with fixed messages (`reach`), and that one turn is observed: what the loan store
+data. Each one is sent in its own fresh, verified conversation at its step, on a new
+loan of its own (see "The fork" below), and that one turn is observed: what the loan store
 gained (`db_observations`, a before/after diff) and what Rasa's tracker shows after
 the message's `user` event (`dialogue_observations`). `judge` says whether what
 happened is sensible for the message's label, whether the borrower was asked to
@@ -22,6 +22,32 @@ it is sensible (issue 17 §2: act only on an unambiguous request). A figure no s
 plan fits answered with the arrangements that fit it (utter_counter_offer_*) counts as
 the hardship options. A bereavement given as the reason is filed and met with the
 vulnerability support, not the options (FCA FG21/1), and counts as sensible.
+
+The fork. Bringing a conversation to its step means verifying and 3-6 fixed messages
+(`reach`: hi, the loan reference, the date of birth, [a fixed reason], [the 6-month
+plan, a first date]), most of the stage's time. So each test brings one conversation
+there per step and day (`Harness.template`, before its messages run) and starts every
+message's conversation from it (`Harness.fork`): the message's new loan gets the rows the
+way there added to the loan store (conversation_started, verification_passed,
+disclosure_given, reason_recorded audit events, the delinquency reason, the reference's
+verification counter), copied with its loan, borrower, conversation and counter key; then
+the template's events make a new conversation, with the new loan's reference wherever the
+template's appears, new message ids and read-back idempotency keys (the agreements table
+holds each key once), and moved in time so that the last event is now (the session has
+not expired; the rows move by as much). The events go in as the template's rows in the
+e2e servers' SQL tracker store (trackers.db, masked as Rasa's store wrote them), copied
+for the new sender; with HELDOUT_FORK=api, or when that store is not reachable, through
+Rasa's HTTP API (PUT /conversations/{sender}/tracker/events), whose JSON-schema check of
+every event costs Rasa's server about what the fixed turns cost it (docs/ci.md). The way
+there changes no other row: if it ever does (a changed row, or a row neither of the
+template's loan nor of its conversation), the step is replayed for every message
+(`Harness.replayed_because` says why). Rasa and
+the action server keep nothing else per conversation that the later turns read (the
+tracker store's cache of recent trackers is filled from the stored events).
+HELDOUT_REPLAY=1 (or `Harness(..., replay=True)`) replays every conversation as before;
+tests/e2e/test_heldout_fork.py sends a few messages per step and language both ways and
+requires the same trackers (every event and slot, before and after the message), the
+same loan store rows and the same result. docs/ci.md has the measurements.
 """
 
 from __future__ import annotations
@@ -31,17 +57,25 @@ import json
 import os
 import re
 import threading
+import time
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy import text as sa_text
+
+from bot.adapters.orm import Base
+from bot.domain.clock import local_today
+from bot.domain.verification import PATHS, attempt_key
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = Path(os.environ.get("HELDOUT_DIR") or ROOT / "tests" / "heldout")
@@ -787,26 +821,237 @@ class Unreachable(Exception):
     """The conversation did not get to the step; the message is not scored."""
 
 
-class Harness:
-    """Runs held-out messages against the e2e `servers` (tests/e2e/conftest.py)."""
+class NotForkable(Exception):
+    """The way to a step left state a fork cannot reproduce: that step is replayed."""
 
-    def __init__(self, servers: Any, lang: str):
+
+REPLAY_VARIABLE = "HELDOUT_REPLAY"
+LOAN_TIMEZONE = "Europe/London"  # Servers.new_loan's: the day the fixed messages' dates count from
+_TABLES = {table.name: table for table in Base.metadata.sorted_tables}
+_OWN_ROWS = ("loans", "borrowers")  # the loan's own rows: made by new_loan, never copied
+_MESSAGE_ID = re.compile(r'"(message_id|idempotency_key)": "([0-9a-f]{16,64})"')
+_GENERATED_REF = re.compile(r"(?<![A-Za-z0-9])(AG|CS|ES|FB|HO)-[A-Z2-9]{8}(?![A-Za-z0-9])")  # rows.new_ref's
+
+
+FORK_VARIABLE = "HELDOUT_FORK"  # "api": write every fork's events with Rasa's HTTP API
+
+
+def _tracker_rows(engine: Any, sender: str) -> list[dict]:
+    """A conversation's rows in Rasa's SQL tracker store, in order."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa_text(
+                "SELECT type_name, timestamp, intent_name, action_name, data FROM events"
+                " WHERE sender_id = :sender ORDER BY id"
+            ),
+            {"sender": sender},
+        )
+        return [dict(row) for row in found.mappings()]
+
+
+def replaying() -> bool:
+    """HELDOUT_REPLAY=1: every conversation replays the fixed messages (no fork), as
+    before the fork; run both ways and compare to check that forking changes nothing."""
+    return os.environ.get(REPLAY_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _attempt_secrets(servers: Any) -> list[str]:
+    """The secrets the action server may key verification counters with (bot/bootstrap.py)."""
+    found = [os.environ.get("VERIFICATION_ATTEMPT_SECRET", ""), servers.settings.get("CHANNEL_IDENTITY_SECRET", "")]
+    return [s for s in found if s]
+
+
+def _database_rows(db: Any) -> dict[str, dict[tuple, dict]]:
+    """Every row of the loan store, by table and primary key."""
+    with db.reader() as session:
+        return {
+            name: {
+                tuple(row[c.name] for c in table.primary_key.columns): dict(row)
+                for row in session.execute(select(table)).mappings()
+            }
+            for name, table in _TABLES.items()
+        }
+
+
+def _loan_ids(db: Any, ref: str) -> tuple[int, int]:
+    loans = _TABLES["loans"]
+    with db.reader() as session:
+        row = session.execute(select(loans.c.id, loans.c.borrower_id).where(loans.c.loan_ref == ref)).one()
+    return int(row[0]), int(row[1])
+
+
+def _ref_number(ref: str) -> str:
+    return ref.rsplit("-", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A conversation brought to a step by the fixed messages, and what the way there
+    left in the loan store: what every forked conversation at the step starts from."""
+
+    step: str
+    day: date
+    ref: str
+    sender: str
+    loan_id: int
+    borrower_id: int
+    events: tuple[dict, ...]
+    reached_at: float  # the timestamp of its last event
+    rows: tuple[tuple[str, dict], ...]  # (table, row) the way there added, in order
+    loan_changes: tuple[tuple[str, dict], ...]  # ("loans" | "borrowers", columns changed)
+    counters: tuple[tuple[str, str, str], ...]  # verification counters: (key, secret, path)
+    stored: tuple[dict, ...] | None = None  # its rows in Rasa's SQL tracker store (None: not reachable)
+
+    def substitutions(self, ref: str, sender: str) -> dict[str, str]:
+        """What the template's loan and conversation are called, and what the fork's are."""
+        subs = {
+            self.ref: ref,
+            self.sender: sender,
+            f"Borrower {_ref_number(self.ref)}": f"Borrower {_ref_number(ref)}",
+        }
+        for key, secret, path in self.counters:
+            new = attempt_key(secret, path, ref)
+            subs[key] = new
+            subs[key[:16]] = new[:16]  # the audit log names a counter by a prefix of its key
+        return subs
+
+
+def _replace(text: str, subs: Mapping[str, str]) -> str:
+    for old in sorted(subs, key=len, reverse=True):  # a counter's key before its prefix
+        text = text.replace(old, subs[old])
+    return text
+
+
+def _substituted(value: Any, subs: Mapping[str, str], shift: timedelta) -> Any:
+    if isinstance(value, str):
+        return _replace(value, subs)
+    if isinstance(value, datetime):
+        return value + shift
+    if isinstance(value, (dict, list)):
+        return json.loads(_replace(json.dumps(value), subs))
+    return value
+
+
+def _fresh_ids(text: str) -> dict[str, str]:
+    """A new id for each message id and idempotency key in `text`: each conversation's own."""
+    return {old: uuid.uuid4().hex for _, old in _MESSAGE_ID.findall(text)}
+
+
+def comparable(tracker: Mapping[str, Any], ref: str, sender: str) -> dict:
+    """A tracker as two conversations with different loans, senders and times compare:
+    events without timestamps and message ids, the loan named <loan>."""
+    subs = {ref: "<loan>", sender: "<sender>", f"Borrower {_ref_number(ref)}": "Borrower <n>"}
+    text = _MESSAGE_ID.sub(lambda m: f'"{m.group(1)}": "<id>"', json.dumps(tracker, ensure_ascii=False))
+    data = json.loads(_GENERATED_REF.sub(r"\1-<ref>", _replace(text, subs)))
+    events = [{k: v for k, v in e.items() if k != "timestamp"} for e in data.get("events") or []]
+    for event in events:
+        if event.get("event") == "user" and "<loan>" in (event.get("text") or ""):
+            # Typing another loan's reference is another text: the classifier's confidences
+            # for it differ from loan to loan in replayed conversations too; its reading stays.
+            parse = event.get("parse_data") or {}
+            event["parse_data"] = {"intent": (parse.get("intent") or {}).get("name"), "entities": parse.get("entities")}
+    return {"events": events, "slots": data.get("slots") or {}}
+
+
+def comparable_rows(servers: Any, ref: str, sender: str) -> dict[str, list]:
+    """What the loan store holds about a loan and its conversation, as two forks compare:
+    ids, times and generated references left out, the loan named <loan>."""
+    db = servers.store.db
+    loan_id, borrower_id = _loan_ids(db, ref)
+    keys = {attempt_key(secret, path, ref) for secret in _attempt_secrets(servers) for path in PATHS}
+    subs = {ref: "<loan>", sender: "<sender>", f"Borrower {_ref_number(ref)}": "Borrower <n>"}
+    subs |= {key: "<counter>" for key in keys} | {key[:16]: "<counter>" for key in keys}
+    found: dict[str, list] = {}
+    for name, rows in _database_rows(db).items():
+        table = _TABLES[name]
+        for row in rows.values():
+            mine = (
+                (name == "loans" and row["id"] == loan_id)
+                or (name == "borrowers" and row["id"] == borrower_id)
+                or row.get("loan_id") == loan_id
+                or row.get("borrower_id") == borrower_id
+                or row.get("conversation_id") == sender
+                or row.get("counter_key") in keys
+            )
+            if not mine:
+                continue
+            shown = {}
+            for column in table.columns:
+                value = row[column.name]
+                if column.primary_key or column.foreign_keys:
+                    continue
+                if isinstance(value, datetime):
+                    value = "<time>"
+                elif column.name == "idempotency_key":  # the read-back's own, new in every conversation
+                    value = "<id>"
+                elif isinstance(value, (dict, list)):
+                    text = _MESSAGE_ID.sub(lambda m: f'"{m.group(1)}": "<id>"', json.dumps(value))
+                    value = json.loads(_GENERATED_REF.sub(r"\1-<ref>", _replace(text, subs)))
+                elif isinstance(value, str):
+                    value = _GENERATED_REF.sub(r"\1-<ref>", _replace(value, subs))
+                shown[column.name] = value
+            found.setdefault(name, []).append(shown)
+    return found
+
+
+class Harness:
+    """Runs held-out messages against the e2e `servers` (tests/e2e/conftest.py).
+
+    Each message gets its own new loan and conversation at its step: forked from a
+    template conversation that the fixed messages brought there once (`template`), or,
+    with HELDOUT_REPLAY=1 (`replay=True`) or for a step whose way there cannot be
+    reproduced, brought there by the fixed messages themselves (`reach`)."""
+
+    def __init__(self, servers: Any, lang: str, *, replay: bool | None = None, via_api: bool | None = None):
         self.servers = servers
         self.lang = language_of(lang)
+        self.replay = replaying() if replay is None else replay
         self._loans = threading.Lock()  # Servers.new_loan counts references without a lock
+        self._templates: dict[tuple[str, date], Template | str] = {}  # or why the step is replayed
+        # Forks and replays share the servers; a template is made with nothing else running,
+        # so that what its way there added to the loan store is all its own.
+        self._gate = threading.Condition()
+        self._running = 0
+        self._building = False
+        # The e2e servers' SQL tracker store (tests/e2e/conftest.py): a fork's rows go
+        # straight in, as the template's were written (see `fork`); else through the API.
+        work = getattr(servers, "work", None)
+        store = Path(work) / "trackers.db" if work else None
+        if via_api is None:
+            via_api = os.environ.get(FORK_VARIABLE, "").strip().lower() == "api"
+        self._trackers = (
+            create_engine(f"sqlite:///{store}", connect_args={"timeout": 60})
+            if store is not None and store.exists() and not via_api
+            else None
+        )
+
+    @property
+    def forks_into_store(self) -> bool:
+        """Whether forks are written as rows in the tracker store (else through the API)."""
+        return self._trackers is not None
 
     def new_loan(self) -> str:
         with self._loans:
             return self.servers.new_loan(**SCENARIO, language=self.lang)
 
+    def _url(self, sender: str, path: str, **query: str) -> str:
+        params = urllib.parse.urlencode({**query, "token": self.servers.settings["RASA_TOKEN"]})
+        return f"{self.servers.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/{path}?{params}"
+
     def tracker(self, sender: str) -> dict:
-        token = self.servers.settings["RASA_TOKEN"]
-        url = (
-            f"{self.servers.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
-            f"?include_events=ALL&token={urllib.parse.quote(token)}"
-        )
-        with urllib.request.urlopen(url, timeout=60) as response:
+        with urllib.request.urlopen(self._url(sender, "tracker", include_events="ALL"), timeout=60) as response:
             return json.loads(response.read())
+
+    def put_events(self, sender: str, events: Sequence[Mapping[str, Any]]) -> None:
+        """A new conversation made of `events` (Rasa's PUT /conversations/{sender}/tracker/events)."""
+        request = urllib.request.Request(
+            self._url(sender, "tracker/events", include_events="NONE"),
+            data=json.dumps(list(events)).encode(),
+            headers={"Content-Type": "application/json"},
+            method="PUT",
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 200
 
     def reach(self, step: str, sender: str, ref: str) -> dict:
         """Verify, then the fixed messages to `step`; the tracker there, its preconditions checked."""
@@ -823,7 +1068,208 @@ class Harness:
             raise Unreachable(problem)
         return tracker
 
+    # -------------------------------------------------------- the fork
+
+    def prepare(self, steps: Iterable[str]) -> None:
+        """Make the steps' templates now (before messages run side by side)."""
+        if not self.replay:
+            for step in steps:
+                self.template(step)
+
+    def template(self, step: str) -> Template | None:
+        """The step's template for today (None: the step is replayed, `replayed_because` says why)."""
+        key = (step, local_today(LOAN_TIMEZONE))  # the fixed messages' dates count from today
+        with self._gate:
+            if key not in self._templates:
+                self._building = True
+                try:
+                    self._gate.wait_for(lambda: self._running == 0)
+                    try:
+                        self._templates[key] = self._build_template(step, key[1])
+                    except (NotForkable, Unreachable) as e:
+                        self._templates[key] = str(e)
+                finally:
+                    self._building = False
+                    self._gate.notify_all()
+            found = self._templates[key]
+        return found if isinstance(found, Template) else None
+
+    def replayed_because(self) -> dict[str, str]:
+        """The steps replayed although forking was on, and why."""
+        return {step: why for (step, _), why in self._templates.items() if isinstance(why, str)}
+
+    def _build_template(self, step: str, day: date) -> Template:
+        db = self.servers.store.db
+        ref, sender = self.new_loan(), f"heldout-template-{uuid.uuid4().hex[:12]}"
+        loan_id, borrower_id = _loan_ids(db, ref)
+        before = _database_rows(db)
+        tracker = self.reach(step, sender, ref)
+        after = _database_rows(db)
+        counters = {
+            attempt_key(secret, path, ref): (secret, path)
+            for secret in _attempt_secrets(self.servers)
+            for path in PATHS
+        }
+        ours_by_id = {"loans": loan_id, "borrowers": borrower_id}
+        rows: list[tuple[str, dict]] = []
+        changes: list[tuple[str, dict]] = []
+        used: set[str] = set()
+        for name, table in _TABLES.items():
+            old, new = before.get(name, {}), after.get(name, {})
+            for pk, row in old.items():
+                now = new.get(pk)
+                if now == row:
+                    continue
+                if name in ours_by_id and row.get("id") == ours_by_id[name] and now is not None:
+                    changes.append((name, {k: v for k, v in now.items() if row.get(k) != v}))
+                    continue
+                raise NotForkable(f"the way to {step} changed or removed a row of {name}: {row}")
+            for pk, row in new.items():
+                if pk in old:
+                    continue
+                ours = (
+                    row.get("loan_id") == loan_id
+                    or row.get("borrower_id") == borrower_id
+                    or row.get("conversation_id") == sender
+                    or row.get("counter_key") in counters
+                )
+                if not ours or name in _OWN_ROWS:
+                    raise NotForkable(f"the way to {step} added a row of {name} not of its loan or conversation: {row}")
+                for column in table.columns:
+                    for fk in column.foreign_keys:
+                        if fk.column.table.name not in _OWN_ROWS and row[column.name] is not None:
+                            raise NotForkable(
+                                f"the way to {step} added a row of {name} pointing to {fk.target_fullname}"
+                            )
+                if row.get("counter_key") in counters:
+                    used.add(row["counter_key"])
+                rows.append((name, row))
+        events = tuple(tracker["events"])
+        stored = _tracker_rows(self._trackers, sender) if self._trackers is not None else None
+        if stored is not None and [r["type_name"] for r in stored] != [e.get("event") for e in events]:
+            stored = None  # not the conversation as Rasa gives it: written through the API instead
+        return Template(
+            step=step,
+            day=day,
+            ref=ref,
+            sender=sender,
+            loan_id=loan_id,
+            borrower_id=borrower_id,
+            events=events,
+            reached_at=max(float(e.get("timestamp") or 0) for e in events),
+            rows=tuple(rows),
+            loan_changes=tuple(changes),
+            counters=tuple((key, *counters[key]) for key in sorted(used)),
+            stored=tuple(stored) if stored is not None else None,
+        )
+
+    def fork(self, template: Template, sender: str, ref: str) -> dict:
+        """A new conversation at the template's step, for loan `ref`: the template's rows
+        in the loan store made again for `ref` and `sender`, then its events, with `ref`
+        for the template's loan, new message ids and idempotency keys, and moved in time
+        so that its last event is now (as if the fixed messages had just been sent)."""
+        seconds = time.time() - template.reached_at
+        subs = template.substitutions(ref, sender)
+        text = json.dumps(list(template.events), ensure_ascii=False)
+        subs |= _fresh_ids(text)
+        loan_id, borrower_id = _loan_ids(self.servers.store.db, ref)
+        ids = {("loans", template.loan_id): loan_id, ("borrowers", template.borrower_id): borrower_id}
+        shift = timedelta(seconds=seconds)
+        with self.servers.store.db.transaction() as session:
+            for name, row in template.rows:
+                table = _TABLES[name]
+                values = {}
+                for column in table.columns:
+                    if column.primary_key and column.autoincrement in (True, "auto") and len(table.primary_key) == 1:
+                        continue  # a new row's own id
+                    value = row[column.name]
+                    targets = {fk.column.table.name for fk in column.foreign_keys}
+                    target = next(iter(targets), None)
+                    if target in _OWN_ROWS and (target, value) in ids:
+                        value = ids[(target, value)]
+                    else:
+                        value = _substituted(value, subs, shift)
+                    values[column.name] = value
+                session.execute(insert(table).values(**values))
+            for name, changed in template.loan_changes:
+                table = _TABLES[name]
+                own = loan_id if name == "loans" else borrower_id
+                values = {k: _substituted(v, subs, shift) for k, v in changed.items()}
+                session.execute(update(table).where(table.c.id == own).values(**values))
+        if template.stored is not None and self._trackers is not None:
+            self._write_rows(template, sender, subs, seconds)
+        else:
+            events = json.loads(_replace(text, subs))
+            for event in events:
+                if event.get("timestamp") is not None:
+                    event["timestamp"] = float(event["timestamp"]) + seconds
+            self.put_events(sender, events)
+        tracker = self.tracker(sender)
+        leftover = template.ref in json.dumps(tracker, ensure_ascii=False)
+        assert not leftover, f"the template's loan {template.ref} is still named in the fork"
+        problem = precondition_problem(template.step, tracker)
+        if problem:
+            raise Unreachable(f"forked: {problem}")
+        return tracker
+
+    def _write_rows(self, template: Template, sender: str, subs: Mapping[str, str], seconds: float) -> None:
+        """The template's rows in the tracker store, for `sender`: what Rasa's store wrote
+        for the template (its events, masked), with the same substitutions and move in time
+        as the API's way. Rasa's PUT validates every event against its JSON schema first,
+        which costs its server as much as the fixed messages' turns do; Rasa reads these
+        rows as any conversation it has not kept in memory (a new sender never is)."""
+        rows = []
+        for row in template.stored or ():
+            data = json.loads(_replace(row["data"], subs))
+            if data.get("timestamp") is not None:
+                data["timestamp"] = float(data["timestamp"]) + seconds
+            stamp = row["timestamp"]
+            rows.append(
+                {
+                    **row,
+                    "sender_id": sender,
+                    "timestamp": float(stamp) + seconds if stamp is not None else None,
+                    "data": json.dumps(data),
+                }
+            )
+        with self._trackers.begin() as conn:  # type: ignore[union-attr]
+            conn.execute(
+                sa_text(
+                    "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data)"
+                    " VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)"
+                ),
+                rows,
+            )
+
+    def start(self, step: str, sender: str, template: Template | None) -> tuple[str, dict]:
+        """A new loan, and a conversation for it at `step`, forked from `template` or
+        replayed when there is none: (ref, tracker)."""
+        ref = self.new_loan()
+        if template is not None:
+            return ref, self.fork(template, sender, ref)
+        return ref, self.reach(step, sender, ref)
+
+    # -------------------------------------------------------- one message
+
     def run(self, step: str, message: Message) -> Result:
+        return self.trace(step, message)[0]
+
+    def trace(self, step: str, message: Message) -> tuple[Result, Trace | None]:
+        """The message's result, and (when it was sent) its conversation: loan, sender, trackers."""
+        if self.replay:
+            return self._trace(step, message, None)
+        template = self.template(step)  # made (for today) before this message counts as running
+        with self._gate:
+            self._gate.wait_for(lambda: not self._building)
+            self._running += 1
+        try:
+            return self._trace(step, message, template)
+        finally:
+            with self._gate:
+                self._running -= 1
+                self._gate.notify_all()
+
+    def _trace(self, step: str, message: Message, template: Template | None) -> tuple[Result, Trace | None]:
         expected = {
             k: str(v) for k, v in (("reason", message.reason), ("monthly", message.monthly), ("months", message.months))
         }
@@ -831,22 +1277,21 @@ class Harness:
         result = Result(step, message.text, message.means, "unreached", expected=expected)
         sender = f"heldout-{uuid.uuid4().hex[:12]}"
         try:
-            ref = self.new_loan()
-            before = self.reach(step, sender, ref)
+            ref, before = self.start(step, sender, template)
             db_before = snapshot(self.servers.store, ref)
         except Unreachable as e:
             result.note = str(e)
-            return result
+            return result, None
         except Exception as e:  # an HTTP error on the way is reported, not raised
             result.note = f"on the way to the step: {type(e).__name__}: {e}"
-            return result
+            return result, None
         try:
             self.servers.send(sender, message.text)
             after = self.tracker(sender)
             db_after = snapshot(self.servers.store, ref)
         except Exception as e:  # the message's own turn failed: not sensible
             result.status, result.note = "error", f"{type(e).__name__}: {e}"
-            return result
+            return result, None
         observed = observe(
             after_user(after["events"], len(before["events"])),
             before.get("slots") or {},
@@ -867,14 +1312,25 @@ class Harness:
         if observed.read_back:
             result.observed.append(f"({_terms_summary(observed.read_back)})")
         result.note = verdict.note
-        return result
+        return result, Trace(ref, sender, before, after)
 
     def score(self, sets: Mapping[str, Sequence[Message]], workers: int = 4) -> list[StepScore]:
         """Every message of every step, each in its own conversation, `workers` at a time."""
+        self.prepare(sets)
         jobs = [(step, m) for step, messages in sets.items() for m in messages]
         with ThreadPoolExecutor(workers) as pool:
             results = list(pool.map(lambda job: self.run(*job), jobs))
         return [StepScore(step, [r for r in results if r.step == step]) for step in sets]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One message's conversation: its loan, its sender, the tracker before and after the message."""
+
+    ref: str
+    sender: str
+    before: dict
+    after: dict
 
 
 def precondition_problem(step: str, tracker: Mapping[str, Any]) -> str | None:

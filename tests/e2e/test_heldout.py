@@ -13,6 +13,10 @@ Two sets per language: the development set (tests/heldout/<lang>/, tuned on) and
 blind set (tests/heldout/blind/<lang>/, written without reading the training data or the
 development set, never tuned on: the README reports its figures). HELDOUT_LANGS=en narrows
 the languages, HELDOUT_SETS=dev or blind the sets; HELDOUT_DIR points at other message files.
+
+Each message's conversation is forked from one brought to the step once per test
+(tests/e2e/heldout.py, "The fork"); HELDOUT_REPLAY=1 brings every one there with the
+fixed messages instead, as before, to check that both give the same results (docs/ci.md).
 """
 
 from __future__ import annotations
@@ -35,9 +39,12 @@ def test_heldout_language_is_handled_sensibly(servers, lang, step):
     assert found == step, f"{lang}: the file for {step} says step {found}"
     floor = heldout.floors(lang)[step]
     model = heldout.model_name()
-    scores = heldout.Harness(servers, lang).score({step: messages}, workers=4)
+    harness = heldout.Harness(servers, lang)
+    scores = harness.score({step: messages}, workers=4)
 
     print("\n" + heldout.table(lang, model, scores, {step: floor}))
+    for replayed, why in harness.replayed_because().items():
+        print(f"({replayed}: every conversation replayed, not forked: {why})")
     path = heldout.write_results(lang, model, scores)
     print(f"(merged into {path})")
 
