@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import shutil
 import string
 import time
 from datetime import date
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 from actions.agreements import ActionRecordAgreement
 from actions.domain_file import load_domain
 from bot import bootstrap
+from bot.adapters.database import engine_for
 from bot.adapters.orm import DelinquencyReason
 from bot.adapters.store import LoanStore
 from bot.domain.formatting import format_date, format_money
@@ -247,3 +249,15 @@ def propose(action: Action, slots: dict, loan_ref="LN-10001") -> dict:
 def confirm(pending, loan_ref="LN-10001", intent="affirm", sender="conv-9", text="yes", **slots):
     slots = verified(loan_ref, pending_agreement=pending, awaiting_confirmation=True, **slots)
     return run(ActionRecordAgreement(), tracker(slots, intent=intent, text=text, sender=sender))
+
+
+def copy_sqlite_store(source: Path, target: Path, url: str) -> None:
+    """Copy a SQLite loan store file (with its WAL sidecars) once `url`'s engine has
+    let go of it: to run an action twice from the same store."""
+    engine_for(url).dispose()
+    for sidecar in ("", "-wal", "-shm"):
+        file_from, file_to = Path(f"{source}{sidecar}"), Path(f"{target}{sidecar}")
+        if file_from.exists():
+            shutil.copyfile(file_from, file_to)
+        elif file_to.exists():
+            file_to.unlink()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -24,11 +23,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import offers, verification
 from actions.offers import ValidatePlanForm, ValidatePromiseForm
 from actions.verification import ValidateVerifyForm
-from bot.adapters.database import engine_for
 from bot.domain.parsing import parse_loan_ref_given, parse_verification_details
 from bot.domain.privacy import SEALED_PREFIX, unseal
 from bot.settings import load_settings
-from tests.actions.support import DOMAIN, ROOT, clear_caches, snapshot, tracker, verified
+from tests.actions.support import DOMAIN, ROOT, clear_caches, copy_sqlite_store, snapshot, tracker, verified
 
 TODAY = date(2026, 12, 7)
 
@@ -94,26 +92,16 @@ def _run(action, trk) -> tuple[list, list]:
     return _opened(events), _opened(dispatcher.messages)
 
 
-def _copy_db(source: Path, target: Path, url: str) -> None:
-    engine_for(url).dispose()
-    for sidecar in ("", "-wal", "-shm"):
-        file_from, file_to = Path(f"{source}{sidecar}"), Path(f"{target}{sidecar}")
-        if file_from.exists():
-            shutil.copyfile(file_from, file_to)
-        elif file_to.exists():
-            file_to.unlink()
-
-
 def _both(loans, run_new, run_old) -> None:
     """The action as it is and with the earlier reading, from the same loan store: the
     same answer and the same rows written."""
     url = str(loans.db.engine.url)
     path = Path(loans.db.engine.url.database)
     saved = path.with_suffix(".saved")
-    _copy_db(path, saved, url)
+    copy_sqlite_store(path, saved, url)
     new = run_new()
     new_rows = snapshot(loans)
-    _copy_db(saved, path, url)
+    copy_sqlite_store(saved, path, url)
     clear_caches()
     old = run_old()
     assert new == old

@@ -14,7 +14,6 @@ store holds afterwards (the database is put back between the two paths).
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -37,11 +36,10 @@ from actions import threads
 from actions.common import SafeAction
 from actions.server import create_action_server
 from bot import bootstrap
-from bot.adapters.database import engine_for
 from bot.ops.endpoints import SECRET_HEADER
 from components import patches
 from components.patches.speedups import close_kept_sessions
-from tests.actions.support import ROOT, clear_caches, event_types, initial_slots, snapshot, verified
+from tests.actions.support import ROOT, clear_caches, copy_sqlite_store, event_types, initial_slots, snapshot, verified
 from tests.ports import free_port
 
 SECRET = "in-process-test-secret"
@@ -213,23 +211,16 @@ class TwoPaths:
             await close_kept_sessions()
             assert typed(tracker.current_state(EventVerbosity.ALL)) == before  # Rasa's tracker untouched
 
-    def _copy_db(self, source: Path, target: Path) -> None:
-        engine_for(f"sqlite:///{self.db_path}").dispose()
-        for sidecar in ("", "-wal", "-shm"):
-            file_from, file_to = Path(f"{source}{sidecar}"), Path(f"{target}{sidecar}")
-            if file_from.exists():
-                shutil.copyfile(file_from, file_to)
-            elif file_to.exists():
-                file_to.unlink()
-
     def both(self, name: str, tracker) -> tuple:
         saved = self.db_path.with_suffix(".saved")
-        self._copy_db(self.db_path, saved)
+        copy_sqlite_store(self.db_path, saved, f"sqlite:///{self.db_path}")
         start = len(self.recorded)
         over_http = asyncio.run(self._run(name, tracker, in_process=False))
         http_calls = self.recorded[start:]
         http_store = self._state()
-        self._copy_db(saved, self.db_path)  # the loan store as it was before the HTTP call
+        copy_sqlite_store(
+            saved, self.db_path, f"sqlite:///{self.db_path}"
+        )  # the loan store as it was before the HTTP call
         clear_caches()
         start = len(self.recorded)
         in_process = asyncio.run(self._run(name, tracker, in_process=True))
