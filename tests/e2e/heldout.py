@@ -937,10 +937,15 @@ def _fresh_ids(text: str) -> dict[str, str]:
     return {old: uuid.uuid4().hex for _, old in _MESSAGE_ID.findall(text)}
 
 
+def _placeholders(ref: str, sender: str) -> dict[str, str]:
+    """A loan's and a conversation's names, and what two compared forks call them."""
+    return {ref: "<loan>", sender: "<sender>", f"Borrower {_ref_number(ref)}": "Borrower <n>"}
+
+
 def comparable(tracker: Mapping[str, Any], ref: str, sender: str) -> dict:
     """A tracker as two conversations with different loans, senders and times compare:
     events without timestamps and message ids, the loan named <loan>."""
-    subs = {ref: "<loan>", sender: "<sender>", f"Borrower {_ref_number(ref)}": "Borrower <n>"}
+    subs = _placeholders(ref, sender)
     text = _MESSAGE_ID.sub(lambda m: f'"{m.group(1)}": "<id>"', json.dumps(tracker, ensure_ascii=False))
     data = json.loads(_GENERATED_REF.sub(r"\1-<ref>", _replace(text, subs)))
     events = [{k: v for k, v in e.items() if k != "timestamp"} for e in data.get("events") or []]
@@ -959,7 +964,7 @@ def comparable_rows(servers: Any, ref: str, sender: str) -> dict[str, list]:
     db = servers.store.db
     loan_id, borrower_id = _loan_ids(db, ref)
     keys = {attempt_key(secret, path, ref) for secret in _attempt_secrets(servers) for path in PATHS}
-    subs = {ref: "<loan>", sender: "<sender>", f"Borrower {_ref_number(ref)}": "Borrower <n>"}
+    subs = _placeholders(ref, sender)
     subs |= {key: "<counter>" for key in keys} | {key[:16]: "<counter>" for key in keys}
     found: dict[str, list] = {}
     for name, rows in _database_rows(db).items():
