@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from components.vulnerability import VulnerabilityDetector
@@ -43,11 +44,12 @@ def test_an_unsure_lean_to_crisis_without_crisis_words_is_a_disclosure():
     assert sure.get("intent") == {"name": "crisis", "confidence": 1.0}
 
 
-def test_a_disclosure_the_classifier_is_barely_sure_of_is_not_left_ambiguous():
+@pytest.mark.parametrize("text", ["i cant cope anymore honestly", "我最近压力太大了，快崩溃了"])
+def test_a_disclosure_the_classifier_is_barely_sure_of_is_not_left_ambiguous(text):
     """ "can't cope … caring for her": the classifier at 0.51 for a disclosure and 0.49 for
     a crisis (or a family emergency). Left so, the fallback's ambiguity check asked the
     borrower what they meant; the words say vulnerable, so it is that, unambiguously."""
-    message = Message(data={"text": "i cant cope anymore honestly"})
+    message = Message(data={"text": text})
     message.set("intent", {"name": "disclose_vulnerability", "confidence": 0.508})
     message.set(
         "intent_ranking",
