@@ -176,6 +176,8 @@ class ActionStepAnswer(SafeAction):
                 # "pay in full next friday": the form takes the day they named as its answer
                 events.insert(-1, SlotSet("promise_date", named))
             return events
+        if reading.meaning == steps.UNCLEAR:
+            dispatcher.utter_message(response="utter_clarify_choice")  # a figure read as details, 下周 alone
         return await utter_offer_menu(dispatcher, tracker, domain)
 
 

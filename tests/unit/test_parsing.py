@@ -348,6 +348,9 @@ def test_parse_amount_never_returns_float():
         # Chinese said with 一次 (once) or by the instalment, and digits beside numerals
         ("两周一次200", "200", FORTNIGHT),
         ("两周还一次200", "200", FORTNIGHT),
+        # two weeks said first, right before the amount, as 一礼拜50 is a week's: a fortnight's
+        ("两个星期200", "200", FORTNIGHT),
+        ("俩礼拜200", "200", FORTNIGHT),
         ("200块两周一次", "200", FORTNIGHT),
         ("一周一次100", "100", WEEK),
         ("每周一次100", "100", WEEK),
@@ -358,8 +361,8 @@ def test_parse_amount_never_returns_float():
         ("分6期每期300", "300", MONTH),
         ("分六期，每期还500", "500", MONTH),
         # a length or a month by its number is not the amount
-        ("两个星期200", "200", None),
         ("两个礼拜还200", "200", None),
+        ("两周后还200", "200", None),
         ("一月份还500", "500", None),
         ("3月底还500", "500", None),
         ("我一次性还清5000", "5000", None),

@@ -1376,3 +1376,27 @@ def test_the_terms_said_back_in_words_then_yes_or_no(text, meaning):
 
     restated = frozenset(map(Decimal, [900, 150, 6, 17, 9, 10, 11]))
     assert steps.read_at_read_back(text, UNSURE, restated).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "ranking", "expected"),
+    [("offers", "马上付900", [("inform", 0.74), ("choose_pay_now", 0.26)], steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+     ("offers", "陆期吧", [("inform", 0.78), ("choose_plan", 0.18)], steps.Reading(steps.CHOICE, months=6)),
+     ("offers", "俩礼拜200", [("inform", 0.93), ("offer_monthly_amount", 0.06)], steps.Reading(steps.AMOUNT)),
+     ("offers", "pay 250 friday", [("inform", 0.6), ("choose_promise_to_pay", 0.3)],
+      steps.Reading(steps.CHOICE, kind="choose_promise_to_pay")),
+     ("offers", "123", [("inform", 0.9), ("insult", 0.1)], steps.Reading(steps.UNCLEAR)),
+     ("reason", "sent the 900 on saturday", [("inform", 0.70), ("claim_already_paid", 0.24)], steps.Reading(steps.PAID_CLAIM)),
+     ("reason", "15号", [("inform", 0.9), ("reason_other", 0.1)], steps.Reading(steps.REASON, reason="other")),
+     ("read_back", "我想15号开始", [("inform", 0.6), ("change_payment_date", 0.3)], steps.Reading(steps.CHANGE_DATE)),
+     ("read_back", "07", [("inform", 0.9), ("affirm", 0.05)], steps.Reading(steps.UNCLEAR)),
+     # details given: verification's, as the rules have it
+     ("offers", "LN-10007", [("inform", 0.9), ("choose_plan", 0.1)], steps.Reading(steps.TOPIC, intent="inform")),
+     ("reason", "born 2 feb 1988", [("inform", 0.9), ("reason_other", 0.1)], steps.Reading(steps.TOPIC, intent="inform")),
+     ("read_back", "LN-10007", [("inform", 0.9), ("affirm", 0.1)], steps.Reading(steps.TOPIC, intent="inform"))],
+)  # fmt: skip
+def test_a_verified_borrowers_figures_taken_for_details_are_read_as_the_steps_answer(step, text, ranking, expected):
+    """The classifier's `inform` on a figure or a date at a step would restart
+    verification (the rules follow the intent): the step reads it with the next intents."""
+    read = {"offers": steps.read_at_offers, "reason": steps.read_at_reason, "read_back": steps.read_at_read_back}[step]
+    assert read(text, ranking) == expected

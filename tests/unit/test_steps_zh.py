@@ -130,6 +130,8 @@ def test_still_more_chinese_at_the_read_back(text, ranking, meaning):
         ("10号以后再扣", (("inform", 0.6),), steps.CHANGE_DATE),
         ("发了工资再开始扣", (("defer_decision", 0.6),), steps.CHANGE_DATE),
         ("能不能28号扣", (("request_hardship", 0.6),), steps.CHANGE_DATE),
+        ("能不能推迟到下个月15号", (("request_hardship", 0.69),), steps.CHANGE_DATE),  # a day, not a break
+        ("能不能推迟到下个月", (("request_hardship", 0.69),), steps.TOPIC),  # no day: hardship's question
         ("改成两年", UNSURE, steps.CHANGE_MONTHS),
         ("三个月太短了", UNSURE, steps.CHANGE_MONTHS),
         ("每期太高了", (("dispute_debt", 0.8),), steps.CHANGE_AMOUNT),

@@ -33,9 +33,11 @@ _MARKERS = (
         FORTNIGHT,
         r"(?:a|per|each|every|/)\s*fortnight\b|\bfortnightly\b|\bbi-?weekly\b|"
         r"\b(?:every|each)\s+(?:2|other|second|alternate)\s+weeks?\b|"
-        rf"每\s*(?:2|两|兩)\s*{_CJK_WEEK}|每隔\s*1\s*{_CJK_WEEK}|双周|雙周|"
-        # '两周一次' (once every two weeks): without 每 only with 一次 after it
-        rf"(?<![0-9])(?:2|两|兩)\s*{_CJK_WEEK}(?=\s*[,，]?\s*{_ONCE})",
+        rf"每\s*(?:2|两|兩|俩|倆)\s*{_CJK_WEEK}|每隔\s*1\s*{_CJK_WEEK}|双周|雙周|"
+        # '两周一次' (once every two weeks): without 每 only with 一次 after it, or as the
+        # message's opening words right before the amount ('俩礼拜200', '两个礼拜一百五')
+        rf"(?<![0-9])(?:2|两|兩|俩|倆)\s*{_CJK_WEEK}(?=\s*[,，]?\s*{_ONCE})|"
+        rf"^(?:2|两|兩|俩|倆)\s*{_CJK_WEEK}(?=\s*(?:\d|$))",
     ),
     (
         WEEK,

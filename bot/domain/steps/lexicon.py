@@ -381,6 +381,8 @@ _REQUEST = re.compile(
 _START_LATER = re.compile(
     r"\b(?:start|begin)\w*\b[^.?!]{0,15}\b(?:next (?:month|week)|in (?:a|two|\d+) (?:weeks?|months?)|on the \d{1,2}(?:st|nd|rd|th)?)\b|"
     r"(?:下个?月|下周|\d{1,2}号|月底|月初)[^，。？?]{0,6}(?:开始|起|扣)|晚一?点(?:再)?(?:扣|开始)|"
+    # 能不能推迟到下个月15号: the payments moved to a day, not a break
+    r"(?:推迟|推|挪|改|延|延期|往后推|往后挪)到[^，。？?]{0,4}\d{1,2}\s*(?:号|日)|"
     # 首期能推到下个月吗, 10天后太早了 能晚点吗: the first payment later
     r"(?:首期|第一期|第一笔|第一次)(?:还款|扣款)?[^，。？?]{0,4}(?:推|挪|改|晚|延|往后)|太(?:早|快)了?[，,\s]*(?:能|可以|可不可以)?(?:不能)?(?:晚|推|往后)|"
     r"(?:往后|推迟|延后|延|推|晚)(?:一|两|几|1|2|3)?(?:个)?(?:周|星期|礼拜|天)[^，。？?]{0,4}(?:再)?(?:开始|起|扣|还)",
@@ -548,7 +550,7 @@ _SETTLE_OVERDUE_NOW = re.compile(_SETTLE_OVERDUE_NOW_WORDS, re.I)
 _PAY_NOW = re.compile(
     r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
     r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately|this minute)\b|\ball of it (?:now|today)\b|\bpay(?:ing)? (?:the )?(?:full |whole |entire )?[£$¥€]?\d[\d,.]* (?:now|today|right now|this minute|straight away|right away|immediately)\b|"
-    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)还(?!不)|现在(?:就)?还(?!不)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来)|直接(?:一次性|全部?|全额)?还|一次性(?:还|付)(?:了|掉|清)|"
+    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来)|直接(?:一次性|全部?|全额)?还|一次性(?:还|付)(?:了|掉|清)|"
     r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
     r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
     r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"

@@ -78,6 +78,7 @@ from .reading import (
     QUESTION,
     SETTLEMENT,
     TOPIC,
+    UNCLEAR,
     Ranking,
     Reading,
     _payload_intent,
@@ -90,12 +91,17 @@ from .reading import (
     asks_how_paid,
     contradicted,
     months_named,
+    past_stray_details,
     plainly_terms,
 )
 
 _ZH_LENGTHS = {"三": 3, "仨": 3, "六": 6, "九": 9, "十二": 12}  # 行 三: a length said alone
 
 
+@past_stray_details(
+    lambda text, ranking: Reading(UNCLEAR),  # the options again, which one is asked
+    {kind: Reading(CHOICE, kind=kind) for kind in ("choose_pay_now", "choose_plan", "choose_promise_to_pay")},
+)
 def read_at_offers(text: str, ranking: Ranking) -> Reading:
     """What a message means while the options are on screen."""
     text = _typing_slips(_plain_quotes(text))

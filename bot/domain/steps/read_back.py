@@ -86,6 +86,7 @@ from .reading import (
     contradicted,
     months_named,
     months_wanted,
+    past_stray_details,
     plainly_terms,
 )
 
@@ -110,6 +111,7 @@ def restated_numbers(pending: Any, today: date) -> frozenset[Decimal]:
     return frozenset(numbers)
 
 
+@past_stray_details(lambda text, ranking: Reading(UNCLEAR))  # the read-back asked again
 def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] = frozenset()) -> Reading:
     """What a message means after terms were read back and a yes was asked for; `restated`
     are the read-back's own figures (restated_numbers)."""

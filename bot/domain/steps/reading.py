@@ -4,12 +4,14 @@ length or day."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..conduct import detect_vulnerability
-from ..parsing import parse_periodic_amount
+from ..language_choice import CHOOSE_LANGUAGE
+from ..parsing import normalise_loan_ref, parse_periodic_amount
 from .lexicon import (
     _A_MOMENT,
     _ABOUT_LATER,
@@ -117,8 +119,14 @@ _SLIP_WORDS = {
 _SLIPS_EN = re.compile(r"\b(?:" + "|".join(_SLIP_WORDS) + r")\b", re.I)
 
 
+# Banknote numerals (陆期, 壹年, 玖佰) before a length or an amount, read as plain ones.
+_FORMAL_ZH = re.compile(r"[壹贰叁肆伍陆柒捌玖拾佰仟]+(?=\s*(?:期|个?月|年|元|块|百|千|万))")
+_PLAIN_ZH = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟", "一二三四五六七八九十百千")
+
+
 def _typing_slips(text: str) -> str:
     """The message with the slips above put right, for the step readers only."""
+    text = _FORMAL_ZH.sub(lambda m: m.group(0).translate(_PLAIN_ZH), text)
     for slip, word in _HOMOPHONES_ZH:
         text = text.replace(slip, word)
     text = _SLIPS_EN.sub(lambda m: _SLIP_WORDS[m.group(0).lower()], text)
@@ -304,3 +312,63 @@ def amount_with_period(text: str) -> bool:
         return False
     said = parse_periodic_amount(text)
     return said is not None and said.period is not None and said.amount > 0
+
+
+# What `inform` (the verification details) carries: a loan reference, or a year (a date of birth).
+_A_YEAR = re.compile(
+    r"(?<![\d.,])(?:19|20)\d\d(?![\d.,])|[零〇一二三四五六七八九]{4}\s*年|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b"
+)
+
+
+def without_stray_details(text: str, ranking: Ranking) -> Ranking | None:
+    """The ranking without `inform` when the classifier put it first for a message that
+    gives no verification detail (马上付900, 陆期吧, "sent the 900 on saturday": a figure
+    or a date at a step), the rest in proportion; None when `inform` is not first or the
+    message does give a detail."""
+    if not ranking or ranking[0][0] != "inform" or normalise_loan_ref(text) or _A_YEAR.search(text):
+        return None
+    left = 1.0 - ranking[0][1]
+    return [(name, confidence / left if left > 0 else 0.0) for name, confidence in ranking[1:]]
+
+
+# A topic the rules cannot be handed (they follow the tracker's `inform`), said as the step's own answer.
+_AS_STEP_ANSWER = {
+    "claim_already_paid": Reading(PAID_CLAIM),
+    "request_human": Reading(HUMAN),
+    "request_hardship": Reading(HARDSHIP),
+    "ask_settlement": Reading(SETTLEMENT),
+    "offer_monthly_amount": Reading(AMOUNT),
+}
+
+Reader = Callable[..., Reading]
+
+
+def past_stray_details(
+    otherwise: Callable[[str, Ranking], Reading], answers: dict[str, Reading] | None = None
+) -> Callable[[Reader], Reader]:
+    """A step's reader that never hands a verified borrower's answer to the verification
+    rules because the classifier took its figures for details: it reads the message with
+    the next intents (without_stray_details), and a topic it would hand to the rules is
+    said as the step's own answer (a payment claim, a person, hardship, a settlement, their
+    figure, a question, or the step's own `answers`) or read as `otherwise` (the options
+    again, the read-back asked again, the reason filed)."""
+    as_answers = {**_AS_STEP_ANSWER, **(answers or {})}
+
+    def wrap(reader: Reader) -> Reader:
+        @functools.wraps(reader)
+        def read(text: str, ranking: Ranking, *args: object) -> Reading:
+            rest = without_stray_details(text, ranking)
+            if rest is None:
+                return reader(text, ranking, *args)
+            reading = reader(text, rest, *args)
+            if reading.meaning != TOPIC or reading.intent == CHOOSE_LANGUAGE:
+                return reading
+            if reading.intent in as_answers:
+                return as_answers[reading.intent]
+            if reading.intent in QUESTIONS:
+                return Reading(QUESTION, intent=reading.intent)
+            return otherwise(text, rest)
+
+        return read
+
+    return wrap

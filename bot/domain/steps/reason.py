@@ -64,12 +64,14 @@ from .reading import (
     _question,
     _top,
     amount_with_period,
+    past_stray_details,
 )
 
 _SURE = 0.7  # a lean to a disclosure at or above this is left to the vulnerability rules
 _MONEY_REASONS = frozenset({"reduced_income", "unexpected_expense", "over_indebted", "other"})
 
 
+@past_stray_details(lambda text, ranking: Reading(REASON, reason=_reason_code(text, ranking) or "other"))
 def read_at_reason(text: str, ranking: Ranking) -> Reading:
     """What an answer to "what made it hard to pay?" means. Whatever the borrower says
     there is their reason unless it plainly changes the subject: a careful agent files it
