@@ -1400,3 +1400,23 @@ def test_a_verified_borrowers_figures_taken_for_details_are_read_as_the_steps_an
     verification (the rules follow the intent): the step reads it with the next intents."""
     read = {"offers": steps.read_at_offers, "reason": steps.read_at_reason, "read_back": steps.read_at_read_back}[step]
     assert read(text, ranking) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "reading"),
+    [
+        ("got a bonus, paying the whole overdue amount now", [("reason_reduced_income", 0.98)],
+         steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+        ("where am i supposed to be getting 60 a month from", [("offer_monthly_amount", 0.99)], steps.Reading(steps.CANT_AFFORD)),
+        ("i have £7 in my account till friday", UNSURE, steps.Reading(steps.CANT_AFFORD)),
+        ("even the cheapest plan is out of reach for me", UNSURE, steps.Reading(steps.CANT_AFFORD)),
+        ("not rn", [("deny", 1.0)], steps.Reading(steps.NOT_NOW)),
+        ("these don't work with my shifts", [("reason_other", 0.76)], steps.Reading(steps.NONE_WORK)),
+    ],
+)  # fmt: skip
+def test_session_20_unseen_kinds_at_the_offers(text, ranking, reading):
+    assert steps.read_at_offers(text, ranking) == reading
+
+
+def test_on_top_is_more_not_the_top_option():
+    assert steps.read_at_offers("is the 900 on top of the rest?", UNSURE).meaning != steps.CHOICE

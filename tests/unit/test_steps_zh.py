@@ -5,6 +5,8 @@ tests/heldout/blind/zh/ is never read to write these.)"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from bot.domain import steps
@@ -163,3 +165,54 @@ def test_a_length_turned_away_in_chinese_is_not_the_one_wanted():
 def test_a_yes_left_hanging_on_a_but_is_a_worry_not_a_yes(text):
     """Nothing may be recorded on 可以吧但是: the borrower has more to say."""
     assert steps.read_at_read_back(text, [("affirm", 0.9)]).meaning == steps.WORRY
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "meaning"),
+    [
+        # the terms said back, then a yes at the end
+        ("3期 每月300 下周开始扣 对", UNSURE, steps.YES),
+        ("三个月，每月三百，下周开始，我同意。", (("offer_monthly_amount", 0.9),), steps.YES),
+        # yeses typed fast, by sound or by initials
+        ("好好好 确认 别再问了", (("affirm", 0.95),), steps.YES),
+        ("队的 就这样", (("affirm", 0.8),), steps.YES),
+        ("hd 确认", (("affirm", 0.9),), steps.YES),
+        ("回复慢了点 不过没问题 确认了", (("reason_other", 0.9),), steps.YES),
+        # Cantonese no
+        ("唔要啊", UNSURE, steps.NO),
+        # the start moved, either way
+        ("开始时间能不能提前到后天", (("request_hardship", 0.56),), steps.CHANGE_DATE),
+        ("手期能不能往后挪几天", (("change_payment_date", 0.99),), steps.CHANGE_DATE),
+        # a longer plan asked for with a worry beside it
+        ("分九期行不行 三百压力有点大", UNSURE, steps.CHANGE_MONTHS),
+        ("改成six months吧", UNSURE, steps.CHANGE_MONTHS),
+        # later, not paid
+        ("太晚了 明天再处理", (("claim_already_paid", 0.88),), steps.NOT_NOW),
+    ],
+)
+def test_session_20_unseen_kinds_at_the_read_back(text, ranking, meaning):
+    restated = frozenset(map(Decimal, [900, 300, 3, 150, 6, 7, 10]))
+    assert steps.read_at_read_back(text, ranking, restated).meaning == meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "reading"),
+    [
+        ("那我直接全款还了吧", (("claim_already_paid", 0.7),), steps.Reading(steps.CHOICE, kind="choose_pay_now")),
+        (
+            "20号前一次性还清 行吗",
+            (("choose_promise_to_pay", 0.9),),
+            steps.Reading(steps.CHOICE, kind="choose_promise_to_pay"),
+        ),
+        ("分六起吧 每月少点", (("choose_plan", 0.7),), steps.Reading(steps.CHOICE, months=6)),
+        ("一周能拿出来五十", UNSURE, steps.Reading(steps.AMOUNT)),
+        ("梁周一百", (("inform", 0.75), ("offer_monthly_amount", 0.1)), steps.Reading(steps.AMOUNT)),
+        ("这钱我一分都拿不出来", (("reason_other", 0.49),), steps.Reading(steps.CANT_AFFORD)),
+        ("有没有hardship plan", UNSURE, steps.Reading(steps.HARDSHIP)),
+        ("正在开会 later", UNSURE, steps.Reading(steps.NOT_NOW)),
+        ("这几个方案有什么区别", (("choose_plan", 0.82),), steps.Reading(steps.QUESTION, intent="choose_plan")),
+        ("结清是什么意思", (("ask_next_payment", 0.88),), steps.Reading(steps.QUESTION, intent="ask_next_payment")),
+    ],
+)
+def test_session_20_unseen_kinds_at_the_offers(text, ranking, reading):
+    assert steps.read_at_offers(text, ranking) == reading

@@ -60,7 +60,7 @@ _MARKER_RE = re.compile("|".join(f"(?P<{period}>{pattern})" for period, pattern 
 _FILLER = (
     r"(?:max(?:imum)?|tops|at\s+(?:the\s+)?most|or\s+so|or\s+less|ish|only|just|roughly|about|around|"
     r"payments?|instalments?|installments?|of|i\s+(?:can|could)\s+(?:do|pay|afford|manage|give)|"
-    r"能还|能付|可以还|可以付|还款|付款|能挤出来的|挤出来的|能挤出|挤出|能拿出来的|拿出来的|能拿出|拿出|每次|还个|付个|给个|稳定|能不能改成|改成|改为|能给|"
+    r"能还|能付|可以还|可以付|还款|付款|能挤出来的|挤出来的|能挤出|挤出|能拿出来的|拿出来的|能拿出来|拿出来|能拿出|拿出|每次|还个|付个|给个|稳定|能不能改成|改成|改为|能给|"
     r"还|付|能|可以|大概|大约|约|最多|只能|就|一次|一期)"
 )
 _AFTER_RE = re.compile(rf"[\s,，]*(?:{_FILLER}[\s,，]*){{0,3}}", re.I)

@@ -68,7 +68,7 @@ _NEGATIVE_YES = re.compile(
     re.I,
 )
 _NEGATION = re.compile(
-    r"\b(?:no|not|nope|nah|never|don'?t|dont|can'?t|cant|cannot|won'?t|isn'?t|wasn'?t)\b|n't|不(?!好意思|过)|没(?!毛病|问题)|别",
+    r"\b(?:no|not|nope|nah|never|don'?t|dont|can'?t|cant|cannot|won'?t|isn'?t|wasn'?t)\b|n't|不(?!好意思|过)|没(?!毛病|问题)|别(?!再?问了?)",
     re.I,
 )
 _YES = re.compile(
@@ -92,7 +92,7 @@ _YES = re.compile(
 # ("so much", "so dear") and 对不/是不 (negated or asked) are not yeses.
 _YES_ZH = re.compile(
     r"^\W*(?:ok|okay|系(?:呀|啊|嘅|喇|啦|㗎)|好(?![多贵烦难久少像几大累吗么])|嗯|恩|对(?![不吗么])|行(?![不吗么])|是(?![不吗么])(?![^，。？?]{0,12}还是)|可以(?![吗么])|没错|没问题|没毛病|"
-    r"确认|确定|同意|正确|就这样|就这么办|就按这个|妥|办吧|成交|要得|得嘞|中(?=\W*$)|中嘞|对头)",
+    r"确认|确定|同意|正确|就这样|就这么办|就按这个|妥|办吧|成交|要得|得嘞|中(?=\W*$)|中嘞|对头|hd(?![a-z])|我(?:同意|确认|确定)(?![^，。]{0,3}(?:不|吗|么)))",
     re.I,
 )
 # "that's it yes", "all looks fine to me, yes": a yes at the end.
@@ -108,7 +108,7 @@ _YES_MENTIONED = re.compile(
 # A whole refusal in Chinese, wherever it stands: 不不不，我不想分期了, 撤回吧 我不办了, 别给我办这个.
 _REFUSES_ZH_WORDS = (
     r"不想分期了|不分期了|分期我不(?:弄|办|要|搞)了|不(?:想)?(?:弄|办|搞)了|我不办|反悔了?|撤回|取消(?:吧|掉)|"
-    r"别(?:给我)?办|不需要确认|(?:方案|这个)我不要"
+    r"别(?:给我)?办|不需要确认|(?:方案|这个)我不要|唔得|唔要"  # 唔得 / 唔要: Cantonese, not possible / don't want
 )
 _REFUSES_ZH = re.compile(_REFUSES_ZH_WORDS)
 # "that's not what I picked", 我刚刚点的不是6期: the read-back is not what they chose (whatever
@@ -128,7 +128,8 @@ _A_MOMENT_WORDS = (
 _A_MOMENT = re.compile(_A_MOMENT_WORDS, re.I)
 # "ok but ...", "行，但是…": a yes that goes on with a but.
 _BUT_AFTER_YES = re.compile(
-    r"\b(?:but|though|although|tho)\b\W*\w|\w\W*\b(?:though|tho)\W*$|(?:但是|不过|可是)\W*[\w\u4e00-\u9fff]", re.I
+    r"\b(?:but|though|although|tho)\b\W*\w|\w\W*\b(?:though|tho)\W*$|(?:但是|不过|可是)(?!\W*(?:没问题|没事|没关系|问题不大))\W*[\w\u4e00-\u9fff]",
+    re.I,
 )
 # "I can't pay now", "i wont be able to pay it today": a refusal just before the words of paying now.
 _REFUSED_BEFORE = re.compile(
@@ -189,7 +190,7 @@ _WORRY_MORE = re.compile(
 # 不想谈这个, 不便透露, 不方便接电话; not 不想说谎. Also a deferral in bot/services/deferral.py.
 RATHER_NOT_SAY_ZH = r"不(?:太)?(?:方便|想)(?:说(?!谎)|讲|谈|聊|透露)|不便(?:说|讲|透露)|不方便(?:接电话|说话)"
 _NOT_NOW = re.compile(
-    r"想一?想|考虑一?下|(?:跟|和|问问).{0,6}商量|商量(?:一?下)?再|先不选|再说吧|等会儿?|一会儿再|(?:在|正在)?开车呢?|在忙|忙着呢|(?:在)?上班呢|"
+    r"想一?想|考虑一?下|(?:跟|和|问问).{0,6}商量|商量(?:一?下)?再|先不选|再说吧|等会儿?|一会儿再|(?:在|正在)?开车呢?|在忙|忙着呢|(?:在|正在)开会|(?:在)?上班呢|"
     r"(?:以后|之后|过几天|过两天|回头|明天|晚点|改天|等等)再(?:说|定|回复|决定|联系|选|确认|看|办|弄|处理)|"
     r"\bthink (?:about|it over|on it)|\blet me think|\bneed (?:to|some) (?:time|think)|\bsleep on it|(?<!long to )(?<!while to )\bget back to (?:you|u)\b|"
     rf"{_A_MOMENT_WORDS}|\banother (?:day|time)\b|"
@@ -225,7 +226,7 @@ _CHANGE = re.compile(
     r"\btoo (?:many|long|soon|early)\b|\bfewer\b|\bbut\b|\bactually\b|\bon second thoughts?\b|\b(?:what|how) about\b|"
     r"\bmake it\b|\bwould be better\b|\bsuits? me better\b|"
     r"\b(?:can|could) (?:it|that|this|they|the (?:\w+ )?(?:payments?|instalments?|date|amount|first one)|payments?|instalments?) (?:be|come out|go out|start)\b|"
-    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good|ok|okay|possible) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|但是|不过|可是|晚几天|早几天|能不能|可不可以|"
+    r"\b(?:doesn'?t|does not|dont|don'?t|won'?t|wont|isn'?t|not) (?:really )?(?:work|suit|good|ok|okay|possible) for me\b|\b(?:bit|too|very) (?:high|steep|much)\b|改|换|调整|推迟|延后|提前|还是想|要不|(?:但是|不过|可是)(?!\W*(?:没问题|没事|没关系|问题不大))|晚几天|早几天|能不能|可不可以|"
     r"[晚推迟](?:一|两|几|1|2)?(?:个)?(?:星期|周|礼拜|天)|不(?:太|大)?合适|不方便|[推挪改移]到|往后|往前|挪一挪|太早|太晚|早了|晚了|"
     r"太高|太贵|高了|少一?点|低一?点|便宜一?点|\b\d{1,2}\s+(?:not|instead of|rather than)\s+\d{1,2}\b",
     re.I,
@@ -277,7 +278,9 @@ _NO_MONEY_WORDS = (
     r"\b(?:salary|wages?|income|pay) (?:is|are) not enough\b|\bnot possible for me to pay\b|"
     r"^\W*i (?:can'?t|cant|cannot) pay\W*$|\bhow (?:am|are|is) (?:i|we|anyone) (?:meant|supposed|expected) to (?:pay|afford|find)\b|"
     r"揭不开锅|哪(?:有|来的?)钱|拿什么还|没钱还|一分钱都没有|实在没钱|我?咋还|剩不下|(?:不|没)剩(?:下)?(?:什么|啥|多少)|"
-    r"(?:怎么|咋)(?:分|还|弄)[^，。]{0,4}都还不(?:上|起|了)|(?:一个|哪个)(?:也|都)还不(?:上|起|了)|(?:都|也)(?:掏不出|拿不出)"
+    r"(?:怎么|咋)(?:分|还|弄)[^，。]{0,4}都还不(?:上|起|了)|(?:一个|哪个)(?:也|都)还不(?:上|起|了)|(?:都|也)(?:掏不出|拿不出)|一分(?:钱)?都(?:出|拿|掏|还)不(?:出来|来|出|起|了)|"
+    r"\b(?:literally |only )?(?:have|got) (?:like )?[£$¥€]?\d{1,2}(?:\.\d\d)? (?:quid |pounds |dollars )?(?:left )?(?:in (?:my|the) (?:account|bank)|to my name)\b|"
+    r"\bwhere (?:am|would|do|will|is) (?:i|we|that|it) (?:supposed to |meant to )?(?:be )?(?:getting|get|find|finding|coming from)\b"
 )
 _NO_MONEY = re.compile(_NO_MONEY_WORDS, re.I)
 _CANT_AFFORD = re.compile(
@@ -291,7 +294,7 @@ _CANT_AFFORD = re.compile(
 )
 _NONE_WORK = re.compile(
     r"\bnon?e? of (?:these|them|those|this|that|the|ur|your|em|dem)\b|\bpass on (?:all|any|these|those|them)\b|"
-    r"\b(?:don'?t|dont|do not|doesn'?t) (?:really )?(?:fit|suit) (?:my|me)\b|\bneither\b|\bnothing\b[^.?!]{0,15}\b(?:works?|suits?|fits?)\b|"
+    r"\b(?:don'?t|dont|do not|doesn'?t) (?:really )?(?:fit|suit) (?:my|me)\b|\b(?:those|these|they|them|none of them) (?:don'?t|dont|do not) (?:really )?(?:work|fit) (?:with|for|around) (?:my|me)\b|\bneither\b|\bnothing\b[^.?!]{0,15}\b(?:works?|suits?|fits?)\b|"
     r"^\W*(?:no\W+|nope\W+|nah\W+|sorry\W+)?none\b|\bnone (?:is|are|fits?|suits?|works?|will|would)\b|"
     r"\b(?:no|not one|not a single) (?:option|plan|choice) (?:is|works?|suits?|fits?)|\bno to (?:all|any|every)|"
     r"\b(?:not|cannot|unable to|can'?t|cant|cnt|carnt|don'?t|dont|won'?t|wont|couldn'?t|couldnt)\b[^.?!]{0,25}\b(?:any|ne|eny) of (?:these|them|those|this|the|ur|your|em|dem)\b|"
@@ -384,7 +387,9 @@ _START_LATER = re.compile(
     # 能不能推迟到下个月15号: the payments moved to a day, not a break
     r"(?:推迟|推|挪|改|延|延期|往后推|往后挪)到[^，。？?]{0,4}\d{1,2}\s*(?:号|日)|"
     # 首期能推到下个月吗, 10天后太早了 能晚点吗: the first payment later
-    r"(?:首期|第一期|第一笔|第一次)(?:还款|扣款)?[^，。？?]{0,4}(?:推|挪|改|晚|延|往后)|太(?:早|快)了?[，,\s]*(?:能|可以|可不可以)?(?:不能)?(?:晚|推|往后)|"
+    r"(?:首期|第一期|第一笔|第一次)(?:还款|扣款)?[^，。？?]{0,6}(?:推|挪|改|晚|延|往后)|"
+    # 开始时间能不能提前到明天: the start moved either way is a date, not a break
+    r"(?:开始时间|开始日期|首期日期|还款日期)[^，。？?]{0,6}(?:提前|推|挪|改|晚|往后)|提前到\s*(?:明天|后天|今天|下周|\d{1,2}\s*号)|太(?:早|快)了?[，,\s]*(?:能|可以|可不可以)?(?:不能)?(?:晚|推|往后)|"
     r"(?:往后|推迟|延后|延|推|晚)(?:一|两|几|1|2|3)?(?:个)?(?:周|星期|礼拜|天)[^，。？?]{0,4}(?:再)?(?:开始|起|扣|还)",
     re.I,
 )
@@ -425,7 +430,7 @@ _POSITION = re.compile(
     r"(?:(?<!after the )(?<!on the )(?<!by the )(?<!before the )(?<!from the )(?<!until the )(?<!till the )"  # "after the 1st": a day
     r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th)" + _FILLER + ")|"
     r"(第[一二三四五六](?!期|天|次|笔|个月|号)|(?:最后|最下面|最上面|中间)(?=一个|那个|一种|那种|个|的))(?:个|种)?|"
-    r"(?:\b(last|bottom|top|middle)" + _FILLER + ")",
+    r"(?:(?<!on )\b(last|bottom|top|middle)" + _FILLER + ")",  # "part of the 3200 or on top": in addition
     re.I,
 )
 _PLAN_BY_MONTHS = re.compile(
@@ -454,7 +459,7 @@ _QUESTION = re.compile(
 
 _MONTH_NUMBERS = {"three": 3, "six": 6, "nine": 9, "twelve": 12, "eighteen": 18, "twenty four": 24, "twenty-four": 24}
 _MONTHS_IN_WORDS = re.compile(
-    r"\b(three|six|nine|twelve|eighteen|twenty[- ]four)[- ](?:monthly )?(?:months?|payments|instalments|installments)\b",
+    r"(?<![a-z])(three|six|nine|twelve|eighteen|twenty[- ]four)[- ](?:monthly )?(?:months?|payments|instalments|installments)\b",
     re.I,
 )
 _MONTHS_ZH = {"三": 3, "六": 6, "九": 9, "十二": 12, "十八": 18, "二十四": 24}
@@ -524,7 +529,7 @@ _EACH = re.compile(
 )
 # "even the smallest one is too much", "cant even afford the 75": the options refused, not one chosen.
 _REFUSES_EVEN = re.compile(
-    r"\beven (?:the|that|your|ur|a) [^.?!]{0,30}\b(?:too (?:much|high|steep|expensive)|can'?t|cannot|not (?:possible|doable|affordable)|"
+    r"\beven (?:the|that|your|ur|a) [^.?!]{0,30}\b(?:too (?:much|high|steep|expensive)|can'?t|cannot|not (?:possible|doable|affordable)|out of (?:my )?reach|beyond (?:me|my means)|"
     r"(?:is |'?s )?(?:still )?more than (?:i|we) (?:have|can|could|get|earn))|"
     r"\b(?:can'?t|cannot|cant|couldn'?t|unable to) even (?:afford|pay|manage|do)\b|\b(?:can'?t|cannot|cant) (?:afford|pay|manage) even\b|"
     # "300 a month?? I wish", 一个月三百？开玩笑吧: a figure shown, laughed off
@@ -548,9 +553,9 @@ _SETTLE_OVERDUE_NOW_WORDS = (
 )
 _SETTLE_OVERDUE_NOW = re.compile(_SETTLE_OVERDUE_NOW_WORDS, re.I)
 _PAY_NOW = re.compile(
-    r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
+    r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears|overdue(?: amount)?) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
     r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately|this minute)\b|\ball of it (?:now|today)\b|\bpay(?:ing)? (?:the )?(?:full |whole |entire )?[£$¥€]?\d[\d,.]* (?:now|today|right now|this minute|straight away|right away|immediately)\b|"
-    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来)|直接(?:一次性|全部?|全额)?还|一次性(?:还|付)(?:了|掉|清)|"
+    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来)|直接(?:一次性|全部?|全额|全款)?还|一次性(?:还|付)(?:了|掉|清)|"
     r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
     r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
     r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"
@@ -591,6 +596,12 @@ _OPTIONS_BAD = re.compile(
     re.I,
 )
 # Topics that would otherwise take over which an option named plainly wins over.
+# 月中吧 15号前一次性搞定 ok吗: their terms, then "ok?" (an offer, not a question about the terms).
+_OK_TAG = re.compile(r"(?:\bok|\bokay|行|可以|好)\s*(?:吗|么|嘛|不|不行)?\W*$", re.I)
+# 承诺还款是指什么, 这三个分期方案有啥区别, 那个minimum 30是什么条件才能用: what an option means, asked.
+_WHAT_IT_MEANS_ZH = re.compile(
+    r"是指什么|是(?:什么|啥)意思|什么意思|啥意思|有(?:啥|什么)区别|区别(?:是|在)|(?:什么|啥)条件"
+)
 _CHOICE_MISTAKEN_FOR = frozenset({"third_party", "ask_balance", "claim_already_paid"})
 _PLAN_NOUN = re.compile(r"\bplans?\b|分期", re.I)
 # "split it into payments please", 分期吧: a plan asked for, its length not yet named.

@@ -37,6 +37,7 @@ from .lexicon import (
     _NOW,
     _OFFER_REFUSED,
     _OFFERS_AN_AMOUNT,
+    _OK_TAG,
     _ONCE_PAID_ZH,
     _OPTION_WORDS,
     _OPTIONS_BAD,
@@ -59,6 +60,7 @@ from .lexicon import (
     _SHORTEST,
     _STILL_TO_COME,
     _TAKE_NUMBER,
+    _WHAT_IT_MEANS_ZH,
     _WHEN_PAID,
     _YEAR_LONG,
     ALWAYS_TOPIC,
@@ -114,6 +116,8 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     if (asks_how_paid(text) or (_ASKED_ZH.search(text) and not _NOT_NOW.search(text))) and not _pays_all_now(text):
         # "can it come out by direct debit", 这个每月75是从啥时候开始扣呢: how or when, asked; not a new date
         return Reading(QUESTION, intent=intent)
+    if _WHAT_IT_MEANS_ZH.search(text):
+        return Reading(QUESTION, intent=intent)  # what an option means, whatever FAQ the classifier leans to
     bare = _BARE_MONTHS.search(text)
     if bare:
         number = bare.group(1).lower()
@@ -194,7 +198,9 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         _HARDSHIP.search(text)
         and not amount
         and not _points_at_option(text)
-        and not (_CJK.search(text) and re.search(r"\d{1,2}\s*期", text))  # 12期的吧 每个月少点: that plan
+        and not (
+            _CJK.search(text) and re.search(r"(?:\d{1,2}|[一二三六九十两]{1,3})\s*期", text)
+        )  # 12期的吧 每个月少点: that plan
         and not (_IN_FULL.search(text) and _names_a_day(text))  # 给我宽限到下个月3号 到时候一次性还: a day
     ):
         return Reading(HARDSHIP)  # but "the longest one pls, smaller payments are easier" is that option
@@ -206,7 +212,10 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
         return Reading(HUMAN)  # but "will you still call me if i choose a plan?" is a question
     if _NONE_WORK.search(text) and not amount and not _CANT_AFFORD.search(text) and not _PAY_NOW.search(text):
         return Reading(NONE_WORK)  # not "im going to pay the full amount right now … i dont need any plan"
-    question = _question(text, intent, unsure=_unsure(ranking))
+    offered_then_ok = (
+        _CJK.search(text) and _OK_TAG.search(text) and (_names_a_day(text) or months_named(text) or amount)
+    )
+    question = None if offered_then_ok else _question(text, intent, unsure=_unsure(ranking))
     if question and not (question.meaning == QUESTION and amount) and not _PAY_ON_A_DAY.search(text):
         # "is £60 monthly acceptable": their figure, asked about, is an offer; "will pay it when I get
         # paid on the 25th" is a date

@@ -247,7 +247,11 @@ def _yes_words(text: str) -> bool:
 
 
 def _last_clause(text: str) -> str:
-    """What ends a restatement ("So that's six payments … . Yes, that is what I agreed to")."""
+    """What ends a restatement ("So that's six payments … . Yes, that is what I agreed to",
+    6期 每月150 十天后扣第一笔 对 就这样)."""
+    if _CJK.search(text):
+        parts = [p for p in re.split(r"[，。！；、,.!;\s]+", text) if p.strip()]
+        return parts[-1] if parts else text
     parts = [p for p in re.split(r"[.!;]+\s*|\s+(?=(?:yeah|yes|yep|no|nope)\b)", text, flags=re.I) if p.strip()]
     return parts[-1] if parts else text
 
@@ -263,7 +267,12 @@ def _only_numbers_from(text: str, restated: frozenset[Decimal]) -> bool:
 def _changes_to(text: str) -> bool:
     """ "要不改成12期 6期压力有点大": a worry given as the reason for new terms, which are the answer."""
     figure_asked = bool(re.search(r"\d", text) and _REQUEST.search(text))
-    return figure_asked or bool(re.search(r"(?:改成|换成|改为|改到)\s*(?:\d|[一二三四五六七八九十两])", text))
+    length_asked = bool(months_named(text) and re.search(r"行不行|可以吗|行吗|好不好|能不能|可不可以", text))
+    return (
+        figure_asked
+        or length_asked  # 分十二期行不行 一百五压力有点大
+        or bool(re.search(r"(?:改成|换成|改为|改到)\s*(?:\d|[一二三四五六七八九十两])", text))
+    )
 
 
 def _names_new_terms(text: str) -> bool:

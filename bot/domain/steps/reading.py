@@ -32,6 +32,7 @@ from .lexicon import (
     _MONTHS_IN_WORDS,
     _MONTHS_IN_ZH,
     _MONTHS_ZH,
+    _NOT_NOW,
     _PAID_CLAIM,
     _PAY_MORE,
     _PAY_NOW,
@@ -107,13 +108,16 @@ _HOMOPHONES_ZH = (
     ("节清", "结清"),
     ("月低", "月底"),
     ("分其", "分期"),
+    ("没文题", "没问题"),
+    ("手期", "首期"),
+    ("梁周", "两周"),
 )
 _QI_SLIP = re.compile(r"(?<=[0-9一二三四五六七八九十两])\s*其(?=的|吧|了|呢|啊|嘛|\s|$|，|。|！|,)")
 
 
 # And English spelled as it sounds ("not rite now", "insted", "wat day"), read as meant.
 _SLIP_WORDS = {
-    "rite": "right", "insted": "instead", "instaed": "instead", "wat": "what", "munth": "month", "moth": "month",
+    "rite": "right", "insted": "instead", "instaed": "instead", "wat": "what", "rn": "right now", "munth": "month", "moth": "month",
     "affird": "afford", "aford": "afford", "nun": "none", "opshuns": "options", "opshun": "option",
 }  # fmt: skip
 _SLIPS_EN = re.compile(r"\b(?:" + "|".join(_SLIP_WORDS) + r")\b", re.I)
@@ -124,12 +128,21 @@ _FORMAL_ZH = re.compile(r"[壹贰叁肆伍陆柒捌玖拾佰仟]+(?=\s*(?:期|�
 _PLAIN_ZH = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟", "一二三四五六七八九十百千")
 
 
+_LATIN_BESIDE_CJK = re.compile(r"(?<=[A-Za-z])(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?=[A-Za-z])")
+
+
 def _typing_slips(text: str) -> str:
     """The message with the slips above put right, for the step readers only."""
     text = _FORMAL_ZH.sub(lambda m: m.group(0).translate(_PLAIN_ZH), text)
     for slip, word in _HOMOPHONES_ZH:
         text = text.replace(slip, word)
+    text = re.sub(r"^(\W*)队的", r"\1对的", text)  # 队的 没文题: 对的 typed by its sound
+    # 改成three months吧: English words set apart from the Chinese around them, so \b finds them
+    text = _LATIN_BESIDE_CJK.sub(" ", text)
     text = _SLIPS_EN.sub(lambda m: _SLIP_WORDS[m.group(0).lower()], text)
+    text = re.sub(
+        r"(分[0-9一二三四五六七八九十两]{1,3})起(?=吧|的|了|呢|啊|\s|$|，|。|！|,)", r"\1期", text
+    )  # 分十二起吧
     return _QI_SLIP.sub("期", text)
 
 
@@ -181,6 +194,8 @@ def contradicted(text: str, intent: str | None, confidence: float) -> bool:
     ):
         # "lets just get it paid today", 还了900就不算逾期了？: a payment to come or asked about, not one made
         return True
+    if intent == "claim_already_paid" and _NOT_NOW.search(text) and not _PAID_CLAIM.search(text):
+        return True  # 这边已经半夜了 明天再处理: later, not paid
     if confidence >= CLEAR_CONFIDENCE:
         return False
     if intent == "claim_already_paid":
