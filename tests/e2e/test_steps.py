@@ -207,6 +207,26 @@ def test_chinese_reason_in_own_words_is_filed(servers):
     assert reasons(servers, ref) in (["illness"], ["unemployment"])
 
 
+@pytest.mark.parametrize(
+    ("language", "words"), [("en", "life has been a total mess, hard to explain"), ("zh", "生活一团乱麻")]
+)
+def test_an_answer_naming_no_reason_is_filed_as_other_in_the_borrowers_words(servers, language, words):
+    """The reason question is open: whatever the borrower says is their reason, filed with
+    their words (never a death or an illness guessed from a lean), and the options follow."""
+    if language == "en":
+        who, ref = verified(servers, overdue="900.00")
+    else:
+        ref = servers.new_loan(overdue="900.00", language="zh", timezone="Asia/Shanghai", currency="CNY")
+        who = sender()
+        servers.say(who, "你好")
+        servers.say(who, ref)
+        assert "身份验证已通过" in servers.say(who, "1980年6月1日")
+    reply = servers.say(who, words)
+    assert ("Here's what I can offer" in reply) if language == "en" else ("方案" in reply)
+    [reason] = servers.store.loan_report(ref)["reasons"]
+    assert (reason["reason_code"], reason["borrower_words"]) == ("other", words)
+
+
 def test_after_a_question_at_the_reason_step_the_next_words_are_still_the_reason(servers):
     who, ref = verified(servers, overdue="900.00")
     reply = servers.say(who, "will this affect my credit score")

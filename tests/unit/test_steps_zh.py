@@ -185,6 +185,7 @@ def test_a_yes_left_hanging_on_a_but_is_a_worry_not_a_yes(text):
         ("手期能不能往后挪几天", (("change_payment_date", 0.99),), steps.CHANGE_DATE),
         # a longer plan asked for with a worry beside it
         ("分九期行不行 三百压力有点大", UNSURE, steps.CHANGE_MONTHS),
+        ("压力挺大 不知道能不能撑12个月", UNSURE, steps.WORRY),  # a worry about the length, not a new one
         ("改成six months吧", UNSURE, steps.CHANGE_MONTHS),
         # later, not paid
         ("太晚了 明天再处理", (("claim_already_paid", 0.88),), steps.NOT_NOW),

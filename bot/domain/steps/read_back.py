@@ -267,7 +267,10 @@ def _only_numbers_from(text: str, restated: frozenset[Decimal]) -> bool:
 def _changes_to(text: str) -> bool:
     """ "要不改成12期 6期压力有点大": a worry given as the reason for new terms, which are the answer."""
     figure_asked = bool(re.search(r"\d", text) and _REQUEST.search(text))
-    length_asked = bool(months_named(text) and re.search(r"行不行|可以吗|行吗|好不好|能不能|可不可以", text))
+    # a length, then "will it do?" (not 不知道能不能撑6个月, a worry about the length read back)
+    length_asked = bool(
+        months_named(text) and re.search(r"(?:期|个月)的?\s*(?:行不行|可以吗|行吗|好不好|可不可以|成不成)", text)
+    )
     return (
         figure_asked
         or length_asked  # 分十二期行不行 一百五压力有点大

@@ -259,6 +259,8 @@ def _reason_code(text: str, ranking: Ranking, strict: bool = False) -> str | Non
     """The reason code: the classifier's likeliest reason when it gives one some weight,
     else the words; None when neither names one."""
     for name, confidence in list(ranking)[:3]:
+        if name == "reason_bereavement" and confidence < 0.5 and not _BEREAVED.search(text):
+            continue  # 生活一团乱麻: a death is never filed on a lean without the words of one
         if name.startswith("reason_") and name != "reason_other" and confidence >= (0.3 if strict else 0.1):
             return name.removeprefix("reason_")
     for code, pattern in _REASON_RE:
