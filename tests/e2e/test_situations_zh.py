@@ -5,7 +5,9 @@ opt-out or handoff leaves. (tests/e2e/test_situations.py is the English side.)""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -60,13 +62,17 @@ def test_a_borrower_who_writes_chinese_hears_chinese_though_english_is_on_file(s
 def test_a_promise_to_pay_by_a_weekday(servers):
     who, ref = verified(servers)
     assert yuan("600.00") in servers.say(who, "忘记了")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     reply = servers.say(who, "我下周五全部还上")
+    # 下周五 is the Friday of next week (Monday to Sunday), read back with its date
+    friday = today - timedelta(days=today.weekday()) + timedelta(days=7 + 4)
     assert "请确认" in reply and yuan("600.00") in reply
+    assert f"{friday.year}年{friday.month}月{friday.day}日" in reply
     assert agreements(servers, ref) == []  # nothing before the yes
     assert "已完成" in servers.say(who, "是的")
     [agreement] = agreements(servers, ref)
     assert agreement.kind == "promise_to_pay" and agreement.total_amount == Decimal("600.00")
-    assert agreement.instalments[0].due_date.weekday() == 4  # a Friday
+    assert agreement.instalments[0].due_date == friday
 
 
 def test_pay_now_gives_the_lenders_payment_page(servers):
