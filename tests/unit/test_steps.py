@@ -1420,3 +1420,26 @@ def test_session_20_unseen_kinds_at_the_offers(text, ranking, reading):
 
 def test_on_top_is_more_not_the_top_option():
     assert steps.read_at_offers("is the 900 on top of the rest?", UNSURE).meaning != steps.CHOICE
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "reading"),
+    [
+        ("none of it works for me", [("deny", 0.94)], steps.Reading(steps.NONE_WORK)),
+        ("Neither paying now nor a plan suits me", [("reason_other", 0.82)], steps.Reading(steps.NONE_WORK)),
+        ("just take it and leave me be", [("stop_contact", 0.9)], steps.Reading(steps.CONFIRM_FIRST, intent="stop_contact")),
+    ],
+)  # fmt: skip
+def test_session_20_second_unseen_round_at_the_offers(text, ranking, reading):
+    assert steps.read_at_offers(text, ranking) == reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'd like to pay the outstanding £900 in full this evening", "ill pay the lot thats owed today",
+     "ok im paying the whole overdue part now"],
+)  # fmt: skip
+def test_the_overdue_paid_now_in_more_words(text):
+    assert steps.read_at_offers(text, [("reason_reduced_income", 0.98)]) == steps.Reading(
+        steps.CHOICE, kind="choose_pay_now"
+    )

@@ -133,7 +133,7 @@ _BUT_AFTER_YES = re.compile(
 )
 # "I can't pay now", "i wont be able to pay it today": a refusal just before the words of paying now.
 _REFUSED_BEFORE = re.compile(
-    r"\b(?:can'?t|cannot|cant|won'?t|wont|unable to|not able to|couldn'?t|don'?t|dont|not|never)\b[^.?!,]{0,15}$|不(?:能|会|可能)?$",
+    r"\b(?:can'?t|cannot|cant|won'?t|wont|unable to|not able to|couldn'?t|don'?t|dont|not|never|neither|nor)\b[^.?!,]{0,15}$|不(?:能|会|可能)?$",
     re.I,
 )
 # A message put as a question: 总共就是900对吧？, 确认了之后还能改吗.
@@ -206,7 +206,7 @@ _NOT_NOW = re.compile(
     r"\b(?:don'?t|dont|do not) (?:want|wanna) to deal with (?:this|it|that)\b|"
     r"\b(?:talk|chat|speak) (?:about (?:it|this|that) )?(?:next week|tomorrow|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|\b(?:don'?t|dont) (?:really )?want to (?:get into|talk about|go into|discuss) (?:it|this|that)|"
     r"\b(?:rather|prefer)(?: not| to not) (?:to )?(?:say|discuss|talk about|go into|get into|share)\b|\b(?:don'?t|dont|do not) (?:want|wish) to (?:say|share)\b|"
-    r"(?<!予以)(?<!慎重)(?<!认真)(?<!仔细)考虑(?!好了|过了|清楚)|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头|"
+    r"(?<!予以)(?<!慎重)(?<!认真)(?<!仔细)(?<!不)考虑(?!好了|过了|清楚)|想想|想一想|商量|以后再|晚点|等(?:我|一下|等)|回头|"
     r"改天(?!数)|今天不想(?:弄|说|谈|聊)|没空|再(?:决定|定夺)|"
     rf"{RATHER_NOT_SAY_ZH}|"
     r"\b(?:talk|chat|speak|discuss|deal with|go (?:over|through)|do|sort|finish)\b[^.?!]{0,15}\blater\b(?! (?:in|on|that|this|next) )",
@@ -277,7 +277,7 @@ _NO_MONEY_WORDS = (
     r"\b(?:the )?money (?:just |simply )?(?:isn'?t|isnt|is not|ain'?t) there\b|\bbudget (?:doesn'?t|doesnt|does not|won'?t|wont) stretch\b|"
     r"\b(?:salary|wages?|income|pay) (?:is|are) not enough\b|\bnot possible for me to pay\b|"
     r"^\W*i (?:can'?t|cant|cannot) pay\W*$|\bhow (?:am|are|is) (?:i|we|anyone) (?:meant|supposed|expected) to (?:pay|afford|find)\b|"
-    r"揭不开锅|哪(?:有|来的?)钱|拿什么还|没钱还|一分钱都没有|实在没钱|我?咋还|剩不下|(?:不|没)剩(?:下)?(?:什么|啥|多少)|"
+    r"揭不开锅|哪(?:有|来的?)钱|拿什么还|拿啥子?还|莫得钱|没钱还|一分钱都没有|实在没钱|我?咋还|剩不下|(?:不|没)剩(?:下)?(?:什么|啥|多少)|"
     r"(?:怎么|咋)(?:分|还|弄)[^，。]{0,4}都还不(?:上|起|了)|(?:一个|哪个)(?:也|都)还不(?:上|起|了)|(?:都|也)(?:掏不出|拿不出)|一分(?:钱)?都(?:出|拿|掏|还)不(?:出来|来|出|起|了)|"
     r"\b(?:literally |only )?(?:have|got) (?:like )?[£$¥€]?\d{1,2}(?:\.\d\d)? (?:quid |pounds |dollars )?(?:left )?(?:in (?:my|the) (?:account|bank)|to my name)\b|"
     r"\bwhere (?:am|would|do|will|is) (?:i|we|that|it) (?:supposed to |meant to )?(?:be )?(?:getting|get|find|finding|coming from)\b"
@@ -293,7 +293,7 @@ _CANT_AFFORD = re.compile(
     re.I,
 )
 _NONE_WORK = re.compile(
-    r"\bnon?e? of (?:these|them|those|this|that|the|ur|your|em|dem)\b|\bpass on (?:all|any|these|those|them)\b|"
+    r"\bnon?e? of (?:these|them|those|this|that|the|it|ur|your|em|dem)\b|没一个(?:对劲|合适|行|能用|适合)|都不考虑|\bpass on (?:all|any|these|those|them)\b|"
     r"\b(?:don'?t|dont|do not|doesn'?t) (?:really )?(?:fit|suit) (?:my|me)\b|\b(?:those|these|they|them|none of them) (?:don'?t|dont|do not) (?:really )?(?:work|fit) (?:with|for|around) (?:my|me)\b|\bneither\b|\bnothing\b[^.?!]{0,15}\b(?:works?|suits?|fits?)\b|"
     r"^\W*(?:no\W+|nope\W+|nah\W+|sorry\W+)?none\b|\bnone (?:is|are|fits?|suits?|works?|will|would)\b|"
     r"\b(?:no|not one|not a single) (?:option|plan|choice) (?:is|works?|suits?|fits?)|\bno to (?:all|any|every)|"
@@ -318,7 +318,7 @@ _HARDSHIP = re.compile(
     r"\blonger than (?:12|twelve|a year)|\bon benefits\b|\b(?:universal credit|pip|esa)\b|"
     r"\bfinancial (?:difficulty|hardship|trouble)|\breduced (?:plan|payments?)|\bstop (?:the )?interest|\b(?:stop|pause|freeze|suspend|waive|remove|drop)\w* (?:the |any |all |my )?(?:interest|charges|fees)\b|\b(?:interest|charges|fees) (?:be |to be |being |get |got )?(?:frozen|stopped|paused|waived|removed|suspended)\b|"
     r"\bwhat i can (?:afford|manage)\b|\blow income\b|\bstruggling (?:with|for) money\b|\bstruggling financially\b|"
-    r"暂停|缓一缓|缓冲期?|停息|困难|低保|延期|宽限|冻结|暂时不还|先不还|停还|先少还|体谅|通融|一分钱(?:收入)?都没有|没有?收入|降低月供|缓(?:几|一段|一下|两)|停一停|先停一?下|歇一歇|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
+    r"暂停|缓一缓|缓冲期?|停息|困难|低保|延期|宽限|冻结|暂时不还|先不还|停还|先少还|体谅|通融|一分钱(?:收入)?都没有|没有?收入|降低月供|缓(?:几|一段|一下|两)|停一停|先停一?下|先停(?:[一两三1-3]|几)个?月|歇一歇|(?:每个?月|每期)少还|能不能少还点|(?:月供|每期|每月|每个月)(?:再)?(?:少|低)一?点|停(?:几|一段)",
     re.I,
 )
 _SETTLEMENT = re.compile(
@@ -327,7 +327,7 @@ _SETTLEMENT = re.compile(
     r"\bfull and final\b|\bless th[ae]n (?:the )?(?:full|whole|total)|\blowest (?:you'?ll|you would) (?:take|accept)|"
     r"\baccept (?:a )?(?:lower|smaller|reduced)|\bcall it (?:done|quits|even)|"
     r"\b(?:take|accept) [£$¥€]?\d[\d,]* (?:to|and) (?:close|clear|settle|end|call)|"
-    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打(?:个|点)?[一二三四五六七八九\d]?折|两清|少(?:要|收)(?:一)?点|\d[\d,]*[^，。]{0,10}把[^，。]{0,6}账(?:结清|了结|清了|两清)|\blump sum\b[^.?!]{0,60}\b(?:close|settle|clear|write off|call it)\b|\d[\d,]*\s*(?:元|块)?\s*以?(?:结清|了结)(?:全部|所有)(?:的)?(?:欠款|债务|欠债)|(?<!月)(?<!期)减(?:一半|半)|\d[\d,]*[^，。]{0,6}了结|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
+    r"\d[\d,]*\b[^.?!]{0,25}\b(?:if|as long as|provided) (?:you|u) (?:close|clear|settle|write|wipe|call it|end|mark)|\b(?:reduced|smaller|lower) (?:amount|sum|figure) to (?:close|clear|settle|end|finish|wipe|pay off)\b|减免|打(?:个|点)?[一二三四五六七八九\d]?折|两清|少(?:要|收)(?:一)?点|\d[\d,]*[^，。]{0,10}把[^，。]{0,6}账(?:结清|了结|清了|两清)|\blump sum\b[^.?!]{0,60}\b(?:close|settle|clear|write off|call it)\b|\d[\d,]*\s*(?:元|块)?\s*以?(?:结清|了结)(?:全部|所有)(?:的)?(?:欠款|债务|欠债)|(?<!月)(?<!期)减(?:一半|半)|\d[\d,]*[^，。]{0,6}了结|剩下的?(?:就)?(?:免了|免掉|不还了|算了)|(?:这|那)?账就算清|(?<!每月)(?<!每个月)(?<!每期)(?<!先)少还一点|一次性结清",
     re.I,
 )
 # "the balance is wrong, I owe less": the debt itself, not the plan; asked about first.
@@ -342,7 +342,7 @@ _ASKS_WHO = re.compile(
     re.I,
 )
 # 叫你们经理来: a manager asked for (a person, even after 你是机器人吧).
-_BOSS_ZH_WORDS = r"(?:叫|找|要|让)(?:你们)?(?:的)?(?:经理|领导|主管|负责人|上级)"
+_BOSS_ZH_WORDS = r"(?:叫|找|要|让|喊)(?:个|你们)?(?:的)?(?:经理|领导|主管|负责人|上级|真人)"
 _BOSS_ZH = re.compile(_BOSS_ZH_WORDS)
 _HUMAN = re.compile(
     r"\b(?:real|actual|live) (?:person|human|people)|\bhuman\b|\bsomeone (?:real|on the phone)|"
@@ -553,16 +553,19 @@ _SETTLE_OVERDUE_NOW_WORDS = (
 )
 _SETTLE_OVERDUE_NOW = re.compile(_SETTLE_OVERDUE_NOW_WORDS, re.I)
 _PAY_NOW = re.compile(
-    r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears|overdue(?: amount)?) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
+    r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears|overdue(?: amount| bit| part)?) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
     r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately|this minute)\b|\ball of it (?:now|today)\b|\bpay(?:ing)? (?:the )?(?:full |whole |entire )?[£$¥€]?\d[\d,.]* (?:now|today|right now|this minute|straight away|right away|immediately)\b|"
-    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来)|直接(?:一次性|全部?|全额|全款)?还|一次性(?:还|付)(?:了|掉|清)|"
+    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来|了|掉|清)|直接(?:一次性|全部?|全额|全款)?还|一次性(?:还|付)(?:了|掉|清)|"
     r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
     r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
     r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"
     rf"{_SETTLE_OVERDUE_NOW_WORDS}|"
     r"\bpay (?:the )?(?:nine hundred|[£$¥€]?900)(?: pounds| quid| dollars)? (?:now|today|right now|straight away|right away|immediately)\b|\b(?:let'?s|lets) (?:just )?get (?:it|this) paid\b|"
     r"\b(?:i (?:have|got)|i'?ve got) the (?:money|funds|cash)(?: (?:now|today|here|sat|sitting|ready|in my account))|"
-    r"\bpay (?:the |it |this )?(?:[£$¥€]?900|lot|arrears|overdue(?: amount)?)(?: off)? and be done\b",
+    r"\bpay (?:the |it |this )?(?:[£$¥€]?900|lot|arrears|overdue(?: amount)?)(?: off)? and be done\b|"
+    # "pay the overdue £900 in full this afternoon", "pay the lot thats overdue now"
+    r"\bpay (?:the )?(?:overdue |outstanding )?[£$¥€]?\d[\d,.]*(?: in full)? (?:now|today|tonight|this (?:morning|afternoon|evening)|right now|straight away|right away|immediately)\b|"
+    r"\bpay (?:the lot|everything|it all)(?: (?:that'?s|thats|which is) (?:overdue|owed|due))? (?:now|today|right now)\b",
     re.I,
 )
 # 结了马上还, 发了工资就还: paying as soon as the money comes (a day, when one is named).

@@ -239,9 +239,10 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     if (
         intent in CONSEQUENTIAL
         and not CONSEQUENTIAL[intent].search(text)
-        and confidence < CLEAR_CONFIDENCE
         and not amount  # 一个礼拜三十块 多了真没有: their figure, not a dispute
     ):
+        # at the options a dispute, an opt-out or a cancellation without its words is asked
+        # first however sure the classifier is (我一把给你拍两千五，这账就算清了 read as a dispute 0.86)
         return Reading(CONFIRM_FIRST, intent=intent)
     placed = bool(ranking) and (
         ranking[0][0] == "offer_monthly_amount"
