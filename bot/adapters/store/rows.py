@@ -99,7 +99,11 @@ ACCOUNT = (
         _L.join(_B, _B.c.id == _L.c.borrower_id)
         .outerjoin(_O, _O.c.borrower_id == _B.c.id)
         .outerjoin(_A, and_(_A.c.loan_id == _L.c.id, _A.c.status.in_(OPEN_AGREEMENT_STATUSES)))
-        .outerjoin(_I, _I.c.agreement_id == _A.c.id)
+        # _A.c.loan_id == _L.c.id again here: without it PostgreSQL may join every open
+        # agreement to its instalments first and only then keep the loan's (outer joins
+        # reassociate), which it did on a growing table whose statistics were stale: one
+        # instalments index scan per open agreement in the portfolio, on every account read
+        .outerjoin(_I, and_(_I.c.agreement_id == _A.c.id, _A.c.loan_id == _L.c.id))
         .outerjoin(_C, and_(_C.c.loan_id == _L.c.id, _C.c.status == "open"))
     )
     .where(_L.c.loan_ref == bindparam("loan_ref"))
