@@ -113,6 +113,7 @@ _HOMOPHONES_ZH = (
     ("梁周", "两周"),
 )
 _QI_SLIP = re.compile(r"(?<=[0-9一二三四五六七八九十两])\s*其(?=的|吧|了|呢|啊|嘛|\s|$|，|。|！|,)")
+_QI_AS_QI_ZH = re.compile(r"(分[0-9一二三四五六七八九十两]{1,3})起(?=吧|的|了|呢|啊|\s|$|，|。|！|,)")  # 分十二起吧
 
 
 # And English spelled as it sounds ("not rite now", "insted", "wat day"), read as meant.
@@ -140,9 +141,7 @@ def _typing_slips(text: str) -> str:
     # 改成three months吧: English words set apart from the Chinese around them, so \b finds them
     text = _LATIN_BESIDE_CJK.sub(" ", text)
     text = _SLIPS_EN.sub(lambda m: _SLIP_WORDS[m.group(0).lower()], text)
-    text = re.sub(
-        r"(分[0-9一二三四五六七八九十两]{1,3})起(?=吧|的|了|呢|啊|\s|$|，|。|！|,)", r"\1期", text
-    )  # 分十二起吧
+    text = _QI_AS_QI_ZH.sub(r"\1期", text)
     return _QI_SLIP.sub("期", text)
 
 
