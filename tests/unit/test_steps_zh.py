@@ -171,8 +171,12 @@ def test_a_yes_left_hanging_on_a_but_is_a_worry_not_a_yes(text):
     ("text", "ranking", "meaning"),
     [
         # the terms said back, then a yes at the end
-        ("3期 每月300 下周开始扣 对", UNSURE, steps.YES),
-        ("三个月，每月三百，下周开始，我同意。", (("offer_monthly_amount", 0.9),), steps.YES),
+        ("3期 每月300 十天后开始扣 对", UNSURE, steps.YES),
+        ("三个月，每月三百，十天后开始，我同意。", (("offer_monthly_amount", 0.9),), steps.YES),
+        # but not a yes with more said before it
+        ("每月300 太多了 行", UNSURE, steps.CHANGE_AMOUNT),
+        ("900 我上个月还了 对", UNSURE, steps.UNCLEAR),
+        ("3期 300 不要", UNSURE, steps.NO),
         # yeses typed fast, by sound or by initials
         ("好好好 确认 别再问了", (("affirm", 0.95),), steps.YES),
         ("队的 就这样", (("affirm", 0.8),), steps.YES),

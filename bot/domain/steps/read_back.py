@@ -15,6 +15,7 @@ from .lexicon import (
     _AMOUNT_WORDS,
     _ASKS_WHO,
     _BUT_AFTER_YES,
+    _CANT_AFFORD,
     _CHANGE,
     _CJK,
     _CORRECTION,
@@ -35,6 +36,7 @@ from .lexicon import (
     _NOT_NOW,
     _NOT_WHAT_I_CHOSE,
     _OWED_WRONG,
+    _PAID_CLAIM,
     _PAY_MORE,
     _QUESTION,
     _REFUSES_ZH,
@@ -142,9 +144,9 @@ def read_at_read_back(text: str, ranking: Ranking, restated: frozenset[Decimal] 
         and _only_numbers_from(text, restated)
         and not (_CHANGE.search(text) or _WORRY.search(text) or _ENDS_AS_QUESTION.search(text))
     ):
-        if _yes_words(text) or _yes_words(_last_clause(text)):
+        if _yes_words(text) or _yes_words(_last_clause(text)) or _terms_then_yes_zh(text):
             return Reading(YES)  # "yes, 6 payments of 150, first one in 10 days, perfect": the terms said back
-        if _NO.search(_last_clause(text)):
+        if _NO.search(_last_clause(text)) or (_CJK.search(text) and _NO.search(_clauses_zh(text)[-1])):
             return Reading(NO)  # "So that's six payments of 150 starting in ten days. No, I'm not agreeing to that."
     if _LEAVING.search(text):
         return Reading(NOT_NOW)  # "gotta go, later": not a later start
@@ -247,13 +249,39 @@ def _yes_words(text: str) -> bool:
 
 
 def _last_clause(text: str) -> str:
-    """What ends a restatement ("So that's six payments … . Yes, that is what I agreed to",
-    6期 每月150 十天后扣第一笔 对 就这样)."""
-    if _CJK.search(text):
-        parts = [p for p in re.split(r"[，。！；、,.!;\s]+", text) if p.strip()]
-        return parts[-1] if parts else text
+    """What ends a restatement ("So that's six payments … . Yes, that is what I agreed to")."""
     parts = [p for p in re.split(r"[.!;]+\s*|\s+(?=(?:yeah|yes|yep|no|nope)\b)", text, flags=re.I) if p.strip()]
     return parts[-1] if parts else text
+
+
+def _clauses_zh(text: str) -> list[str]:
+    """A Chinese message's clauses, split at its punctuation and spaces (at least one)."""
+    return [p for p in re.split(r"[，。！；、,.!;\s]+", text) if p.strip()] or [text]
+
+
+def _terms_then_yes_zh(text: str) -> bool:
+    """The terms said back in Chinese, clause by clause, then a yes (6期 每月150 十天后扣第一笔
+    对 就这样; 六个月，每月一百五十块，十天后开始还，我同意): every clause before the last names
+    a figure of the terms or is a yes itself, and none says more (paid already, too much,
+    a but, a worry: 900 我上个月还了 对 is no yes)."""
+    if not _CJK.search(text):
+        return False
+    *terms, last = _clauses_zh(text)
+    return (
+        bool(terms)
+        and _yes_words(last)
+        and all(
+            (re.search(r"[\d一二三四五六七八九十两百]", clause) or _yes_words(clause))
+            and not (
+                _PAID_CLAIM.search(clause)
+                or _CANT_AFFORD.search(clause)
+                or _NEGATION.search(clause)
+                or _WORRY.search(clause)
+                or _BUT_AFTER_YES.search(clause)
+            )
+            for clause in terms
+        )
+    )
 
 
 def _only_numbers_from(text: str, restated: frozenset[Decimal]) -> bool:
