@@ -1443,3 +1443,7 @@ def test_the_overdue_paid_now_in_more_words(text):
     assert steps.read_at_offers(text, [("reason_reduced_income", 0.98)]) == steps.Reading(
         steps.CHOICE, kind="choose_pay_now"
     )
+
+
+def test_where_to_find_the_payment_page_is_not_cant_afford():
+    assert steps.read_at_offers("where do i find the payment page", UNSURE).meaning != steps.CANT_AFFORD

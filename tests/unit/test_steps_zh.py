@@ -245,3 +245,8 @@ def test_session_20_second_unseen_round_at_the_offers(text, ranking, reading):
     """Never a dispute recorded at the options on the classifier alone: without the words of
     one it is asked first, however sure (a settlement offer was once read as a dispute 0.86)."""
     assert steps.read_at_offers(text, ranking) == reading
+
+
+def test_still_is_not_paying_now():
+    """现在还没发工资: 还 as "still", not "pay"."""
+    assert steps.read_at_offers("现在还没发工资", UNSURE).kind != "choose_pay_now"

@@ -280,7 +280,8 @@ _NO_MONEY_WORDS = (
     r"揭不开锅|哪(?:有|来的?)钱|拿什么还|拿啥子?还|莫得钱|没钱还|一分钱都没有|实在没钱|我?咋还|剩不下|(?:不|没)剩(?:下)?(?:什么|啥|多少)|"
     r"(?:怎么|咋)(?:分|还|弄)[^，。]{0,4}都还不(?:上|起|了)|(?:一个|哪个)(?:也|都)还不(?:上|起|了)|(?:都|也)(?:掏不出|拿不出)|一分(?:钱)?都(?:出|拿|掏|还)不(?:出来|来|出|起|了)|"
     r"\b(?:literally |only )?(?:have|got) (?:like )?[£$¥€]?\d{1,2}(?:\.\d\d)? (?:quid |pounds |dollars )?(?:left )?(?:in (?:my|the) (?:account|bank)|to my name)\b|"
-    r"\bwhere (?:am|would|do|will|is) (?:i|we|that|it) (?:supposed to |meant to )?(?:be )?(?:getting|get|find|finding|coming from)\b"
+    r"\bwhere (?:am|would|do|will) (?:i|we) (?:supposed to |meant to )?(?:be )?(?:getting|get|find|finding) [^.?!]{0,25}\bfrom\b|"
+    r"\bwhere (?:is|would) (?:that|it|the money) (?:be )?coming from\b"
 )
 _NO_MONEY = re.compile(_NO_MONEY_WORDS, re.I)
 _CANT_AFFORD = re.compile(
@@ -555,7 +556,7 @@ _SETTLE_OVERDUE_NOW = re.compile(_SETTLE_OVERDUE_NOW_WORDS, re.I)
 _PAY_NOW = re.compile(
     r"\b(?:pay(?:ing)?|clear(?:ing)?|settl(?:e|ing)) (?:it |this |the lot |everything |(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears|overdue(?: amount| bit| part)?) |(?:the )?[£$¥€]?\d[\d,.]* )?(?:all |off )?"
     r"(?:(?:the )?(?:full|whole|entire) (?:amount|thing|lot|balance|debt|arrears) )?(?:now|today|2day|tday|right now|rn|asap|straight away|right away|immediately|this minute)\b|\ball of it (?:now|today)\b|\bpay(?:ing)? (?:the )?(?:full |whole |entire )?[£$¥€]?\d[\d,.]* (?:now|today|right now|this minute|straight away|right away|immediately)\b|"
-    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来|了|掉|清)|直接(?:一次性|全部?|全额|全款)?还|一次性(?:还|付)(?:了|掉|清)|"
+    r"\b(?:get|have) (?:it|this|that|the (?:\w+ )?(?:amount|arrears|balance|lot|900)) (?:all )?(?:paid|cleared|sorted) (?:off )?(?:today|now|right now|straight away|asap)\b|(?:马上|立马|立刻|立即)(?:就)?(?:还|付|转)(?!不|正)|现在(?:就)?(?:还|付|转)(?!不|正|没|是|有|在|要|得|差|欠|剩)|现在(?:就)?把[^，。]{0,8}(?:打|转|还|付)(?:给|过去|过来|了|掉|清)|直接(?:一次性|全部?|全额|全款)?还|一次性(?:还|付)(?:了|掉|清)|"
     r"\b(?:sort|take|transfer|send|do) (?:it|this|the (?:\w+ ){0,2}(?:money|payment|amount|arrears|balance|lot|900)|[£$¥€]?900)(?: all)? (?:now|today|right now|straight away|right away|at once|asap|this (?:morning|afternoon|evening)|tonight)\b|"
     r"\btake (?:it|the (?:\w+ )?(?:money|payment|amount|arrears|900)|[£$¥€]?\d[\d,.]*) (?:off|from|out of) my (?:debit |credit )?(?:card|account|bank)\b|"
     r"\b(?:use|charge|put it on) (?:my |the )?(?:debit |credit )?card\b|"
