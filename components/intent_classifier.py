@@ -121,7 +121,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             "max_iter": 3000,
             "ranking_length": 10,
             # The multilingual sentence encoder's vector beside the n-grams (session 19;
-            # off until the step sets' misreadings with it are mended: config.yml).
+            # on in config.yml since session 20).
             "sentence_vectors": False,
         }
 
@@ -232,13 +232,18 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             model = self.models[script]
             features = model[:-1].transform([m.get(TEXT) for m in to_classify])
             known = _knows_something(model, features)
+            if _uses_encoder(model):
+                known &= _knows_a_word(model, features)
             probabilities = model[-1].predict_proba(features)
             labels = model.classes_
             for message, row, anything_known in zip(to_classify, probabilities, known, strict=True):
                 if not anything_known:
                     # Not one character or word the examples had ("ȀȁȂ", an emoji they
                     # lack): the probabilities are the model's biases alone (affirm at
-                    # 0.82), a guess. No intent, so the fallback asks again.
+                    # 0.82), a guess. With the sentence encoder, not one word they had
+                    # ("erm", "zzzz", "hmm"): the vector alone places it, near the
+                    # commonest short replies (affirm 0.8), a guess too. No intent, so
+                    # the fallback asks again.
                     _no_intent(message)
                     continue
                 order = row.argsort()[::-1][: self.config["ranking_length"]]
@@ -271,6 +276,22 @@ def _knows_something(model: Pipeline, features: Any) -> np.ndarray:
         columns = columns[columns < width]
         answers.append(not np.isin(columns, blank_columns).all())
     return np.array(answers, dtype=bool)
+
+
+def _knows_a_word(model: Pipeline, features: Any) -> np.ndarray:
+    """Per message, whether it has a word (or a pair of words) the examples had: the
+    word block's columns follow the character n-grams'."""
+    (_, characters), (_, words) = model[0].transformer_list[:2]
+    start = len(characters.vocabulary_)
+    end = start + len(words.vocabulary_)
+    rows = features.tocsr()
+    return np.array(
+        [
+            bool(((columns >= start) & (columns < end)).any())
+            for columns in (rows.indices[rows.indptr[i] : rows.indptr[i + 1]] for i in range(rows.shape[0]))
+        ],
+        dtype=bool,
+    )
 
 
 # Per model: how many n-gram columns lead its features, and which of them are blank.

@@ -23,8 +23,10 @@ TITLES = {f"/{m}": english(f"utter_meaning_{m}")["text"] for m in MEANINGS}
 # Messages the classifier is unsure about (below the FallbackClassifier's 0.4), with a
 # meaning it thinks likely.
 # (Chosen again when the training data changes: the classifier must stay unsure of them.)
-CONFUSED = "not sure about this"  # (deny,) dispute_debt, ask_why_contacted
-ABOUT_PAYMENTS = "well the payments"  # request_hardship, choose_plan
+# (Session 20, the sentence encoder on: "not sure about this" became a confident deny,
+# "well the payments" a confident choose_plan.)
+CONFUSED = "well the amount"  # ask_balance, dispute_debt (within 0.05: ambiguous)
+ABOUT_PAYMENTS = "hmm so bits"  # (insult, smalltalk,) choose_plan
 
 
 def send(servers, who: str, text: str) -> tuple[str, list[tuple[str, str]]]:

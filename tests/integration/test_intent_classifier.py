@@ -144,8 +144,9 @@ def test_the_chinese_model_reads_words_not_whole_sentences(storage):
 
 
 def test_the_sentence_vector_reads_meaning_the_n_grams_miss(storage):
-    """ "clear what I owe this minute" shares no telling n-gram with the pay-now examples:
-    the n-grams alone rank a person first; with each message's multilingual sentence
+    """ "can I clear what I owe this minute" shares no telling n-gram with the pay-now
+    examples (only "can", which a person's example has too): the n-grams alone rank a
+    person first; with each message's multilingual sentence
     vector beside them (the shipped configuration) it is paying now. The saved model
     refers to `sentence_vectors` by name, which loading trusts."""
     from components.intent_classifier import _uses_encoder
@@ -157,7 +158,7 @@ def test_the_sentence_vector_reads_meaning_the_n_grams_miss(storage):
         TfidfIntentClassifier.create({"sentence_vectors": with_vectors}, storage, resource, _context()).train(data)
         classifier = TfidfIntentClassifier.load({}, storage, resource, _context())
         assert _uses_encoder(classifier.models["en"]) is with_vectors
-        [message] = classifier.process([Message(data={"text": "clear what I owe this minute"})])
+        [message] = classifier.process([Message(data={"text": "can I clear what I owe this minute"})])
         found[with_vectors] = message.get("intent")["name"]
     assert found == {False: "request_human", True: "choose_pay_now"}
 
@@ -172,3 +173,16 @@ def test_the_sentence_vector_alone_does_not_make_a_message_known(storage):
     assert classifier.models["en"][0].transformer_list[-1][0] == "functiontransformer"
     [unknown] = classifier.process([Message(data={"text": "ȀȁȂ ȀȁȂ"})])
     assert unknown.get("intent") == {"name": None, "confidence": 0.0}
+
+
+def test_with_the_sentence_vector_a_message_without_a_known_word_gets_no_intent(storage):
+    """ "erm", "zzzz": characters the examples had but not one of their words. The vector
+    alone would place them near the commonest short replies (the shipped model: "erm" an
+    affirm at 0.78), a guess; no intent, so the fallback asks again. A known word is enough."""
+    resource = Resource("intent_classifier")
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
+    TfidfIntentClassifier.create({"sentence_vectors": True}, storage, resource, _context()).train(data)
+    classifier = TfidfIntentClassifier.load({}, storage, resource, _context())
+    erm, zzzz, hello = classifier.process([Message(data={"text": t}) for t in ("erm", "zzzz", "hello erm")])
+    assert erm.get("intent") == zzzz.get("intent") == {"name": None, "confidence": 0.0}
+    assert hello.get("intent")["name"] == "greet"
