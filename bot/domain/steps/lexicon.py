@@ -602,10 +602,6 @@ _OPTIONS_BAD = re.compile(
 # Topics that would otherwise take over which an option named plainly wins over.
 # 月中吧 15号前一次性搞定 ok吗: their terms, then "ok?" (an offer, not a question about the terms).
 _OK_TAG = re.compile(r"(?:\bok|\bokay|行|可以|好)\s*(?:吗|么|嘛|不|不行)?\W*$", re.I)
-# 承诺还款是指什么, 这三个分期方案有啥区别, 那个minimum 30是什么条件才能用: what an option means, asked.
-_WHAT_IT_MEANS_ZH = re.compile(
-    r"是指什么|是(?:什么|啥)意思|什么意思|啥意思|有(?:啥|什么)区别|区别(?:是|在)|(?:什么|啥)条件"
-)
 _CHOICE_MISTAKEN_FOR = frozenset({"third_party", "ask_balance", "claim_already_paid"})
 _PLAN_NOUN = re.compile(r"\bplans?\b|分期", re.I)
 # "split it into payments please", 分期吧: a plan asked for, its length not yet named.
@@ -786,7 +782,9 @@ _STARTS_AS_QUESTION_ANYWHERE = re.compile(
 _ASKED_ZH = re.compile(
     r"是[^，。？?]{0,12}还是|(?:啥|什么)时候|几号(?:开始|扣)|哪天(?:开始|扣)|(?:吗|么)\s*还是|"
     r"(?:以后|之后|后面|中途)还?(?:能|可以)(?:不能)?(?:改|换|调)|哪(?:个|种)(?:方案|选项)?(?:最|更|比较)(?:划算|合适|好|省钱|便宜|省)|"
-    r"还会[^，。？?]{0,12}(?:吗|么|嘛|[?？])\s*$|会怎(?:么)?样|(?:是)?(?:啥|什么)意思"
+    r"还会[^，。？?]{0,12}(?:吗|么|嘛|[?？])\s*$|会怎(?:么)?样|(?:是)?(?:啥|什么)意思|"
+    # 承诺还款是指什么, 这三个分期方案有啥区别, 那个minimum 30是什么条件才能用: what an option means
+    r"是指什么|有(?:啥|什么)区别|区别(?:是|在)|(?:什么|啥)条件"
 )
 # "Dear Sir/Madam, I confirm the arrangement as stated.": a yes in a letter's words.
 _YES_FORMAL = re.compile(

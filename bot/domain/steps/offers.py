@@ -60,7 +60,6 @@ from .lexicon import (
     _SHORTEST,
     _STILL_TO_COME,
     _TAKE_NUMBER,
-    _WHAT_IT_MEANS_ZH,
     _WHEN_PAID,
     _YEAR_LONG,
     ALWAYS_TOPIC,
@@ -116,8 +115,6 @@ def read_at_offers(text: str, ranking: Ranking) -> Reading:
     if (asks_how_paid(text) or (_ASKED_ZH.search(text) and not _NOT_NOW.search(text))) and not _pays_all_now(text):
         # "can it come out by direct debit", 这个每月75是从啥时候开始扣呢: how or when, asked; not a new date
         return Reading(QUESTION, intent=intent)
-    if _WHAT_IT_MEANS_ZH.search(text):
-        return Reading(QUESTION, intent=intent)  # what an option means, whatever FAQ the classifier leans to
     bare = _BARE_MONTHS.search(text)
     if bare:
         number = bare.group(1).lower()
