@@ -7,6 +7,7 @@ import pytest
 
 from tests.e2e.test_conversations import sender
 from tests.e2e.test_situations import verified
+from tests.e2e.test_situations_zh import verified as verified_zh
 
 pytestmark = pytest.mark.e2e
 
@@ -213,14 +214,7 @@ def test_chinese_reason_in_own_words_is_filed(servers):
 def test_an_answer_naming_no_reason_is_filed_as_other_in_the_borrowers_words(servers, language, words):
     """The reason question is open: whatever the borrower says is their reason, filed with
     their words (never a death or an illness guessed from a lean), and the options follow."""
-    if language == "en":
-        who, ref = verified(servers, overdue="900.00")
-    else:
-        ref = servers.new_loan(overdue="900.00", language="zh", timezone="Asia/Shanghai", currency="CNY")
-        who = sender()
-        servers.say(who, "你好")
-        servers.say(who, ref)
-        assert "身份验证已通过" in servers.say(who, "1980年6月1日")
+    who, ref = (verified if language == "en" else verified_zh)(servers, overdue="900.00")
     reply = servers.say(who, words)
     assert ("Here's what I can offer" in reply) if language == "en" else ("方案" in reply)
     [reason] = servers.store.loan_report(ref)["reasons"]
